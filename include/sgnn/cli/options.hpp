@@ -1,0 +1,56 @@
+// The options database. Every setting of a run has one entry here: its key (a
+// "section.name" as in the INI file, or a bare name for top-level settings), default,
+// allowed values and help. The same key works in a config file and on the command
+// line (--section.name VALUE); the command line wins. The run records every
+// effective value in config.ini.
+#pragma once
+
+#include "sgnn/cli/run_config.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sgnn::cli {
+
+struct OptionSpec {
+    enum class Type { integer, real, boolean, text, choice, prior };
+    std::string key;
+    Type type;
+    std::string default_value;
+    std::string help;
+    double min = 0.0;  // integer and real: allowed range, inclusive
+    double max = 0.0;
+    std::vector<std::string> choices;
+    bool hidden = false;  // test-only options, left out of --help
+
+    std::string allowed() const;  // "an integer in [1, 4096]", "one of: mlp, cnn", ...
+};
+
+// The options of `sgnn train` (and of `sgnn bench stream`, which runs the same pipeline).
+const std::vector<OptionSpec>& run_options();
+
+struct ParsedOptions {
+    std::map<std::string, std::string> values;  // every key, effective value
+    std::map<std::string, std::string> origin;  // key -> "command line", the config file, or "default"
+    std::string config_file;
+    bool help = false;
+    bool json = false;  // bench only
+};
+
+// Parses argv (after the subcommand words) and the --config file. Throws ConfigError
+// for unknown keys, unreadable files or malformed syntax.
+ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                            bool accept_json_flag);
+
+// Checks every value against its spec and builds the run configuration. Throws
+// ConfigError naming the key, the bad value, where it came from and what is allowed.
+RunConfig make_run_config(const ParsedOptions& options);
+
+// The effective configuration as an INI file that `--config` reads back.
+std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs);
+
+// The options section of --help.
+std::string options_help(const std::vector<OptionSpec>& specs);
+
+}  // namespace sgnn::cli

@@ -1,0 +1,24 @@
+// Runs the training pipeline on this rank: builds the roles the layout gives it, then
+// polls them until all are done. Called by `sgnn train` and `sgnn bench stream`.
+#pragma once
+
+#include "sgnn/cli/run_config.hpp"
+#include "sgnn/io/json_file.hpp"
+#include "sgnn/stream/mpi_context.hpp"
+
+namespace sgnn::cli {
+
+struct RunOptions {
+    bool write_outputs = true;  // false: no output directory (benchmarks)
+    bool quiet = false;         // no progress lines
+};
+
+// Returns summary.json's content on rank 0 (empty elsewhere). Throws ConfigError for
+// problems found before ranks start talking (every rank finds the same ones), and
+// other exceptions for fatal errors.
+io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, const RunOptions& options);
+
+// "coordinator", "trainer 2" or "simulator", for error messages.
+std::string role_of_rank(const RunConfig& config, int world_rank, int world_size);
+
+}  // namespace sgnn::cli

@@ -1,0 +1,18 @@
+// Error types shared by every module.
+//
+// A ConfigError is the user's to fix (a bad key, value or layout): the program prints
+// it as one line and exits with status 2 on every rank, without MPI_Abort. Anything
+// else that escapes a rank is fatal and ends the whole job through MPI_Abort.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace sgnn {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace sgnn

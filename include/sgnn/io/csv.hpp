@@ -1,0 +1,22 @@
+// A CSV table kept in memory and rewritten atomically on every save, so that the file
+// on disk is always complete (pandas.read_csv opens it at any moment).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sgnn::io {
+
+class CsvTable {
+public:
+    CsvTable(std::string path, std::vector<std::string> columns);
+    void add_row(const std::vector<double>& values);
+    void save() const;
+
+private:
+    std::string path_;
+    std::vector<std::string> columns_;
+    std::string body_;
+};
+
+}  // namespace sgnn::io

@@ -1,0 +1,31 @@
+// model.h5: trained parameters by name, readable with h5py.
+//
+//   /parameters/<name>      float32 arrays, names as in the network ("blocks.0.fc1.weight")
+//   /normalization/<name>   float32 arrays that map network outputs back to target units
+//   root attributes         strings: format, format_version, model, targets, sha256, ...
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sgnn::io {
+
+struct NamedArray {
+    std::string name;
+    std::vector<std::uint64_t> shape;
+    std::vector<float> values;
+};
+
+struct ModelFile {
+    std::vector<NamedArray> parameters;
+    std::vector<NamedArray> normalization;
+    std::map<std::string, std::string> attributes;
+};
+
+// Written atomically; throws std::runtime_error naming the file.
+void write_model_file(const std::string& path, const ModelFile& model);
+ModelFile read_model_file(const std::string& path);
+
+}  // namespace sgnn::io

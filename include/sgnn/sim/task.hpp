@@ -1,0 +1,75 @@
+// A task turns (seed, purpose, sample index) into one training sample: it draws
+// parameters from the prior, runs the simulator, applies the observation model and
+// computes the targets. Tasks know nothing of MPI or Torch.
+#pragma once
+
+#include "sgnn/sim/prior.hpp"
+#include "sgnn/sim/random.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sgnn::sim {
+
+struct SampleLayout {
+    int n_inputs = 0;
+    std::vector<std::string> target_names;
+    int n_targets() const { return static_cast<int>(target_names.size()); }
+};
+
+// One prior parameter a task declares, with its default prior and what it may be.
+struct ParameterSpec {
+    std::string name;
+    std::string default_prior;
+    ParameterDomain domain;
+    std::string help;
+};
+
+struct TaskConfig {
+    std::string model = "sir";
+    int days = 60;
+    std::vector<std::string> targets{"log_R0", "beta", "gamma"};
+    std::map<std::string, std::string> priors;  // parameter name -> prior spec
+    int threads = 1;                            // OpenMP threads across samples of a batch
+};
+
+class Task {
+public:
+    virtual ~Task() = default;
+    virtual const SampleLayout& layout() const = 0;
+    // Simulates one sample. Returns false when the sample must be dropped (a non-finite
+    // or negative value, or a simulator exception); it then never reaches a trainer.
+    virtual bool generate(SampleStream& rng, double prior_width, float* inputs, float* targets) const = 0;
+};
+
+// Parameters and targets of the chain-binomial SIR task ("sir").
+const std::vector<ParameterSpec>& sir_parameter_specs();
+const std::vector<std::string>& sir_target_names();
+
+// Builds the task named by config.model; throws ConfigError naming the bad key.
+std::unique_ptr<Task> make_task(const TaskConfig& config);
+
+// Where generate_samples writes: `capacity` slots of each array.
+struct SampleArrays {
+    std::uint64_t* indices;
+    float* inputs;
+    float* targets;
+    float* labels;
+    int capacity;
+};
+
+struct GenerateResult {
+    int valid = 0;
+    int dropped = 0;
+};
+
+// Generates samples first_index .. first_index+count-1 and packs the valid ones in
+// index order. Each sample uses its own stream, so the result does not depend on the
+// thread count.
+GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose purpose, std::uint64_t first_index,
+                                int count, double prior_width, const SampleArrays& out, int threads = 1);
+
+}  // namespace sgnn::sim

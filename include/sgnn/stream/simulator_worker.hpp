@@ -1,0 +1,105 @@
+// A simulator worker: makes batches for the trainers it feeds and sends each one only
+// when the trainer has a receive slot for it.
+//
+// Flow control is by synchronous sends: a batch goes out with MPI_Issend, which
+// completes only once the trainer's posted receive has matched it. A lane keeps at
+// most `credits` batches in flight, and the trainer posts `credits` receives per
+// feeder and re-posts one for each batch it consumes, so memory on both sides is
+// credits x feeders x batch bytes, whatever the speed ratio.
+#pragma once
+
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/batch.hpp"
+#include "sgnn/stream/layout.hpp"
+#include "sgnn/stream/messages.hpp"
+#include "sgnn/stream/mpi_context.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace sgnn::stream {
+
+struct StreamConfig {
+    std::uint64_t seed = 1;
+    int batch_size = 256;     // samples per batch (per trainer and step)
+    int credits = 4;          // batches in flight per (simulator, trainer) lane
+    int threads = 1;          // OpenMP threads per simulator rank
+    bool deterministic = false;
+};
+
+struct WorkerStats {
+    std::uint64_t batches = 0;
+    std::uint64_t samples = 0;
+    std::uint64_t dropped = 0;
+    double simulate_seconds = 0.0;
+};
+
+// Simulates global batch `batch_index` under `stage` into `buffer` and fills its
+// header; the single place where batches are made, by workers and inline alike.
+sim::GenerateResult fill_batch(const sim::Task& task, const StreamConfig& config, std::uint64_t batch_index,
+                               const ScheduleStage& stage, BatchBuffer& buffer);
+
+// The published part of the prior schedule, as a simulator knows it.
+class StageTable {
+public:
+    void add(const ScheduleStage& stage);
+    // The stage covering `batch`, or nullptr if it is not published yet.
+    const ScheduleStage* find(std::uint64_t batch) const;
+
+private:
+    std::vector<ScheduleStage> stages_;
+};
+
+class SimulatorWorker {
+public:
+    SimulatorWorker(const Communicators& comms, const RankLayout& layout, const sim::Task& task,
+                    const StreamConfig& config);
+    ~SimulatorWorker();
+
+    // One unit of work: handle control messages, retire completed sends, simulate and
+    // send at most one batch. Returns whether anything happened.
+    bool poll();
+    bool finished() const { return finished_; }
+    const WorkerStats& stats() const { return stats_; }
+
+private:
+    struct InFlight {
+        int buffer;
+        MPI_Request request;
+    };
+    struct LaneState {
+        Lane lane;
+        std::uint64_t next_local_batch;
+        std::vector<BatchBuffer> buffers;
+        std::vector<int> free_buffers;
+        std::deque<InFlight> in_flight;
+        bool stop_requested = false;
+        bool end_sent = false;
+        bool done = false;
+        BatchHeader end_header{};
+        MPI_Request end_request = MPI_REQUEST_NULL;
+    };
+
+    bool receive_control();
+    bool retire_sends(LaneState& lane);
+    bool produce(LaneState& lane);
+    bool finish_lane(LaneState& lane);
+
+    const Communicators& comms_;
+    const sim::Task& task_;
+    StreamConfig config_;
+    int trainers_;
+    std::vector<LaneState> lanes_;
+    std::size_t next_lane_ = 0;
+    StageTable stages_;
+    ScheduleStage incoming_stage_{};
+    MPI_Request stage_request_ = MPI_REQUEST_NULL;
+    LaneStop incoming_stop_{};
+    MPI_Request stop_request_ = MPI_REQUEST_NULL;
+    WorkerStats stats_;
+    bool finished_ = false;
+};
+
+}  // namespace sgnn::stream

@@ -1,0 +1,42 @@
+// The trainer role. Torch stays behind this interface (pimpl) so that the rest of
+// sgnn compiles without LibTorch headers.
+#pragma once
+
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/batch_source.hpp"
+#include "sgnn/stream/layout.hpp"
+#include "sgnn/stream/mpi_context.hpp"
+#include "sgnn/train/config.hpp"
+
+#include <memory>
+#include <string>
+
+namespace sgnn::train {
+
+class Trainer {
+public:
+    Trainer(const stream::Communicators& comms, const stream::RankLayout& layout, const sim::Task& task,
+            const TrainConfig& config, stream::BatchSource& source);
+    ~Trainer();
+
+    // One training step (waiting for its batch), or the closing sequence after the
+    // last step: final evaluation, model.h5, final report, draining the feeders.
+    bool poll();
+    bool finished() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Throws ConfigError if `device` cannot be used by this LibTorch build.
+void check_device(const std::string& device);
+// Everything about the training settings that can be checked before ranks start
+// talking (device, network shape); throws ConfigError naming the key.
+void validate(const TrainConfig& config, int n_inputs, int n_targets);
+
+// Samples per second of training steps alone, on one fixed batch with no waiting:
+// the reference that `sgnn bench stream` compares the streamed pipeline against.
+double measure_step_rate(const sim::Task& task, const TrainConfig& config, int steps);
+
+}  // namespace sgnn::train

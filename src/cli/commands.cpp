@@ -1,0 +1,289 @@
+#include "sgnn/cli/commands.hpp"
+
+#include "sgnn/cli/options.hpp"
+#include "sgnn/cli/run.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/backoff.hpp"
+#include "sgnn/stream/simulator_worker.hpp"
+#include "sgnn/train/trainer.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace sgnn::cli {
+namespace {
+
+const char* kOverview = R"TXT(sgnn - simulation-grounded neural networks on MPI clusters
+
+Trains neural networks only on synthetic data from mechanistic simulators. Simulator
+ranks stream batches to data-parallel trainer ranks under credit flow control; a
+coordinator rank owns the prior schedule, evaluation, progress and outputs.
+
+Usage: sgnn <command> [options]
+
+Commands:
+  train     train a network on streamed simulations       (sgnn train --help)
+  bench     measure pipeline throughput                   (sgnn bench stream --help)
+  list      list simulators, models or options            (sgnn list --help)
+
+Sample runs:
+  build/sgnn train --config configs/quickstart.cfg                 # one process, every role
+  mpiexec -n 4 --oversubscribe build/sgnn train --config configs/quickstart.cfg
+                                                                   # 1 coordinator, 1 trainer, 2 simulators
+  mpiexec -n 8 build/sgnn train --config configs/quickstart.cfg --trainers 2 --deterministic
+  mpiexec -n 4 --oversubscribe build/sgnn bench stream --json
+
+Build: `make` (installs Debian packages if missing, builds build/sgnn); tests: `make test`.
+Design: docs/architecture.md.
+)TXT";
+
+const char* kTrainHelp = R"TXT(sgnn train - train a simulation-grounded network
+
+Simulator ranks draw parameters from the prior, simulate, apply the observation model
+and stream batches to the trainers; trainers run data-parallel LibTorch training
+(AdamW, warmup + cosine learning rate, gradient clipping, bucketed gradient allreduce);
+the coordinator prints progress, evaluates on a held-out set drawn from its own random
+stream, and writes the outputs.
+
+Sample runs:
+  build/sgnn train --config configs/quickstart.cfg
+  mpiexec -n 4 --oversubscribe build/sgnn train --config configs/quickstart.cfg --out runs/qs
+  mpiexec -n 6 build/sgnn train --config configs/quickstart.cfg --trainers 2 --train.steps 5000
+  build/sgnn train --prior.R0 "loguniform(1.2, 6)" --model.type cnn --train.steps 1000
+
+Rank layout (from the number of MPI ranks P and --trainers T):
+  rank 0          coordinator
+  ranks 1..T      trainers; each trains on one batch of stream.batch_size per step
+  ranks T+1..P-1  simulator workers; simulator s feeds trainer s mod T (with fewer
+                  simulators than trainers, one simulator feeds several trainers)
+  P = T+1         the coordinator also runs a simulator worker
+  P = 1           (no mpiexec) one process holds every role and simulates inline
+  T must be in [1, P-1] (T = 1 when P = 1).
+
+Reproducibility: sample i is a function of (seed, i) only. With --deterministic each
+trainer consumes its batches in index order, so the final model is bitwise identical
+for the same seed, config and trainer count, whatever the number of simulator ranks.
+
+Outputs in --out (default runs/<name>-<timestamp>), each written atomically:
+  config.ini    every option's effective value (feed it back with --config)
+  metrics.csv   one row per evaluation (pandas.read_csv)
+  model.h5      parameters by name and target normalization (h5py)
+  summary.json  held-out R2/RMSE per target, throughput, rank counts, model hash
+
+Options come from --config FILE (INI: top-level keys, then [section] blocks) and from
+the command line as --section.key VALUE; the command line wins. Errors name the key,
+the value, where it came from and what is allowed, and exit with status 2.
+  --config FILE                   read options from an INI file
+  -h, --help                      this text
+)TXT";
+
+const char* kBenchHelp = R"TXT(sgnn bench stream - throughput of the streamed training pipeline
+
+Runs the training pipeline (the quickstart model unless options say otherwise) for
+train.steps steps without writing outputs, and reports samples trained per second and
+the fraction of time trainers waited for data. As a reference measured in the same
+run, rank 0 first times training steps on one fixed batch (no waiting) and simulating
+alone; `efficiency` = pipeline rate / (trainers x training-only rate).
+
+Sample runs:
+  build/sgnn bench stream --json
+  mpiexec -n 4 --oversubscribe build/sgnn bench stream --json --train.steps 300
+  mpiexec -n 10 build/sgnn bench stream --json --trainers 2 --config configs/quickstart.cfg
+
+  --json                          print one JSON object (otherwise a short table)
+Every `sgnn train` option is accepted (see sgnn train --help).
+)TXT";
+
+const char* kListHelp = R"TXT(sgnn list - what is available
+
+  sgnn list simulators    simulators with their parameters and default priors
+  sgnn list models        network architectures
+  sgnn list options       every option with its default (same as sgnn train --help)
+)TXT";
+
+// Rank as told by the launcher, before MPI is up: only rank 0 prints option errors.
+bool launcher_rank_zero() {
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+        if (const char* value = std::getenv(name)) return std::string(value) == "0";
+    }
+    return true;
+}
+
+void print_error(const std::string& message) { std::fprintf(stderr, "sgnn: error: %s\n", message.c_str()); }
+
+int list_command(const std::vector<std::string>& args) {
+    const std::string what = args.empty() ? "" : args[0];
+    if (what == "simulators") {
+        std::printf("sir   daily chain-binomial SIR; reported cases = NegBin(Binomial(incidence, reporting_rate), "
+                    "dispersion)\n      targets: ");
+        for (const auto& t : sim::sir_target_names()) std::printf("%s ", t.c_str());
+        std::printf("\n      parameters (prior.NAME, default prior):\n");
+        for (const auto& p : sim::sir_parameter_specs()) {
+            std::printf("        %-18s %-22s %s\n", p.name.c_str(), p.default_prior.c_str(), p.help.c_str());
+        }
+        return 0;
+    }
+    if (what == "models") {
+        std::printf("mlp   residual MLP: linear input, model.blocks pre-norm residual blocks of width model.hidden\n"
+                    "cnn   1-D CNN: 3 convolutions (model.channels, model.kernel), 2x pooling twice, dense embedding\n");
+        return 0;
+    }
+    if (what == "options") {
+        std::printf("%s", options_help(run_options()).c_str());
+        return 0;
+    }
+    if (what == "--help" || what == "-h") {
+        std::printf("%s", kListHelp);
+        return 0;
+    }
+    print_error(what.empty() ? "sgnn list needs what to list: simulators, models or options"
+                             : "cannot list '" + what + "'; choose simulators, models or options");
+    return 2;
+}
+
+// Reference rates for the benchmark, measured on rank 0 while the other ranks wait.
+struct BenchReference {
+    double train_only_samples_per_s = 0.0;
+    double simulate_only_samples_per_s = 0.0;
+};
+
+BenchReference measure_reference(const RunConfig& config, const stream::MpiSession& mpi) {
+    BenchReference reference;
+    if (mpi.world_rank() == 0) {
+        const auto task = sim::make_task(config.task);
+        reference.train_only_samples_per_s = train::measure_step_rate(*task, config.train, 30);
+        stream::BatchBuffer batch(config.stream.batch_size, task->layout().n_inputs, task->layout().n_targets());
+        const int batches = 20;
+        const auto start = std::chrono::steady_clock::now();
+        for (int b = 0; b < batches; ++b) {
+            stream::fill_batch(*task, config.stream, static_cast<std::uint64_t>(b), {0, ~0ull, 1.0, 0, 0}, batch);
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        reference.simulate_only_samples_per_s = static_cast<double>(batches) * config.stream.batch_size / seconds;
+    }
+    // A polling barrier: blocking ones spin and would steal the core being measured.
+    MPI_Request barrier;
+    stream::check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &barrier), "MPI_Ibarrier");
+    stream::Backoff backoff;
+    for (int done = 0; !done;) {
+        stream::check_mpi(MPI_Test(&barrier, &done, MPI_STATUS_IGNORE), "MPI_Test(barrier)");
+        if (!done) backoff.idle();
+    }
+    return reference;
+}
+
+void print_bench(const RunConfig& config, const io::Json& summary, const BenchReference& reference, bool json) {
+    const double rate = summary["throughput"]["samples_per_s"].get<double>();
+    const double efficiency = rate / (config.trainers * reference.train_only_samples_per_s);
+    io::Json result = {
+        {"benchmark", "stream"},
+        {"model", config.train.model.type},
+        {"batch_size", config.stream.batch_size},
+        {"steps", config.train.steps},
+        {"deterministic", config.deterministic},
+        {"ranks", summary["ranks"]},
+        {"samples_per_s", rate},
+        {"trainer_wait_fraction", summary["throughput"]["trainer_wait_fraction"]},
+        {"reference",
+         {{"train_only_samples_per_s_per_trainer", reference.train_only_samples_per_s},
+          {"simulate_only_samples_per_s_per_core", reference.simulate_only_samples_per_s}}},
+        {"efficiency", efficiency},
+    };
+    if (json) {
+        std::printf("%s\n", result.dump().c_str());
+    } else {
+        std::printf("stream benchmark: %d trainer(s), %d simulator rank(s), model %s, batch %d, %lld steps\n",
+                    config.trainers, summary["ranks"]["simulators"].get<int>(), config.train.model.type.c_str(),
+                    config.stream.batch_size, static_cast<long long>(config.train.steps));
+        std::printf("  pipeline          %10.0f samples/s (trainers waited %.1f%%)\n", rate,
+                    100.0 * summary["throughput"]["trainer_wait_fraction"].get<double>());
+        std::printf("  training only     %10.0f samples/s per trainer\n", reference.train_only_samples_per_s);
+        std::printf("  simulating only   %10.0f samples/s per core\n", reference.simulate_only_samples_per_s);
+        std::printf("  efficiency        %10.2f (pipeline / (trainers x training only))\n", efficiency);
+    }
+    std::fflush(stdout);
+}
+
+// `sgnn train` and `sgnn bench stream`: MPI from here on.
+int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc, char*** argv) {
+    ParsedOptions parsed;
+    RunConfig config;
+    try {
+        parsed = parse_options(args, run_options(), bench);
+        if (parsed.help) {
+            std::printf("%s%s", bench ? kBenchHelp : kTrainHelp, options_help(run_options()).c_str());
+            return 0;
+        }
+        config = make_run_config(parsed);
+    } catch (const ConfigError& error) {
+        if (launcher_rank_zero()) print_error(error.what());
+        return 2;
+    }
+    if (bench) {
+        // Benchmarks defaults: a few hundred steps, no evaluation between.
+        if (parsed.origin["train.steps"] == "default") config.train.steps = 300;
+        if (parsed.origin["eval.every"] == "default") config.train.eval_every = config.train.steps;
+    }
+
+    stream::MpiSession mpi(argc, argv);
+    try {
+        RunOptions options;
+        options.write_outputs = !bench;
+        options.quiet = bench;
+        BenchReference reference;
+        if (bench) reference = measure_reference(config, mpi);
+        const io::Json summary = run_training(config, mpi, options);
+        if (bench && mpi.world_rank() == 0) print_bench(config, summary, reference, parsed.json);
+    } catch (const ConfigError& error) {
+        // Found identically on every rank before any rank started talking.
+        if (mpi.world_rank() == 0) print_error(error.what());
+        return 2;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "sgnn: error [%s, rank %d]: %s\n",
+                     role_of_rank(config, mpi.world_rank(), mpi.world_size()).c_str(), mpi.world_rank(), error.what());
+        std::fflush(stderr);
+        // The only reliable way to stop ranks that are waiting on this one.
+        MPI_Abort(MPI_COMM_WORLD, 1);
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::printf("%s", kOverview);
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        std::printf("sgnn %s\n", SGNN_VERSION);
+        return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    if (command == "train") return pipeline_command(false, args, &argc, &argv);
+    if (command == "bench") {
+        if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+            std::printf("%s", kBenchHelp);
+            return 0;
+        }
+        if (args.empty() || args[0] != "stream") {
+            print_error("sgnn bench needs a benchmark name: stream (see sgnn bench --help)");
+            return 2;
+        }
+        args.erase(args.begin());
+        return pipeline_command(true, args, &argc, &argv);
+    }
+    if (command == "list") return list_command(args);
+    print_error("unknown command '" + command + "'; commands are train, bench and list (sgnn --help)");
+    return 2;
+}
+
+}  // namespace sgnn::cli

@@ -1,0 +1,367 @@
+#include "sgnn/cli/options.hpp"
+
+#include "sgnn/error.hpp"
+#include "sgnn/sim/prior.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace sgnn::cli {
+namespace po = boost::program_options;
+using Type = OptionSpec::Type;
+
+namespace {
+
+std::string number_text(double v) {
+    std::ostringstream out;
+    if (v != 0 && std::fabs(v) >= 1e6 && std::floor(v) == v) {
+        out << std::scientific;
+        out.precision(0);
+    } else {
+        out.precision(10);
+    }
+    out << v;
+    return out.str();
+}
+
+std::vector<OptionSpec> build_run_options() {
+    std::vector<OptionSpec> specs = {
+        {"name", Type::text, "sgnn", "run name; the default output directory is runs/<name>-<timestamp>"},
+        {"out", Type::text, "", "output directory (created; files in it are replaced atomically)"},
+        {"seed", Type::integer, "1", "seed of every random stream (simulations, held-out set, initial weights)", 0,
+         9007199254740992.0},
+        {"trainers", Type::integer, "1",
+         "trainer ranks T. Rank 0 coordinates, ranks 1..T train, the rest simulate; needs T < ranks "
+         "(T = 1 without mpiexec)",
+         1, 65536},
+        {"deterministic", Type::boolean, "false",
+         "consume batches in global index order: the model is bitwise identical whatever the number of "
+         "simulator ranks (same trainer count); off: take batches as they arrive"},
+        {"device", Type::choice, "cpu", "where trainers compute", 0, 0, {"cpu", "cuda"}},
+
+        {"sim.model", Type::choice, "sir", "simulator: sir = daily chain-binomial SIR with reporting noise", 0, 0,
+         {"sir"}},
+        {"sim.days", Type::integer, "60", "days of reported incidence the network sees", 7, 3650},
+        {"sim.targets", Type::text, "log_R0,beta,gamma",
+         "comma-separated targets to learn; sir offers log_R0, R0, beta, gamma, infectious_period, reporting_rate"},
+        {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
+    };
+    for (const sim::ParameterSpec& p : sim::sir_parameter_specs()) {
+        OptionSpec spec{"prior." + p.name, Type::prior, p.default_prior,
+                        p.help + "; values must be " + p.domain.describe()};
+        specs.push_back(spec);
+    }
+    const std::vector<OptionSpec> rest = {
+        {"stream.batch_size", Type::integer, "256", "samples per batch; each trainer trains on one batch per step", 1,
+         1e6},
+        {"stream.credits", Type::integer, "4",
+         "batches in flight per simulator-trainer pair; trainer memory is credits x feeders x batch", 1, 1024},
+
+        {"model.type", Type::choice, "mlp", "network: mlp = residual MLP, cnn = 1-D convolutional network", 0, 0,
+         {"mlp", "cnn"}},
+        {"model.hidden", Type::integer, "128", "width of hidden layers and of the embedding", 1, 65536},
+        {"model.blocks", Type::integer, "3", "residual blocks (mlp)", 0, 64},
+        {"model.channels", Type::integer, "16", "channels of the first convolution (cnn)", 1, 4096},
+        {"model.kernel", Type::integer, "5", "convolution kernel width in days, odd (cnn)", 1, 63},
+
+        {"train.steps", Type::integer, "2000", "optimizer steps; each consumes trainers x batch_size samples", 1, 1e9},
+        {"train.lr", Type::real, "0.001", "peak AdamW learning rate", 1e-8, 10},
+        {"train.lr_min", Type::real, "1e-05", "learning rate at the end of the cosine decay", 0, 10},
+        {"train.warmup_steps", Type::integer, "100", "steps of linear learning-rate warmup", 0, 1e9},
+        {"train.weight_decay", Type::real, "0.0001", "AdamW decoupled weight decay", 0, 10},
+        {"train.grad_clip", Type::real, "1", "maximum global gradient norm; 0 disables clipping", 0, 1e6},
+        {"train.bucket_mb", Type::real, "1", "gradient allreduce bucket size in MiB", 0.001, 4096},
+        {"train.threads", Type::integer, "1", "LibTorch threads per trainer rank", 1, 256},
+
+        {"eval.every", Type::integer, "200", "evaluate on the held-out set every N steps (and at the end)", 1, 1e9},
+        {"eval.samples", Type::integer, "2048", "held-out samples, from their own random stream (never trained on)",
+         2, 1e7},
+
+        {"curriculum.stages", Type::integer, "1",
+         "prior schedule stages; 1 = fixed prior, n > 1 widens every prior range in n steps", 1, 10000},
+        {"curriculum.start_width", Type::real, "0.25", "width of the first stage, as a fraction of each prior range",
+         0.01, 1},
+        {"curriculum.steps", Type::integer, "0", "steps over which the curriculum reaches the full prior; 0 = half of "
+         "train.steps", 0, 1e9},
+
+        {"progress.interval", Type::real, "2", "seconds between progress lines; 0 = only at evaluations", 0, 86400},
+
+        {"debug.fail_rank", Type::integer, "-1", "test only: this rank fails on purpose", -1, 1e6, {}, true},
+        {"debug.fail_after", Type::real, "1", "test only: seconds before the injected failure", 0, 1e6, {}, true},
+        {"debug.step_delay_ms", Type::real, "0", "test only: slow every training step", 0, 1e5, {}, true},
+    };
+    specs.insert(specs.end(), rest.begin(), rest.end());
+    return specs;
+}
+
+const OptionSpec& find_spec(const std::vector<OptionSpec>& specs, const std::string& key) {
+    for (const auto& spec : specs) {
+        if (spec.key == key) return spec;
+    }
+    throw std::logic_error("no option " + key);
+}
+
+class Validator {
+public:
+    explicit Validator(const ParsedOptions& options) : options_(options) {}
+
+    [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
+        const auto origin = options_.origin.find(key);
+        const std::string where = origin == options_.origin.end() ? "" : " (" + origin->second + ")";
+        throw ConfigError(key + " = '" + options_.values.at(key) + "'" + where + ": " + problem);
+    }
+
+    double number(const std::string& key) const {
+        const OptionSpec& spec = find_spec(run_options(), key);
+        const std::string& text = options_.values.at(key);
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        const bool parsed = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v);
+        if (!parsed || (spec.type == Type::integer && std::floor(v) != v) || v < spec.min || v > spec.max) {
+            fail(key, "must be " + spec.allowed());
+        }
+        return v;
+    }
+    std::int64_t integer(const std::string& key) const { return static_cast<std::int64_t>(number(key)); }
+    int small_integer(const std::string& key) const { return static_cast<int>(number(key)); }
+
+    bool boolean(const std::string& key) const {
+        const std::string& t = options_.values.at(key);
+        if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+        if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+        fail(key, "must be true or false");
+    }
+
+    std::string choice(const std::string& key) const {
+        const OptionSpec& spec = find_spec(run_options(), key);
+        const std::string& t = options_.values.at(key);
+        for (const auto& c : spec.choices) {
+            if (c == t) return t;
+        }
+        fail(key, "must be " + spec.allowed());
+    }
+
+    std::string text(const std::string& key) const { return options_.values.at(key); }
+
+    // Prior specs are checked here too, so that the message can say where they came from.
+    std::string prior(const std::string& key, const sim::ParameterDomain& domain) const {
+        const std::string& t = options_.values.at(key);
+        try {
+            sim::ParameterPrior::parse(key, t, domain);
+        } catch (const ConfigError& error) {
+            const std::string message = error.what();
+            const auto colon = message.find("': ");
+            fail(key, colon == std::string::npos ? message : message.substr(colon + 3));
+        }
+        return t;
+    }
+
+private:
+    const ParsedOptions& options_;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        if (b != std::string::npos) items.push_back(item.substr(b, e - b + 1));
+    }
+    return items;
+}
+
+}  // namespace
+
+std::string OptionSpec::allowed() const {
+    switch (type) {
+        case Type::integer:
+            return "an integer in [" + number_text(min) + ", " + number_text(max) + "]";
+        case Type::real:
+            return "a number in [" + number_text(min) + ", " + number_text(max) + "]";
+        case Type::boolean:
+            return "true or false";
+        case Type::choice: {
+            std::string list;
+            for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+            return "one of: " + list;
+        }
+        case Type::prior:
+            return "a prior: fixed(V), uniform(A, B), loguniform(A, B) or uniform_int(A, B)";
+        case Type::text:
+            return "text";
+    }
+    return {};
+}
+
+const std::vector<OptionSpec>& run_options() {
+    static const std::vector<OptionSpec> specs = build_run_options();
+    return specs;
+}
+
+ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                            bool accept_json_flag) {
+    po::options_description described;
+    described.add_options()("help,h", "")("config", po::value<std::string>(), "");
+    if (accept_json_flag) described.add_options()("json", "");
+    for (const auto& spec : specs) {
+        auto* value = po::value<std::string>();
+        if (spec.type == Type::boolean) value->implicit_value("true");
+        described.add_options()(spec.key.c_str(), value, "");
+    }
+    po::options_description file_keys;
+    for (const auto& spec : specs) file_keys.add_options()(spec.key.c_str(), po::value<std::string>(), "");
+
+    ParsedOptions parsed;
+    po::variables_map command_line, file;
+    try {
+        po::store(po::command_line_parser(args).options(described).style(po::command_line_style::default_style &
+                                                                          ~po::command_line_style::allow_guessing)
+                      .run(),
+                  command_line);
+    } catch (const po::unknown_option& error) {
+        throw ConfigError("unknown option '" + error.get_option_name() + "' (the options are listed by --help)");
+    } catch (const po::error& error) {
+        throw ConfigError(std::string("command line: ") + error.what());
+    }
+    parsed.help = command_line.count("help") > 0;
+    parsed.json = command_line.count("json") > 0;
+    if (command_line.count("config")) {
+        parsed.config_file = command_line["config"].as<std::string>();
+        std::ifstream stream(parsed.config_file);
+        if (!stream) throw ConfigError("config file '" + parsed.config_file + "': cannot be read");
+        try {
+            po::store(po::parse_config_file(stream, file_keys, false), file);
+        } catch (const po::unknown_option& error) {
+            throw ConfigError("config file '" + parsed.config_file + "': unknown key '" + error.get_option_name() +
+                              "' (sgnn train --help lists every key)");
+        } catch (const po::error& error) {
+            throw ConfigError("config file '" + parsed.config_file + "': " + error.what());
+        }
+    }
+    for (const auto& spec : specs) {
+        if (command_line.count(spec.key)) {
+            parsed.values[spec.key] = command_line[spec.key].as<std::string>();
+            parsed.origin[spec.key] = "command line";
+        } else if (file.count(spec.key)) {
+            parsed.values[spec.key] = file[spec.key].as<std::string>();
+            parsed.origin[spec.key] = "config file " + parsed.config_file;
+        } else {
+            parsed.values[spec.key] = spec.default_value;
+            parsed.origin[spec.key] = "default";
+        }
+    }
+    return parsed;
+}
+
+RunConfig make_run_config(const ParsedOptions& options) {
+    const Validator v(options);
+    RunConfig c;
+    c.name = v.text("name");
+    if (c.name.empty() || c.name.find('/') != std::string::npos) v.fail("name", "must be non-empty, without '/'");
+    c.out = v.text("out");
+    c.seed = static_cast<std::uint64_t>(v.integer("seed"));
+    c.trainers = v.small_integer("trainers");
+    c.deterministic = v.boolean("deterministic");
+
+    c.task.model = v.choice("sim.model");
+    c.task.days = v.small_integer("sim.days");
+    c.task.targets = split_list(v.text("sim.targets"));
+    std::set<std::string> unique(c.task.targets.begin(), c.task.targets.end());
+    if (c.task.targets.empty()) v.fail("sim.targets", "name at least one target");
+    if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
+    c.task.threads = v.small_integer("sim.threads");
+    for (const sim::ParameterSpec& p : sim::sir_parameter_specs()) {
+        c.task.priors[p.name] = v.prior("prior." + p.name, p.domain);
+    }
+
+    c.stream.seed = c.seed;
+    c.stream.batch_size = v.small_integer("stream.batch_size");
+    c.stream.credits = v.small_integer("stream.credits");
+    c.stream.threads = c.task.threads;
+    c.stream.deterministic = c.deterministic;
+
+    train::TrainConfig& t = c.train;
+    t.model.type = v.choice("model.type");
+    t.model.hidden = v.small_integer("model.hidden");
+    t.model.blocks = v.small_integer("model.blocks");
+    t.model.channels = v.small_integer("model.channels");
+    t.model.kernel = v.small_integer("model.kernel");
+    if (t.model.kernel % 2 == 0) v.fail("model.kernel", "must be odd, so that convolutions keep the series length");
+    t.steps = v.integer("train.steps");
+    t.batch_size = c.stream.batch_size;
+    t.seed = c.seed;
+    t.device = v.choice("device");
+    t.threads = v.small_integer("train.threads");
+    t.optimizer.learning_rate = v.number("train.lr");
+    t.optimizer.min_learning_rate = v.number("train.lr_min");
+    if (t.optimizer.min_learning_rate > t.optimizer.learning_rate) {
+        v.fail("train.lr_min", "must not exceed train.lr (" + v.text("train.lr") + ")");
+    }
+    t.optimizer.warmup_steps = v.integer("train.warmup_steps");
+    t.optimizer.weight_decay = v.number("train.weight_decay");
+    t.optimizer.grad_clip = v.number("train.grad_clip");
+    t.optimizer.bucket_mb = v.number("train.bucket_mb");
+    t.eval_every = v.integer("eval.every");
+    t.eval_samples = v.small_integer("eval.samples");
+    t.debug_step_delay_ms = v.number("debug.step_delay_ms");
+
+    c.schedule.stages = v.small_integer("curriculum.stages");
+    c.schedule.start_width = v.number("curriculum.start_width");
+    c.schedule.ramp_steps = v.integer("curriculum.steps");
+    if (c.schedule.ramp_steps > t.steps) v.fail("curriculum.steps", "must not exceed train.steps (" + v.text("train.steps") + ")");
+
+    c.progress_interval = v.number("progress.interval");
+    c.debug_fail_rank = v.small_integer("debug.fail_rank");
+    c.debug_fail_after = v.number("debug.fail_after");
+    c.effective_ini = effective_ini(options, run_options());
+    return c;
+}
+
+std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs) {
+    std::string text =
+        "# Effective configuration of an sgnn run: every option with the value it had.\n"
+        "# Reproduce the run with:  sgnn train --config config.ini --out NEW_DIR\n";
+    std::string section = "";
+    for (const auto& spec : specs) {
+        const auto dot = spec.key.find('.');
+        const std::string key_section = dot == std::string::npos ? "" : spec.key.substr(0, dot);
+        const std::string name = dot == std::string::npos ? spec.key : spec.key.substr(dot + 1);
+        if (key_section != section) {
+            text += "\n[" + key_section + "]\n";
+            section = key_section;
+        }
+        const std::string& value = options.values.at(spec.key);
+        // The output directory is recorded but commented out, so a rerun writes elsewhere.
+        text += (spec.key == "out" ? "# " : "") + name + " = " + value + "\n";
+    }
+    return text;
+}
+
+std::string options_help(const std::vector<OptionSpec>& specs) {
+    std::string text;
+    std::string section = "-";
+    for (const auto& spec : specs) {
+        if (spec.hidden) continue;
+        const auto dot = spec.key.find('.');
+        const std::string key_section = dot == std::string::npos ? "" : spec.key.substr(0, dot);
+        if (key_section != section) {
+            text += key_section.empty() ? "\nRun options:\n" : "\n[" + key_section + "] options:\n";
+            section = key_section;
+        }
+        std::string left = "  --" + spec.key;
+        if (spec.type != Type::boolean) left += " " + std::string(spec.type == Type::prior ? "PRIOR" : "VALUE");
+        if (left.size() < 34) left.resize(34, ' ');
+        else left += "\n" + std::string(34, ' ');
+        text += left + spec.help + "\n" + std::string(34, ' ') + "allowed: " + spec.allowed() +
+                "; default: " + (spec.default_value.empty() ? "(none)" : spec.default_value) + "\n";
+    }
+    return text;
+}
+
+}  // namespace sgnn::cli

@@ -1,0 +1,203 @@
+#include "sgnn/coord/coordinator.hpp"
+
+#include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/sha256.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace sgnn::coord {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
+                         const PriorSchedule& schedule, CoordinatorConfig config)
+    : comms_(comms), layout_(layout), schedule_(schedule), config_(std::move(config)),
+      started_(std::chrono::steady_clock::now()) {
+    if (!config_.out_dir.empty()) {
+        io::write_file_atomically(config_.out_dir + "/config.ini", config_.effective_config);
+        std::vector<std::string> columns = {"step",          "samples",    "elapsed_s",    "samples_per_s",
+                                            "train_loss",    "eval_loss",  "learning_rate", "prior_version",
+                                            "wait_fraction", "dropped_samples"};
+        for (const auto& name : config_.target_names) columns.push_back("r2_" + name);
+        for (const auto& name : config_.target_names) columns.push_back("rmse_" + name);
+        metrics_ = std::make_unique<io::CsvTable>(config_.out_dir + "/metrics.csv", columns);
+        metrics_->save();
+    }
+    stream::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout.trainer_rank(0),
+                                stream::kTagReport, comms.control(), &report_request_),
+                      "MPI_Irecv(trainer report)");
+    // Two stages ahead of need: the next one is always published before any simulator
+    // can reach it, so simulators do not stall at stage boundaries.
+    publish(0);
+    if (schedule_.stage_count() > 1) publish(1);
+}
+
+Coordinator::~Coordinator() {
+    if (report_request_ != MPI_REQUEST_NULL) {
+        MPI_Cancel(&report_request_);
+        MPI_Wait(&report_request_, MPI_STATUS_IGNORE);
+    }
+}
+
+void Coordinator::publish(int version) {
+    published_ = version;
+    if (layout_.single_process()) return;  // the inline source reads the schedule directly
+    for (int rank : layout_.simulator_ranks()) {
+        stage_messages_.push_back(schedule_.stage(version));
+        MPI_Request request;
+        stream::check_mpi(MPI_Isend(&stage_messages_.back(), sizeof(stream::ScheduleStage), MPI_BYTE, rank,
+                                    stream::kTagScheduleStage, comms_.control(), &request),
+                          "MPI_Isend(schedule stage)");
+        stage_requests_.push_back(request);
+    }
+}
+
+bool Coordinator::poll() {
+    if (finished_) return false;
+    bool any = false;
+    while (!received_final_) {
+        int arrived = 0;
+        stream::check_mpi(MPI_Test(&report_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(trainer report)");
+        if (!arrived) break;
+        const TrainerReport report = incoming_;
+        if (report.kind != ReportKind::final) {
+            stream::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout_.trainer_rank(0),
+                                        stream::kTagReport, comms_.control(), &report_request_),
+                              "MPI_Irecv(trainer report)");
+        }
+        handle(report);
+        any = true;
+    }
+    if (!stage_requests_.empty()) {
+        int done = 0;
+        stream::check_mpi(MPI_Testall(static_cast<int>(stage_requests_.size()), stage_requests_.data(), &done,
+                                      MPI_STATUSES_IGNORE),
+                          "MPI_Testall(schedule stages)");
+        if (done) {
+            stage_requests_.clear();
+            stage_messages_.clear();
+        }
+    }
+    finished_ = received_final_ && stage_requests_.empty();
+    return any;
+}
+
+void Coordinator::handle(const TrainerReport& report) {
+    step_rate_.update(report.elapsed_seconds, static_cast<double>(report.step));
+    sample_rate_.update(report.elapsed_seconds, report.samples);
+    while (published_ + 1 < schedule_.stage_count() && report.step >= schedule_.first_step(published_)) {
+        publish(published_ + 1);
+    }
+    switch (report.kind) {
+        case ReportKind::progress:
+            if (config_.progress_interval > 0 && seconds_since(started_) - last_print_ >= config_.progress_interval) {
+                print_line(report, false);
+            }
+            break;
+        case ReportKind::evaluation:
+            record_evaluation(report);
+            print_line(report, true);
+            break;
+        case ReportKind::final:
+            record_evaluation(report);
+            finish(report);
+            break;
+    }
+}
+
+void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
+    last_print_ = seconds_since(started_);
+    if (config_.quiet) return;
+    const double steps_per_s = step_rate_.per_second();
+    const double remaining = static_cast<double>(config_.total_steps - report.step);
+    const double eta = steps_per_s > 0 ? remaining / steps_per_s : std::numeric_limits<double>::quiet_NaN();
+    std::printf("[sgnn] step %*lld/%lld %3.0f%% | %s samples/s | loss %.4f | wait %2.0f%% | prior v%u | ETA %s",
+                static_cast<int>(std::to_string(config_.total_steps).size()), static_cast<long long>(report.step),
+                static_cast<long long>(config_.total_steps),
+                100.0 * static_cast<double>(report.step) / static_cast<double>(config_.total_steps),
+                format_count(sample_rate_.per_second()).c_str(), report.train_loss, 100.0 * report.wait_fraction,
+                report.schedule_version, format_duration(eta).c_str());
+    if (evaluation) {
+        std::printf(" | eval loss %.4f R2", report.eval_loss);
+        for (int j = 0; j < report.n_targets; ++j) {
+            std::printf(" %s %.3f", config_.target_names[static_cast<std::size_t>(j)].c_str(), report.eval_r2[j]);
+        }
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
+void Coordinator::record_evaluation(const TrainerReport& report) {
+    if (!metrics_) return;
+    const double rate = report.elapsed_seconds > 0 ? report.samples / report.elapsed_seconds : 0.0;
+    std::vector<double> row = {static_cast<double>(report.step), report.samples, report.elapsed_seconds, rate,
+                               report.train_loss, report.eval_loss, report.learning_rate,
+                               static_cast<double>(report.schedule_version), report.wait_fraction,
+                               report.dropped_samples};
+    for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_r2[j]);
+    for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_rmse[j]);
+    metrics_->add_row(row);
+    metrics_->save();
+}
+
+void Coordinator::finish(const TrainerReport& report) {
+    received_final_ = true;
+    const double rate = report.elapsed_seconds > 0 ? report.samples / report.elapsed_seconds : 0.0;
+    io::Json r2 = io::Json::object(), rmse = io::Json::object();
+    for (int j = 0; j < report.n_targets; ++j) {
+        r2[config_.target_names[static_cast<std::size_t>(j)]] = report.eval_r2[j];
+        rmse[config_.target_names[static_cast<std::size_t>(j)]] = report.eval_rmse[j];
+    }
+    summary_ = io::Json{
+        {"name", config_.run_name},
+        {"seed", config_.seed},
+        {"deterministic", config_.deterministic},
+        {"steps", report.step},
+        {"samples", report.samples},
+        {"wall_seconds", seconds_since(started_)},
+        {"train_seconds", report.elapsed_seconds},
+        {"eval", {{"loss", report.eval_loss}, {"r2", r2}, {"rmse", rmse}}},
+        {"throughput",
+         {{"samples_per_s", rate},
+          {"trainer_wait_fraction", report.wait_fraction},
+          {"max_buffered_batches", report.max_buffered_batches}}},
+        {"ranks",
+         {{"world", layout_.world_size()},
+          {"coordinator", 1},
+          {"trainers", layout_.trainers()},
+          {"simulators", static_cast<int>(layout_.simulator_ranks().size())},
+          {"dedicated_simulators", layout_.dedicated_simulators()},
+          {"inline_simulation", layout_.single_process()}}},
+        {"faults", {{"dropped_samples", report.dropped_samples}}},
+        {"prior_version", report.schedule_version},
+        {"model_sha256", std::string(report.model_sha256)},
+        {"config_sha256", io::sha256_hex(config_.effective_config)},
+    };
+    if (!config_.out_dir.empty()) io::write_json_file(config_.out_dir + "/summary.json", summary_);
+    if (config_.quiet) return;
+    std::printf("[sgnn] done: %lld steps, %s samples in %s (%s samples/s, trainers waited %.0f%%)\n",
+                static_cast<long long>(report.step), format_count(report.samples).c_str(),
+                format_duration(report.elapsed_seconds).c_str(), format_count(rate).c_str(),
+                100.0 * report.wait_fraction);
+    std::printf("[sgnn] held-out");
+    for (int j = 0; j < report.n_targets; ++j) {
+        std::printf(" | %s R2 %.3f RMSE %.4g", config_.target_names[static_cast<std::size_t>(j)].c_str(),
+                    report.eval_r2[j], report.eval_rmse[j]);
+    }
+    std::printf("\n");
+    if (!config_.out_dir.empty()) {
+        std::printf("[sgnn] outputs in %s (config.ini, metrics.csv, model.h5, summary.json)\n",
+                    config_.out_dir.c_str());
+    }
+    std::fflush(stdout);
+}
+
+}  // namespace sgnn::coord

@@ -1,0 +1,34 @@
+#include "sgnn/io/csv.hpp"
+
+#include "sgnn/io/atomic_file.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace sgnn::io {
+
+CsvTable::CsvTable(std::string path, std::vector<std::string> columns)
+    : path_(std::move(path)), columns_(std::move(columns)) {}
+
+void CsvTable::add_row(const std::vector<double>& values) {
+    if (values.size() != columns_.size()) throw std::logic_error("CSV row width does not match its header");
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        char cell[32];
+        if (std::isnan(values[i])) {
+            cell[0] = '\0';  // pandas reads an empty cell as NaN
+        } else {
+            std::snprintf(cell, sizeof cell, "%.9g", values[i]);
+        }
+        body_ += (i == 0 ? "" : ",") + std::string(cell);
+    }
+    body_ += '\n';
+}
+
+void CsvTable::save() const {
+    std::string header;
+    for (std::size_t i = 0; i < columns_.size(); ++i) header += (i == 0 ? "" : ",") + columns_[i];
+    write_file_atomically(path_, header + '\n' + body_);
+}
+
+}  // namespace sgnn::io

@@ -1,0 +1,210 @@
+#include "sgnn/stream/batch_source.hpp"
+
+#include "sgnn/stream/backoff.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+namespace sgnn::stream {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+StreamedBatchSource::StreamedBatchSource(const Communicators& comms, const RankLayout& layout,
+                                         const sim::Task& task, const StreamConfig& config)
+    : comms_(comms),
+      trainer_index_(layout.trainer_index(comms.world_rank())),
+      trainers_(layout.trainers()),
+      credits_(config.credits),
+      deterministic_(config.deterministic) {
+    const sim::SampleLayout& sample = task.layout();
+    for (int rank : layout.feeders_of(trainer_index_)) {
+        Feeder feeder;
+        feeder.rank = rank;
+        for (int i = 0; i < credits_; ++i) feeder.buffers.emplace_back(config.batch_size, sample.n_inputs, sample.n_targets());
+        feeder.requests.assign(static_cast<std::size_t>(credits_), MPI_REQUEST_NULL);
+        feeders_.push_back(std::move(feeder));
+    }
+    if (feeders_.empty()) throw std::logic_error("trainer without feeders");
+    // The credits: every posted receive is a slot a feeder may fill.
+    for (Feeder& feeder : feeders_) {
+        for (int i = 0; i < credits_; ++i) post(feeder, i);
+    }
+}
+
+StreamedBatchSource::~StreamedBatchSource() {
+    // Normally finish() has retired everything; this only runs on an error path where
+    // the job is being aborted, so requests are left to MPI_Abort.
+}
+
+void StreamedBatchSource::post(Feeder& feeder, int slot) {
+    BatchBuffer& buffer = feeder.buffers[static_cast<std::size_t>(slot)];
+    check_mpi(MPI_Irecv(buffer.data(), buffer.size_bytes(), MPI_BYTE, feeder.rank, kTagBatch, comms_.data(),
+                        &feeder.requests[static_cast<std::size_t>(slot)]),
+              "MPI_Irecv(batch)");
+    feeder.posted.push_back(slot);
+}
+
+bool StreamedBatchSource::front_ready(Feeder& feeder) {
+    if (feeder.posted.empty()) return false;
+    MPI_Request& request = feeder.requests[static_cast<std::size_t>(feeder.posted.front())];
+    if (request == MPI_REQUEST_NULL) return true;  // completed by an earlier test
+    int done = 0;
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
+    return done != 0;
+}
+
+int StreamedBatchSource::count_buffered() {
+    int buffered = 0;
+    for (Feeder& feeder : feeders_) {
+        for (int slot : feeder.posted) {
+            MPI_Request& request = feeder.requests[static_cast<std::size_t>(slot)];
+            int done = request == MPI_REQUEST_NULL;
+            if (!done) check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
+            buffered += done;
+        }
+    }
+    return buffered;
+}
+
+const BatchBuffer& StreamedBatchSource::acquire() {
+    const auto start = std::chrono::steady_clock::now();
+    const int n_feeders = static_cast<int>(feeders_.size());
+    Backoff backoff;
+    int chosen = -1;
+    while (chosen < 0) {
+        if (deterministic_) {
+            // Fixed order: local batch k comes from feeder k mod F, whatever arrives first.
+            const int f = static_cast<int>(local_batch_ % static_cast<std::uint64_t>(n_feeders));
+            if (front_ready(feeders_[static_cast<std::size_t>(f)])) chosen = f;
+        } else {
+            for (int i = 0; i < n_feeders; ++i) {
+                const int f = (next_feeder_ + i) % n_feeders;
+                if (front_ready(feeders_[static_cast<std::size_t>(f)])) {
+                    chosen = f;
+                    next_feeder_ = (f + 1) % n_feeders;
+                    break;
+                }
+            }
+        }
+        if (chosen < 0) backoff.idle();
+    }
+    stats_.wait_seconds += seconds_since(start);
+    stats_.max_buffered_batches = std::max(stats_.max_buffered_batches, count_buffered());
+
+    Feeder& feeder = feeders_[static_cast<std::size_t>(chosen)];
+    held_feeder_ = chosen;
+    held_slot_ = feeder.posted.front();
+    feeder.posted.pop_front();
+    const BatchBuffer& batch = feeder.buffers[static_cast<std::size_t>(held_slot_)];
+    const BatchHeader& header = batch.header();
+    if (header.flags & kEndOfStream) {
+        throw std::runtime_error("simulator rank " + std::to_string(feeder.rank) +
+                                 " ended its stream before training finished");
+    }
+    if (!batch.checksum_ok()) {
+        throw std::runtime_error("batch " + std::to_string(header.batch_index) + " from simulator rank " +
+                                 std::to_string(feeder.rank) + " failed its checksum");
+    }
+    const std::uint64_t expected = local_batch_ * static_cast<std::uint64_t>(trainers_) +
+                                   static_cast<std::uint64_t>(trainer_index_);
+    if (deterministic_ && header.batch_index != expected) {
+        throw std::runtime_error("deterministic stream out of order: expected batch " + std::to_string(expected) +
+                                 " from simulator rank " + std::to_string(feeder.rank) + ", got " +
+                                 std::to_string(header.batch_index));
+    }
+    ++local_batch_;
+    ++stats_.batches;
+    stats_.samples += header.sample_count;
+    stats_.dropped += header.dropped_count;
+    stats_.schedule_version = header.schedule_version;
+    return batch;
+}
+
+void StreamedBatchSource::release() {
+    if (held_feeder_ < 0) return;
+    // Re-posting the slot is the credit going back to the feeder.
+    post(feeders_[static_cast<std::size_t>(held_feeder_)], held_slot_);
+    held_feeder_ = -1;
+    held_slot_ = -1;
+}
+
+void StreamedBatchSource::finish() {
+    release();
+    std::vector<MPI_Request> stop_requests(feeders_.size(), MPI_REQUEST_NULL);
+    std::vector<LaneStop> stops(feeders_.size(), LaneStop{trainer_index_, 0});
+    for (std::size_t f = 0; f < feeders_.size(); ++f) {
+        check_mpi(MPI_Isend(&stops[f], sizeof(LaneStop), MPI_BYTE, feeders_[f].rank, kTagLaneStop, comms_.data(),
+                            &stop_requests[f]),
+                  "MPI_Isend(lane stop)");
+    }
+    // Drain: keep accepting (and discarding) batches until each feeder's end marker.
+    Backoff backoff;
+    for (;;) {
+        bool progressed = false;
+        bool all_ended = true;
+        for (Feeder& feeder : feeders_) {
+            if (feeder.ended) continue;
+            all_ended = false;
+            if (!front_ready(feeder)) continue;
+            progressed = true;
+            const int slot = feeder.posted.front();
+            feeder.posted.pop_front();
+            if (feeder.buffers[static_cast<std::size_t>(slot)].header().flags & kEndOfStream) {
+                feeder.ended = true;
+                for (int open_slot : feeder.posted) {
+                    MPI_Request& request = feeder.requests[static_cast<std::size_t>(open_slot)];
+                    if (request == MPI_REQUEST_NULL) continue;
+                    MPI_Cancel(&request);
+                    MPI_Wait(&request, MPI_STATUS_IGNORE);
+                }
+                feeder.posted.clear();
+            } else {
+                post(feeder, slot);
+            }
+        }
+        int stops_done = 0;
+        check_mpi(MPI_Testall(static_cast<int>(stop_requests.size()), stop_requests.data(), &stops_done,
+                              MPI_STATUSES_IGNORE),
+                  "MPI_Testall(lane stop)");
+        if (all_ended && stops_done) return;
+        if (progressed) {
+            backoff.reset();
+        } else {
+            backoff.idle();
+        }
+    }
+}
+
+InlineBatchSource::InlineBatchSource(const sim::Task& task, const StreamConfig& config, int trainer_index,
+                                     int trainers, std::function<ScheduleStage(std::uint64_t)> stage_for)
+    : task_(task),
+      config_(config),
+      trainer_index_(trainer_index),
+      trainers_(trainers),
+      stage_for_(std::move(stage_for)),
+      buffer_(config.batch_size, task.layout().n_inputs, task.layout().n_targets()) {}
+
+const BatchBuffer& InlineBatchSource::acquire() {
+    const auto start = std::chrono::steady_clock::now();
+    const std::uint64_t batch_index = local_batch_ * static_cast<std::uint64_t>(trainers_) +
+                                      static_cast<std::uint64_t>(trainer_index_);
+    const sim::GenerateResult result = fill_batch(task_, config_, batch_index, stage_for_(batch_index), buffer_);
+    ++local_batch_;
+    // Time spent simulating is time the trainer does not train: it counts as waiting.
+    stats_.wait_seconds += seconds_since(start);
+    ++stats_.batches;
+    stats_.samples += static_cast<std::uint64_t>(result.valid);
+    stats_.dropped += static_cast<std::uint64_t>(result.dropped);
+    stats_.schedule_version = buffer_.header().schedule_version;
+    stats_.max_buffered_batches = 1;
+    return buffer_;
+}
+
+}  // namespace sgnn::stream

@@ -1,0 +1,51 @@
+#include "sgnn/stream/mpi_context.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace sgnn::stream {
+
+void check_mpi(int code, const char* what) {
+    if (code == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    MPI_Error_string(code, text, &length);
+    throw std::runtime_error(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+}
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+    int provided = 0;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    // Errors come back as codes so that check_mpi can turn them into one readable line.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    if (provided < MPI_THREAD_FUNNELED) {
+        throw std::runtime_error("the MPI library does not provide MPI_THREAD_FUNNELED");
+    }
+}
+
+MpiSession::~MpiSession() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+}
+
+Communicators::Communicators(const RankLayout& layout, int world_rank) : rank_(world_rank) {
+    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &data_), "MPI_Comm_dup(data)");
+    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &control_), "MPI_Comm_dup(control)");
+    const int color = layout.is_trainer(world_rank) ? 1 : MPI_UNDEFINED;
+    const int key = layout.is_trainer(world_rank) ? layout.trainer_index(world_rank) : 0;
+    check_mpi(MPI_Comm_split(MPI_COMM_WORLD, color, key, &trainers_), "MPI_Comm_split(trainers)");
+    for (MPI_Comm comm : {data_, control_, trainers_}) {
+        if (comm != MPI_COMM_NULL) MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    }
+}
+
+Communicators::~Communicators() {
+    for (MPI_Comm* comm : {&data_, &control_, &trainers_}) {
+        if (*comm != MPI_COMM_NULL) MPI_Comm_free(comm);
+    }
+}
+
+}  // namespace sgnn::stream

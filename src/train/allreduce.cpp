@@ -1,0 +1,46 @@
+#include "sgnn/train/allreduce.hpp"
+
+#include "sgnn/stream/backoff.hpp"
+#include "sgnn/stream/mpi_context.hpp"
+
+#include <climits>
+#include <stdexcept>
+
+namespace sgnn::train {
+
+AllreduceTransport::AllreduceTransport(MPI_Comm comm) : comm_(comm) {
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_size(comm_, &size_);
+}
+
+void AllreduceTransport::start(float* data, std::size_t count) {
+    if (size_ == 1) return;
+    if (count > static_cast<std::size_t>(INT_MAX)) throw std::length_error("gradient bucket too large for MPI");
+    MPI_Request request;
+    stream::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm_, &request),
+                      "MPI_Iallreduce(gradients)");
+    requests_.push_back(request);
+}
+
+void AllreduceTransport::progress() {
+    if (requests_.empty()) return;
+    int done = 0;
+    stream::check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
+                      "MPI_Testall(gradients)");
+    if (done) requests_.clear();
+}
+
+void AllreduceTransport::wait_all() {
+    stream::Backoff backoff;
+    while (!requests_.empty()) {
+        int done = 0;
+        stream::check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
+                          "MPI_Testall(gradients)");
+        if (done) {
+            requests_.clear();
+        } else {
+            backoff.idle();
+        }
+    }
+}
+
+}  // namespace sgnn::train

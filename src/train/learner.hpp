@@ -1,0 +1,49 @@
+// One data-parallel replica: network, AdamW, gradient clipping and the bucketed
+// gradient allreduce. Every replica starts from trainer 0's parameters and applies
+// the same summed gradient, so replicas stay bitwise identical.
+#pragma once
+
+#include "grad_buckets.hpp"
+#include "models.hpp"
+#include "sgnn/io/model_file.hpp"
+#include "sgnn/train/allreduce.hpp"
+#include "sgnn/train/config.hpp"
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sgnn::train {
+
+class Learner {
+public:
+    // `trainers` is the communicator of all replicas (MPI_COMM_NULL or size 1: alone).
+    Learner(const ModelConfig& model, const OptimizerConfig& optimizer, int n_inputs, int n_outputs,
+            MPI_Comm trainers, torch::Device device, std::uint64_t seed);
+
+    // One optimizer step. The loss is the per-sample mean squared error (averaged over
+    // targets) summed over the local batch and divided by `nominal_batch`, so that the
+    // average over replicas equals the loss of the union of their batches. Returns the
+    // local per-sample mean loss.
+    double step(const torch::Tensor& inputs, const torch::Tensor& targets, double learning_rate,
+                std::int64_t nominal_batch);
+    torch::Tensor predict(const torch::Tensor& inputs);
+
+    std::vector<io::NamedArray> parameter_arrays() const;
+    // SHA-256 of the float32 parameter bytes, in named_parameters() order.
+    std::string parameter_sha256() const;
+    torch::Device device() const { return device_; }
+
+private:
+    torch::Device device_;
+    std::shared_ptr<Network> network_;
+    std::vector<torch::Tensor> parameters_;
+    std::unique_ptr<torch::optim::AdamW> optimizer_;
+    AllreduceTransport transport_;
+    std::unique_ptr<GradientBucketer> bucketer_;
+    double grad_clip_;
+};
+
+}  // namespace sgnn::train

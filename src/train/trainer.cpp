@@ -1,0 +1,415 @@
+#include "sgnn/train/trainer.hpp"
+
+#include "learner.hpp"
+#include "sgnn/coord/report.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/io/model_file.hpp"
+#include "sgnn/stream/backoff.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+namespace sgnn::train {
+
+double learning_rate_at(const OptimizerConfig& config, std::int64_t step, std::int64_t total_steps) {
+    if (step < config.warmup_steps) {
+        return config.learning_rate * static_cast<double>(step + 1) / static_cast<double>(config.warmup_steps);
+    }
+    const double span = static_cast<double>(std::max<std::int64_t>(1, total_steps - config.warmup_steps));
+    const double progress = std::min(1.0, static_cast<double>(step - config.warmup_steps) / span);
+    return config.min_learning_rate +
+           0.5 * (config.learning_rate - config.min_learning_rate) * (1.0 + std::cos(M_PI * progress));
+}
+
+void validate(const TrainConfig& config, int n_inputs, int n_targets) {
+    if (n_targets > coord::kMaxTargets) {
+        throw ConfigError("sim.targets: at most " + std::to_string(coord::kMaxTargets) + " targets");
+    }
+    check_device(config.device);
+    make_network(config.model, n_inputs, n_targets);
+}
+
+void check_device(const std::string& device) {
+    if (device == "cpu") return;
+    if (device == "cuda") {
+        if (!torch::cuda::is_available()) {
+            throw ConfigError("device = cuda: this LibTorch build sees no usable CUDA GPU (Debian's libtorch is "
+                              "CPU-only); use device = cpu or a CUDA-enabled LibTorch");
+        }
+        return;
+    }
+    throw ConfigError("device = '" + device + "': choose cpu or cuda");
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Mean and standard deviation used to standardize network inputs (one scalar: the
+// curve's shape must survive) and targets (one per target).
+struct Normalization {
+    float input_mean = 0.0f, input_std = 1.0f;
+    std::vector<float> target_mean, target_std;
+};
+
+// Held-out samples of this trainer's shard, standardized inputs, raw targets.
+struct EvalShard {
+    torch::Tensor inputs;
+    torch::Tensor targets;
+};
+
+void generate_block(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first, int count,
+                    int threads, std::vector<float>& inputs, std::vector<float>& targets) {
+    const sim::SampleLayout& layout = task.layout();
+    std::vector<std::uint64_t> indices(static_cast<std::size_t>(count));
+    std::vector<float> labels(static_cast<std::size_t>(count));
+    inputs.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_inputs));
+    targets.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_targets()));
+    const sim::GenerateResult result = sim::generate_samples(
+        task, seed, purpose, first, count, 1.0, {indices.data(), inputs.data(), targets.data(), labels.data(), count},
+        threads);
+    inputs.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_inputs));
+    targets.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_targets()));
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+    const stream::Communicators& comms;
+    const sim::Task& task;
+    TrainConfig config;
+    stream::BatchSource& source;
+    int trainer_index;
+    int trainers;
+    torch::Device device;
+    Normalization norm;
+    EvalShard eval;
+    std::unique_ptr<Learner> learner;
+
+    std::int64_t step = 0;
+    bool closed = false;
+    std::chrono::steady_clock::time_point started;
+    double last_report = 0.0;
+    double loss_sum = 0.0;
+    std::int64_t loss_count = 0;
+    double last_train_loss = 0.0;
+    coord::TrainerReport last_eval{};
+
+    std::deque<coord::TrainerReport> outbox;  // deque: stable addresses while sends are in flight
+    std::vector<MPI_Request> sends;
+
+    Impl(const stream::Communicators& c, const stream::RankLayout& layout, const sim::Task& t, const TrainConfig& cfg,
+         stream::BatchSource& s)
+        : comms(c), task(t), config(cfg), source(s), trainer_index(layout.trainer_index(c.world_rank())),
+          trainers(layout.trainers()), device(cfg.device == "cuda" ? torch::kCUDA : torch::kCPU) {
+        torch::set_num_threads(config.threads);
+        const sim::SampleLayout& sample = task.layout();
+        compute_normalization();
+        build_eval_shard();
+        learner = std::make_unique<Learner>(config.model, config.optimizer, sample.n_inputs, sample.n_targets(),
+                                            comms.trainers(), device, config.seed);
+        started = std::chrono::steady_clock::now();
+    }
+
+    // Every trainer computes the same statistics from the `norm` stream (deterministic).
+    void compute_normalization() {
+        std::vector<float> inputs, targets;
+        generate_block(task, config.seed, sim::Purpose::norm, 0, config.norm_samples, 1, inputs, targets);
+        const int n_t = task.layout().n_targets();
+        const std::size_t n = targets.size() / static_cast<std::size_t>(n_t);
+        if (n < 2) throw std::runtime_error("fewer than 2 valid samples for normalization: the simulator drops them");
+        double sum = 0, sum_sq = 0;
+        for (float v : inputs) {
+            sum += v;
+            sum_sq += static_cast<double>(v) * v;
+        }
+        const double count = static_cast<double>(inputs.size());
+        norm.input_mean = static_cast<float>(sum / count);
+        norm.input_std = static_cast<float>(std::sqrt(std::max(1e-12, sum_sq / count - (sum / count) * (sum / count))));
+        for (int j = 0; j < n_t; ++j) {
+            double s = 0, ss = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                const double v = targets[i * static_cast<std::size_t>(n_t) + static_cast<std::size_t>(j)];
+                s += v;
+                ss += v * v;
+            }
+            const double mean = s / static_cast<double>(n);
+            const double var = std::max(1e-12, ss / static_cast<double>(n) - mean * mean);
+            norm.target_mean.push_back(static_cast<float>(mean));
+            norm.target_std.push_back(static_cast<float>(std::sqrt(var)));
+        }
+    }
+
+    torch::Tensor standardize_inputs(const float* data, std::int64_t rows) const {
+        const std::int64_t n_in = task.layout().n_inputs;
+        torch::Tensor x = torch::from_blob(const_cast<float*>(data), {rows, n_in}, torch::kFloat);
+        return ((x - norm.input_mean) / norm.input_std).to(device);
+    }
+
+    torch::Tensor standardize_targets(const float* data, std::int64_t rows) const {
+        const std::int64_t n_t = task.layout().n_targets();
+        torch::Tensor y = torch::from_blob(const_cast<float*>(data), {rows, n_t}, torch::kFloat);
+        const torch::Tensor mean = torch::tensor(norm.target_mean);
+        const torch::Tensor std = torch::tensor(norm.target_std);
+        return ((y - mean) / std).to(device);
+    }
+
+    void build_eval_shard() {
+        const std::uint64_t total = static_cast<std::uint64_t>(config.eval_samples);
+        const std::uint64_t lo = total * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
+        const std::uint64_t hi = total * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
+        std::vector<float> inputs, targets;
+        generate_block(task, config.seed, sim::Purpose::eval, lo, static_cast<int>(hi - lo), 1, inputs, targets);
+        const std::int64_t rows = static_cast<std::int64_t>(targets.size()) / task.layout().n_targets();
+        eval.inputs = standardize_inputs(inputs.data(), rows).clone();
+        eval.targets = torch::from_blob(targets.data(), {rows, task.layout().n_targets()}, torch::kFloat)
+                           .to(torch::kDouble)
+                           .clone();
+    }
+
+    // Reduces over trainers (sum) in place; a blocking collective among trainers, which
+    // all reach it at the same step.
+    void sum_over_trainers(std::vector<double>& values, MPI_Op op = MPI_SUM) const {
+        if (trainers == 1) return;
+        stream::check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, op,
+                                        comms.trainers()),
+                          "MPI_Allreduce(metrics)");
+    }
+
+    coord::TrainerReport make_report(coord::ReportKind kind) const {
+        coord::TrainerReport report{};
+        report.kind = kind;
+        report.n_targets = task.layout().n_targets();
+        report.step = step;
+        report.elapsed_seconds = seconds_since(started);
+        report.samples = static_cast<double>(source.stats().samples) * trainers;  // exact after evaluate()
+        report.train_loss = last_train_loss;
+        report.learning_rate = learning_rate_at(config.optimizer, std::max<std::int64_t>(0, step - 1), config.steps);
+        report.wait_fraction = report.elapsed_seconds > 0 ? source.stats().wait_seconds / report.elapsed_seconds : 0.0;
+        report.dropped_samples = static_cast<double>(source.stats().dropped) * trainers;
+        report.schedule_version = source.stats().schedule_version;
+        report.max_buffered_batches = static_cast<std::uint32_t>(source.stats().max_buffered_batches);
+        return report;
+    }
+
+    // Held-out metrics (all trainers take part) and exact run-wide counters.
+    coord::TrainerReport evaluate(coord::ReportKind kind) {
+        const int n_t = task.layout().n_targets();
+        const torch::Tensor mean = torch::tensor(norm.target_mean).to(torch::kDouble);
+        const torch::Tensor std = torch::tensor(norm.target_std).to(torch::kDouble);
+        torch::Tensor sse = torch::zeros({n_t}, torch::kDouble), sum_y = torch::zeros({n_t}, torch::kDouble),
+                      sum_yy = torch::zeros({n_t}, torch::kDouble);
+        const std::int64_t rows = eval.inputs.size(0);
+        for (std::int64_t lo = 0; lo < rows; lo += 1024) {
+            const std::int64_t hi = std::min(rows, lo + 1024);
+            const torch::Tensor predicted =
+                learner->predict(eval.inputs.slice(0, lo, hi)).to(torch::kCPU, torch::kDouble) * std + mean;
+            const torch::Tensor y = eval.targets.slice(0, lo, hi);
+            sse += (predicted - y).pow(2).sum(0);
+            sum_y += y.sum(0);
+            sum_yy += y.pow(2).sum(0);
+        }
+        // One reduction: [n, sse x n_t, sum_y x n_t, sum_yy x n_t, samples, dropped, wait fraction]
+        std::vector<double> totals;
+        totals.push_back(static_cast<double>(rows));
+        for (const torch::Tensor* t : {&sse, &sum_y, &sum_yy}) {
+            for (int j = 0; j < n_t; ++j) totals.push_back((*t)[j].item<double>());
+        }
+        const double elapsed = seconds_since(started);
+        totals.push_back(static_cast<double>(source.stats().samples));
+        totals.push_back(static_cast<double>(source.stats().dropped));
+        totals.push_back(elapsed > 0 ? source.stats().wait_seconds / elapsed : 0.0);
+        sum_over_trainers(totals);
+        std::vector<double> buffered = {static_cast<double>(source.stats().max_buffered_batches)};
+        sum_over_trainers(buffered, MPI_MAX);
+
+        coord::TrainerReport report = make_report(kind);
+        const double n = totals[0];
+        double eval_loss = 0.0;
+        for (int j = 0; j < n_t; ++j) {
+            const double e = totals[1 + static_cast<std::size_t>(j)];
+            const double sy = totals[1 + static_cast<std::size_t>(n_t + j)];
+            const double syy = totals[1 + static_cast<std::size_t>(2 * n_t + j)];
+            const double sst = syy - sy * sy / n;
+            report.eval_r2[j] = sst > 0 ? 1.0 - e / sst : std::numeric_limits<double>::quiet_NaN();
+            report.eval_rmse[j] = std::sqrt(e / n);
+            const double s = norm.target_std[static_cast<std::size_t>(j)];
+            eval_loss += e / (n * s * s) / n_t;
+        }
+        const std::size_t tail = 1 + 3 * static_cast<std::size_t>(n_t);
+        report.eval_loss = eval_loss;
+        report.samples = totals[tail];
+        report.dropped_samples = totals[tail + 1];
+        report.wait_fraction = totals[tail + 2] / trainers;
+        report.max_buffered_batches = static_cast<std::uint32_t>(buffered[0]);
+        return report;
+    }
+
+    void send_report(const coord::TrainerReport& report) {
+        if (trainer_index != 0) return;
+        outbox.push_back(report);
+        MPI_Request request;
+        stream::check_mpi(MPI_Isend(&outbox.back(), sizeof(coord::TrainerReport), MPI_BYTE,
+                                    stream::RankLayout::coordinator_rank(), stream::kTagReport, comms.control(),
+                                    &request),
+                          "MPI_Isend(report)");
+        sends.push_back(request);
+    }
+
+    void retire_reports(bool wait) {
+        stream::Backoff backoff;
+        while (!sends.empty()) {
+            int done = 0;
+            stream::check_mpi(MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done, MPI_STATUSES_IGNORE),
+                              "MPI_Testall(reports)");
+            if (done) {
+                sends.clear();
+                outbox.clear();
+            } else if (wait) {
+                backoff.idle();
+            } else {
+                return;
+            }
+        }
+    }
+
+    void train_one_step() {
+        const stream::BatchBuffer& batch = source.acquire();
+        const std::int64_t rows = batch.header().sample_count;
+        if (rows > 0) {
+            const torch::Tensor x = standardize_inputs(batch.inputs(), rows);
+            const torch::Tensor y = standardize_targets(batch.targets(), rows);
+            const double lr = learning_rate_at(config.optimizer, step, config.steps);
+            loss_sum += learner->step(x, y, lr, config.batch_size);
+            ++loss_count;
+        }
+        source.release();
+        ++step;
+        if (config.debug_step_delay_ms > 0) {
+            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(config.debug_step_delay_ms));
+        }
+
+        const double now = seconds_since(started);
+        const bool evaluation_due = step % config.eval_every == 0 || step == config.steps;
+        const bool report_due = now - last_report >= config.report_interval;
+        if (evaluation_due || report_due) {
+            last_train_loss = loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0;
+            loss_sum = 0.0;
+            loss_count = 0;
+            last_report = now;
+        }
+        if (evaluation_due) {
+            last_eval = evaluate(coord::ReportKind::evaluation);
+            if (step < config.steps) send_report(last_eval);
+        } else if (report_due) {
+            send_report(make_report(coord::ReportKind::progress));
+        }
+        retire_reports(false);
+    }
+
+    void close() {
+        source.finish();
+        const std::string sha = learner->parameter_sha256();
+        // Replicas must agree bit for bit; a mismatch means the data-parallel step is broken.
+        if (trainers > 1) {
+            std::vector<char> all(static_cast<std::size_t>(64 * trainers));
+            stream::check_mpi(MPI_Allgather(sha.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comms.trainers()),
+                              "MPI_Allgather(model hashes)");
+            for (int t = 1; t < trainers; ++t) {
+                if (std::memcmp(all.data(), all.data() + 64 * t, 64) != 0) {
+                    throw std::runtime_error("trainer replicas diverged: trainer " + std::to_string(t) +
+                                             " holds different parameters than trainer 0");
+                }
+            }
+        }
+        if (trainer_index == 0) {
+            if (!config.model_path.empty()) write_model(sha);
+            coord::TrainerReport report = last_eval;
+            report.kind = coord::ReportKind::final;
+            std::snprintf(report.model_sha256, sizeof report.model_sha256, "%s", sha.c_str());
+            send_report(report);
+        }
+        retire_reports(true);
+        closed = true;
+    }
+
+    void write_model(const std::string& sha) const {
+        io::ModelFile file;
+        file.parameters = learner->parameter_arrays();
+        const auto n_t = static_cast<std::uint64_t>(norm.target_mean.size());
+        file.normalization = {
+            {"input_mean", {1}, {norm.input_mean}},
+            {"input_std", {1}, {norm.input_std}},
+            {"target_mean", {n_t}, norm.target_mean},
+            {"target_std", {n_t}, norm.target_std},
+        };
+        std::string targets;
+        for (const auto& name : task.layout().target_names) targets += (targets.empty() ? "" : ",") + name;
+        file.attributes = {
+            {"format", "sgnn-model"},
+            {"format_version", "1"},
+            {"model", config.model.type},
+            {"hidden", std::to_string(config.model.hidden)},
+            {"blocks", std::to_string(config.model.blocks)},
+            {"channels", std::to_string(config.model.channels)},
+            {"kernel", std::to_string(config.model.kernel)},
+            {"n_inputs", std::to_string(task.layout().n_inputs)},
+            {"targets", targets},
+            {"steps", std::to_string(step)},
+            {"seed", std::to_string(config.seed)},
+            {"sha256", sha},
+            {"prediction", "target = output * normalization/target_std + normalization/target_mean; "
+                           "input = (log1p(cases) - input_mean) / input_std"},
+        };
+        io::write_model_file(config.model_path, file);
+    }
+};
+
+double measure_step_rate(const sim::Task& task, const TrainConfig& config, int steps) {
+    torch::set_num_threads(config.threads);
+    const sim::SampleLayout& layout = task.layout();
+    stream::BatchBuffer batch(config.batch_size, layout.n_inputs, layout.n_targets());
+    stream::StreamConfig stream_config;
+    stream_config.seed = config.seed;
+    stream_config.batch_size = config.batch_size;
+    stream::fill_batch(task, stream_config, 0, stream::ScheduleStage{0, ~0ull, 1.0, 0, 0}, batch);
+    const std::int64_t rows = batch.header().sample_count;
+    const torch::Device device(config.device == "cuda" ? torch::kCUDA : torch::kCPU);
+    Learner learner(config.model, config.optimizer, layout.n_inputs, layout.n_targets(), MPI_COMM_NULL, device,
+                    config.seed);
+    const torch::Tensor x = torch::from_blob(batch.inputs(), {rows, layout.n_inputs}, torch::kFloat).to(device);
+    const torch::Tensor y = torch::from_blob(batch.targets(), {rows, layout.n_targets()}, torch::kFloat).to(device);
+    for (int i = 0; i < 3; ++i) learner.step(x, y, 1e-4, config.batch_size);  // warm-up
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) learner.step(x, y, 1e-4, config.batch_size);
+    return static_cast<double>(rows) * steps / seconds_since(start);
+}
+
+Trainer::Trainer(const stream::Communicators& comms, const stream::RankLayout& layout, const sim::Task& task,
+                 const TrainConfig& config, stream::BatchSource& source)
+    : impl_(std::make_unique<Impl>(comms, layout, task, config, source)) {}
+
+Trainer::~Trainer() = default;
+
+bool Trainer::poll() {
+    if (impl_->closed) return false;
+    if (impl_->step < impl_->config.steps) {
+        impl_->train_one_step();
+    } else {
+        impl_->close();
+    }
+    return true;
+}
+
+bool Trainer::finished() const { return impl_->closed; }
+
+}  // namespace sgnn::train

@@ -1,0 +1,139 @@
+#include "sgnn/error.hpp"
+#include "sgnn/sim/sir.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/batch.hpp"
+#include "sgnn/stream/layout.hpp"
+#include "sgnn/stream/simulator_worker.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+using namespace sgnn;
+
+namespace {
+
+struct Samples {
+    std::vector<std::uint64_t> indices;
+    std::vector<float> inputs, targets, labels;
+    explicit Samples(int n, const sim::SampleLayout& layout)
+        : indices(static_cast<std::size_t>(n)),
+          inputs(static_cast<std::size_t>(n * layout.n_inputs)),
+          targets(static_cast<std::size_t>(n * layout.n_targets())),
+          labels(static_cast<std::size_t>(n)) {}
+    sim::SampleArrays arrays() {
+        return {indices.data(), inputs.data(), targets.data(), labels.data(), static_cast<int>(indices.size())};
+    }
+};
+
+}  // namespace
+
+TEST_CASE("sample i has the same bits however the samples are split", "[task][determinism]") {
+    const auto task = sim::make_task(sim::TaskConfig{});
+    const auto& layout = task->layout();
+    Samples whole(512, layout), halves(512, layout), threaded(512, layout);
+    sim::generate_samples(*task, 5, sim::Purpose::train, 1000, 512, 1.0, whole.arrays());
+    Samples first(256, layout), second(256, layout);
+    sim::generate_samples(*task, 5, sim::Purpose::train, 1000, 256, 1.0, first.arrays());
+    sim::generate_samples(*task, 5, sim::Purpose::train, 1256, 256, 1.0, second.arrays());
+    sim::generate_samples(*task, 5, sim::Purpose::train, 1000, 512, 1.0, threaded.arrays(), 2);
+    const std::size_t half = first.inputs.size();
+    CHECK(std::memcmp(whole.inputs.data(), first.inputs.data(), half * sizeof(float)) == 0);
+    CHECK(std::memcmp(whole.inputs.data() + half, second.inputs.data(), half * sizeof(float)) == 0);
+    CHECK(whole.inputs == threaded.inputs);
+    CHECK(whole.targets == threaded.targets);
+    CHECK(whole.indices[0] == 1000);
+    CHECK(whole.indices[511] == 1511);
+}
+
+TEST_CASE("batches from 1 and 3 simulator ranks hold identical samples once sorted", "[task][determinism]") {
+    const auto task = sim::make_task(sim::TaskConfig{});
+    stream::StreamConfig config;
+    config.seed = 11;
+    config.batch_size = 32;
+    const stream::ScheduleStage stage{0, ~0ull, 1.0, 0, 0};
+    // Every batch each feeder makes for the first 12 local batches of one trainer.
+    auto collect = [&](int world_size) {
+        const stream::RankLayout layout(world_size, 1);
+        std::map<std::uint64_t, std::vector<float>> by_index;
+        for (int rank : layout.simulator_ranks()) {
+            for (const stream::Lane& lane : layout.lanes_of(rank)) {
+                for (std::uint64_t k = static_cast<std::uint64_t>(lane.feeder_slot); k < 12;
+                     k += static_cast<std::uint64_t>(lane.feeder_count)) {
+                    stream::BatchBuffer batch(config.batch_size, task->layout().n_inputs, task->layout().n_targets());
+                    stream::fill_batch(*task, config, layout.global_batch(lane.trainer_index, k), stage, batch);
+                    for (std::uint32_t j = 0; j < batch.header().sample_count; ++j) {
+                        const float* x = batch.inputs() + j * static_cast<std::size_t>(batch.n_inputs());
+                        by_index[batch.indices()[j]] = std::vector<float>(x, x + batch.n_inputs());
+                    }
+                }
+            }
+        }
+        return by_index;
+    };
+    const auto one = collect(3);    // coordinator, trainer, 1 simulator
+    const auto three = collect(5);  // coordinator, trainer, 3 simulators
+    REQUIRE(one.size() == 12 * 32);
+    CHECK(one == three);
+}
+
+TEST_CASE("SIR samples look like epidemics and carry their targets", "[task]") {
+    sim::TaskConfig config;
+    config.targets = {"log_R0", "R0", "beta", "gamma"};
+    const auto task = sim::make_task(config);
+    Samples s(64, task->layout());
+    const auto result = sim::generate_samples(*task, 3, sim::Purpose::eval, 0, 64, 1.0, s.arrays());
+    REQUIRE(result.valid == 64);
+    for (int i = 0; i < 64; ++i) {
+        const float* t = s.targets.data() + 4 * i;
+        CHECK(std::exp(t[0]) == Approx(t[1]).epsilon(1e-5));
+        CHECK(t[2] / t[3] == Approx(t[1]).epsilon(1e-4));  // R0 = beta / gamma
+        CHECK(t[1] >= 1.5f);
+        CHECK(t[1] <= 5.0f);
+        for (int d = 0; d < 60; ++d) REQUIRE(s.inputs[static_cast<std::size_t>(60 * i + d)] >= 0.0f);
+    }
+}
+
+TEST_CASE("chain-binomial SIR mean follows the deterministic recursion", "[task][sir]") {
+    // Large population: the mean of the stochastic model tracks its mean-field
+    // recursion. 400 runs; tolerance 5 standard errors of the mean incidence.
+    sim::SirParameters params{0.6, 0.25, 1000000, 1000};
+    const int days = 40, runs = 400;
+    std::vector<double> mean(days, 0.0), sq(days, 0.0);
+    std::vector<std::int64_t> incidence(days);
+    for (int r = 0; r < runs; ++r) {
+        sim::SampleStream rng(1, sim::Purpose::test, static_cast<std::uint64_t>(r));
+        sim::simulate_chain_binomial_sir(params, days, rng, incidence.data());
+        for (int d = 0; d < days; ++d) {
+            mean[d] += static_cast<double>(incidence[d]) / runs;
+            sq[d] += static_cast<double>(incidence[d]) * incidence[d] / runs;
+        }
+    }
+    double s = 999000, i = 1000;
+    for (int d = 0; d < days; ++d) {
+        const double infected = s * -std::expm1(-params.beta * i / 1e6);
+        const double recovered = i * -std::expm1(-params.gamma);
+        s -= infected;
+        i += infected - recovered;
+        const double se = std::sqrt(std::max(1.0, sq[d] - mean[d] * mean[d]) / runs);
+        INFO("day " << d);
+        // Mean-field drift (Jensen) is far below 1% at this population size.
+        CHECK(std::fabs(mean[d] - infected) < 5 * se + 0.01 * infected);
+    }
+}
+
+TEST_CASE("task configuration errors name the key", "[task]") {
+    using Catch::Matchers::Contains;
+    sim::TaskConfig bad_target;
+    bad_target.targets = {"log_R0", "carrying_capacity"};
+    CHECK_THROWS_WITH(sim::make_task(bad_target), Contains("sim.targets") && Contains("carrying_capacity"));
+    sim::TaskConfig bad_model;
+    bad_model.model = "seir";
+    CHECK_THROWS_WITH(sim::make_task(bad_model), Contains("sim.model"));
+    sim::TaskConfig bad_prior;
+    bad_prior.priors["reporting_rate"] = "uniform(0.5, 1.5)";
+    CHECK_THROWS_WITH(sim::make_task(bad_prior), Contains("prior.reporting_rate"));
+}

@@ -15,4 +15,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A failure seen in communication with another rank (an MPI error, a corrupt or
+// unexpected message). It is usually the echo of that rank's own fatal error, so the
+// handler waits a moment before reporting it: if the job is already being torn down,
+// only the original error gets printed.
+class PeerError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 }  // namespace sgnn

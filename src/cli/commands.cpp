@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sgnn::cli {
@@ -244,6 +245,11 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
         if (mpi.world_rank() == 0) print_error(error.what());
         return 2;
     } catch (const std::exception& error) {
+        if (dynamic_cast<const PeerError*>(&error) != nullptr) {
+            // Give the rank that failed first the time to abort the job (and be the
+            // one that reports); if nobody does, this error is real and is reported.
+            std::this_thread::sleep_for(std::chrono::seconds(3));
+        }
         std::fprintf(stderr, "sgnn: error [%s, rank %d]: %s\n",
                      role_of_rank(config, mpi.world_rank(), mpi.world_size()).c_str(), mpi.world_rank(), error.what());
         std::fflush(stderr);

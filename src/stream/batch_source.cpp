@@ -1,5 +1,6 @@
 #include "sgnn/stream/batch_source.hpp"
 
+#include "sgnn/error.hpp"
 #include "sgnn/stream/backoff.hpp"
 
 #include <algorithm>
@@ -105,17 +106,17 @@ const BatchBuffer& StreamedBatchSource::acquire() {
     const BatchBuffer& batch = feeder.buffers[static_cast<std::size_t>(held_slot_)];
     const BatchHeader& header = batch.header();
     if (header.flags & kEndOfStream) {
-        throw std::runtime_error("simulator rank " + std::to_string(feeder.rank) +
+        throw PeerError("simulator rank " + std::to_string(feeder.rank) +
                                  " ended its stream before training finished");
     }
     if (!batch.checksum_ok()) {
-        throw std::runtime_error("batch " + std::to_string(header.batch_index) + " from simulator rank " +
+        throw PeerError("batch " + std::to_string(header.batch_index) + " from simulator rank " +
                                  std::to_string(feeder.rank) + " failed its checksum");
     }
     const std::uint64_t expected = local_batch_ * static_cast<std::uint64_t>(trainers_) +
                                    static_cast<std::uint64_t>(trainer_index_);
     if (deterministic_ && header.batch_index != expected) {
-        throw std::runtime_error("deterministic stream out of order: expected batch " + std::to_string(expected) +
+        throw PeerError("deterministic stream out of order: expected batch " + std::to_string(expected) +
                                  " from simulator rank " + std::to_string(feeder.rank) + ", got " +
                                  std::to_string(header.batch_index));
     }

@@ -1,5 +1,7 @@
 #include "sgnn/stream/mpi_context.hpp"
 
+#include "sgnn/error.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -10,7 +12,7 @@ void check_mpi(int code, const char* what) {
     char text[MPI_MAX_ERROR_STRING];
     int length = 0;
     MPI_Error_string(code, text, &length);
-    throw std::runtime_error(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+    throw PeerError(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
 MpiSession::MpiSession(int* argc, char*** argv) {

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the sgnn executable, one CTest test per check.
+
+    python3 tests/e2e/checks.py CHECK --sgnn build/sgnn --config-dir configs \
+        --workdir build/e2e --mpiexec "mpiexec --oversubscribe"
+
+Each check runs real (MPI) jobs and asserts on their exit codes, stderr and output
+files. Standard library only; model.h5 is opened with h5py by Debian's python3.
+"""
+import argparse
+import csv
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+ARGS = None
+
+
+def fail(message):
+    print("FAILED: " + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def run(command, timeout=300, expect_rc=0):
+    """Runs a command; returns (rc, stdout, stderr, seconds)."""
+    print("$ " + " ".join(shlex.quote(c) for c in command), flush=True)
+    start = time.monotonic()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fail(f"timed out after {timeout} s (a hang): {command}")
+    seconds = time.monotonic() - start
+    if expect_rc is not None and done.returncode != expect_rc:
+        fail(f"exit code {done.returncode}, expected {expect_rc}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    return done.returncode, done.stdout, done.stderr, seconds
+
+
+def mpi(n):
+    return shlex.split(ARGS.mpiexec) + ["-n", str(n)]
+
+
+def train(n, out, *options, config="tiny.cfg", expect_rc=0, timeout=300):
+    command = ([] if n == 1 else mpi(n)) + [ARGS.sgnn, "train", "--config", os.path.join(ARGS.config_dir, config),
+                                             "--out", out, *options]
+    return run(command, timeout=timeout, expect_rc=expect_rc)
+
+
+def fresh_dir(name):
+    path = os.path.join(ARGS.workdir, name)
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def summary(out):
+    with open(os.path.join(out, "summary.json")) as f:
+        return json.load(f)
+
+
+def sgnn_error_lines(stderr):
+    return [line for line in stderr.splitlines() if line.startswith("sgnn: error")]
+
+
+def check_learning():
+    """A tiny MPI run learns: held-out loss well below predicting the prior mean."""
+    out = fresh_dir("learning")
+    train(3, out)
+    s = summary(out)
+    for key in ("eval", "throughput", "ranks", "model_sha256"):
+        if key not in s:
+            fail(f"summary.json lacks '{key}'")
+    for key in ("r2", "rmse"):
+        if set(s["eval"][key]) != {"log_R0", "beta", "gamma"}:
+            fail(f"eval.{key} should have one entry per target: {s['eval'][key]}")
+    if set(s["throughput"]) < {"samples_per_s", "trainer_wait_fraction"}:
+        fail(f"throughput keys missing: {s['throughput']}")
+    if s["ranks"]["trainers"] != 1 or s["ranks"]["simulators"] != 1:
+        fail(f"3 ranks with 1 trainer should have 1 simulator: {s['ranks']}")
+    if len(s["model_sha256"]) != 64:
+        fail("model_sha256 is not a SHA-256")
+    # Targets are standardized, so predicting the prior mean scores a loss of about 1
+    # (the held-out set's variance in those units). Learning must cut it at least in half.
+    if not s["eval"]["loss"] < 0.5:
+        fail(f"held-out loss {s['eval']['loss']:.3f} is not well below the prior-mean baseline of ~1")
+    if not s["eval"]["r2"]["log_R0"] > 0.5:
+        fail(f"held-out R2 for log_R0 is only {s['eval']['r2']['log_R0']:.3f}")
+    with open(os.path.join(out, "metrics.csv")) as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) != 3 or rows[-1]["step"] != "300":
+        fail(f"metrics.csv should have 3 evaluation rows ending at step 300: {rows}")
+    if not float(rows[-1]["eval_loss"]) < float(rows[0]["eval_loss"]) * 1.05:
+        fail("held-out loss did not improve between the first and last evaluation")
+    with open(os.path.join(out, "config.ini")) as f:
+        ini = f.read()
+    if "seed = 7" not in ini or "[train]" not in ini:
+        fail("config.ini does not hold the effective configuration")
+    leftovers = [name for name in os.listdir(out) if ".tmp." in name]
+    if leftovers:
+        fail(f"temporary files left behind: {leftovers}")
+    # model.h5 opens in h5py with parameters by name and the normalization.
+    probe = (
+        "import h5py, sys\n"
+        "f = h5py.File(sys.argv[1], 'r')\n"
+        "p = f['parameters']\n"
+        "assert 'head.weight' in p and p['head.weight'].shape == (3, 32), list(p)\n"
+        "assert f['normalization/target_std'].shape == (3,)\n"
+        "assert f.attrs['targets'] in (b'log_R0,beta,gamma', 'log_R0,beta,gamma'), f.attrs['targets']\n"
+        "print('h5py ok:', len(p), 'parameter arrays')\n"
+    )
+    run([ARGS.python, "-c", probe, os.path.join(out, "model.h5")])
+
+
+def check_deterministic():
+    """--deterministic: same model bits for any number of simulator ranks."""
+    hashes = {}
+    for n, trainers in ((1, 1), (3, 1), (5, 1), (3, 2), (5, 2)):
+        out = fresh_dir(f"det-{n}-{trainers}")
+        train(n, out, "--deterministic", "--trainers", str(trainers), "--train.steps", "60", "--eval.every", "60")
+        s = summary(out)
+        hashes.setdefault(trainers, []).append((s["ranks"]["simulators"], s["model_sha256"]))
+    for trainers, runs in hashes.items():
+        if len({h for _, h in runs}) != 1:
+            fail(f"{trainers} trainer(s): model hashes differ across simulator counts: {runs}")
+        print(f"{trainers} trainer(s): identical model for simulator counts {[s for s, _ in runs]}")
+    if hashes[1][0][1] == hashes[2][0][1]:
+        fail("1 and 2 trainers should train different models (different global batches)")
+
+
+def check_flow_control():
+    """Simulators far faster than the trainer: buffered batches stay at the credit limit."""
+    out = fresh_dir("flow")
+    credits, feeders = 2, 2
+    train(4, out, "--stream.credits", str(credits), "--debug.step_delay_ms", "25", "--train.steps", "40",
+          "--eval.every", "40")
+    s = summary(out)
+    limit = credits * feeders
+    buffered = s["throughput"]["max_buffered_batches"]
+    if buffered > limit:
+        fail(f"trainer held {buffered} batches, above the credit limit {limit}")
+    if buffered != limit:
+        fail(f"trainer held at most {buffered} batches; a slow trainer should fill all {limit} slots, "
+             "so this run did not exercise the limit")
+    print(f"max buffered batches {buffered} = credits x feeders = {limit}")
+
+
+def check_fatal_error():
+    """A fatal error in any rank ends every rank, non-zero, within 10 seconds."""
+    for rank, role in ((0, "coordinator"), (1, "trainer 0"), (3, "simulator")):
+        out = fresh_dir(f"fatal-{rank}")
+        rc, _, stderr, _ = train(4, out, "--train.steps", "1000000", "--debug.fail_rank", str(rank),
+                                 "--debug.fail_after", "2", expect_rc=None, timeout=60)
+        errors = sgnn_error_lines(stderr)
+        if rc == 0:
+            fail(f"rank {rank} failed but the job exited 0")
+        if len(errors) != 1 or f"[{role}, rank {rank}]" not in errors[0]:
+            fail(f"expected one error line naming '{role}, rank {rank}', got: {errors}")
+    # Timing of the shutdown itself: the fault comes 2 s in; all ranks must be gone 10 s later.
+    out = fresh_dir("fatal-timing")
+    command = mpi(4) + [ARGS.sgnn, "train", "--config", os.path.join(ARGS.config_dir, "tiny.cfg"), "--out", out,
+                        "--train.steps", "1000000", "--debug.fail_rank", "2", "--debug.fail_after", "2"]
+    rc, _, _, seconds = run(command, timeout=60, expect_rc=None)
+    if rc == 0 or seconds > 2 + 10:
+        fail(f"exit code {rc} after {seconds:.1f} s; expected non-zero within 10 s of the fault")
+    print(f"job ended with code {rc} {seconds - 2:.1f} s after the injected fault")
+
+
+def check_config_errors():
+    """Invalid configurations: exit 2 with one line naming the key."""
+    bad_cfg = os.path.join(fresh_dir("config-errors") + ".cfg")
+    with open(bad_cfg, "w") as f:
+        f.write("[train]\nsteps = 10\nlearning_rate = 0.1\n")
+    cases = [
+        (["--config", bad_cfg], "train.learning_rate"),
+        (["--stream.batch_size", "-5"], "stream.batch_size"),
+        (["--prior.R0", "uniform(3, 3)"], "prior.R0"),
+        (["--trainers", "2"], "trainers"),
+    ]
+    for options, key in cases:
+        _, stdout, stderr, _ = run([ARGS.sgnn, "train", *options], expect_rc=2, timeout=60)
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        if len(lines) != 1 or key not in lines[0]:
+            fail(f"{options}: expected one stderr line naming {key}, got {lines}")
+        print(lines[0])
+    # Under mpiexec: trainers must be below the rank count; the message appears once.
+    _, _, stderr, _ = run(mpi(2) + [ARGS.sgnn, "train", "--trainers", "2"], expect_rc=None, timeout=60)
+    errors = sgnn_error_lines(stderr)
+    if len(errors) != 1 or "trainers = 2" not in errors[0]:
+        fail(f"mpiexec -n 2 --trainers 2: expected one error naming trainers, got {errors}")
+
+
+def check_help():
+    """The command line explains itself."""
+    _, stdout, _, _ = run([ARGS.sgnn, "--help"])
+    for word in ("train", "bench", "list", "mpiexec"):
+        if word not in stdout:
+            fail(f"sgnn --help does not mention {word}")
+    _, stdout, _, _ = run([ARGS.sgnn, "train", "--help"])
+    for word in ("--trainers", "coordinator", "--deterministic", "default: 2000", "summary.json", "--prior.R0"):
+        if word not in stdout:
+            fail(f"sgnn train --help does not mention {word}")
+    _, stdout, _, _ = run([ARGS.sgnn, "list", "simulators"])
+    if "sir" not in stdout or "R0" not in stdout:
+        fail("sgnn list simulators does not list sir and its parameters")
+    run([ARGS.sgnn, "frobnicate"], expect_rc=2)
+
+
+def check_bench():
+    """sgnn bench stream --json prints one JSON object with the rates."""
+    _, stdout, _, _ = run(mpi(3) + [ARGS.sgnn, "bench", "stream", "--json", "--config",
+                                    os.path.join(ARGS.config_dir, "tiny.cfg"), "--train.steps", "40"])
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if len(lines) != 1:
+        fail(f"expected one JSON line, got {stdout}")
+    result = json.loads(lines[0])
+    for key in ("samples_per_s", "trainer_wait_fraction", "ranks", "reference", "efficiency"):
+        if key not in result:
+            fail(f"bench JSON lacks {key}: {result}")
+    if not result["samples_per_s"] > 0:
+        fail("bench measured no throughput")
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("check")
+    parser.add_argument("--sgnn", required=True)
+    parser.add_argument("--config-dir", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--mpiexec", required=True)
+    parser.add_argument("--python", default="/usr/bin/python3", help="a python3 with h5py")
+    ARGS = parser.parse_args()
+    os.makedirs(ARGS.workdir, exist_ok=True)
+    checks = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
+    if ARGS.check not in checks:
+        fail(f"unknown check {ARGS.check}; known: {sorted(checks)}")
+    checks[ARGS.check]()
+    print(f"{ARGS.check}: ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -93,7 +93,8 @@ bool Coordinator::poll() {
 void Coordinator::handle(const TrainerReport& report) {
     step_rate_.update(report.elapsed_seconds, static_cast<double>(report.step));
     sample_rate_.update(report.elapsed_seconds, report.samples);
-    while (published_ + 1 < schedule_.stage_count() && report.step >= schedule_.first_step(published_)) {
+    // Stay one stage ahead of the trainers: they report as soon as they enter a stage.
+    while (published_ + 1 < schedule_.stage_count() && published_ <= static_cast<int>(report.schedule_version)) {
         publish(published_ + 1);
     }
     switch (report.kind) {

@@ -102,6 +102,7 @@ struct Trainer::Impl {
     double loss_sum = 0.0;
     std::int64_t loss_count = 0;
     double last_train_loss = 0.0;
+    std::uint32_t reported_version = 0;
     coord::TrainerReport last_eval{};
 
     std::deque<coord::TrainerReport> outbox;  // deque: stable addresses while sends are in flight
@@ -300,7 +301,12 @@ struct Trainer::Impl {
 
         const double now = seconds_since(started);
         const bool evaluation_due = step % config.eval_every == 0 || step == config.steps;
-        const bool report_due = now - last_report >= config.report_interval;
+        // Trainer 0 also reports the moment it enters a new prior stage: the coordinator
+        // publishes the next stage only then, and simulators must never wait for a
+        // report that a time interval would delay.
+        const bool new_stage = source.stats().schedule_version != reported_version;
+        reported_version = source.stats().schedule_version;
+        const bool report_due = new_stage || now - last_report >= config.report_interval;
         if (evaluation_due || report_due) {
             last_train_loss = loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0;
             loss_sum = 0.0;

@@ -43,7 +43,7 @@ def mpi(n):
     return shlex.split(ARGS.mpiexec) + ["-n", str(n)]
 
 
-def train(n, out, *options, config="tiny.cfg", expect_rc=0, timeout=300):
+def train(n, out, *options, config="tiny.cfg", expect_rc=0, timeout=120):
     command = ([] if n == 1 else mpi(n)) + [ARGS.sgnn, "train", "--config", os.path.join(ARGS.config_dir, config),
                                              "--out", out, *options]
     return run(command, timeout=timeout, expect_rc=expect_rc)
@@ -118,7 +118,9 @@ def check_deterministic():
     hashes = {}
     for n, trainers in ((1, 1), (3, 1), (5, 1), (3, 2), (5, 2)):
         out = fresh_dir(f"det-{n}-{trainers}")
-        train(n, out, "--deterministic", "--trainers", str(trainers), "--train.steps", "60", "--eval.every", "60")
+        # A curriculum too: its stages travel as messages, and must not change a bit.
+        train(n, out, "--deterministic", "--trainers", str(trainers), "--train.steps", "60", "--eval.every", "60",
+              "--curriculum.stages", "4", "--curriculum.steps", "30")
         s = summary(out)
         hashes.setdefault(trainers, []).append((s["ranks"]["simulators"], s["model_sha256"]))
     for trainers, runs in hashes.items():
@@ -127,6 +129,40 @@ def check_deterministic():
         print(f"{trainers} trainer(s): identical model for simulator counts {[s for s, _ in runs]}")
     if hashes[1][0][1] == hashes[2][0][1]:
         fail("1 and 2 trainers should train different models (different global batches)")
+
+
+def check_curriculum():
+    """A curriculum's stages reach the simulators in order and end at the full prior."""
+    out = fresh_dir("curriculum")
+    train(4, out, "--curriculum.stages", "5", "--curriculum.steps", "200", "--eval.every", "50")
+    s = summary(out)
+    if s["prior_version"] != 4:
+        fail(f"the last batches should use the last stage (version 4), got {s['prior_version']}")
+    with open(os.path.join(out, "metrics.csv")) as f:
+        versions = [int(float(row["prior_version"])) for row in csv.DictReader(f)]
+    if versions != sorted(versions) or versions[0] >= 4:
+        fail(f"prior versions at the evaluations should rise through the stages: {versions}")
+    print(f"prior versions at evaluations: {versions}")
+
+
+def check_cnn():
+    """The 1-D CNN trains through the same pipeline."""
+    out = fresh_dir("cnn")
+    train(3, out, "--model.type", "cnn", "--model.channels", "8")
+    s = summary(out)
+    if not s["eval"]["loss"] < 0.7:
+        fail(f"the CNN's held-out loss {s['eval']['loss']:.3f} is not below the prior-mean baseline of ~1")
+
+
+def check_quickstart():
+    """configs/quickstart.cfg as make quickstart runs it: held-out R2 >= 0.8 for log R0."""
+    out = fresh_dir("quickstart")
+    _, _, _, seconds = train(4, out, config="quickstart.cfg", timeout=600)
+    s = summary(out)
+    r2 = s["eval"]["r2"]["log_R0"]
+    print(f"quickstart: R2(log_R0) = {r2:.3f} in {seconds:.0f} s")
+    if not r2 >= 0.8:
+        fail(f"quickstart reached R2(log_R0) = {r2:.3f}, below 0.8")
 
 
 def check_flow_control():

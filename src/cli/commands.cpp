@@ -4,7 +4,6 @@
 #include "sgnn/cli/run.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/sim/task.hpp"
-#include "sgnn/stream/backoff.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
 #include "sgnn/train/trainer.hpp"
 
@@ -168,13 +167,9 @@ BenchReference measure_reference(const RunConfig& config, const stream::MpiSessi
         reference.simulate_only_samples_per_s = static_cast<double>(batches) * config.stream.batch_size / seconds;
     }
     // A polling barrier: blocking ones spin and would steal the core being measured.
-    MPI_Request barrier;
-    stream::check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &barrier), "MPI_Ibarrier");
-    stream::Backoff backoff;
-    for (int done = 0; !done;) {
-        stream::check_mpi(MPI_Test(&barrier, &done, MPI_STATUS_IGNORE), "MPI_Test(barrier)");
-        if (!done) backoff.idle();
-    }
+    std::vector<MPI_Request> barrier(1);
+    stream::check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, barrier.data()), "MPI_Ibarrier");
+    stream::wait_all(barrier, "MPI_Test(barrier)");
     return reference;
 }
 
@@ -248,7 +243,7 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
         if (dynamic_cast<const PeerError*>(&error) != nullptr) {
             // Give the rank that failed first the time to abort the job (and be the
             // one that reports); if nobody does, this error is real and is reported.
-            std::this_thread::sleep_for(std::chrono::seconds(3));
+            std::this_thread::sleep_for(std::chrono::seconds(5));
         }
         std::fprintf(stderr, "sgnn: error [%s, rank %d]: %s\n",
                      role_of_rank(config, mpi.world_rank(), mpi.world_size()).c_str(), mpi.world_rank(), error.what());

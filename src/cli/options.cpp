@@ -2,6 +2,7 @@
 
 #include "sgnn/error.hpp"
 #include "sgnn/sim/prior.hpp"
+#include "sgnn/text.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -17,24 +18,11 @@ using Type = OptionSpec::Type;
 
 namespace {
 
-std::string number_text(double v) {
-    std::ostringstream out;
-    if (v != 0 && std::fabs(v) >= 1e6 && std::floor(v) == v) {
-        out << std::scientific;
-        out.precision(0);
-    } else {
-        out.precision(10);
-    }
-    out << v;
-    return out.str();
-}
-
 std::vector<OptionSpec> build_run_options() {
     std::vector<OptionSpec> specs = {
         {"name", Type::text, "sgnn", "run name; the default output directory is runs/<name>-<timestamp>"},
         {"out", Type::text, "", "output directory (created; files in it are replaced atomically)"},
-        {"seed", Type::integer, "1", "seed of every random stream (simulations, held-out set, initial weights)", 0,
-         9007199254740992.0},
+        {"seed", Type::integer, "1", "seed of every random stream (simulations, held-out set, initial weights)", 0, 1e15},
         {"trainers", Type::integer, "1",
          "trainer ranks T. Rank 0 coordinates, ranks 1..T train, the rest simulate; needs T < ranks "
          "(T = 1 without mpiexec)",
@@ -181,9 +169,9 @@ std::vector<std::string> split_list(const std::string& text) {
 std::string OptionSpec::allowed() const {
     switch (type) {
         case Type::integer:
-            return "an integer in [" + number_text(min) + ", " + number_text(max) + "]";
+            return "an integer in [" + format_number(min) + ", " + format_number(max) + "]";
         case Type::real:
-            return "a number in [" + number_text(min) + ", " + number_text(max) + "]";
+            return "a number in [" + format_number(min) + ", " + format_number(max) + "]";
         case Type::boolean:
             return "true or false";
         case Type::choice: {
@@ -192,7 +180,7 @@ std::string OptionSpec::allowed() const {
             return "one of: " + list;
         }
         case Type::prior:
-            return "a prior: fixed(V), uniform(A, B), loguniform(A, B) or uniform_int(A, B)";
+            return "fixed(V), uniform(A, B), loguniform(A, B) or uniform_int(A, B)";
         case Type::text:
             return "text";
     }
@@ -356,10 +344,15 @@ std::string options_help(const std::vector<OptionSpec>& specs) {
         }
         std::string left = "  --" + spec.key;
         if (spec.type != Type::boolean) left += " " + std::string(spec.type == Type::prior ? "PRIOR" : "VALUE");
-        if (left.size() < 34) left.resize(34, ' ');
-        else left += "\n" + std::string(34, ' ');
-        text += left + spec.help + "\n" + std::string(34, ' ') + "allowed: " + spec.allowed() +
-                "; default: " + (spec.default_value.empty() ? "(none)" : spec.default_value) + "\n";
+        const std::size_t column = 34;
+        if (left.size() < column) {
+            left.resize(column, ' ');
+        } else {
+            left += "\n" + std::string(column, ' ');
+        }
+        const std::string details = spec.help + ". Allowed: " + spec.allowed() + ". Default: " +
+                                    (spec.default_value.empty() ? "(none)" : spec.default_value) + ".";
+        text += left + wrap(details, 100 - column, column) + "\n";
     }
     return text;
 }

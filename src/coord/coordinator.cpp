@@ -76,16 +76,7 @@ bool Coordinator::poll() {
         handle(report);
         any = true;
     }
-    if (!stage_requests_.empty()) {
-        int done = 0;
-        stream::check_mpi(MPI_Testall(static_cast<int>(stage_requests_.size()), stage_requests_.data(), &done,
-                                      MPI_STATUSES_IGNORE),
-                          "MPI_Testall(schedule stages)");
-        if (done) {
-            stage_requests_.clear();
-            stage_messages_.clear();
-        }
-    }
+    if (stream::test_all(stage_requests_, "MPI_Testall(schedule stages)")) stage_messages_.clear();
     finished_ = received_final_ && stage_requests_.empty();
     return any;
 }
@@ -117,14 +108,19 @@ void Coordinator::handle(const TrainerReport& report) {
 void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
     last_print_ = seconds_since(started_);
     if (config_.quiet) return;
-    const double steps_per_s = step_rate_.per_second();
+    // Until the smoothed rates have two reports to work from, use the run's average.
+    const double average_steps_per_s = static_cast<double>(report.step) / std::max(1e-9, report.elapsed_seconds);
+    const double steps_per_s = step_rate_.per_second() > 0 ? step_rate_.per_second() : average_steps_per_s;
     const double remaining = static_cast<double>(config_.total_steps - report.step);
     const double eta = steps_per_s > 0 ? remaining / steps_per_s : std::numeric_limits<double>::quiet_NaN();
     std::printf("[sgnn] step %*lld/%lld %3.0f%% | %s samples/s | loss %.4f | wait %2.0f%% | prior v%u | ETA %s",
                 static_cast<int>(std::to_string(config_.total_steps).size()), static_cast<long long>(report.step),
                 static_cast<long long>(config_.total_steps),
                 100.0 * static_cast<double>(report.step) / static_cast<double>(config_.total_steps),
-                format_count(sample_rate_.per_second()).c_str(), report.train_loss, 100.0 * report.wait_fraction,
+                format_count(sample_rate_.per_second() > 0 ? sample_rate_.per_second()
+                                                           : report.samples / std::max(1e-9, report.elapsed_seconds))
+                    .c_str(),
+                report.train_loss, 100.0 * report.wait_fraction,
                 report.schedule_version, format_duration(eta).c_str());
     if (evaluation) {
         std::printf(" | eval loss %.4f R2", report.eval_loss);

@@ -1,6 +1,7 @@
 #include "sgnn/sim/prior.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/text.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -14,13 +15,6 @@ std::string trim(const std::string& s) {
     if (begin == std::string::npos) return {};
     const auto end = s.find_last_not_of(" \t");
     return s.substr(begin, end - begin + 1);
-}
-
-std::string format_number(double v) {
-    std::ostringstream out;
-    out.precision(10);
-    out << v;
-    return out.str();
 }
 
 }  // namespace

@@ -170,10 +170,7 @@ void StreamedBatchSource::finish() {
                 post(feeder, slot);
             }
         }
-        int stops_done = 0;
-        check_mpi(MPI_Testall(static_cast<int>(stop_requests.size()), stop_requests.data(), &stops_done,
-                              MPI_STATUSES_IGNORE),
-                  "MPI_Testall(lane stop)");
+        const bool stops_done = test_all(stop_requests, "MPI_Testall(lane stop)");
         if (all_ended && stops_done) return;
         if (progressed) {
             backoff.reset();

@@ -1,6 +1,7 @@
 #include "sgnn/stream/mpi_context.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/stream/backoff.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -13,6 +14,19 @@ void check_mpi(int code, const char* what) {
     int length = 0;
     MPI_Error_string(code, text, &length);
     throw PeerError(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+}
+
+bool test_all(std::vector<MPI_Request>& requests, const char* what) {
+    if (requests.empty()) return true;
+    int done = 0;
+    check_mpi(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), what);
+    if (done) requests.clear();
+    return done != 0;
+}
+
+void wait_all(std::vector<MPI_Request>& requests, const char* what) {
+    Backoff backoff;
+    while (!test_all(requests, what)) backoff.idle();
 }
 
 MpiSession::MpiSession(int* argc, char*** argv) {

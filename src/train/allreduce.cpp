@@ -1,6 +1,5 @@
 #include "sgnn/train/allreduce.hpp"
 
-#include "sgnn/stream/backoff.hpp"
 #include "sgnn/stream/mpi_context.hpp"
 
 #include <climits>
@@ -21,26 +20,8 @@ void AllreduceTransport::start(float* data, std::size_t count) {
     requests_.push_back(request);
 }
 
-void AllreduceTransport::progress() {
-    if (requests_.empty()) return;
-    int done = 0;
-    stream::check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
-                      "MPI_Testall(gradients)");
-    if (done) requests_.clear();
-}
+void AllreduceTransport::progress() { stream::test_all(requests_, "MPI_Testall(gradients)"); }
 
-void AllreduceTransport::wait_all() {
-    stream::Backoff backoff;
-    while (!requests_.empty()) {
-        int done = 0;
-        stream::check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
-                          "MPI_Testall(gradients)");
-        if (done) {
-            requests_.clear();
-        } else {
-            backoff.idle();
-        }
-    }
-}
+void AllreduceTransport::wait_all() { stream::wait_all(requests_, "MPI_Testall(gradients)"); }
 
 }  // namespace sgnn::train

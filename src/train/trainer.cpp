@@ -4,7 +4,6 @@
 #include "sgnn/coord/report.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/model_file.hpp"
-#include "sgnn/stream/backoff.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -267,20 +266,12 @@ struct Trainer::Impl {
     }
 
     void retire_reports(bool wait) {
-        stream::Backoff backoff;
-        while (!sends.empty()) {
-            int done = 0;
-            stream::check_mpi(MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done, MPI_STATUSES_IGNORE),
-                              "MPI_Testall(reports)");
-            if (done) {
-                sends.clear();
-                outbox.clear();
-            } else if (wait) {
-                backoff.idle();
-            } else {
-                return;
-            }
+        if (wait) {
+            stream::wait_all(sends, "MPI_Testall(reports)");
+        } else if (!stream::test_all(sends, "MPI_Testall(reports)")) {
+            return;
         }
+        outbox.clear();
     }
 
     void train_one_step() {

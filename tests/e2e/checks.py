@@ -234,7 +234,7 @@ def check_help():
         if word not in stdout:
             fail(f"sgnn --help does not mention {word}")
     _, stdout, _, _ = run([ARGS.sgnn, "train", "--help"])
-    for word in ("--trainers", "coordinator", "--deterministic", "default: 2000", "summary.json", "--prior.R0"):
+    for word in ("--trainers", "coordinator", "--deterministic", "Default: 2000", "summary.json", "--prior.R0"):
         if word not in stdout:
             fail(f"sgnn train --help does not mention {word}")
     _, stdout, _, _ = run([ARGS.sgnn, "list", "simulators"])

@@ -65,7 +65,7 @@ TEST_CASE("invalid configuration gives one line naming the key", "[options]") {
 TEST_CASE("help lists every visible option with default and range", "[options]") {
     const std::string help = cli::options_help(cli::run_options());
     CHECK_THAT(help, Contains("--train.steps"));
-    CHECK_THAT(help, Contains("default: 2000"));
+    CHECK_THAT(help, Contains("Default: 2000"));
     CHECK_THAT(help, Contains("--prior.R0"));
     CHECK_THAT(help, !Contains("debug.fail_rank"));
 }

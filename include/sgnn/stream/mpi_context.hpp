@@ -10,6 +10,8 @@
 
 #include <mpi.h>
 
+#include <vector>
+
 namespace sgnn::stream {
 
 // Owns MPI_Init_thread/MPI_Finalize. FUNNELED: only the main thread calls MPI (CPU
@@ -48,7 +50,13 @@ private:
     MPI_Comm trainers_ = MPI_COMM_NULL;
 };
 
-// Throws std::runtime_error with MPI's own error text if `code` is not MPI_SUCCESS.
+// Throws PeerError with MPI's own error text if `code` is not MPI_SUCCESS.
 void check_mpi(int code, const char* what);
+
+// True (and `requests` emptied) once every request has completed; never blocks.
+bool test_all(std::vector<MPI_Request>& requests, const char* what);
+// Waits for every request by testing with backoff (see stream/backoff.hpp), never in
+// a blocking MPI wait.
+void wait_all(std::vector<MPI_Request>& requests, const char* what);
 
 }  // namespace sgnn::stream

@@ -371,26 +371,6 @@ struct Trainer::Impl {
     }
 };
 
-double measure_step_rate(const sim::Task& task, const TrainConfig& config, int steps) {
-    torch::set_num_threads(config.threads);
-    const sim::SampleLayout& layout = task.layout();
-    stream::BatchBuffer batch(config.batch_size, layout.n_inputs, layout.n_targets());
-    stream::StreamConfig stream_config;
-    stream_config.seed = config.seed;
-    stream_config.batch_size = config.batch_size;
-    stream::fill_batch(task, stream_config, 0, stream::ScheduleStage{0, ~0ull, 1.0, 0, 0}, batch);
-    const std::int64_t rows = batch.header().sample_count;
-    const torch::Device device(config.device == "cuda" ? torch::kCUDA : torch::kCPU);
-    Learner learner(config.model, config.optimizer, layout.n_inputs, layout.n_targets(), MPI_COMM_NULL, device,
-                    config.seed);
-    const torch::Tensor x = torch::from_blob(batch.inputs(), {rows, layout.n_inputs}, torch::kFloat).to(device);
-    const torch::Tensor y = torch::from_blob(batch.targets(), {rows, layout.n_targets()}, torch::kFloat).to(device);
-    for (int i = 0; i < 3; ++i) learner.step(x, y, 1e-4, config.batch_size);  // warm-up
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) learner.step(x, y, 1e-4, config.batch_size);
-    return static_cast<double>(rows) * steps / seconds_since(start);
-}
-
 Trainer::Trainer(const stream::Communicators& comms, const stream::RankLayout& layout, const sim::Task& task,
                  const TrainConfig& config, stream::BatchSource& source)
     : impl_(std::make_unique<Impl>(comms, layout, task, config, source)) {}

@@ -251,7 +251,7 @@ def check_bench():
     if len(lines) != 1:
         fail(f"expected one JSON line, got {stdout}")
     result = json.loads(lines[0])
-    for key in ("samples_per_s", "trainer_wait_fraction", "ranks", "reference", "efficiency"):
+    for key in ("samples_per_s", "trainer_wait_fraction", "ranks", "reference"):
         if key not in result:
             fail(f"bench JSON lacks {key}: {result}")
     if not result["samples_per_s"] > 0:

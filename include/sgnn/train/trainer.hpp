@@ -35,8 +35,4 @@ void check_device(const std::string& device);
 // talking (device, network shape); throws ConfigError naming the key.
 void validate(const TrainConfig& config, int n_inputs, int n_targets);
 
-// Samples per second of training steps alone, on one fixed batch with no waiting:
-// the reference that `sgnn bench stream` compares the streamed pipeline against.
-double measure_step_rate(const sim::Task& task, const TrainConfig& config, int steps);
-
 }  // namespace sgnn::train

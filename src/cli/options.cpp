@@ -2,10 +2,13 @@
 
 #include "sgnn/error.hpp"
 #include "sgnn/sim/prior.hpp"
+#include "sgnn/sim/simulator.hpp"
+#include "sgnn/sim/task.hpp"
 #include "sgnn/text.hpp"
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -17,6 +20,24 @@ namespace po = boost::program_options;
 using Type = OptionSpec::Type;
 
 namespace {
+
+std::vector<std::string> simulator_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, factory] : sim::simulator_registry()) names.push_back(name);
+    return names;
+}
+
+// "sir, seir, ..." or "every model", for the help of prior.NAME.
+std::string users_of(const std::string& parameter) {
+    const auto& observed = sim::observation_parameters();
+    if (std::find(observed.begin(), observed.end(), parameter) != observed.end()) return "every model";
+    std::string users;
+    for (const auto& [name, factory] : sim::simulator_registry()) {
+        const auto names = factory()->parameters();
+        if (std::find(names.begin(), names.end(), parameter) != names.end()) users += (users.empty() ? "" : ", ") + name;
+    }
+    return users.empty() ? "no model yet" : users;
+}
 
 std::vector<OptionSpec> build_run_options() {
     std::vector<OptionSpec> specs = {
@@ -32,16 +53,16 @@ std::vector<OptionSpec> build_run_options() {
          "simulator ranks (same trainer count); off: take batches as they arrive"},
         {"device", Type::choice, "cpu", "where trainers compute", 0, 0, {"cpu", "cuda"}},
 
-        {"sim.model", Type::choice, "sir", "simulator: sir = daily chain-binomial SIR with reporting noise", 0, 0,
-         {"sir"}},
+        {"sim.model", Type::choice, "sir", "simulator (sgnn list simulators describes each)", 0, 0, simulator_names()},
         {"sim.days", Type::integer, "60", "days of reported incidence the network sees", 7, 3650},
         {"sim.targets", Type::text, "log_R0,beta,gamma",
-         "comma-separated targets to learn; sir offers log_R0, R0, beta, gamma, infectious_period, reporting_rate"},
+         "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
+         "(sgnn list simulators shows them)"},
         {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
     };
-    for (const sim::ParameterSpec& p : sim::sir_parameter_specs()) {
+    for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         OptionSpec spec{"prior." + p.name, Type::prior, p.default_prior,
-                        p.help + "; values must be " + p.domain.describe()};
+                        p.help + "; values must be " + p.domain.describe() + "; used by " + users_of(p.name)};
         specs.push_back(spec);
     }
     const std::vector<OptionSpec> rest = {
@@ -264,7 +285,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (c.task.targets.empty()) v.fail("sim.targets", "name at least one target");
     if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
     c.task.threads = v.small_integer("sim.threads");
-    for (const sim::ParameterSpec& p : sim::sir_parameter_specs()) {
+    for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         c.task.priors[p.name] = v.prior("prior." + p.name, p.domain);
     }
 

@@ -2,7 +2,7 @@
 
 #include "sgnn/error.hpp"
 #include "sgnn/sim/observation.hpp"
-#include "sgnn/sim/sir.hpp"
+#include "sgnn/sim/simulator.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,27 +13,28 @@
 namespace sgnn::sim {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+struct TargetSource {
+    enum class Kind { parameter, derived } kind;
+    int index;
+    bool log;
+};
 
-class ChainBinomialSirTask final : public Task {
+class EpidemicTask final : public Task {
 public:
-    explicit ChainBinomialSirTask(const TaskConfig& config) : days_(config.days) {
-        for (const auto& spec : sir_parameter_specs()) {
-            const auto it = config.priors.find(spec.name);
-            const std::string text = it == config.priors.end() ? spec.default_prior : it->second;
-            priors_.push_back(ParameterPrior::parse("prior." + spec.name, text, spec.domain));
+    explicit EpidemicTask(const TaskConfig& config) : days_(config.days), simulator_(make_simulator(config.model)) {
+        parameter_names_ = simulator_->parameters();
+        n_simulator_parameters_ = static_cast<int>(parameter_names_.size());
+        for (const auto& name : observation_parameters()) parameter_names_.push_back(name);
+        for (const auto& name : parameter_names_) {
+            const ParameterSpec& spec = parameter_spec(name);
+            const auto it = config.priors.find(name);
+            priors_.push_back(ParameterPrior::parse("prior." + name, it == config.priors.end() ? spec.default_prior
+                                                                                                 : it->second,
+                                                    spec.domain));
         }
-        for (const auto& name : config.targets) {
-            const auto& known = sir_target_names();
-            const auto pos = std::find(known.begin(), known.end(), name);
-            if (pos == known.end()) {
-                std::string list;
-                for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-                throw ConfigError("sim.targets: unknown target '" + name + "' for model sir; choose from " + list);
-            }
-            target_ids_.push_back(static_cast<int>(pos - known.begin()));
-        }
-        if (target_ids_.empty()) throw ConfigError("sim.targets: name at least one target");
+        derived_names_ = simulator_->derived();
+        for (const auto& name : config.targets) targets_.push_back(resolve(config.model, name));
+        if (targets_.empty()) throw ConfigError("sim.targets: name at least one target");
         layout_.n_inputs = days_;
         layout_.target_names = config.targets;
     }
@@ -41,33 +42,28 @@ public:
     const SampleLayout& layout() const override { return layout_; }
 
     bool generate(SampleStream& rng, double width, float* inputs, float* targets) const override {
-        // Draw order is part of the sample's definition: keep it fixed.
-        const double r0 = priors_[0].draw(rng, width);
-        const double infectious_period = priors_[1].draw(rng, width);
-        const double population = priors_[2].draw(rng, width);
-        const double initial_infected = std::min(priors_[3].draw(rng, width), population);
-        const ReportingModel reporting{priors_[4].draw(rng, width), priors_[5].draw(rng, width)};
-
-        SirParameters params;
-        params.gamma = 1.0 / infectious_period;
-        params.beta = r0 * params.gamma;
-        params.population = static_cast<std::int64_t>(std::llround(population));
-        params.initial_infected = static_cast<std::int64_t>(std::llround(initial_infected));
-
+        // Draw order is part of the sample's definition: parameters in declared order.
+        thread_local std::vector<double> values, derived;
         thread_local std::vector<std::int64_t> incidence, reported;
+        values.resize(priors_.size());
+        for (std::size_t k = 0; k < priors_.size(); ++k) values[k] = priors_[k].draw(rng, width);
         incidence.resize(static_cast<std::size_t>(days_));
         reported.resize(static_cast<std::size_t>(days_));
-        simulate_chain_binomial_sir(params, days_, rng, incidence.data());
-        observe_reported_cases(incidence.data(), days_, reporting, rng, reported.data());
+        simulator_->simulate(values.data(), days_, rng, incidence.data());
+        derived.resize(derived_names_.size());
+        simulator_->compute_derived(values.data(), incidence.data(), days_, derived.data());
 
+        const double* observation = values.data() + n_simulator_parameters_;
+        observe_reported_cases(incidence.data(), days_, {observation[0], observation[1]}, rng, reported.data());
         for (int day = 0; day < days_; ++day) {
-            if (reported[day] < 0) return false;
+            if (incidence[day] < 0 || reported[day] < 0) return false;
             inputs[day] = static_cast<float>(std::log1p(static_cast<double>(reported[day])));
         }
-        const double all_targets[] = {std::log(r0), r0, params.beta, params.gamma, infectious_period,
-                                      reporting.reporting_rate};
-        for (std::size_t j = 0; j < target_ids_.size(); ++j) {
-            const double value = all_targets[target_ids_[j]];
+        for (std::size_t j = 0; j < targets_.size(); ++j) {
+            const TargetSource& t = targets_[j];
+            double value = t.kind == TargetSource::Kind::parameter ? values[static_cast<std::size_t>(t.index)]
+                                                                   : derived[static_cast<std::size_t>(t.index)];
+            if (t.log) value = std::log(value);
             if (!std::isfinite(value)) return false;
             targets[j] = static_cast<float>(value);
         }
@@ -75,44 +71,49 @@ public:
     }
 
 private:
+    TargetSource resolve(const std::string& model, const std::string& name) const {
+        const bool log = name.rfind("log_", 0) == 0;
+        const std::string base = log ? name.substr(4) : name;
+        const auto param = std::find(parameter_names_.begin(), parameter_names_.end(), base);
+        if (param != parameter_names_.end()) {
+            return {TargetSource::Kind::parameter, static_cast<int>(param - parameter_names_.begin()), log};
+        }
+        const auto derived = std::find(derived_names_.begin(), derived_names_.end(), base);
+        if (derived != derived_names_.end()) {
+            return {TargetSource::Kind::derived, static_cast<int>(derived - derived_names_.begin()), log};
+        }
+        std::string list;
+        for (const auto& t : available_targets(model)) list += (list.empty() ? "" : ", ") + t;
+        throw ConfigError("sim.targets: unknown target '" + name + "' for model " + model + "; choose from " + list);
+    }
+
     int days_;
+    std::unique_ptr<Simulator> simulator_;
+    std::vector<std::string> parameter_names_, derived_names_;
+    int n_simulator_parameters_ = 0;
     std::vector<ParameterPrior> priors_;
-    std::vector<int> target_ids_;
+    std::vector<TargetSource> targets_;
     SampleLayout layout_;
 };
 
 }  // namespace
 
-const std::vector<ParameterSpec>& sir_parameter_specs() {
-    static const std::vector<ParameterSpec> specs = {
-        {"R0", "loguniform(1.5, 5)", {0.0, 100.0, false},
-         "basic reproduction number beta/gamma"},
-        {"infectious_period", "uniform(3, 8)", {0.0, 1000.0, false},
-         "mean infectious period 1/gamma, days"},
-        {"population", "loguniform(1e4, 1e6)", {1.0, 1e10, true, false},
-         "population size N (rounded to an integer)"},
-        {"initial_infected", "uniform_int(10, 50)", {1.0, 1e10, true, true},
-         "infectious individuals on day 0 (capped at N)"},
-        {"reporting_rate", "uniform(0.3, 0.9)", {0.0, 1.0, false},
-         "probability that an infection is reported"},
-        {"dispersion", "loguniform(5, 100)", {0.0, 1e9, false},
-         "negative-binomial dispersion k of reported counts (variance m + m^2/k)"},
-    };
-    return specs;
-}
-
-const std::vector<std::string>& sir_target_names() {
-    static const std::vector<std::string> names = {"log_R0", "R0", "beta", "gamma", "infectious_period",
-                                                   "reporting_rate"};
+const std::vector<std::string>& observation_parameters() {
+    static const std::vector<std::string> names = {"reporting_rate", "dispersion"};
     return names;
 }
 
-std::unique_ptr<Task> make_task(const TaskConfig& config) {
-    if (config.model != "sir") {
-        throw ConfigError("sim.model = '" + config.model + "': unknown model; available: sir");
-    }
-    return std::make_unique<ChainBinomialSirTask>(config);
+std::vector<std::string> available_targets(const std::string& model) {
+    const std::unique_ptr<Simulator> simulator = make_simulator(model);
+    std::vector<std::string> names = simulator->parameters();
+    for (const auto& n : observation_parameters()) names.push_back(n);
+    for (const auto& n : simulator->derived()) names.push_back(n);
+    const std::size_t plain = names.size();
+    for (std::size_t k = 0; k < plain; ++k) names.push_back("log_" + names[k]);
+    return names;
 }
+
+std::unique_ptr<Task> make_task(const TaskConfig& config) { return std::make_unique<EpidemicTask>(config); }
 
 GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose purpose, std::uint64_t first_index,
                                 int count, double prior_width, const SampleArrays& out, int threads) {

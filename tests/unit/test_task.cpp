@@ -1,5 +1,5 @@
 #include "sgnn/error.hpp"
-#include "sgnn/sim/sir.hpp"
+#include "sgnn/sim/epidemic_models.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/batch.hpp"
 #include "sgnn/stream/layout.hpp"
@@ -131,7 +131,7 @@ TEST_CASE("task configuration errors name the key", "[task]") {
     bad_target.targets = {"log_R0", "carrying_capacity"};
     CHECK_THROWS_WITH(sim::make_task(bad_target), Contains("sim.targets") && Contains("carrying_capacity"));
     sim::TaskConfig bad_model;
-    bad_model.model = "seir";
+    bad_model.model = "seirz";
     CHECK_THROWS_WITH(sim::make_task(bad_model), Contains("sim.model"));
     sim::TaskConfig bad_prior;
     bad_prior.priors["reporting_rate"] = "uniform(0.5, 1.5)";

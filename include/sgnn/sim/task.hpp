@@ -1,8 +1,10 @@
 // A task turns (seed, purpose, sample index) into one training sample: it draws
-// parameters from the prior, runs the simulator, applies the observation model and
-// computes the targets. Tasks know nothing of MPI or Torch.
+// parameters from the prior, runs the simulator, applies the observation model
+// (binomial reporting, then negative-binomial noise) and computes the targets. Inputs
+// are log1p(reported cases) per day. Tasks know nothing of MPI or Torch.
 #pragma once
 
+#include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/prior.hpp"
 #include "sgnn/sim/random.hpp"
 
@@ -20,16 +22,8 @@ struct SampleLayout {
     int n_targets() const { return static_cast<int>(target_names.size()); }
 };
 
-// One prior parameter a task declares, with its default prior and what it may be.
-struct ParameterSpec {
-    std::string name;
-    std::string default_prior;
-    ParameterDomain domain;
-    std::string help;
-};
-
 struct TaskConfig {
-    std::string model = "sir";
+    std::string model = "sir";  // a name from the simulator registry (sim/simulator.hpp)
     int days = 60;
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
     std::map<std::string, std::string> priors;  // parameter name -> prior spec
@@ -45,9 +39,11 @@ public:
     virtual bool generate(SampleStream& rng, double prior_width, float* inputs, float* targets) const = 0;
 };
 
-// Parameters and targets of the chain-binomial SIR task ("sir").
-const std::vector<ParameterSpec>& sir_parameter_specs();
-const std::vector<std::string>& sir_target_names();
+// What an epidemic task offers for simulator `model`: every parameter (the
+// simulator's, then the observation model's), its derived quantities, and log_ of each.
+std::vector<std::string> available_targets(const std::string& model);
+// Parameters the observation model draws (after the simulator's own).
+const std::vector<std::string>& observation_parameters();
 
 // Builds the task named by config.model; throws ConfigError naming the bad key.
 std::unique_ptr<Task> make_task(const TaskConfig& config);

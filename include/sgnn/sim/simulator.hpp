@@ -1,0 +1,44 @@
+// The simulator extension point: parameters in, daily incidence out, RNG handed in.
+//
+// To add a model, implement Simulator and add one line to builtin_simulators() in
+// src/sim/registry.cpp (docs/simulators.md walks through an example). Its parameters
+// are looked up by name in the parameter catalog (sim/parameters.hpp), which gives
+// each one its config key prior.NAME, default prior and allowed domain.
+#pragma once
+
+#include "sgnn/sim/random.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sgnn::sim {
+
+class Simulator {
+public:
+    virtual ~Simulator() = default;
+    virtual std::string description() const = 0;
+    // Parameter names, in the order simulate() receives their values. Each must be in
+    // the parameter catalog.
+    virtual std::vector<std::string> parameters() const = 0;
+    // Simulates `days` days; writes the daily count of new cases (the series the
+    // observation model reports from). Throws std::invalid_argument naming the
+    // parameter when a draw is impossible.
+    virtual void simulate(const double* params, int days, SampleStream& rng, std::int64_t* incidence) const = 0;
+    // Quantities of a draw that can be learned besides the parameters themselves
+    // (R0, beta, final size, ...), computed from the parameters and the true incidence.
+    virtual std::vector<std::string> derived() const { return {}; }
+    virtual void compute_derived(const double* /*params*/, const std::int64_t* /*incidence*/, int /*days*/,
+                                 double* /*out*/) const {}
+};
+
+using SimulatorFactory = std::function<std::unique_ptr<Simulator>()>;
+
+// Every registered simulator, by name.
+const std::map<std::string, SimulatorFactory>& simulator_registry();
+std::unique_ptr<Simulator> make_simulator(const std::string& name);  // throws ConfigError (sim.model)
+
+}  // namespace sgnn::sim

@@ -1,0 +1,34 @@
+#include "sgnn/sim/parameters.hpp"
+
+#include <stdexcept>
+
+namespace sgnn::sim {
+
+const std::vector<ParameterSpec>& parameter_catalog() {
+    static const std::vector<ParameterSpec> catalog = {
+        {"R0", "loguniform(1.5, 5)", {0.0, 100.0, false}, "basic reproduction number"},
+        {"infectious_period", "uniform(3, 8)", {0.0, 1000.0, false}, "mean infectious period 1/gamma, days"},
+        {"latent_period", "uniform(1, 4)", {0.0, 1000.0, false}, "mean latent (exposed) period 1/sigma, days"},
+        {"asymptomatic_fraction", "uniform(0.2, 0.6)", {0.0, 1.0, true},
+         "share of infections that stay asymptomatic (never reported)"},
+        {"relative_infectiousness", "uniform(0.3, 0.8)", {0.0, 10.0, true},
+         "infectiousness of asymptomatic relative to symptomatic cases"},
+        {"immunity_period", "uniform(60, 365)", {0.0, 1e6, false}, "mean duration of immunity 1/omega, days"},
+        {"population", "loguniform(1e4, 1e6)", {1.0, 1e10, true}, "population size N (rounded to an integer)"},
+        {"initial_infected", "uniform_int(10, 50)", {1.0, 1e10, true, true},
+         "infectious individuals on day 0 (capped at N)"},
+        {"reporting_rate", "uniform(0.3, 0.9)", {0.0, 1.0, false}, "probability that a case is reported"},
+        {"dispersion", "loguniform(5, 100)", {0.0, 1e9, false},
+         "negative-binomial dispersion k of reported counts (variance m + m^2/k)"},
+    };
+    return catalog;
+}
+
+const ParameterSpec& parameter_spec(const std::string& name) {
+    for (const auto& spec : parameter_catalog()) {
+        if (spec.name == name) return spec;
+    }
+    throw std::logic_error("parameter '" + name + "' is not in the parameter catalog (src/sim/parameters.cpp)");
+}
+
+}  // namespace sgnn::sim

@@ -1,0 +1,32 @@
+#include "sgnn/error.hpp"
+#include "sgnn/sim/epidemic_models.hpp"
+#include "sgnn/sim/simulator.hpp"
+#include "sgnn/sim/user/sis.hpp"
+
+namespace sgnn::sim {
+
+// Explicit registration: static self-registering objects would be dropped by the
+// linker from a static library that nothing else references.
+const std::map<std::string, SimulatorFactory>& simulator_registry() {
+    static const std::map<std::string, SimulatorFactory> registry = [] {
+        std::map<std::string, SimulatorFactory> r;
+        register_epidemic_models(r);
+        // User models: one line each.
+        r["sis"] = [] { return std::make_unique<user::SisExample>(); };
+        return r;
+    }();
+    return registry;
+}
+
+std::unique_ptr<Simulator> make_simulator(const std::string& name) {
+    const auto& registry = simulator_registry();
+    const auto it = registry.find(name);
+    if (it == registry.end()) {
+        std::string names;
+        for (const auto& [known, factory] : registry) names += (names.empty() ? "" : ", ") + known;
+        throw ConfigError("sim.model = '" + name + "': unknown simulator; available: " + names);
+    }
+    return it->second();
+}
+
+}  // namespace sgnn::sim

@@ -1,0 +1,210 @@
+#include "sgnn/error.hpp"
+#include "sgnn/sim/epidemic_models.hpp"
+#include "sgnn/sim/simulator.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/sim/user/sis.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+
+using namespace sgnn::sim;
+
+namespace {
+
+// Parameter values by name, in the simulator's order.
+std::vector<double> values(const Simulator& simulator, const std::map<std::string, double>& named) {
+    std::vector<double> v;
+    for (const auto& name : simulator.parameters()) v.push_back(named.at(name));
+    return v;
+}
+
+const std::map<std::string, double> kTypical = {
+    {"R0", 2.5},           {"infectious_period", 5.0},     {"latent_period", 2.0},
+    {"asymptomatic_fraction", 0.4}, {"relative_infectiousness", 0.5}, {"immunity_period", 100.0},
+    {"population", 20000}, {"initial_infected", 20},
+};
+
+// Solves z = 1 - exp(-R0 z) for the major-outbreak final size by fixed-point iteration.
+double final_size(double r0) {
+    double z = 0.9;
+    for (int i = 0; i < 200; ++i) z = 1.0 - std::exp(-r0 * z);
+    return z;
+}
+
+}  // namespace
+
+TEST_CASE("every registered simulator makes valid, reproducible incidence", "[models]") {
+    for (const auto& [name, factory] : simulator_registry()) {
+        const auto simulator = factory();
+        const auto p = values(*simulator, kTypical);
+        std::vector<std::int64_t> a(80), b(80);
+        SampleStream r1(5, Purpose::test, 17), r2(5, Purpose::test, 17);
+        simulator->simulate(p.data(), 80, r1, a.data());
+        simulator->simulate(p.data(), 80, r2, b.data());
+        INFO(name);
+        CHECK(a == b);
+        CHECK(std::all_of(a.begin(), a.end(), [](std::int64_t x) { return x >= 0; }));
+        if (name != "sirs" && name != "sis") {  // without reinfection nobody is counted twice
+            CHECK(std::accumulate(a.begin(), a.end(), std::int64_t{0}) <= 20000);
+        }
+        CHECK(std::accumulate(a.begin(), a.end(), std::int64_t{0}) > 20);  // R0 2.5 from 20 cases takes off
+        for (const auto& parameter : simulator->parameters()) CHECK_NOTHROW(parameter_spec(parameter));
+        std::vector<double> derived(simulator->derived().size());
+        simulator->compute_derived(p.data(), a.data(), 80, derived.data());
+        for (double d : derived) CHECK(std::isfinite(d));
+    }
+}
+
+TEST_CASE("derived quantities follow the model's definitions", "[models]") {
+    const auto seir = make_simulator("seir");
+    const auto p = values(*seir, kTypical);
+    std::vector<std::int64_t> incidence(60, 0);
+    incidence[9] = 100;
+    incidence[3] = 40;
+    std::vector<double> d(seir->derived().size());
+    seir->compute_derived(p.data(), incidence.data(), 60, d.data());
+    const double gamma = 0.2, sigma = 0.5, beta = 2.5 * gamma;
+    CHECK(d[0] == Approx(beta));
+    CHECK(d[1] == Approx(gamma));
+    const double r = d[2];
+    CHECK((1 + r / sigma) * (1 + r / gamma) == Approx(2.5));  // Euler-Lotka for exponential periods
+    CHECK(d[3] == Approx(std::log(2.0) / r));
+    CHECK(d[4] == Approx(140.0 / 20000.0));
+    CHECK(d[5] == 10.0);  // peak on day 10 (1-based)
+    // SEAIR: R0 counts asymptomatic transmission at its reduced rate.
+    const auto seair = make_simulator("seair");
+    const auto q = values(*seair, kTypical);
+    std::vector<double> e(seair->derived().size());
+    seair->compute_derived(q.data(), incidence.data(), 60, e.data());
+    CHECK(e[0] / e[1] * (1 - 0.4 + 0.4 * 0.5) == Approx(2.5));
+}
+
+TEST_CASE("Gillespie SIR: major outbreaks reach the final-size equation", "[models][gillespie]") {
+    // z = 1 - exp(-R0 z). N = 5000, one initial case, 400 runs; runs with fewer than 10%
+    // infected are minor outbreaks. Tolerance: 5 standard errors of the mean, plus the
+    // O(1/sqrt(N)) finite-population bias (<1% here).
+    const auto ssa = make_simulator("sir_gillespie");
+    const double r0 = 2.0;
+    const std::map<std::string, double> named = {
+        {"R0", r0}, {"infectious_period", 4.0}, {"population", 5000}, {"initial_infected", 1}};
+    const auto p = values(*ssa, named);
+    std::vector<std::int64_t> incidence(400);
+    std::vector<double> majors;
+    for (int run = 0; run < 400; ++run) {
+        SampleStream rng(21, Purpose::test, static_cast<std::uint64_t>(run));
+        ssa->simulate(p.data(), 400, rng, incidence.data());
+        const double z = (1.0 + std::accumulate(incidence.begin(), incidence.end(), 0.0)) / 5000.0;
+        if (z > 0.1) majors.push_back(z);
+    }
+    const double n = static_cast<double>(majors.size());
+    const double mean = std::accumulate(majors.begin(), majors.end(), 0.0) / n;
+    double var = 0;
+    for (double z : majors) var += (z - mean) * (z - mean) / (n - 1);
+    const double se = std::sqrt(var / n);
+    INFO("major outbreaks " << n << ", mean final size " << mean << " (theory " << final_size(r0) << ")");
+    // Probability of a major outbreak from one case is 1 - 1/R0 = 0.5: 200 +- 10 of 400.
+    CHECK(std::fabs(n - 200.0) < 5 * 10.0);
+    CHECK(std::fabs(mean - final_size(r0)) < 5 * se + 0.01);
+}
+
+TEST_CASE("chain-binomial SEIR mean follows its mean-field recursion", "[models]") {
+    const auto seir = make_simulator("seir");
+    const std::map<std::string, double> named = {
+        {"R0", 2.0}, {"infectious_period", 4.0}, {"latent_period", 2.0}, {"population", 1e6}, {"initial_infected", 500}};
+    const auto p = values(*seir, named);
+    const int days = 50, runs = 300;
+    std::vector<double> mean(days, 0.0), sq(days, 0.0);
+    std::vector<std::int64_t> incidence(days);
+    for (int r = 0; r < runs; ++r) {
+        SampleStream rng(4, Purpose::test, static_cast<std::uint64_t>(r));
+        seir->simulate(p.data(), days, rng, incidence.data());
+        for (int d = 0; d < days; ++d) {
+            mean[d] += static_cast<double>(incidence[d]) / runs;
+            sq[d] += static_cast<double>(incidence[d]) * static_cast<double>(incidence[d]) / runs;
+        }
+    }
+    double s = 1e6 - 500, e = 0, i = 500;
+    const double beta = 0.5, gamma = 0.25, sigma = 0.5;
+    for (int d = 0; d < days; ++d) {
+        const double exposed = s * -std::expm1(-beta * i / 1e6);
+        const double onset = e * -std::expm1(-sigma);
+        const double recovered = i * -std::expm1(-gamma);
+        s -= exposed;
+        e += exposed - onset;
+        i += onset - recovered;
+        const double se = std::sqrt(std::max(1.0, sq[d] - mean[d] * mean[d]) / runs);
+        INFO("day " << d);
+        CHECK(std::fabs(mean[d] - onset) < 5 * se + 0.01 * onset);
+    }
+}
+
+TEST_CASE("example user model (SIS) settles at its endemic equilibrium", "[models][user]") {
+    // Mean field of the daily SIS: infections S(1 - e^{-beta I/N}) balance recoveries
+    // I(1 - e^{-gamma}). 200 runs of 300 days, N = 1e5; tolerance 5 SE + 1%.
+    const user::SisExample sis;
+    const double r0 = 2.0, period = 5.0, n = 1e5;
+    const std::vector<double> p = {r0, period, n, 100};
+    std::vector<std::int64_t> incidence(300);
+    double mean = 0, sq = 0;
+    const int runs = 200;
+    for (int run = 0; run < runs; ++run) {
+        SampleStream rng(8, Purpose::test, static_cast<std::uint64_t>(run));
+        sis.simulate(p.data(), 300, rng, incidence.data());
+        mean += static_cast<double>(incidence[299]) / runs;
+        sq += static_cast<double>(incidence[299]) * static_cast<double>(incidence[299]) / runs;
+    }
+    double i = 100;
+    for (int d = 0; d < 2000; ++d) {
+        const double infected = (n - i) * -std::expm1(-(r0 / period) * i / n);
+        i += infected - i * -std::expm1(-1.0 / period);
+    }
+    const double equilibrium = i * -std::expm1(-1.0 / period);
+    const double se = std::sqrt((sq - mean * mean) / runs);
+    INFO("mean incidence " << mean << ", equilibrium " << equilibrium);
+    CHECK(std::fabs(mean - equilibrium) < 5 * se + 0.01 * equilibrium);
+}
+
+TEST_CASE("unknown simulators and targets are configuration errors", "[models]") {
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(make_simulator("sier"), Contains("sim.model") && Contains("seir"));
+    TaskConfig config;
+    config.model = "seir";
+    config.targets = {"log_latent_period", "growth_rate", "doubling_time"};
+    CHECK_NOTHROW(make_task(config));
+    config.targets = {"immunity_period"};
+    CHECK_THROWS_WITH(make_task(config), Contains("immunity_period") && Contains("latent_period"));
+}
+
+TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
+    // A task that fails on every third index: by throwing, or by a NaN target.
+    class Flaky final : public Task {
+    public:
+        Flaky() { layout_ = {2, {"x"}}; }
+        const SampleLayout& layout() const override { return layout_; }
+        bool generate(SampleStream& rng, double, float* inputs, float* targets) const override {
+            const double u = rng.uniform();
+            inputs[0] = inputs[1] = static_cast<float>(u);
+            const auto bucket = static_cast<int>(u * 3);
+            if (bucket == 0) throw std::invalid_argument("bad draw");
+            targets[0] = bucket == 1 ? std::nanf("") : 1.0f;
+            return std::isfinite(targets[0]);
+        }
+
+    private:
+        SampleLayout layout_;
+    };
+    const Flaky task;
+    std::vector<std::uint64_t> indices(300);
+    std::vector<float> inputs(600), targets(300), labels(300);
+    const auto result = generate_samples(task, 1, Purpose::test, 0, 300, 1.0,
+                                         {indices.data(), inputs.data(), targets.data(), labels.data(), 300});
+    CHECK(result.valid + result.dropped == 300);
+    // About a third valid: binomial(300, 1/3) has sd 8.2.
+    CHECK(std::fabs(result.valid - 100.0) < 5 * 8.2);
+    for (int k = 0; k < result.valid; ++k) {
+        CHECK(targets[static_cast<std::size_t>(k)] == 1.0f);
+        if (k > 0) CHECK(indices[static_cast<std::size_t>(k)] > indices[static_cast<std::size_t>(k - 1)]);
+    }
+}

@@ -1,5 +1,6 @@
 #include "sgnn/cli/commands.hpp"
 
+#include "sgnn/cli/bench_simulate.hpp"
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
 #include "sgnn/error.hpp"
@@ -29,7 +30,7 @@ Usage: sgnn <command> [options]
 
 Commands:
   train     train a network on streamed simulations       (sgnn train --help)
-  bench     measure pipeline throughput                   (sgnn bench stream --help)
+  bench     measure pipeline and simulator throughput     (sgnn bench --help)
   list      list simulators, models or options            (sgnn list --help)
 
 Sample runs:
@@ -83,7 +84,13 @@ the value, where it came from and what is allowed, and exit with status 2.
   -h, --help                      this text
 )TXT";
 
-const char* kBenchHelp = R"TXT(sgnn bench stream - throughput of the streamed training pipeline
+const char* kBenchHelp = R"TXT(sgnn bench stream|simulate - throughput measurements
+
+  sgnn bench stream ...     the streamed training pipeline (below)
+  sgnn bench simulate ...   simulator speed per core, optionally against NumPy
+                            (sgnn bench simulate --help)
+
+sgnn bench stream - throughput of the streamed training pipeline
 
 Runs the training pipeline (the quickstart model unless options say otherwise) for
 train.steps steps without writing outputs, and reports samples trained per second and
@@ -288,8 +295,12 @@ int main(int argc, char** argv) {
             std::printf("%s", kBenchHelp);
             return 0;
         }
+        if (!args.empty() && args[0] == "simulate") {
+            args.erase(args.begin());
+            return bench_simulate_command(args);
+        }
         if (args.empty() || args[0] != "stream") {
-            print_error("sgnn bench needs a benchmark name: stream (see sgnn bench --help)");
+            print_error("sgnn bench needs a benchmark name: stream or simulate (see sgnn bench --help)");
             return 2;
         }
         args.erase(args.begin());

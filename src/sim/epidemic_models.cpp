@@ -280,14 +280,13 @@ private:
 }  // namespace
 
 void simulate_chain_binomial_sir(const SirParameters& params, int days, SampleStream& rng, std::int64_t* incidence) {
-    const double n = static_cast<double>(params.population);
-    const double recovery_probability = probability(params.gamma);
+    const double beta_over_n = params.beta / static_cast<double>(params.population);
     std::int64_t susceptible = params.population - params.initial_infected;
     std::int64_t infectious = params.initial_infected;
     for (int day = 0; day < days; ++day) {
-        const double infection_probability = probability(params.beta * static_cast<double>(infectious) / n);
-        const std::int64_t infected = binomial(rng, susceptible, infection_probability);
-        const std::int64_t recovered = binomial(rng, infectious, recovery_probability);
+        const std::int64_t infected =
+            binomial_with_rate(rng, susceptible, beta_over_n * static_cast<double>(infectious));
+        const std::int64_t recovered = binomial_with_rate(rng, infectious, params.gamma);
         susceptible -= infected;
         infectious += infected - recovered;
         incidence[day] = infected;

@@ -24,26 +24,42 @@ double stirling_correction(std::int64_t k) {
     return (1.0 / 12.0 - (1.0 / 360.0 - (1.0 / 1260.0) * inv2) * inv2) / kp1;
 }
 
-// Sequential-search inversion; expected cost O(n p), so only for n p < 10.
-std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p) {
+// 1/x for small x: the inversion loop's division becomes a multiplication.
+const std::array<double, 64>& reciprocals() {
+    static const std::array<double, 64> table = [] {
+        std::array<double, 64> t{};
+        for (int x = 1; x < 64; ++x) t[static_cast<std::size_t>(x)] = 1.0 / x;
+        return t;
+    }();
+    return table;
+}
+
+// Sequential-search inversion with the recurrence f(x) = f(x-1) ((n+1) s / x - s),
+// s = p/q; expected cost O(n p), so only for n p < 10.
+// `log_q` is log(1 - p), passed in because callers that know a rate have it for free.
+std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p, double log_q) {
     const double q = 1.0 - p;
-    const double q_pow_n = std::exp(static_cast<double>(n) * std::log1p(-p));
+    const double q_pow_n = std::exp(static_cast<double>(n) * log_q);
     const double np = static_cast<double>(n) * p;
+    const double s = p / q;
+    const double a = (static_cast<double>(n) + 1.0) * s;
     // Beyond this bound the remaining mass is negligible (< 1e-20); restarting keeps
     // round-off in px from walking past n.
-    const double bound = std::min(static_cast<double>(n), np + 10.0 * std::sqrt(np * q + 1.0));
+    const std::int64_t bound = std::min<std::int64_t>(
+        {n, static_cast<std::int64_t>(np + 10.0 * std::sqrt(np * q + 1.0)), 63});
+    const auto& inverse = reciprocals();
     std::int64_t x = 0;
     double px = q_pow_n;
     double u = rng.uniform();
     while (u > px) {
         ++x;
-        if (static_cast<double>(x) > bound) {
+        if (x > bound) {
             x = 0;
             px = q_pow_n;
             u = rng.uniform();
         } else {
             u -= px;
-            px = (static_cast<double>(n - x + 1) * p * px) / (static_cast<double>(x) * q);
+            px *= a * inverse[static_cast<std::size_t>(x)] - s;
         }
     }
     return x;
@@ -52,19 +68,30 @@ std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p) {
 // Hörmann (1993), "The generation of binomial random variates", algorithm BTRD.
 // Requires p <= 1/2 and n p >= 10; O(1) expected cost.
 std::int64_t binomial_btrd(SampleStream& rng, std::int64_t n, double p) {
+    // Only what the fast acceptance path (about 86% of draws) needs is computed up
+    // front; the rest waits for the first rejection.
     const double nd = static_cast<double>(n);
     const double q = 1.0 - p;
     const double npq = nd * p * q;
     const double sqrt_npq = std::sqrt(npq);
-    const std::int64_t m = static_cast<std::int64_t>(std::floor((nd + 1.0) * p));
-    const double r = p / q;
-    const double nr = (nd + 1.0) * r;
     const double b = 1.15 + 2.53 * sqrt_npq;
     const double a = -0.0873 + 0.0248 * b + 0.01 * p;
     const double c = nd * p + 0.5;
-    const double alpha = (2.83 + 5.1 / b) * sqrt_npq;
     const double v_r = 0.92 - 4.2 / b;
     const double u_r_v_r = 0.86 * v_r;
+    const double two_a = 2.0 * a;
+    {
+        const double v = rng.uniform();
+        if (v <= u_r_v_r) {
+            const double u = v / v_r - 0.43;
+            return static_cast<std::int64_t>(std::floor((two_a / (0.5 - std::fabs(u)) + b) * u + c));
+        }
+        rng.unget();  // the full loop below starts from this same uniform
+    }
+    const std::int64_t m = static_cast<std::int64_t>(std::floor((nd + 1.0) * p));
+    const double r = p / q;
+    const double nr = (nd + 1.0) * r;
+    const double alpha = (2.83 + 5.1 / b) * sqrt_npq;
 
     for (;;) {
         double v = rng.uniform();
@@ -145,9 +172,17 @@ std::int64_t binomial(SampleStream& rng, std::int64_t n, double p) {
     if (p >= 1.0) return n;
     const bool flipped = p > 0.5;
     const double pp = flipped ? 1.0 - p : p;
-    const std::int64_t x = static_cast<double>(n) * pp < 10.0 ? binomial_inversion(rng, n, pp)
+    const std::int64_t x = static_cast<double>(n) * pp < 10.0 ? binomial_inversion(rng, n, pp, std::log1p(-pp))
                                                                : binomial_btrd(rng, n, pp);
     return flipped ? n - x : x;
+}
+
+std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate) {
+    if (n <= 0 || !(rate > 0.0)) return 0;
+    const double p = -std::expm1(-rate);
+    if (p > 0.5) return binomial(rng, n, p);
+    // Same draws as binomial(rng, n, p); log(1 - p) = -rate saves a log1p.
+    return static_cast<double>(n) * p < 10.0 ? binomial_inversion(rng, n, p, -rate) : binomial_btrd(rng, n, p);
 }
 
 std::int64_t poisson(SampleStream& rng, double mean) {

@@ -258,6 +258,27 @@ def check_bench():
         fail("bench measured no throughput")
 
 
+def check_bench_simulate():
+    """sgnn bench simulate reports per-core rates and, with --vs-numpy, the NumPy reference."""
+    _, stdout, _, _ = run([ARGS.sgnn, "bench", "simulate", "--json", "--seconds", "0.3", "--vs-numpy",
+                           "--python", ARGS.python])
+    result = json.loads(stdout.strip().splitlines()[-1])
+    for key in ("simulations_per_s_per_core", "simulations_per_s", "numpy", "ratio_vs_numpy_per_core"):
+        if key not in result:
+            fail(f"bench simulate JSON lacks {key}: {result}")
+    # Both sides simulate the same model with the same parameters: same mean epidemic
+    # size (about 92k of 1e5 cases for R0 = 2.5) within Monte Carlo error.
+    ours, theirs = result["mean_cases"], result["numpy"]["mean_cases"]
+    if abs(ours - theirs) > 0.01 * theirs:
+        fail(f"sgnn and NumPy simulate different epidemics: mean cases {ours:.0f} against {theirs:.0f}")
+    for model in ("seir", "sir_gillespie", "sis"):
+        _, stdout, _, _ = run([ARGS.sgnn, "bench", "simulate", "--json", "--seconds", "0.2", "--model", model,
+                               "--population", "1e4"])
+        if not json.loads(stdout.strip().splitlines()[-1])["simulations_per_s_per_core"] > 0:
+            fail(f"no rate for {model}")
+    run([ARGS.sgnn, "bench", "simulate", "--model", "nope"], expect_rc=2)
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser()

@@ -32,6 +32,9 @@ public:
         return block_.v[used_++];
     }
 
+    // Hands the last 64-bit word out again (once): lets a sampler peek at a draw.
+    void unget() { --used_; }
+
     // Uniform on the open interval (0, 1): 53 random bits, offset by half a step so
     // that neither 0 nor 1 can occur and log() is always finite.
     double uniform() { return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1p-53; }
@@ -65,6 +68,9 @@ private:
 // regime: inversion where the mean is small, Hörmann's transformed rejection
 // (BTRD for the binomial, PTRS for the Poisson) where it is large.
 std::int64_t binomial(SampleStream& rng, std::int64_t n, double p);
+// Binomial(n, 1 - exp(-rate)): the chance that an event of the given rate happens
+// within one time unit, as in chain-binomial models. Cheaper than computing p first.
+std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate);
 std::int64_t poisson(SampleStream& rng, double mean);
 double gamma(SampleStream& rng, double shape, double scale);
 // Negative binomial with the given mean and dispersion k: variance = mean + mean^2/k.

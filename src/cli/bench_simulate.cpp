@@ -1,0 +1,188 @@
+#include "sgnn/cli/bench_simulate.hpp"
+
+#include "sgnn/error.hpp"
+#include "sgnn/io/json_file.hpp"
+#include "sgnn/sim/parameters.hpp"
+#include "sgnn/sim/simulator.hpp"
+
+#include <boost/program_options.hpp>
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+
+namespace sgnn::cli {
+namespace po = boost::program_options;
+namespace {
+
+const char* kHelp = R"TXT(sgnn bench simulate - simulations per second per core
+
+Runs one simulator with fixed parameters (no observation model, no network) on one
+core, then on every OpenMP thread, and reports trajectories per second. With
+--vs-numpy it also runs tests/bench/numpy_sir.py, a NumPy chain-binomial SIR
+vectorised over a batch, in the same run, and reports the per-core ratio.
+
+Sample runs:
+  build/sgnn bench simulate --model sir --days 100 --population 1e5 --json --vs-numpy
+  build/sgnn bench simulate --model seir_gillespie --population 1e4
+  OMP_NUM_THREADS=8 build/sgnn bench simulate --model sir --threads 8
+
+Options:
+)TXT";
+
+struct Measurement {
+    double per_second = 0.0;
+    double mean_cases = 0.0;
+};
+
+// Trajectories per second on `threads` threads, for at least `seconds`.
+Measurement measure(const sim::Simulator& simulator, const std::vector<double>& params, int days, int threads,
+                    double seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t done = 0;
+    double cases = 0.0;
+    const int chunk = 256;
+    for (;;) {
+#pragma omp parallel for num_threads(threads) reduction(+ : cases) schedule(static)
+        for (int k = 0; k < chunk * threads; ++k) {
+            thread_local std::vector<std::int64_t> incidence;
+            incidence.resize(static_cast<std::size_t>(days));
+            sim::SampleStream rng(1, sim::Purpose::test, done + static_cast<std::uint64_t>(k));
+            simulator.simulate(params.data(), days, rng, incidence.data());
+            for (std::int64_t x : incidence) cases += static_cast<double>(x);
+        }
+        done += static_cast<std::uint64_t>(chunk * threads);
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (elapsed >= seconds) return {static_cast<double>(done) / elapsed, cases / static_cast<double>(done)};
+    }
+}
+
+io::Json run_numpy(const std::string& python, int days, double population, double r0, double period, int initial,
+                   double seconds) {
+    const std::string script = std::string(SGNN_SOURCE_DIR) + "/tests/bench/numpy_sir.py";
+    char command[1024];
+    std::snprintf(command, sizeof command,
+                  "%s %s --json --days %d --population %.17g --r0 %.17g --infectious-period %.17g "
+                  "--initial-infected %d --seconds %.17g",
+                  python.c_str(), script.c_str(), days, population, r0, period, initial, seconds);
+    std::FILE* pipe = popen(command, "r");
+    if (pipe == nullptr) throw std::runtime_error("cannot run " + python);
+    std::string output;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+    const int status = pclose(pipe);
+    if (status != 0 || output.empty()) {
+        throw std::runtime_error("the NumPy reference failed (" + std::string(command) +
+                                 "); it needs NumPy for " + python + " (Debian: python3-numpy)");
+    }
+    return io::Json::parse(output);
+}
+
+}  // namespace
+
+int bench_simulate_command(const std::vector<std::string>& args) {
+    po::options_description options;
+    options.add_options()
+        ("help,h", "this text")
+        ("model", po::value<std::string>()->default_value("sir"), "simulator (sgnn list simulators)")
+        ("days", po::value<int>()->default_value(100), "days per trajectory, in [1, 100000]")
+        ("population", po::value<double>()->default_value(1e5), "population N, in [1, 1e10]")
+        ("r0", po::value<double>()->default_value(2.5), "R0, in (0, 100]")
+        ("infectious-period", po::value<double>()->default_value(5.0), "days, > 0")
+        ("initial-infected", po::value<int>()->default_value(10), "initial infectious, in [1, N]")
+        ("threads", po::value<int>()->default_value(omp_get_max_threads()), "OpenMP threads for the total rate")
+        ("seconds", po::value<double>()->default_value(2.0), "minimum time per measurement")
+        ("json", "print one JSON object")
+        ("vs-numpy", "also time the NumPy reference (chain-binomial SIR only)")
+        ("python", po::value<std::string>()->default_value("/usr/bin/python3"), "python with NumPy");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(options).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& error) {
+        std::fprintf(stderr, "sgnn: error: bench simulate: %s (see sgnn bench simulate --help)\n", error.what());
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << kHelp << options;
+        return 0;
+    }
+    const std::string model = vm["model"].as<std::string>();
+    const int days = vm["days"].as<int>(), initial = vm["initial-infected"].as<int>(), threads = vm["threads"].as<int>();
+    const double population = vm["population"].as<double>(), r0 = vm["r0"].as<double>();
+    const double period = vm["infectious-period"].as<double>(), seconds = vm["seconds"].as<double>();
+    auto bad = [](const std::string& message) {
+        std::fprintf(stderr, "sgnn: error: bench simulate: %s\n", message.c_str());
+        return 2;
+    };
+    if (days < 1 || days > 100000) return bad("--days must be in [1, 100000]");
+    if (!(population >= 1 && population <= 1e10)) return bad("--population must be in [1, 1e10]");
+    if (!(r0 > 0 && r0 <= 100)) return bad("--r0 must be in (0, 100]");
+    if (!(period > 0)) return bad("--infectious-period must be positive");
+    if (initial < 1 || initial > population) return bad("--initial-infected must be in [1, population]");
+    if (threads < 1) return bad("--threads must be at least 1");
+    if (!(seconds > 0)) return bad("--seconds must be positive");
+    if (vm.count("vs-numpy") && model != "sir") return bad("--vs-numpy compares the chain-binomial SIR only (--model sir)");
+
+    std::unique_ptr<sim::Simulator> simulator;
+    try {
+        simulator = sim::make_simulator(model);
+    } catch (const ConfigError& error) {
+        return bad(error.what());
+    }
+    // Named values from the command line; any other parameter at its default prior's midpoint.
+    const std::map<std::string, double> given = {
+        {"R0", r0}, {"infectious_period", period}, {"population", population}, {"initial_infected", initial}};
+    std::vector<double> params;
+    for (const auto& name : simulator->parameters()) {
+        const auto it = given.find(name);
+        if (it != given.end()) {
+            params.push_back(it->second);
+        } else {
+            const sim::ParameterSpec& spec = sim::parameter_spec(name);
+            const auto prior = sim::ParameterPrior::parse("prior." + name, spec.default_prior, spec.domain);
+            params.push_back(0.5 * (prior.lower() + prior.upper()));
+        }
+    }
+
+    const Measurement one = measure(*simulator, params, days, 1, seconds);
+    const Measurement all = measure(*simulator, params, days, threads, seconds);
+    io::Json result = {
+        {"benchmark", "simulate"},
+        {"model", model},
+        {"days", days},
+        {"population", population},
+        {"simulations_per_s_per_core", one.per_second},
+        {"threads", threads},
+        {"simulations_per_s", all.per_second},
+        {"mean_cases", one.mean_cases},
+    };
+    if (vm.count("vs-numpy")) {
+        try {
+            const io::Json numpy = run_numpy(vm["python"].as<std::string>(), days, population, r0, period, initial,
+                                             seconds);
+            result["numpy"] = numpy;
+            result["ratio_vs_numpy_per_core"] = one.per_second / numpy["simulations_per_s"].get<double>();
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "sgnn: error: bench simulate: %s\n", error.what());
+            return 1;
+        }
+    }
+    if (vm.count("json")) {
+        std::printf("%s\n", result.dump().c_str());
+    } else {
+        std::printf("%s, %d days, N = %g: %.0f simulations/s on one core, %.0f on %d threads (mean cases %.0f)\n",
+                    model.c_str(), days, population, one.per_second, all.per_second, threads, one.mean_cases);
+        if (result.contains("ratio_vs_numpy_per_core")) {
+            std::printf("NumPy reference: %.0f simulations/s per core; sgnn is %.2fx faster\n",
+                        result["numpy"]["simulations_per_s"].get<double>(),
+                        result["ratio_vs_numpy_per_core"].get<double>());
+        }
+    }
+    return 0;
+}
+
+}  // namespace sgnn::cli

@@ -133,7 +133,7 @@ int bench_simulate_command(const std::vector<std::string>& args) {
     } catch (const ConfigError& error) {
         return bad(error.what());
     }
-    // Named values from the command line; any other parameter at its default prior's midpoint.
+    // Named values from the command line; any other parameter at its default prior's centre.
     const std::map<std::string, double> given = {
         {"R0", r0}, {"infectious_period", period}, {"population", population}, {"initial_infected", initial}};
     std::vector<double> params;
@@ -144,7 +144,7 @@ int bench_simulate_command(const std::vector<std::string>& args) {
         } else {
             const sim::ParameterSpec& spec = sim::parameter_spec(name);
             const auto prior = sim::ParameterPrior::parse("prior." + name, spec.default_prior, spec.domain);
-            params.push_back(0.5 * (prior.lower() + prior.upper()));
+            params.push_back(prior.centre());
         }
     }
 

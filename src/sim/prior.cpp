@@ -3,6 +3,7 @@
 #include "sgnn/error.hpp"
 #include "sgnn/text.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -17,6 +18,33 @@ std::string trim(const std::string& s) {
     return s.substr(begin, end - begin + 1);
 }
 
+double standard_normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+// Normal(mean, sd) restricted to [lo, hi]. Rejection from the normal while the
+// interval holds at least 5% of the mass; otherwise inversion of the CDF by bisection
+// (60 halvings: exact to double precision in standardized units).
+double truncated_normal(SampleStream& rng, double mean, double sd, double lo, double hi) {
+    const double a = (lo - mean) / sd, b = (hi - mean) / sd;
+    const double fa = standard_normal_cdf(a), fb = standard_normal_cdf(b);
+    if (fb - fa >= 0.05) {
+        for (;;) {
+            const double z = rng.normal();
+            if (z >= a && z <= b) return mean + sd * z;
+        }
+    }
+    const double target = fa + rng.uniform() * (fb - fa);
+    double left = a, right = b;
+    for (int i = 0; i < 60; ++i) {
+        const double mid = 0.5 * (left + right);
+        (standard_normal_cdf(mid) < target ? left : right) = mid;
+    }
+    return mean + sd * 0.5 * (left + right);
+}
+
+const char* kUsage =
+    "; write fixed(V), uniform(A, B), loguniform(A, B), uniform_int(A, B), normal(M, S), truncnormal(M, S, A, B) "
+    "or categorical(V1, V2, ...)";
+
 }  // namespace
 
 std::string ParameterDomain::describe() const {
@@ -27,104 +55,192 @@ std::string ParameterDomain::describe() const {
 
 ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& spec,
                                      const ParameterDomain& domain) {
-    const std::string usage = "; write fixed(V), uniform(A, B), loguniform(A, B) or uniform_int(A, B)";
     const std::string text = trim(spec);
     const auto open = text.find('(');
     if (open == std::string::npos || text.back() != ')') {
-        throw ConfigError(key + " = '" + spec + "': not a prior" + usage);
+        throw ConfigError(key + " = '" + spec + "': not a prior" + kUsage);
     }
     const std::string name = trim(text.substr(0, open));
-    std::vector<double> args;
-    std::stringstream inner(text.substr(open + 1, text.size() - open - 2));
-    std::string item;
-    while (std::getline(inner, item, ',')) {
+    auto fail = [&](const std::string& problem) { return ConfigError(key + " = '" + spec + "': " + problem); };
+    auto number = [&](const std::string& item) {
         const std::string t = trim(item);
         char* end = nullptr;
         const double v = std::strtod(t.c_str(), &end);
         if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v)) {
-            throw ConfigError(key + " = '" + spec + "': '" + t + "' is not a finite number");
+            throw fail("'" + t + "' is not a finite number");
         }
-        args.push_back(v);
-    }
+        return v;
+    };
 
     ParameterPrior prior;
-    if (name == "fixed") {
-        prior.kind_ = Kind::fixed;
-    } else if (name == "uniform") {
-        prior.kind_ = Kind::uniform;
-    } else if (name == "loguniform") {
-        prior.kind_ = Kind::loguniform;
-    } else if (name == "uniform_int") {
-        prior.kind_ = Kind::uniform_int;
-    } else {
-        throw ConfigError(key + " = '" + spec + "': unknown distribution '" + name + "'" + usage);
+    std::vector<double> weights;
+    std::stringstream inner(text.substr(open + 1, text.size() - open - 2));
+    std::string item;
+    while (std::getline(inner, item, ',')) {
+        const auto colon = item.find(':');
+        if (name == "categorical") {
+            prior.values_.push_back(number(item.substr(0, colon)));
+            weights.push_back(colon == std::string::npos ? 1.0 : number(item.substr(colon + 1)));
+        } else {
+            prior.args_.push_back(number(item));
+        }
     }
-    const std::size_t expected = prior.kind_ == Kind::fixed ? 1 : 2;
-    if (args.size() != expected) {
-        throw ConfigError(key + " = '" + spec + "': " + name + " takes " + std::to_string(expected) +
-                          (expected == 1 ? " value" : " values (low, high)"));
+
+    static const std::vector<std::pair<std::string, Kind>> kinds = {
+        {"fixed", Kind::fixed},   {"uniform", Kind::uniform}, {"loguniform", Kind::loguniform},
+        {"uniform_int", Kind::uniform_int}, {"normal", Kind::normal}, {"truncnormal", Kind::truncnormal},
+        {"categorical", Kind::categorical}};
+    const auto found = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == name; });
+    if (found == kinds.end()) throw fail("unknown distribution '" + name + "'" + kUsage);
+    prior.kind_ = found->second;
+
+    const std::vector<double>& a = prior.args_;
+    auto expect = [&](std::size_t count, const char* what) {
+        if (a.size() != count) throw fail(name + " takes " + what);
+    };
+    // The interval of values the prior can produce, to check against the domain.
+    double lowest = 0.0, highest = 0.0;
+    switch (prior.kind_) {
+        case Kind::fixed:
+            expect(1, "1 value");
+            lowest = highest = a[0];
+            break;
+        case Kind::uniform:
+        case Kind::loguniform:
+        case Kind::uniform_int:
+            expect(2, "2 values (low, high)");
+            if (!(a[0] < a[1])) throw fail("empty range; need low < high");
+            if (prior.kind_ == Kind::loguniform && a[0] <= 0.0) throw fail("loguniform needs low > 0");
+            if (prior.kind_ == Kind::uniform_int && (std::floor(a[0]) != a[0] || std::floor(a[1]) != a[1])) {
+                throw fail("uniform_int needs integer bounds");
+            }
+            lowest = a[0];
+            highest = a[1];
+            break;
+        case Kind::normal:
+            expect(2, "2 values (mean, sd)");
+            if (!(a[1] > 0.0)) throw fail("the standard deviation must be positive");
+            if (!std::isinf(domain.min) || !std::isinf(domain.max)) {
+                throw fail("a normal prior can leave " + domain.describe() +
+                           "; use truncnormal(M, S, A, B) with bounds inside it");
+            }
+            lowest = -INFINITY;
+            highest = INFINITY;
+            break;
+        case Kind::truncnormal:
+            expect(4, "4 values (mean, sd, low, high)");
+            if (!(a[1] > 0.0)) throw fail("the standard deviation must be positive");
+            if (!(a[2] < a[3])) throw fail("empty range; need low < high");
+            lowest = a[2];
+            highest = a[3];
+            break;
+        case Kind::categorical: {
+            if (prior.values_.empty()) throw fail("categorical needs at least one value");
+            double total = 0.0;
+            for (double w : weights) {
+                if (!(w > 0.0)) throw fail("categorical weights must be positive");
+                total += w;
+            }
+            double running = 0.0;
+            for (double w : weights) prior.cumulative_.push_back((running += w) / total);
+            lowest = *std::min_element(prior.values_.begin(), prior.values_.end());
+            highest = *std::max_element(prior.values_.begin(), prior.values_.end());
+            break;
+        }
     }
-    prior.low_ = args[0];
-    prior.high_ = expected == 2 ? args[1] : args[0];
-    if (expected == 2 && !(prior.low_ < prior.high_)) {
-        throw ConfigError(key + " = '" + spec + "': empty range; need low < high");
-    }
-    if (prior.kind_ == Kind::loguniform && prior.low_ <= 0.0) {
-        throw ConfigError(key + " = '" + spec + "': loguniform needs low > 0");
-    }
-    if (prior.kind_ == Kind::uniform_int &&
-        (std::floor(prior.low_) != prior.low_ || std::floor(prior.high_) != prior.high_)) {
-        throw ConfigError(key + " = '" + spec + "': uniform_int needs integer bounds");
-    }
-    const bool low_ok = domain.min_inclusive ? prior.low_ >= domain.min : prior.low_ > domain.min;
-    if (!low_ok || prior.high_ > domain.max) {
-        throw ConfigError(key + " = '" + spec + "': values must be " + domain.describe());
-    }
-    if (domain.integer && prior.kind_ != Kind::uniform_int &&
-        (prior.kind_ != Kind::fixed || std::floor(prior.low_) != prior.low_)) {
-        throw ConfigError(key + " = '" + spec + "': this parameter is an integer; use uniform_int(A, B) or fixed(N)");
+    const bool low_ok = domain.min_inclusive ? lowest >= domain.min : lowest > domain.min;
+    if (!low_ok || highest > domain.max) throw fail("values must be " + domain.describe());
+    if (domain.integer) {
+        const bool integral =
+            prior.kind_ == Kind::uniform_int || (prior.kind_ == Kind::fixed && std::floor(a[0]) == a[0]) ||
+            (prior.kind_ == Kind::categorical &&
+             std::all_of(prior.values_.begin(), prior.values_.end(), [](double v) { return std::floor(v) == v; }));
+        if (!integral) throw fail("this parameter is an integer; use uniform_int(A, B), fixed(N) or categorical");
     }
     return prior;
 }
 
 double ParameterPrior::draw(SampleStream& rng, double width) const {
+    const std::vector<double>& a = args_;
     switch (kind_) {
         case Kind::fixed:
-            return low_;
+            return a[0];
         case Kind::uniform: {
-            const double centre = 0.5 * (low_ + high_);
-            const double half = 0.5 * (high_ - low_) * width;
+            const double centre = 0.5 * (a[0] + a[1]);
+            const double half = 0.5 * (a[1] - a[0]) * width;
             return centre - half + 2.0 * half * rng.uniform();
         }
         case Kind::loguniform: {
-            const double lo = std::log(low_), hi = std::log(high_);
+            const double lo = std::log(a[0]), hi = std::log(a[1]);
             const double centre = 0.5 * (lo + hi);
             const double half = 0.5 * (hi - lo) * width;
             return std::exp(centre - half + 2.0 * half * rng.uniform());
         }
         case Kind::uniform_int: {
-            const double centre = 0.5 * (low_ + high_);
-            const double half = 0.5 * (high_ - low_) * width;
-            const double lo = std::ceil(centre - half), hi = std::floor(centre + half);
-            const double count = hi - lo + 1.0;
-            return lo + std::floor(rng.uniform() * count);
+            const double centre = 0.5 * (a[0] + a[1]);
+            const double half = 0.5 * (a[1] - a[0]) * width;
+            double lo = std::ceil(centre - half), hi = std::floor(centre + half);
+            if (hi < lo) lo = hi = std::round(centre);  // narrowed below one integer
+            return lo + std::floor(rng.uniform() * (hi - lo + 1.0));
+        }
+        case Kind::normal:
+            return a[0] + a[1] * width * rng.normal();
+        case Kind::truncnormal:
+            return truncated_normal(rng, a[0], a[1] * width, a[2], a[3]);
+        case Kind::categorical: {
+            const double u = rng.uniform();
+            const auto it = std::lower_bound(cumulative_.begin(), cumulative_.end(), u);
+            return values_[static_cast<std::size_t>(std::min<std::ptrdiff_t>(it - cumulative_.begin(),
+                                                                              static_cast<std::ptrdiff_t>(values_.size()) - 1))];
         }
     }
-    return low_;
+    return a[0];
+}
+
+double ParameterPrior::centre() const {
+    const std::vector<double>& a = args_;
+    switch (kind_) {
+        case Kind::fixed:
+        case Kind::normal:
+            return a[0];
+        case Kind::uniform:
+            return 0.5 * (a[0] + a[1]);
+        case Kind::uniform_int:
+            return std::round(0.5 * (a[0] + a[1]));
+        case Kind::loguniform:
+            return std::sqrt(a[0] * a[1]);
+        case Kind::truncnormal:
+            return std::clamp(a[0], a[2], a[3]);
+        case Kind::categorical: {
+            std::size_t best = 0;
+            double best_weight = 0.0, previous = 0.0;
+            for (std::size_t i = 0; i < values_.size(); ++i) {
+                if (cumulative_[i] - previous > best_weight) {
+                    best_weight = cumulative_[i] - previous;
+                    best = i;
+                }
+                previous = cumulative_[i];
+            }
+            return values_[best];
+        }
+    }
+    return a[0];
 }
 
 std::string ParameterPrior::spec() const {
-    switch (kind_) {
-        case Kind::fixed:
-            return "fixed(" + format_number(low_) + ")";
-        case Kind::uniform:
-            return "uniform(" + format_number(low_) + ", " + format_number(high_) + ")";
-        case Kind::loguniform:
-            return "loguniform(" + format_number(low_) + ", " + format_number(high_) + ")";
-        case Kind::uniform_int:
-            return "uniform_int(" + format_number(low_) + ", " + format_number(high_) + ")";
+    static const char* names[] = {"fixed", "uniform", "loguniform", "uniform_int", "normal", "truncnormal",
+                                  "categorical"};
+    std::string text = std::string(names[static_cast<int>(kind_)]) + "(";
+    if (kind_ == Kind::categorical) {
+        double previous = 0.0;
+        for (std::size_t i = 0; i < values_.size(); ++i) {
+            text += (i ? ", " : "") + format_number(values_[i]) + ":" + format_number(cumulative_[i] - previous);
+            previous = cumulative_[i];
+        }
+    } else {
+        for (std::size_t i = 0; i < args_.size(); ++i) text += (i ? ", " : "") + format_number(args_[i]);
     }
-    return {};
+    return text + ")";
 }
 
 }  // namespace sgnn::sim

@@ -32,6 +32,7 @@ TEST_CASE("prior specs parse and draw inside their range", "[prior]") {
     CHECK(seen[0] > 0);
     CHECK(seen[2] > 0);
     CHECK(lu.spec() == "loguniform(100, 10000)");
+    CHECK(lu.centre() == Approx(1000.0));
 }
 
 TEST_CASE("a narrowed prior stays centred inside the full range", "[prior]") {
@@ -43,6 +44,44 @@ TEST_CASE("a narrowed prior stays centred inside the full range", "[prior]") {
     }
 }
 
+TEST_CASE("normal, truncated normal and categorical priors have their moments", "[prior]") {
+    const ParameterDomain reals{-INFINITY, INFINITY};
+    const auto normal = ParameterPrior::parse("prior.x", "normal(2, 0.5)", reals);
+    const auto trunc = ParameterPrior::parse("prior.x", "truncnormal(0, 1, 0, 10)", {0.0, INFINITY});
+    const auto tail = ParameterPrior::parse("prior.x", "truncnormal(0, 1, 4, 5)", kPositive);
+    const auto cat = ParameterPrior::parse("prior.x", "categorical(1:1, 3:3)", kPositive);
+    SampleStream rng(6, Purpose::test, 0);
+    const int n = 100000;
+    double s_normal = 0, ss_normal = 0, s_trunc = 0, s_tail = 0, threes = 0;
+    for (int k = 0; k < n; ++k) {
+        const double x = normal.draw(rng);
+        s_normal += x;
+        ss_normal += x * x;
+        const double t = trunc.draw(rng);
+        REQUIRE((t >= 0 && t <= 10));
+        s_trunc += t;
+        const double u = tail.draw(rng);
+        REQUIRE((u >= 4 && u <= 5));
+        s_tail += u;
+        const double c = cat.draw(rng);
+        REQUIRE((c == 1 || c == 3));
+        threes += c == 3;
+    }
+    // Means within 5 standard errors: sd/sqrt(n).
+    CHECK(std::fabs(s_normal / n - 2.0) < 5 * 0.5 / std::sqrt(n));
+    CHECK(std::sqrt(ss_normal / n - (s_normal / n) * (s_normal / n)) == Approx(0.5).epsilon(0.02));
+    // Half-normal mean sqrt(2/pi), sd 0.603.
+    CHECK(std::fabs(s_trunc / n - std::sqrt(2.0 / M_PI)) < 5 * 0.603 / std::sqrt(n));
+    // Normal restricted to [4, 5]: mean (phi(4) - phi(5)) / (Phi(5) - Phi(4)), sd < 0.25.
+    const auto phi = [](double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI); };
+    const auto cdf = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+    const double tail_mean = (phi(4) - phi(5)) / (cdf(5) - cdf(4));
+    CHECK(std::fabs(s_tail / n - tail_mean) < 5 * 0.25 / std::sqrt(n));
+    // Weight 3/4 on the value 3: binomial standard error sqrt(p q / n).
+    CHECK(std::fabs(threes / n - 0.75) < 5 * std::sqrt(0.75 * 0.25 / n));
+    CHECK(cat.centre() == 3.0);
+}
+
 TEST_CASE("bad prior specs name the key and the problem", "[prior]") {
     using Catch::Matchers::Contains;
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "uniform(3, 3)", kPositive),
@@ -52,4 +91,9 @@ TEST_CASE("bad prior specs name the key and the problem", "[prior]") {
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "uniform(1, x)", kPositive), Contains("not a finite number"));
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.n", "uniform(1, 5)", kCount), Contains("integer"));
     CHECK_THROWS_AS(ParameterPrior::parse("prior.R0", "loguniform(0, 2)", {-1.0, 10.0}), sgnn::ConfigError);
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "normal(2, 1)", kPositive), Contains("truncnormal"));
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "truncnormal(2, 1, -1, 3)", kPositive),
+                      Contains("must be a number in (0"));
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "categorical(1:0, 2:1)", kPositive), Contains("weights"));
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.n", "categorical(1.5, 2)", kCount), Contains("integer"));
 }

@@ -1,7 +1,14 @@
 // Priors over simulator parameters, written in configs as short specs:
-//   fixed(V)  uniform(A, B)  loguniform(A, B)  uniform_int(A, B)
-// A curriculum narrows each range around its centre by a width factor in (0, 1]
-// (in log space for loguniform), so width 1 is the full prior.
+//   fixed(V)             the value V
+//   uniform(A, B)        uniform on [A, B]
+//   loguniform(A, B)     log-uniform on [A, B], A > 0
+//   uniform_int(A, B)    integers A..B, equally likely
+//   normal(M, S)         normal, mean M, sd S (only for parameters without bounds)
+//   truncnormal(M, S, A, B)  normal restricted to [A, B]
+//   categorical(V1, V2, ...) or categorical(V1:W1, V2:W2, ...)  listed values, with weights
+// A curriculum narrows each prior by a width factor in (0, 1]: ranges shrink around
+// their centre (in log space for loguniform), standard deviations scale; fixed and
+// categorical priors are unchanged. Width 1 is the full prior.
 #pragma once
 
 #include "sgnn/sim/random.hpp"
@@ -22,21 +29,22 @@ struct ParameterDomain {
 
 class ParameterPrior {
 public:
-    enum class Kind { fixed, uniform, loguniform, uniform_int };
+    enum class Kind { fixed, uniform, loguniform, uniform_int, normal, truncnormal, categorical };
 
     // Parses a spec such as "loguniform(1.5, 5)". `key` names the config key in errors.
     static ParameterPrior parse(const std::string& key, const std::string& spec, const ParameterDomain& domain);
 
     double draw(SampleStream& rng, double width = 1.0) const;
-    double lower() const { return low_; }
-    double upper() const { return high_; }
     Kind kind() const { return kind_; }
+    // A central value: the midpoint, geometric midpoint, mean or most likely value.
+    double centre() const;
     std::string spec() const;
 
 private:
     Kind kind_ = Kind::fixed;
-    double low_ = 0.0;
-    double high_ = 0.0;
+    std::vector<double> args_;     // as written: (V), (A, B), (M, S), (M, S, A, B)
+    std::vector<double> values_;   // categorical values
+    std::vector<double> cumulative_;  // categorical cumulative weights, normalized
 };
 
 }  // namespace sgnn::sim

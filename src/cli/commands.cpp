@@ -4,6 +4,7 @@
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
@@ -132,23 +133,25 @@ void print_error(const std::string& message) { std::fprintf(stderr, "sgnn: error
 int list_command(const std::vector<std::string>& args) {
     const std::string what = args.empty() ? "" : args[0];
     if (what == "simulators") {
-        std::printf("Every model reports daily incidence; the observation model thins it by reporting_rate and\n"
-                    "adds negative-binomial noise (dispersion). Set priors with --prior.NAME, choose targets\n"
-                    "with --sim.targets.\n");
+        std::printf("Every model reports daily incidence; the observation model (--obs.steps) turns it into\n"
+                    "the series the network sees. Set priors with --prior.NAME, choose targets with\n"
+                    "--sim.targets (any parameter or derived quantity, or log_ of one).\n\nobservation steps:\n");
+        for (const auto& step : sim::ObservationModel::step_names()) {
+            std::string names;
+            for (const auto& p : sim::ObservationModel::parameters_of(step)) names += (names.empty() ? "" : ", ") + p;
+            std::printf("  %-9s parameters: %s\n", step.c_str(), names.empty() ? "(none)" : names.c_str());
+        }
         for (const auto& [name, factory] : sim::simulator_registry()) {
             const auto simulator = factory();
             std::printf("\n%s: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
                         simulator->description().c_str());
-            auto parameters = simulator->parameters();
-            for (const auto& p : sim::observation_parameters()) parameters.push_back(p);
-            for (const auto& p : parameters) {
+            for (const auto& p : simulator->parameters()) {
                 const sim::ParameterSpec& spec = sim::parameter_spec(p);
                 std::printf("    %-24s %-22s %s\n", p.c_str(), spec.default_prior.c_str(), spec.help.c_str());
             }
             std::string derived;
             for (const auto& d : simulator->derived()) derived += (derived.empty() ? "" : ", ") + d;
-            std::printf("  derived quantities: %s\n  targets: any of these, or log_ of one\n",
-                        derived.empty() ? "(none)" : derived.c_str());
+            std::printf("  derived quantities: %s\n", derived.empty() ? "(none)" : derived.c_str());
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 #include "sgnn/cli/options.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/prior.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/task.hpp"
@@ -29,8 +30,10 @@ std::vector<std::string> simulator_names() {
 
 // "sir, seir, ..." or "every model", for the help of prior.NAME.
 std::string users_of(const std::string& parameter) {
-    const auto& observed = sim::observation_parameters();
-    if (std::find(observed.begin(), observed.end(), parameter) != observed.end()) return "every model";
+    for (const auto& step : sim::ObservationModel::step_names()) {
+        const auto names = sim::ObservationModel::parameters_of(step);
+        if (std::find(names.begin(), names.end(), parameter) != names.end()) return "the observation step " + step;
+    }
     std::string users;
     for (const auto& [name, factory] : sim::simulator_registry()) {
         const auto names = factory()->parameters();
@@ -59,6 +62,10 @@ std::vector<OptionSpec> build_run_options() {
          "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
          "(sgnn list simulators shows them)"},
         {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
+        {"obs.steps", Type::text, "report,negbin",
+         "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
+         "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
+         "(weekly totals), missing (entries missing at random, fed to the network as -1)"},
     };
     for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         OptionSpec spec{"prior." + p.name, Type::prior, p.default_prior,
@@ -286,6 +293,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (c.task.targets.empty()) v.fail("sim.targets", "name at least one target");
     if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
     c.task.threads = v.small_integer("sim.threads");
+    c.task.observation = split_list(v.text("obs.steps"));
     for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         c.task.priors[p.name] = v.prior("prior." + p.name, p.domain);
     }

@@ -1,13 +1,178 @@
 #include "sgnn/sim/observation.hpp"
 
-namespace sgnn::sim {
+#include "sgnn/error.hpp"
 
-void observe_reported_cases(const std::int64_t* incidence, int days, const ReportingModel& model,
-                            SampleStream& rng, std::int64_t* reported) {
-    for (int day = 0; day < days; ++day) {
-        const std::int64_t thinned = binomial(rng, incidence[day], model.reporting_rate);
-        reported[day] = negative_binomial(rng, static_cast<double>(thinned), model.dispersion);
+#include <algorithm>
+#include <cmath>
+
+namespace sgnn::sim {
+namespace {
+
+struct StepInfo {
+    const char* name;
+    std::vector<std::string> parameters;
+};
+
+const std::vector<StepInfo>& step_table() {
+    static const std::vector<StepInfo> table = {
+        {"report", {"reporting_rate"}},
+        {"delay", {"delay_mean", "delay_sd"}},
+        {"negbin", {"dispersion"}},
+        {"weekend", {"weekend_factor"}},
+        {"weekly", {}},
+        {"missing", {"missing_rate"}},
+    };
+    return table;
+}
+
+// P(delay = d days), d = 0..max, from a gamma distribution with the given mean and sd,
+// discretized by integrating over [d, d+1) (regularized incomplete gamma via series).
+std::vector<double> gamma_delay_pmf(double mean, double sd, int max_days) {
+    const double shape = (mean * mean) / (sd * sd), scale = sd * sd / mean;
+    auto cdf = [&](double x) {
+        if (x <= 0) return 0.0;
+        // P(shape, x/scale) by its power series; converges for all x, terms shrink fast.
+        const double t = x / scale;
+        double term = 1.0 / shape, sum = term;
+        for (int k = 1; k < 1000 && term > sum * 1e-16; ++k) {
+            term *= t / (shape + k);
+            sum += term;
+        }
+        return std::min(1.0, sum * std::exp(-t + shape * std::log(t) - std::lgamma(shape)));
+    };
+    std::vector<double> pmf(static_cast<std::size_t>(max_days) + 1);
+    double previous = 0.0;
+    for (int d = 0; d <= max_days; ++d) {
+        const double c = cdf(d + 1.0);
+        pmf[static_cast<std::size_t>(d)] = c - previous;
+        previous = c;
     }
+    pmf.back() += 1.0 - previous;  // the far tail arrives on the last day considered: nothing is lost
+    return pmf;
+}
+
+}  // namespace
+
+const std::vector<std::string>& ObservationModel::step_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const auto& s : step_table()) n.push_back(s.name);
+        return n;
+    }();
+    return names;
+}
+
+std::vector<std::string> ObservationModel::parameters_of(const std::string& step) {
+    for (const auto& s : step_table()) {
+        if (step == s.name) return s.parameters;
+    }
+    return {};
+}
+
+ObservationModel::ObservationModel(const std::vector<std::string>& steps, int days)
+    : days_(days), output_length_(days) {
+    std::string list;
+    for (const auto& n : step_names()) list += (list.empty() ? "" : ", ") + n;
+    bool weekly = false;
+    for (const auto& name : steps) {
+        const auto& table = step_table();
+        const auto it = std::find_if(table.begin(), table.end(), [&](const StepInfo& s) { return name == s.name; });
+        if (it == table.end()) throw ConfigError("obs.steps: unknown step '" + name + "'; steps are " + list);
+        const Step step = static_cast<Step>(it - table.begin());
+        if (std::find(steps_.begin(), steps_.end(), step) != steps_.end()) {
+            throw ConfigError("obs.steps: '" + name + "' is listed twice");
+        }
+        if (weekly && step == Step::weekend) throw ConfigError("obs.steps: 'weekend' must come before 'weekly'");
+        weekly |= step == Step::weekly;
+        steps_.push_back(step);
+        parameters_.insert(parameters_.end(), it->parameters.begin(), it->parameters.end());
+    }
+    if (weekly) {
+        if (days < 7) throw ConfigError("obs.steps: 'weekly' needs sim.days >= 7");
+        output_length_ = days / 7;
+    }
+}
+
+bool ObservationModel::observe(const std::int64_t* incidence, const double* params, SampleStream& rng,
+                               float* out) const {
+    thread_local std::vector<double> series, next;
+    series.assign(incidence, incidence + days_);
+    std::vector<bool> missing;
+    int length = days_;
+    const double* p = params;
+    for (const Step step : steps_) {
+        switch (step) {
+            case Step::report: {
+                const double rate = *p++;
+                for (int d = 0; d < length; ++d) {
+                    series[d] = static_cast<double>(binomial(rng, std::llround(series[d]), rate));
+                }
+                break;
+            }
+            case Step::delay: {
+                const double mean = *p++, sd = *p++;
+                // Cases whose delay runs past the end of the series are not reported yet
+                // (right truncation, as in real-time data).
+                const int horizon = std::min(length - 1, static_cast<int>(std::ceil(mean + 8.0 * sd)));
+                const std::vector<double> pmf = gamma_delay_pmf(mean, sd, horizon);
+                next.assign(static_cast<std::size_t>(length), 0.0);
+                for (int d = 0; d < length; ++d) {
+                    for (int lag = 0; lag <= horizon && d + lag < length; ++lag) {
+                        next[static_cast<std::size_t>(d + lag)] += series[d] * pmf[static_cast<std::size_t>(lag)];
+                    }
+                }
+                series.swap(next);
+                break;
+            }
+            case Step::negbin: {
+                const double k = *p++;
+                for (int d = 0; d < length; ++d) {
+                    series[d] = static_cast<double>(negative_binomial(rng, series[d], k));
+                }
+                break;
+            }
+            case Step::weekend: {
+                // Day 0 is a Monday; days 5 and 6 of each week are the weekend.
+                const double factor = *p++;
+                double backlog = 0.0;
+                for (int d = 0; d < length; ++d) {
+                    const int weekday = d % 7;
+                    if (weekday >= 5) {
+                        const double kept = binomial(rng, std::llround(series[d]), factor);
+                        backlog += series[d] - kept;
+                        series[d] = kept;
+                    } else if (weekday == 0) {
+                        series[d] += backlog;
+                        backlog = 0.0;
+                    }
+                }
+                break;
+            }
+            case Step::weekly: {
+                const int weeks = length / 7;
+                for (int w = 0; w < weeks; ++w) {
+                    double total = 0.0;
+                    for (int d = 0; d < 7; ++d) total += series[static_cast<std::size_t>(7 * w + d)];
+                    series[static_cast<std::size_t>(w)] = total;
+                }
+                length = weeks;
+                break;
+            }
+            case Step::missing: {
+                const double rate = *p++;
+                missing.assign(static_cast<std::size_t>(length), false);
+                for (int d = 0; d < length; ++d) missing[static_cast<std::size_t>(d)] = rng.uniform() < rate;
+                break;
+            }
+        }
+    }
+    for (int d = 0; d < length; ++d) {
+        const double v = series[static_cast<std::size_t>(d)];
+        if (!(v >= 0.0) || !std::isfinite(v)) return false;
+        out[d] = !missing.empty() && missing[static_cast<std::size_t>(d)] ? -1.0f
+                                                                           : static_cast<float>(std::log1p(v));
+    }
+    return true;
 }
 
 }  // namespace sgnn::sim

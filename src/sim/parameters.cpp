@@ -20,6 +20,11 @@ const std::vector<ParameterSpec>& parameter_catalog() {
         {"reporting_rate", "uniform(0.3, 0.9)", {0.0, 1.0, false}, "probability that a case is reported"},
         {"dispersion", "loguniform(5, 100)", {0.0, 1e9, false},
          "negative-binomial dispersion k of reported counts (variance m + m^2/k)"},
+        {"delay_mean", "uniform(2, 6)", {0.0, 60.0, false}, "mean reporting delay, days (gamma distributed)"},
+        {"delay_sd", "uniform(1, 3)", {0.0, 60.0, false}, "standard deviation of the reporting delay, days"},
+        {"weekend_factor", "uniform(0.3, 0.9)", {0.0, 1.0, true},
+         "share of weekend cases reported on the day; the rest come on Monday"},
+        {"missing_rate", "uniform(0, 0.1)", {0.0, 1.0, true}, "probability that a day's (or week's) count is missing"},
     };
     return catalog;
 }

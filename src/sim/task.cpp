@@ -21,10 +21,11 @@ struct TargetSource {
 
 class EpidemicTask final : public Task {
 public:
-    explicit EpidemicTask(const TaskConfig& config) : days_(config.days), simulator_(make_simulator(config.model)) {
+    explicit EpidemicTask(const TaskConfig& config)
+        : days_(config.days), simulator_(make_simulator(config.model)), observation_(config.observation, config.days) {
         parameter_names_ = simulator_->parameters();
         n_simulator_parameters_ = static_cast<int>(parameter_names_.size());
-        for (const auto& name : observation_parameters()) parameter_names_.push_back(name);
+        for (const auto& name : observation_.parameters()) parameter_names_.push_back(name);
         for (const auto& name : parameter_names_) {
             const ParameterSpec& spec = parameter_spec(name);
             const auto it = config.priors.find(name);
@@ -33,9 +34,9 @@ public:
                                                     spec.domain));
         }
         derived_names_ = simulator_->derived();
-        for (const auto& name : config.targets) targets_.push_back(resolve(config.model, name));
+        for (const auto& name : config.targets) targets_.push_back(resolve(config, name));
         if (targets_.empty()) throw ConfigError("sim.targets: name at least one target");
-        layout_.n_inputs = days_;
+        layout_.n_inputs = observation_.output_length();
         layout_.target_names = config.targets;
     }
 
@@ -44,20 +45,19 @@ public:
     bool generate(SampleStream& rng, double width, float* inputs, float* targets) const override {
         // Draw order is part of the sample's definition: parameters in declared order.
         thread_local std::vector<double> values, derived;
-        thread_local std::vector<std::int64_t> incidence, reported;
+        thread_local std::vector<std::int64_t> incidence;
         values.resize(priors_.size());
         for (std::size_t k = 0; k < priors_.size(); ++k) values[k] = priors_[k].draw(rng, width);
         incidence.resize(static_cast<std::size_t>(days_));
-        reported.resize(static_cast<std::size_t>(days_));
         simulator_->simulate(values.data(), days_, rng, incidence.data());
         derived.resize(derived_names_.size());
         simulator_->compute_derived(values.data(), incidence.data(), days_, derived.data());
 
-        const double* observation = values.data() + n_simulator_parameters_;
-        observe_reported_cases(incidence.data(), days_, {observation[0], observation[1]}, rng, reported.data());
         for (int day = 0; day < days_; ++day) {
-            if (incidence[day] < 0 || reported[day] < 0) return false;
-            inputs[day] = static_cast<float>(std::log1p(static_cast<double>(reported[day])));
+            if (incidence[day] < 0) return false;
+        }
+        if (!observation_.observe(incidence.data(), values.data() + n_simulator_parameters_, rng, inputs)) {
+            return false;
         }
         for (std::size_t j = 0; j < targets_.size(); ++j) {
             const TargetSource& t = targets_[j];
@@ -71,7 +71,7 @@ public:
     }
 
 private:
-    TargetSource resolve(const std::string& model, const std::string& name) const {
+    TargetSource resolve(const TaskConfig& config, const std::string& name) const {
         const bool log = name.rfind("log_", 0) == 0;
         const std::string base = log ? name.substr(4) : name;
         const auto param = std::find(parameter_names_.begin(), parameter_names_.end(), base);
@@ -83,12 +83,14 @@ private:
             return {TargetSource::Kind::derived, static_cast<int>(derived - derived_names_.begin()), log};
         }
         std::string list;
-        for (const auto& t : available_targets(model)) list += (list.empty() ? "" : ", ") + t;
-        throw ConfigError("sim.targets: unknown target '" + name + "' for model " + model + "; choose from " + list);
+        for (const auto& t : available_targets(config.model, config.observation)) list += (list.empty() ? "" : ", ") + t;
+        throw ConfigError("sim.targets: unknown target '" + name + "' for model " + config.model + "; choose from " +
+                          list);
     }
 
     int days_;
     std::unique_ptr<Simulator> simulator_;
+    ObservationModel observation_;
     std::vector<std::string> parameter_names_, derived_names_;
     int n_simulator_parameters_ = 0;
     std::vector<ParameterPrior> priors_;
@@ -98,15 +100,12 @@ private:
 
 }  // namespace
 
-const std::vector<std::string>& observation_parameters() {
-    static const std::vector<std::string> names = {"reporting_rate", "dispersion"};
-    return names;
-}
-
-std::vector<std::string> available_targets(const std::string& model) {
+std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation) {
     const std::unique_ptr<Simulator> simulator = make_simulator(model);
     std::vector<std::string> names = simulator->parameters();
-    for (const auto& n : observation_parameters()) names.push_back(n);
+    for (const auto& step : observation) {
+        for (const auto& n : ObservationModel::parameters_of(step)) names.push_back(n);
+    }
     for (const auto& n : simulator->derived()) names.push_back(n);
     const std::size_t plain = names.size();
     for (std::size_t k = 0; k < plain; ++k) names.push_back("log_" + names[k]);

@@ -1,7 +1,6 @@
 // A task turns (seed, purpose, sample index) into one training sample: it draws
 // parameters from the prior, runs the simulator, applies the observation model
-// (binomial reporting, then negative-binomial noise) and computes the targets. Inputs
-// are log1p(reported cases) per day. Tasks know nothing of MPI or Torch.
+// (sim/observation.hpp) and computes the targets. Tasks know nothing of MPI or Torch.
 #pragma once
 
 #include "sgnn/sim/parameters.hpp"
@@ -26,6 +25,7 @@ struct TaskConfig {
     std::string model = "sir";  // a name from the simulator registry (sim/simulator.hpp)
     int days = 60;
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
+    std::vector<std::string> observation{"report", "negbin"};  // steps of sim/observation.hpp
     std::map<std::string, std::string> priors;  // parameter name -> prior spec
     int threads = 1;                            // OpenMP threads across samples of a batch
 };
@@ -39,11 +39,9 @@ public:
     virtual bool generate(SampleStream& rng, double prior_width, float* inputs, float* targets) const = 0;
 };
 
-// What an epidemic task offers for simulator `model`: every parameter (the
-// simulator's, then the observation model's), its derived quantities, and log_ of each.
-std::vector<std::string> available_targets(const std::string& model);
-// Parameters the observation model draws (after the simulator's own).
-const std::vector<std::string>& observation_parameters();
+// What an epidemic task offers: every parameter (the simulator's, then the
+// observation model's), the simulator's derived quantities, and log_ of each.
+std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation);
 
 // Builds the task named by config.model; throws ConfigError naming the bad key.
 std::unique_ptr<Task> make_task(const TaskConfig& config);

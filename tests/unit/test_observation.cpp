@@ -1,0 +1,109 @@
+#include "sgnn/error.hpp"
+#include "sgnn/sim/observation.hpp"
+#include "sgnn/sim/task.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+
+using namespace sgnn::sim;
+
+namespace {
+// Undo log1p for tests that look at counts.
+double count(float x) { return std::expm1(static_cast<double>(x)); }
+}  // namespace
+
+TEST_CASE("negbin observation has variance m + m^2/k", "[observation]") {
+    const ObservationModel model({"negbin"}, 7);
+    const std::vector<std::int64_t> incidence(7, 200);
+    const double k = 8.0;
+    const int runs = 20000;
+    double sum = 0, sum_sq = 0;
+    std::vector<float> out(7);
+    for (int r = 0; r < runs; ++r) {
+        SampleStream rng(2, Purpose::test, static_cast<std::uint64_t>(r));
+        REQUIRE(model.observe(incidence.data(), &k, rng, out.data()));
+        const double x = std::round(count(out[3]));
+        sum += x;
+        sum_sq += x * x;
+    }
+    const double mean = sum / runs, var = sum_sq / runs - mean * mean;
+    const double expected_var = 200 + 200.0 * 200.0 / k;  // 5200
+    // SE of the mean sqrt(var/n); the sample variance's SE for this NB is about
+    // var * sqrt((2 + 6/k) / n) < 2.6% of var at n = 20000.
+    CHECK(std::fabs(mean - 200) < 5 * std::sqrt(expected_var / runs));
+    CHECK(std::fabs(var - expected_var) < 5 * 0.026 * expected_var / 2);
+}
+
+TEST_CASE("reporting delay spreads counts later and keeps their total", "[observation]") {
+    const ObservationModel model({"delay"}, 40);
+    std::vector<std::int64_t> incidence(40, 0);
+    incidence[2] = 1000;
+    const double params[] = {4.0, 2.0};  // mean 4 days, sd 2
+    std::vector<float> out(40);
+    SampleStream rng(1, Purpose::test, 0);
+    REQUIRE(model.observe(incidence.data(), params, rng, out.data()));
+    double total = 0, first_moment = 0;
+    for (int d = 0; d < 40; ++d) {
+        const double c = count(out[d]);
+        total += c;
+        first_moment += c * d;
+        if (d < 2) CHECK(c == Approx(0.0).margin(1e-9));
+    }
+    CHECK(total == Approx(1000.0).epsilon(1e-6));
+    // Discretized by days [d, d+1): the mean lag is the gamma mean minus about 1/2.
+    CHECK(first_moment / total - 2.0 == Approx(3.5).margin(0.05));
+}
+
+TEST_CASE("weekend under-reporting is caught up on Monday; weekly sums weeks", "[observation]") {
+    const ObservationModel weekend({"weekend", "weekly"}, 28);
+    REQUIRE(weekend.output_length() == 4);
+    const std::vector<std::int64_t> incidence(28, 100);
+    const double factor = 0.5;
+    std::vector<float> out(4);
+    SampleStream rng(3, Purpose::test, 0);
+    REQUIRE(weekend.observe(incidence.data(), &factor, rng, out.data()));
+    // Week 1 loses part of its weekend to week 2's Monday; later weeks gain what the
+    // previous weekend lost. All 2800 cases but the last weekend's backlog are reported.
+    double total = 0;
+    for (float x : out) total += count(x);
+    CHECK(total <= 2800.0);
+    CHECK(total >= 2800.0 - 200.0);
+    CHECK(count(out[0]) < 700.0);
+    CHECK_THROWS_AS(ObservationModel({"weekly", "weekend"}, 28), sgnn::ConfigError);
+    CHECK_THROWS_WITH(ObservationModel({"report", "smooth"}, 28), Catch::Matchers::Contains("obs.steps"));
+}
+
+TEST_CASE("missing entries are marked -1 at the missing rate", "[observation]") {
+    const ObservationModel model({"missing"}, 1000);
+    const std::vector<std::int64_t> incidence(1000, 5);
+    const double rate = 0.2;
+    std::vector<float> out(1000);
+    SampleStream rng(4, Purpose::test, 0);
+    REQUIRE(model.observe(incidence.data(), &rate, rng, out.data()));
+    const auto missing = std::count(out.begin(), out.end(), -1.0f);
+    // Binomial(1000, 0.2): sd 12.6.
+    CHECK(std::fabs(missing - 200.0) < 5 * 12.6);
+}
+
+TEST_CASE("a task with a weekly observation model has weekly inputs and its parameters as targets", "[observation]") {
+    TaskConfig config;
+    config.days = 70;
+    config.observation = {"report", "delay", "negbin", "weekend", "weekly", "missing"};
+    config.targets = {"log_R0", "delay_mean", "weekend_factor"};
+    const auto task = make_task(config);
+    CHECK(task->layout().n_inputs == 10);
+    std::vector<std::uint64_t> indices(16);
+    std::vector<float> inputs(160), targets(48), labels(16);
+    const auto result = generate_samples(*task, 1, Purpose::test, 0, 16, 1.0,
+                                         {indices.data(), inputs.data(), targets.data(), labels.data(), 16});
+    CHECK(result.valid == 16);
+    for (int i = 0; i < result.valid; ++i) {
+        CHECK(targets[static_cast<std::size_t>(3 * i + 1)] >= 2.0f);  // delay_mean ~ uniform(2, 6)
+        CHECK(targets[static_cast<std::size_t>(3 * i + 1)] <= 6.0f);
+    }
+    config.targets = {"delay_mean"};
+    config.observation = {"report", "negbin"};
+    CHECK_THROWS_WITH(make_task(config), Catch::Matchers::Contains("delay_mean"));
+}

@@ -142,7 +142,7 @@ int list_command(const std::vector<std::string>& args) {
             std::printf("  %-9s parameters: %s\n", step.c_str(), names.empty() ? "(none)" : names.c_str());
         }
         for (const auto& [name, factory] : sim::simulator_registry()) {
-            const auto simulator = factory();
+            const auto simulator = factory(sgnn::sim::SimulatorOptions{});
             std::printf("\n%s: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
                         simulator->description().c_str());
             for (const auto& p : simulator->parameters()) {

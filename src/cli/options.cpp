@@ -36,7 +36,7 @@ std::string users_of(const std::string& parameter) {
     }
     std::string users;
     for (const auto& [name, factory] : sim::simulator_registry()) {
-        const auto names = factory()->parameters();
+        const auto names = factory(sgnn::sim::SimulatorOptions{})->parameters();
         if (std::find(names.begin(), names.end(), parameter) != names.end()) users += (users.empty() ? "" : ", ") + name;
     }
     return users.empty() ? "no model yet" : users;
@@ -62,6 +62,10 @@ std::vector<OptionSpec> build_run_options() {
          "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
          "(sgnn list simulators shows them)"},
         {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
+        {"sim.contact_matrix", Type::text, "3,1.5,0.5; 1.5,2,0.7; 0.5,0.7,1",
+         "age_sir: daily contacts between groups, rows separated by ';' (row: group infected, column: "
+         "infector's group); R0 is set through the spectral radius of the next-generation matrix"},
+        {"sim.group_shares", Type::text, "0.25,0.55,0.2", "age_sir: population share of each group (normalized)"},
         {"obs.steps", Type::text, "report,negbin",
          "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
          "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
@@ -163,6 +167,23 @@ public:
     }
 
     std::string text(const std::string& key) const { return options_.values.at(key); }
+
+    // A comma-separated list of finite numbers (the key's value, or a part of it).
+    std::vector<double> numbers(const std::string& key, const std::string& part = "") const {
+        std::vector<double> result;
+        std::stringstream stream(part.empty() ? options_.values.at(key) : part);
+        for (std::string item; std::getline(stream, item, ',');) {
+            char* end = nullptr;
+            const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+            const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+            const double value = std::strtod(t.c_str(), &end);
+            if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value)) {
+                fail(key, "'" + t + "' is not a number; write comma-separated numbers");
+            }
+            result.push_back(value);
+        }
+        return result;
+    }
 
     // Prior specs are checked here too, so that the message can say where they came from.
     std::string prior(const std::string& key, const sim::ParameterDomain& domain) const {
@@ -294,6 +315,13 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
     c.task.threads = v.small_integer("sim.threads");
     c.task.observation = split_list(v.text("obs.steps"));
+    c.task.options.group_shares = v.numbers("sim.group_shares");
+    c.task.options.contact_matrix.clear();
+    std::stringstream rows(v.text("sim.contact_matrix"));
+    for (std::string row; std::getline(rows, row, ';');) {
+        if (row.find_first_not_of(" \t") == std::string::npos) continue;
+        c.task.options.contact_matrix.push_back(v.numbers("sim.contact_matrix", row));
+    }
     for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         c.task.priors[p.name] = v.prior("prior." + p.name, p.domain);
     }

@@ -12,13 +12,13 @@ const std::map<std::string, SimulatorFactory>& simulator_registry() {
         std::map<std::string, SimulatorFactory> r;
         register_epidemic_models(r);
         // User models: one line each.
-        r["sis"] = [] { return std::make_unique<user::SisExample>(); };
+        r["sis"] = [](const SimulatorOptions&) { return std::make_unique<user::SisExample>(); };
         return r;
     }();
     return registry;
 }
 
-std::unique_ptr<Simulator> make_simulator(const std::string& name) {
+std::unique_ptr<Simulator> make_simulator(const std::string& name, const SimulatorOptions& options) {
     const auto& registry = simulator_registry();
     const auto it = registry.find(name);
     if (it == registry.end()) {
@@ -26,7 +26,7 @@ std::unique_ptr<Simulator> make_simulator(const std::string& name) {
         for (const auto& [known, factory] : registry) names += (names.empty() ? "" : ", ") + known;
         throw ConfigError("sim.model = '" + name + "': unknown simulator; available: " + names);
     }
-    return it->second();
+    return it->second(options);
 }
 
 }  // namespace sgnn::sim

@@ -37,7 +37,7 @@ double final_size(double r0) {
 
 TEST_CASE("every registered simulator makes valid, reproducible incidence", "[models]") {
     for (const auto& [name, factory] : simulator_registry()) {
-        const auto simulator = factory();
+        const auto simulator = factory(sgnn::sim::SimulatorOptions{});
         const auto p = values(*simulator, kTypical);
         std::vector<std::int64_t> a(80), b(80);
         SampleStream r1(5, Purpose::test, 17), r2(5, Purpose::test, 17);
@@ -164,6 +164,47 @@ TEST_CASE("example user model (SIS) settles at its endemic equilibrium", "[model
     const double se = std::sqrt((sq - mean * mean) / runs);
     INFO("mean incidence " << mean << ", equilibrium " << equilibrium);
     CHECK(std::fabs(mean - equilibrium) < 5 * se + 0.01 * equilibrium);
+}
+
+TEST_CASE("age-structured SIR: R0 is the spectral radius of its next-generation matrix", "[models][age]") {
+    // Two groups: C = [[a, b], [c, d]], shares s1, s2. NGM K = beta/gamma * C[g][h] s_g/s_h,
+    // whose eigenvalues are those of beta/gamma * C (a similarity transform), so
+    // rho(K) = beta/gamma * ((a + d)/2 + sqrt(((a - d)/2)^2 + b c)).
+    SimulatorOptions options;
+    const double a = 4.0, b = 1.0, c = 2.0, d = 1.5;
+    options.contact_matrix = {{a, b}, {c, d}};
+    options.group_shares = {0.3, 0.7};
+    const auto model = make_simulator("age_sir", options);
+    const double r0 = 2.2, period = 4.0;
+    const std::vector<double> p = {r0, period, 1e5, 20};
+    std::vector<std::int64_t> incidence(60);
+    SampleStream rng(1, Purpose::test, 0);
+    model->simulate(p.data(), 60, rng, incidence.data());
+    std::vector<double> derived(model->derived().size());
+    model->compute_derived(p.data(), incidence.data(), 60, derived.data());
+    const double beta = derived[0], gamma = derived[1];
+    const double closed_form = (a + d) / 2 + std::sqrt((a - d) * (a - d) / 4 + b * c);
+    CHECK(beta / gamma * closed_form == Approx(r0).epsilon(1e-12));
+    CHECK(spectral_radius({{a, b * 0.3 / 0.7}, {c * 0.7 / 0.3, d}}) == Approx(closed_form).epsilon(1e-12));
+    CHECK(std::accumulate(incidence.begin(), incidence.end(), std::int64_t{0}) > 1000);  // R0 2.2 takes off
+}
+
+TEST_CASE("bad contact structures are errors naming the option", "[models][age]") {
+    using Catch::Matchers::Contains;
+    SimulatorOptions empty;
+    empty.contact_matrix.clear();
+    CHECK_THROWS_WITH(make_simulator("age_sir", empty), Contains("sim.contact_matrix") && Contains("empty"));
+    SimulatorOptions ragged;
+    ragged.contact_matrix = {{1, 2}, {3}};
+    ragged.group_shares = {0.5, 0.5};
+    CHECK_THROWS_WITH(make_simulator("age_sir", ragged), Contains("square"));
+    SimulatorOptions negative;
+    negative.contact_matrix = {{1, -2}, {3, 1}};
+    negative.group_shares = {0.5, 0.5};
+    CHECK_THROWS_WITH(make_simulator("age_sir", negative), Contains(">= 0"));
+    SimulatorOptions shares;
+    shares.group_shares = {0.5, 0.5};
+    CHECK_THROWS_WITH(make_simulator("age_sir", shares), Contains("sim.group_shares"));
 }
 
 TEST_CASE("unknown simulators and targets are configuration errors", "[models]") {

@@ -7,6 +7,7 @@
 //   seir   S -> E -> I -> R
 //   seair  S -> E -> {A (asymptomatic, never reported), I} -> R; A infects at a reduced rate
 //   sirs   S -> I -> R -> S (waning immunity)
+//   age_sir  SIR in groups mixing by a contact matrix (sim.contact_matrix, sim.group_shares)
 // Exact continuous-time (Gillespie SSA) and tau-leaping (Poisson steps of 1/4 day)
 // versions of SIR and SEIR: sir_gillespie, seir_gillespie, sir_tauleap, seir_tauleap.
 //
@@ -29,6 +30,9 @@ struct SirParameters {
 
 // The chain-binomial SIR recursion on its own, for validation against its mean field.
 void simulate_chain_binomial_sir(const SirParameters& params, int days, SampleStream& rng, std::int64_t* incidence);
+
+// Perron root of a nonnegative matrix (power iteration).
+double spectral_radius(const std::vector<std::vector<double>>& matrix);
 
 // Registers the models above (called by the simulator registry).
 void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry);

@@ -35,10 +35,20 @@ public:
                                  double* /*out*/) const {}
 };
 
-using SimulatorFactory = std::function<std::unique_ptr<Simulator>()>;
+// Settings of a model that are not scalar parameters with priors (a contact matrix).
+// Models that need none ignore them.
+struct SimulatorOptions {
+    // Contacts per day between groups (row: the group infected, column: the infector's
+    // group) and the population share of each group; age_sir only.
+    std::vector<std::vector<double>> contact_matrix{{3.0, 1.5, 0.5}, {1.5, 2.0, 0.7}, {0.5, 0.7, 1.0}};
+    std::vector<double> group_shares{0.25, 0.55, 0.20};
+};
+
+using SimulatorFactory = std::function<std::unique_ptr<Simulator>(const SimulatorOptions&)>;
 
 // Every registered simulator, by name.
 const std::map<std::string, SimulatorFactory>& simulator_registry();
-std::unique_ptr<Simulator> make_simulator(const std::string& name);  // throws ConfigError (sim.model)
+// Throws ConfigError naming sim.model (unknown name) or the bad option.
+std::unique_ptr<Simulator> make_simulator(const std::string& name, const SimulatorOptions& options = {});
 
 }  // namespace sgnn::sim

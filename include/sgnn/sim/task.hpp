@@ -6,6 +6,7 @@
 #include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/prior.hpp"
 #include "sgnn/sim/random.hpp"
+#include "sgnn/sim/simulator.hpp"
 
 #include <cstdint>
 #include <map>
@@ -26,6 +27,7 @@ struct TaskConfig {
     int days = 60;
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
     std::vector<std::string> observation{"report", "negbin"};  // steps of sim/observation.hpp
+    SimulatorOptions options;                                   // non-scalar model settings
     std::map<std::string, std::string> priors;  // parameter name -> prior spec
     int threads = 1;                            // OpenMP threads across samples of a batch
 };

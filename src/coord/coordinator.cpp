@@ -122,6 +122,7 @@ void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
                     .c_str(),
                 report.train_loss, 100.0 * report.wait_fraction,
                 report.schedule_version, format_duration(eta).c_str());
+    if (report.dropped_samples > 0) std::printf(" | dropped %s", format_count(report.dropped_samples).c_str());
     if (evaluation) {
         std::printf(" | eval loss %.4f R2", report.eval_loss);
         for (int j = 0; j < report.n_targets; ++j) {
@@ -180,10 +181,16 @@ void Coordinator::finish(const TrainerReport& report) {
     };
     if (!config_.out_dir.empty()) io::write_json_file(config_.out_dir + "/summary.json", summary_);
     if (config_.quiet) return;
-    std::printf("[sgnn] done: %lld steps, %s samples in %s (%s samples/s, trainers waited %.0f%%)\n",
+    std::printf("[sgnn] done: %lld steps, %s samples in %s (%s samples/s, trainers waited %.0f%%)",
                 static_cast<long long>(report.step), format_count(report.samples).c_str(),
                 format_duration(report.elapsed_seconds).c_str(), format_count(rate).c_str(),
                 100.0 * report.wait_fraction);
+    // Samples a simulator could not produce (non-finite or negative values, or a throw)
+    // never reach a trainer; say how many there were.
+    if (report.dropped_samples > 0) {
+        std::printf("; %s simulated samples dropped as invalid", format_count(report.dropped_samples).c_str());
+    }
+    std::printf("\n");
     std::printf("[sgnn] held-out");
     for (int j = 0; j < report.n_targets; ++j) {
         std::printf(" | %s R2 %.3f RMSE %.4g", config_.target_names[static_cast<std::size_t>(j)].c_str(),

@@ -131,6 +131,25 @@ def check_deterministic():
         fail("1 and 2 trainers should train different models (different global batches)")
 
 
+def check_dropped():
+    """Invalid samples are dropped, counted in summary.json and reported, never trained on."""
+    out = fresh_dir("dropped")
+    # With R0 below 1 the growth rate is negative, so log(doubling time) is not a number:
+    # about a fifth of the prior (R0 in [0.5, 1)) makes samples that must be dropped.
+    _, stdout, _, _ = train(3, out, "--prior.R0", "uniform(0.5, 3)", "--sim.targets", "log_doubling_time,R0",
+                            "--train.steps", "60", "--eval.every", "60")
+    s = summary(out)
+    dropped, samples = s["faults"]["dropped_samples"], s["samples"]
+    share = dropped / (dropped + samples)
+    if not 0.1 < share < 0.3:
+        fail(f"expected about 20% of samples dropped (R0 < 1 in uniform(0.5, 3)), got {share:.3f}")
+    if "dropped as invalid" not in stdout:
+        fail("the final progress line does not report the dropped samples")
+    if not all(v == v for v in s["eval"]["r2"].values()):  # NaN != NaN
+        fail(f"held-out metrics are not finite: {s['eval']}")
+    print(f"dropped {dropped:.0f} of {dropped + samples:.0f} simulated samples ({share:.1%})")
+
+
 def check_curriculum():
     """A curriculum's stages reach the simulators in order and end at the full prior."""
     out = fresh_dir("curriculum")

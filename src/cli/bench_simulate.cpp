@@ -44,14 +44,21 @@ Measurement measure(const sim::Simulator& simulator, const std::vector<double>& 
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t done = 0;
     double cases = 0.0;
-    const int chunk = 256;
+    const int chunk = 256, block = 32;  // blocks as the task simulates them (sim/task.cpp)
     for (;;) {
 #pragma omp parallel for num_threads(threads) reduction(+ : cases) schedule(static)
-        for (int k = 0; k < chunk * threads; ++k) {
+        for (int b = 0; b < chunk * threads / block; ++b) {
             thread_local std::vector<std::int64_t> incidence;
-            incidence.resize(static_cast<std::size_t>(days));
-            sim::SampleStream rng(1, sim::Purpose::test, done + static_cast<std::uint64_t>(k));
-            simulator.simulate(params.data(), days, rng, incidence.data());
+            thread_local std::vector<double> batch_params;
+            std::vector<sim::SampleStream> rngs;
+            std::vector<char> ok(static_cast<std::size_t>(block));
+            incidence.resize(static_cast<std::size_t>(block) * static_cast<std::size_t>(days));
+            batch_params.clear();
+            for (int j = 0; j < block; ++j) {
+                rngs.emplace_back(1, sim::Purpose::test, done + static_cast<std::uint64_t>(b * block + j));
+                batch_params.insert(batch_params.end(), params.begin(), params.end());
+            }
+            simulator.simulate_batch(batch_params.data(), block, days, rngs.data(), incidence.data(), ok.data());
             for (std::int64_t x : incidence) cases += static_cast<double>(x);
         }
         done += static_cast<std::uint64_t>(chunk * threads);

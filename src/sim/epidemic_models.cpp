@@ -119,6 +119,44 @@ public:
         const Rates r = rates(p);
         simulate_chain_binomial_sir({r.beta, r.gamma, r.population, r.initial_infected}, days, rng, incidence);
     }
+
+    // Day-major over the batch: the same draws as simulate(), but consecutive draws
+    // belong to independent trajectories, so their latencies overlap.
+    void simulate_batch(const double* params, int count, int days, SampleStream* rngs, std::int64_t* incidence,
+                        char* ok) const override {
+        constexpr std::size_t kParameters = 4;
+        thread_local std::vector<double> beta_over_n, gamma;
+        thread_local std::vector<std::int64_t> s, i;
+        thread_local std::vector<int> live;
+        beta_over_n.resize(static_cast<std::size_t>(count));
+        gamma.resize(static_cast<std::size_t>(count));
+        s.resize(static_cast<std::size_t>(count));
+        i.resize(static_cast<std::size_t>(count));
+        live.clear();
+        for (int j = 0; j < count; ++j) {
+            try {
+                const Rates r = rates(params + static_cast<std::size_t>(j) * kParameters);
+                beta_over_n[j] = r.beta / static_cast<double>(r.population);
+                gamma[j] = r.gamma;
+                s[j] = r.population - r.initial_infected;
+                i[j] = r.initial_infected;
+                live.push_back(j);
+                ok[j] = 1;
+            } catch (const std::exception&) {
+                ok[j] = 0;
+            }
+        }
+        for (int day = 0; day < days; ++day) {
+            for (const int j : live) {
+                const std::int64_t infected = binomial_with_rate(rngs[j], s[j], beta_over_n[j] * static_cast<double>(i[j]));
+                const std::int64_t recovered = binomial_with_rate(rngs[j], i[j], gamma[j]);
+                s[j] -= infected;
+                i[j] += infected - recovered;
+                incidence[static_cast<std::size_t>(j) * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)] =
+                    infected;
+            }
+        }
+    }
 };
 
 class ChainBinomialSeir final : public EpidemicModel {

@@ -5,6 +5,20 @@
 
 namespace sgnn::sim {
 
+void Simulator::simulate_batch(const double* params, int count, int days, SampleStream* rngs,
+                               std::int64_t* incidence, char* ok) const {
+    const std::size_t n_params = parameters().size();
+    for (int j = 0; j < count; ++j) {
+        try {
+            simulate(params + static_cast<std::size_t>(j) * n_params, days, rngs[j],
+                     incidence + static_cast<std::size_t>(j) * static_cast<std::size_t>(days));
+            ok[j] = 1;
+        } catch (const std::exception&) {
+            ok[j] = 0;
+        }
+    }
+}
+
 // Explicit registration: static self-registering objects would be dropped by the
 // linker from a static library that nothing else references.
 const std::map<std::string, SimulatorFactory>& simulator_registry() {

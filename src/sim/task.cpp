@@ -43,31 +43,57 @@ public:
     const SampleLayout& layout() const override { return layout_; }
 
     bool generate(SampleStream& rng, double width, float* inputs, float* targets) const override {
-        // Draw order is part of the sample's definition: parameters in declared order.
-        thread_local std::vector<double> values, derived;
-        thread_local std::vector<std::int64_t> incidence;
-        values.resize(priors_.size());
-        for (std::size_t k = 0; k < priors_.size(); ++k) values[k] = priors_[k].draw(rng, width);
-        incidence.resize(static_cast<std::size_t>(days_));
-        simulator_->simulate(values.data(), days_, rng, incidence.data());
-        derived.resize(derived_names_.size());
-        simulator_->compute_derived(values.data(), incidence.data(), days_, derived.data());
+        char valid = 0;
+        generate_block(&rng, 1, width, inputs, targets, &valid);
+        return valid != 0;
+    }
 
-        for (int day = 0; day < days_; ++day) {
-            if (incidence[day] < 0) return false;
+    void generate_block(SampleStream* rngs, int count, double width, float* inputs, float* targets,
+                        char* valid) const override {
+        const std::size_t n_params = priors_.size(), n_sim = static_cast<std::size_t>(n_simulator_parameters_);
+        const std::size_t days = static_cast<std::size_t>(days_), n_in = static_cast<std::size_t>(layout_.n_inputs);
+        const std::size_t n_t = targets_.size();
+        thread_local std::vector<double> values, simulator_values, derived;
+        thread_local std::vector<std::int64_t> incidence;
+        values.resize(static_cast<std::size_t>(count) * n_params);
+        simulator_values.resize(static_cast<std::size_t>(count) * n_sim);
+        incidence.resize(static_cast<std::size_t>(count) * days);
+        derived.resize(derived_names_.size());
+        // Draw order is part of each sample's definition: parameters in declared order,
+        // then the simulation, then the observation model, all from the sample's stream.
+        for (int j = 0; j < count; ++j) {
+            double* v = values.data() + static_cast<std::size_t>(j) * n_params;
+            for (std::size_t k = 0; k < n_params; ++k) v[k] = priors_[k].draw(rngs[j], width);
+            std::copy(v, v + n_sim, simulator_values.data() + static_cast<std::size_t>(j) * n_sim);
         }
-        if (!observation_.observe(incidence.data(), values.data() + n_simulator_parameters_, rng, inputs)) {
-            return false;
+        simulator_->simulate_batch(simulator_values.data(), count, days_, rngs, incidence.data(), valid);
+        for (int j = 0; j < count; ++j) {
+            if (!valid[j]) continue;
+            valid[j] = 0;
+            try {
+                const double* v = values.data() + static_cast<std::size_t>(j) * n_params;
+                const std::int64_t* series = incidence.data() + static_cast<std::size_t>(j) * days;
+                if (std::any_of(series, series + days, [](std::int64_t x) { return x < 0; })) continue;
+                simulator_->compute_derived(v, series, days_, derived.data());
+                if (!observation_.observe(series, v + n_sim, rngs[j], inputs + static_cast<std::size_t>(j) * n_in)) {
+                    continue;
+                }
+                float* out = targets + static_cast<std::size_t>(j) * n_t;
+                bool finite = true;
+                for (std::size_t t = 0; t < n_t; ++t) {
+                    const TargetSource& target = targets_[t];
+                    double value = target.kind == TargetSource::Kind::parameter
+                                       ? v[target.index]
+                                       : derived[static_cast<std::size_t>(target.index)];
+                    if (target.log) value = std::log(value);
+                    finite &= std::isfinite(value);
+                    out[t] = static_cast<float>(value);
+                }
+                valid[j] = finite ? 1 : 0;
+            } catch (const std::exception&) {
+                valid[j] = 0;  // a failing observation or derived quantity drops the sample
+            }
         }
-        for (std::size_t j = 0; j < targets_.size(); ++j) {
-            const TargetSource& t = targets_[j];
-            double value = t.kind == TargetSource::Kind::parameter ? values[static_cast<std::size_t>(t.index)]
-                                                                   : derived[static_cast<std::size_t>(t.index)];
-            if (t.log) value = std::log(value);
-            if (!std::isfinite(value)) return false;
-            targets[j] = static_cast<float>(value);
-        }
-        return true;
     }
 
 private:
@@ -114,6 +140,22 @@ std::vector<std::string> available_targets(const std::string& model, const std::
 
 std::unique_ptr<Task> make_task(const TaskConfig& config) { return std::make_unique<EpidemicTask>(config); }
 
+void Task::generate_block(SampleStream* rngs, int count, double prior_width, float* inputs, float* targets,
+                          char* valid) const {
+    const std::size_t n_in = static_cast<std::size_t>(layout().n_inputs);
+    const std::size_t n_t = static_cast<std::size_t>(layout().n_targets());
+    for (int j = 0; j < count; ++j) {
+        try {
+            valid[j] = generate(rngs[j], prior_width, inputs + static_cast<std::size_t>(j) * n_in,
+                                targets + static_cast<std::size_t>(j) * n_t)
+                           ? 1
+                           : 0;
+        } catch (const std::exception&) {
+            valid[j] = 0;
+        }
+    }
+}
+
 GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose purpose, std::uint64_t first_index,
                                 int count, double prior_width, const SampleArrays& out, int threads) {
     const SampleLayout& layout = task.layout();
@@ -122,17 +164,23 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
     count = std::min(count, out.capacity);
     std::vector<char> valid(static_cast<std::size_t>(count), 0);
 
-#pragma omp parallel for schedule(dynamic, 8) num_threads(threads) if (threads > 1)
-    for (int j = 0; j < count; ++j) {
-        const std::uint64_t index = first_index + static_cast<std::uint64_t>(j);
-        SampleStream rng(seed, purpose, index);
-        bool ok = false;
-        try {
-            ok = task.generate(rng, prior_width, out.inputs + j * n_in, out.targets + j * n_t);
-        } catch (const std::exception&) {
-            ok = false;  // a failing parameter draw drops the sample; it is counted below
+    // Blocks of samples: a task may simulate a block's trajectories together.
+    constexpr int kBlock = 32;
+    const int blocks = (count + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (int b = 0; b < blocks; ++b) {
+        const int first = b * kBlock, size = std::min(kBlock, count - first);
+        std::vector<SampleStream> rngs;
+        rngs.reserve(static_cast<std::size_t>(size));
+        for (int j = 0; j < size; ++j) {
+            rngs.emplace_back(seed, purpose, first_index + static_cast<std::uint64_t>(first + j));
         }
-        valid[static_cast<std::size_t>(j)] = ok ? 1 : 0;
+        try {
+            task.generate_block(rngs.data(), size, prior_width, out.inputs + static_cast<std::size_t>(first) * n_in,
+                                out.targets + static_cast<std::size_t>(first) * n_t, valid.data() + first);
+        } catch (const std::exception&) {
+            std::fill_n(valid.begin() + first, size, 0);  // counted as dropped below
+        }
     }
 
     // Compact valid samples to the front, keeping index order.

@@ -49,6 +49,24 @@ TEST_CASE("sample i has the same bits however the samples are split", "[task][de
     CHECK(whole.indices[511] == 1511);
 }
 
+TEST_CASE("simulating a block of trajectories together gives each sample's own bits", "[task][determinism]") {
+    for (const char* model : {"sir", "seir", "age_sir"}) {
+        sim::TaskConfig config;
+        config.model = model;
+        const auto task = sim::make_task(config);
+        Samples block(70, task->layout());
+        sim::generate_samples(*task, 9, sim::Purpose::train, 500, 70, 1.0, block.arrays());
+        for (int j = 0; j < 70; ++j) {
+            sim::SampleStream rng(9, sim::Purpose::train, 500 + static_cast<std::uint64_t>(j));
+            std::vector<float> inputs(static_cast<std::size_t>(task->layout().n_inputs)), targets(3);
+            REQUIRE(task->generate(rng, 1.0, inputs.data(), targets.data()));
+            INFO(model << " sample " << j);
+            CHECK(std::memcmp(inputs.data(), block.inputs.data() + j * inputs.size(), inputs.size() * 4) == 0);
+            CHECK(std::memcmp(targets.data(), block.targets.data() + j * 3, 12) == 0);
+        }
+    }
+}
+
 TEST_CASE("batches from 1 and 3 simulator ranks hold identical samples once sorted", "[task][determinism]") {
     const auto task = sim::make_task(sim::TaskConfig{});
     stream::StreamConfig config;

@@ -28,6 +28,13 @@ public:
     // observation model reports from). Throws std::invalid_argument naming the
     // parameter when a draw is impossible.
     virtual void simulate(const double* params, int days, SampleStream& rng, std::int64_t* incidence) const = 0;
+    // Simulates `count` trajectories: parameters count x P (row j for trajectory j),
+    // streams rngs[j], incidence count x days. ok[j] = 0 where simulate() would have
+    // thrown. Each trajectory draws from its own stream in the same order as
+    // simulate(), so results are identical; models override this only to be faster
+    // (interleaving independent trajectories lets the CPU overlap their latencies).
+    virtual void simulate_batch(const double* params, int count, int days, SampleStream* rngs,
+                                std::int64_t* incidence, char* ok) const;
     // Quantities of a draw that can be learned besides the parameters themselves
     // (R0, beta, final size, ...), computed from the parameters and the true incidence.
     virtual std::vector<std::string> derived() const { return {}; }

@@ -39,6 +39,11 @@ public:
     // Simulates one sample. Returns false when the sample must be dropped (a non-finite
     // or negative value, or a simulator exception); it then never reaches a trainer.
     virtual bool generate(SampleStream& rng, double prior_width, float* inputs, float* targets) const = 0;
+    // `count` samples at once, sample j from rngs[j] into row j of inputs and targets;
+    // valid[j] as generate() would return it (an exception counts as false). The
+    // default calls generate(); tasks override it to simulate trajectories together.
+    virtual void generate_block(SampleStream* rngs, int count, double prior_width, float* inputs, float* targets,
+                                char* valid) const;
 };
 
 // What an epidemic task offers: every parameter (the simulator's, then the

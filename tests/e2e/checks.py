@@ -150,6 +150,20 @@ def check_dropped():
     print(f"dropped {dropped:.0f} of {dropped + samples:.0f} simulated samples ({share:.1%})")
 
 
+def check_configs():
+    """Every config in configs/ is valid and runs (a few steps, one process)."""
+    names = sorted(n for n in os.listdir(ARGS.config_dir) if n.endswith(".cfg"))
+    if not names:
+        fail(f"no configs found in {ARGS.config_dir}")
+    for name in names:
+        out = fresh_dir("config-" + name[:-4])
+        train(1, out, "--train.steps", "4", "--eval.every", "4", "--eval.samples", "64", config=name)
+        with open(os.path.join(out, "config.ini")) as f:
+            if f.read().count("[") < 5:
+                fail(f"{name}: config.ini does not list the effective configuration")
+    print(f"ran {len(names)} configs: {', '.join(names)}")
+
+
 def check_curriculum():
     """A curriculum's stages reach the simulators in order and end at the full prior."""
     out = fresh_dir("curriculum")

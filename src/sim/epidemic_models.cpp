@@ -23,8 +23,6 @@ struct Rates {
     std::int64_t initial_infected = 0;
 };
 
-double probability(double rate) { return -std::expm1(-rate); }
-
 // Early exponential growth rate of the continuous-time model: gamma (R0 - 1) without a
 // latent class, else the positive root of (1 + r/sigma)(1 + r/gamma) = R0.
 double growth_rate(const Rates& r, double r0) {
@@ -111,35 +109,33 @@ private:
     std::vector<std::string> names_;
 };
 
-class ChainBinomialSir final : public EpidemicModel {
+// A chain-binomial model is its daily step. Model supplies
+//   struct State;  State start(const Rates&) const;
+//   std::int64_t step(State&, const Rates&, SampleStream&) const;  (returns incidence)
+// and this template runs it for one trajectory, or day-major over a block: the same
+// draws from each trajectory's own stream, but consecutive draws belong to independent
+// trajectories, so the CPU overlaps their latencies.
+template <class Model>
+class DailyModel : public EpidemicModel {
 public:
-    ChainBinomialSir() : EpidemicModel({}) {}
-    std::string description() const override { return "daily chain-binomial SIR"; }
+    using EpidemicModel::EpidemicModel;
+
     void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
         const Rates r = rates(p);
-        simulate_chain_binomial_sir({r.beta, r.gamma, r.population, r.initial_infected}, days, rng, incidence);
+        typename Model::State state = model().start(r);
+        for (int day = 0; day < days; ++day) incidence[day] = model().step(state, r, rng);
     }
 
-    // Day-major over the batch: the same draws as simulate(), but consecutive draws
-    // belong to independent trajectories, so their latencies overlap.
     void simulate_batch(const double* params, int count, int days, SampleStream* rngs, std::int64_t* incidence,
                         char* ok) const override {
-        constexpr std::size_t kParameters = 4;
-        thread_local std::vector<double> beta_over_n, gamma;
-        thread_local std::vector<std::int64_t> s, i;
-        thread_local std::vector<int> live;
-        beta_over_n.resize(static_cast<std::size_t>(count));
-        gamma.resize(static_cast<std::size_t>(count));
-        s.resize(static_cast<std::size_t>(count));
-        i.resize(static_cast<std::size_t>(count));
-        live.clear();
+        const std::size_t n_params = parameters().size();
+        std::vector<Rates> rates_of(static_cast<std::size_t>(count));
+        std::vector<typename Model::State> states(static_cast<std::size_t>(count));
+        std::vector<int> live;
         for (int j = 0; j < count; ++j) {
             try {
-                const Rates r = rates(params + static_cast<std::size_t>(j) * kParameters);
-                beta_over_n[j] = r.beta / static_cast<double>(r.population);
-                gamma[j] = r.gamma;
-                s[j] = r.population - r.initial_infected;
-                i[j] = r.initial_infected;
+                rates_of[j] = rates(params + static_cast<std::size_t>(j) * n_params);
+                states[j] = model().start(rates_of[j]);
                 live.push_back(j);
                 ok[j] = 1;
             } catch (const std::exception&) {
@@ -148,84 +144,98 @@ public:
         }
         for (int day = 0; day < days; ++day) {
             for (const int j : live) {
-                const std::int64_t infected = binomial_with_rate(rngs[j], s[j], beta_over_n[j] * static_cast<double>(i[j]));
-                const std::int64_t recovered = binomial_with_rate(rngs[j], i[j], gamma[j]);
-                s[j] -= infected;
-                i[j] += infected - recovered;
                 incidence[static_cast<std::size_t>(j) * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)] =
-                    infected;
+                    model().step(states[j], rates_of[j], rngs[j]);
             }
         }
     }
+
+private:
+    const Model& model() const { return static_cast<const Model&>(*this); }
 };
 
-class ChainBinomialSeir final : public EpidemicModel {
+class ChainBinomialSir final : public DailyModel<ChainBinomialSir> {
 public:
-    ChainBinomialSeir() : EpidemicModel({"latent_period"}) {}
-    std::string description() const override { return "daily chain-binomial SEIR (incidence = new infectious)"; }
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
-        const Rates r = rates(p);
-        const double n = static_cast<double>(r.population);
-        const double p_onset = probability(r.sigma), p_recover = probability(r.gamma);
-        std::int64_t s = r.population - r.initial_infected, e = 0, i = r.initial_infected;
-        for (int day = 0; day < days; ++day) {
-            const std::int64_t exposed = binomial(rng, s, probability(r.beta * static_cast<double>(i) / n));
-            const std::int64_t onset = binomial(rng, e, p_onset);
-            const std::int64_t recovered = binomial(rng, i, p_recover);
-            s -= exposed;
-            e += exposed - onset;
-            i += onset - recovered;
-            incidence[day] = onset;
-        }
+    ChainBinomialSir() : DailyModel({}) {}
+    std::string description() const override { return "daily chain-binomial SIR"; }
+    struct State {
+        std::int64_t s, i;
+    };
+    State start(const Rates& r) const { return {r.population - r.initial_infected, r.initial_infected}; }
+    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
+        const std::int64_t infected =
+            binomial_with_rate(rng, x.s, r.beta / static_cast<double>(r.population) * static_cast<double>(x.i));
+        const std::int64_t recovered = binomial_with_rate(rng, x.i, r.gamma);
+        x.s -= infected;
+        x.i += infected - recovered;
+        return infected;
     }
 };
 
-class ChainBinomialSeair final : public EpidemicModel {
+class ChainBinomialSeir final : public DailyModel<ChainBinomialSeir> {
 public:
-    ChainBinomialSeair() : EpidemicModel({"latent_period", "asymptomatic_fraction", "relative_infectiousness"}) {}
+    ChainBinomialSeir() : DailyModel({"latent_period"}) {}
+    std::string description() const override { return "daily chain-binomial SEIR (incidence = new infectious)"; }
+    struct State {
+        std::int64_t s, e, i;
+    };
+    State start(const Rates& r) const { return {r.population - r.initial_infected, 0, r.initial_infected}; }
+    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
+        const std::int64_t exposed =
+            binomial_with_rate(rng, x.s, r.beta * static_cast<double>(x.i) / static_cast<double>(r.population));
+        const std::int64_t onset = binomial_with_rate(rng, x.e, r.sigma);
+        const std::int64_t recovered = binomial_with_rate(rng, x.i, r.gamma);
+        x.s -= exposed;
+        x.e += exposed - onset;
+        x.i += onset - recovered;
+        return onset;
+    }
+};
+
+class ChainBinomialSeair final : public DailyModel<ChainBinomialSeair> {
+public:
+    ChainBinomialSeair() : DailyModel({"latent_period", "asymptomatic_fraction", "relative_infectiousness"}) {}
     std::string description() const override {
         return "daily chain-binomial SEAIR: a share of infections stays asymptomatic and unreported";
     }
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
-        const Rates r = rates(p);
-        const double n = static_cast<double>(r.population);
-        const double p_onset = probability(r.sigma), p_recover = probability(r.gamma);
-        std::int64_t s = r.population - r.initial_infected, e = 0, a = 0, i = r.initial_infected;
-        for (int day = 0; day < days; ++day) {
-            const double pressure = static_cast<double>(i) + r.relative_infectiousness * static_cast<double>(a);
-            const std::int64_t exposed = binomial(rng, s, probability(r.beta * pressure / n));
-            const std::int64_t leaving = binomial(rng, e, p_onset);
-            const std::int64_t asymptomatic = binomial(rng, leaving, r.asymptomatic_fraction);
-            const std::int64_t symptomatic = leaving - asymptomatic;
-            const std::int64_t recovered_i = binomial(rng, i, p_recover);
-            const std::int64_t recovered_a = binomial(rng, a, p_recover);
-            s -= exposed;
-            e += exposed - leaving;
-            a += asymptomatic - recovered_a;
-            i += symptomatic - recovered_i;
-            incidence[day] = symptomatic;
-        }
+    struct State {
+        std::int64_t s, e, a, i;
+    };
+    State start(const Rates& r) const { return {r.population - r.initial_infected, 0, 0, r.initial_infected}; }
+    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
+        const double pressure = static_cast<double>(x.i) + r.relative_infectiousness * static_cast<double>(x.a);
+        const std::int64_t exposed =
+            binomial_with_rate(rng, x.s, r.beta * pressure / static_cast<double>(r.population));
+        const std::int64_t leaving = binomial_with_rate(rng, x.e, r.sigma);
+        const std::int64_t asymptomatic = binomial(rng, leaving, r.asymptomatic_fraction);
+        const std::int64_t symptomatic = leaving - asymptomatic;
+        const std::int64_t recovered_i = binomial_with_rate(rng, x.i, r.gamma);
+        const std::int64_t recovered_a = binomial_with_rate(rng, x.a, r.gamma);
+        x.s -= exposed;
+        x.e += exposed - leaving;
+        x.a += asymptomatic - recovered_a;
+        x.i += symptomatic - recovered_i;
+        return symptomatic;
     }
 };
 
-class ChainBinomialSirs final : public EpidemicModel {
+class ChainBinomialSirs final : public DailyModel<ChainBinomialSirs> {
 public:
-    ChainBinomialSirs() : EpidemicModel({"immunity_period"}) {}
+    ChainBinomialSirs() : DailyModel({"immunity_period"}) {}
     std::string description() const override { return "daily chain-binomial SIRS with waning immunity"; }
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
-        const Rates r = rates(p);
-        const double n = static_cast<double>(r.population);
-        const double p_recover = probability(r.gamma), p_wane = probability(r.omega);
-        std::int64_t s = r.population - r.initial_infected, i = r.initial_infected, rec = 0;
-        for (int day = 0; day < days; ++day) {
-            const std::int64_t infected = binomial(rng, s, probability(r.beta * static_cast<double>(i) / n));
-            const std::int64_t recovered = binomial(rng, i, p_recover);
-            const std::int64_t waned = binomial(rng, rec, p_wane);
-            s += waned - infected;
-            i += infected - recovered;
-            rec += recovered - waned;
-            incidence[day] = infected;
-        }
+    struct State {
+        std::int64_t s, i, r;
+    };
+    State start(const Rates& r) const { return {r.population - r.initial_infected, r.initial_infected, 0}; }
+    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
+        const std::int64_t infected =
+            binomial_with_rate(rng, x.s, r.beta * static_cast<double>(x.i) / static_cast<double>(r.population));
+        const std::int64_t recovered = binomial_with_rate(rng, x.i, r.gamma);
+        const std::int64_t waned = binomial_with_rate(rng, x.r, r.omega);
+        x.s += waned - infected;
+        x.i += infected - recovered;
+        x.r += recovered - waned;
+        return infected;
     }
 };
 
@@ -233,10 +243,10 @@ public:
 // beta * sum_h C[g][h] I_h / N_h. Its next-generation matrix is
 // K = (beta / gamma) * C[g][h] N_g / N_h, and beta is set so that R0 is K's spectral
 // radius. Incidence is summed over groups.
-class AgeStructuredSir final : public EpidemicModel {
+class AgeStructuredSir final : public DailyModel<AgeStructuredSir> {
 public:
     explicit AgeStructuredSir(const SimulatorOptions& options)
-        : EpidemicModel({}), contacts_(options.contact_matrix), shares_(options.group_shares) {
+        : DailyModel({}), contacts_(options.contact_matrix), shares_(options.group_shares) {
         const std::size_t n = contacts_.size();
         if (n == 0) throw ConfigError("sim.contact_matrix: empty; age_sir needs a square matrix of contact rates");
         for (const auto& row : contacts_) {
@@ -271,40 +281,49 @@ public:
                " groups mixing by sim.contact_matrix; R0 = spectral radius of the next-generation matrix";
     }
 
-    double contact_radius() const { return radius_; }
+    struct State {
+        double beta = 0.0;  // R0 = beta / gamma * spectral radius
+        std::vector<std::int64_t> size, s, i;
+    };
 
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
-        Rates r = rates(p);
-        const double beta = p[0] * r.gamma / radius_;  // R0 = beta / gamma * radius
+    State start(const Rates& r) const {
         const std::size_t n = contacts_.size();
-        std::vector<std::int64_t> size(n), s(n), i(n);
+        State x;
+        x.beta = r.beta / radius_;  // rates() gives R0 * gamma
+        x.size.resize(n);
+        x.s.resize(n);
+        x.i.resize(n);
         std::int64_t assigned = 0;
         for (std::size_t g = 0; g < n; ++g) {
-            size[g] = std::max<std::int64_t>(1, std::llround(shares_[g] * static_cast<double>(r.population)));
-            i[g] = std::min(size[g], static_cast<std::int64_t>(std::llround(shares_[g] * r.initial_infected)));
-            assigned += i[g];
+            x.size[g] = std::max<std::int64_t>(1, std::llround(shares_[g] * static_cast<double>(r.population)));
+            x.i[g] = std::min(x.size[g], static_cast<std::int64_t>(std::llround(shares_[g] * r.initial_infected)));
+            assigned += x.i[g];
         }
-        if (assigned == 0) i[std::max_element(shares_.begin(), shares_.end()) - shares_.begin()] = 1;
-        for (std::size_t g = 0; g < n; ++g) s[g] = size[g] - i[g];
-        std::vector<double> pressure(n);
-        for (int day = 0; day < days; ++day) {
-            for (std::size_t g = 0; g < n; ++g) {
-                double sum = 0.0;
-                for (std::size_t h = 0; h < n; ++h) {
-                    sum += contacts_[g][h] * static_cast<double>(i[h]) / static_cast<double>(size[h]);
-                }
-                pressure[g] = beta * sum;
+        if (assigned == 0) x.i[static_cast<std::size_t>(std::max_element(shares_.begin(), shares_.end()) - shares_.begin())] = 1;
+        for (std::size_t g = 0; g < n; ++g) x.s[g] = x.size[g] - x.i[g];
+        return x;
+    }
+
+    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
+        const std::size_t n = contacts_.size();
+        thread_local std::vector<double> pressure;
+        pressure.resize(n);
+        for (std::size_t g = 0; g < n; ++g) {
+            double sum = 0.0;
+            for (std::size_t h = 0; h < n; ++h) {
+                sum += contacts_[g][h] * static_cast<double>(x.i[h]) / static_cast<double>(x.size[h]);
             }
-            std::int64_t total = 0;
-            for (std::size_t g = 0; g < n; ++g) {
-                const std::int64_t infected = binomial_with_rate(rng, s[g], pressure[g]);
-                const std::int64_t recovered = binomial_with_rate(rng, i[g], r.gamma);
-                s[g] -= infected;
-                i[g] += infected - recovered;
-                total += infected;
-            }
-            incidence[day] = total;
+            pressure[g] = x.beta * sum;
         }
+        std::int64_t total = 0;
+        for (std::size_t g = 0; g < n; ++g) {
+            const std::int64_t infected = binomial_with_rate(rng, x.s[g], pressure[g]);
+            const std::int64_t recovered = binomial_with_rate(rng, x.i[g], r.gamma);
+            x.s[g] -= infected;
+            x.i[g] += infected - recovered;
+            total += infected;
+        }
+        return total;
     }
 
     void compute_derived(const double* p, const std::int64_t* incidence, int days, double* out) const override {
@@ -411,17 +430,14 @@ private:
 }  // namespace
 
 void simulate_chain_binomial_sir(const SirParameters& params, int days, SampleStream& rng, std::int64_t* incidence) {
-    const double beta_over_n = params.beta / static_cast<double>(params.population);
-    std::int64_t susceptible = params.population - params.initial_infected;
-    std::int64_t infectious = params.initial_infected;
-    for (int day = 0; day < days; ++day) {
-        const std::int64_t infected =
-            binomial_with_rate(rng, susceptible, beta_over_n * static_cast<double>(infectious));
-        const std::int64_t recovered = binomial_with_rate(rng, infectious, params.gamma);
-        susceptible -= infected;
-        infectious += infected - recovered;
-        incidence[day] = infected;
-    }
+    const ChainBinomialSir model;
+    Rates r;
+    r.beta = params.beta;
+    r.gamma = params.gamma;
+    r.population = params.population;
+    r.initial_infected = params.initial_infected;
+    ChainBinomialSir::State state = model.start(r);
+    for (int day = 0; day < days; ++day) incidence[day] = model.step(state, r, rng);
 }
 
 void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {

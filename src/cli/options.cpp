@@ -69,7 +69,10 @@ std::vector<OptionSpec> build_run_options() {
         {"obs.steps", Type::text, "report,negbin",
          "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
          "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
-         "(weekly totals), missing (entries missing at random, fed to the network as -1)"},
+         "(weekly totals), missing (entries missing at random, fed to the network as -1), delay_pmf (delay with "
+         "the distribution obs.delay_pmf)"},
+        {"obs.delay_pmf", Type::text, "",
+         "for the delay_pmf step: comma-separated P(delay = 0, 1, 2, ... days), normalized"},
     };
     for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         OptionSpec spec{"prior." + p.name, Type::prior, p.default_prior,
@@ -315,6 +318,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
     c.task.threads = v.small_integer("sim.threads");
     c.task.observation = split_list(v.text("obs.steps"));
+    if (!v.text("obs.delay_pmf").empty()) c.task.delay_pmf = v.numbers("obs.delay_pmf");
     c.task.options.group_shares = v.numbers("sim.group_shares");
     c.task.options.contact_matrix.clear();
     std::stringstream rows(v.text("sim.contact_matrix"));

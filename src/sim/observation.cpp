@@ -21,6 +21,7 @@ const std::vector<StepInfo>& step_table() {
         {"weekend", {"weekend_factor"}},
         {"weekly", {}},
         {"missing", {"missing_rate"}},
+        {"delay_pmf", {}},
     };
     return table;
 }
@@ -69,8 +70,20 @@ std::vector<std::string> ObservationModel::parameters_of(const std::string& step
     return {};
 }
 
-ObservationModel::ObservationModel(const std::vector<std::string>& steps, int days)
-    : days_(days), output_length_(days) {
+// Spreads series[d] over days d, d+1, ... with weights pmf; what would arrive after the
+// last day is not reported yet (right truncation).
+static void convolve(std::vector<double>& series, std::vector<double>& next, int length, const std::vector<double>& pmf) {
+    next.assign(static_cast<std::size_t>(length), 0.0);
+    for (int d = 0; d < length; ++d) {
+        for (std::size_t lag = 0; lag < pmf.size() && d + static_cast<int>(lag) < length; ++lag) {
+            next[static_cast<std::size_t>(d) + lag] += series[static_cast<std::size_t>(d)] * pmf[lag];
+        }
+    }
+    series.swap(next);
+}
+
+ObservationModel::ObservationModel(const std::vector<std::string>& steps, int days, std::vector<double> delay_pmf)
+    : delay_pmf_(std::move(delay_pmf)), days_(days), output_length_(days) {
     std::string list;
     for (const auto& n : step_names()) list += (list.empty() ? "" : ", ") + n;
     bool weekly = false;
@@ -86,6 +99,17 @@ ObservationModel::ObservationModel(const std::vector<std::string>& steps, int da
         weekly |= step == Step::weekly;
         steps_.push_back(step);
         parameters_.insert(parameters_.end(), it->parameters.begin(), it->parameters.end());
+    }
+    if (std::find(steps_.begin(), steps_.end(), Step::delay_pmf) != steps_.end()) {
+        double total = 0.0;
+        for (double w : delay_pmf_) {
+            if (!(w >= 0.0) || !std::isfinite(w)) throw ConfigError("obs.delay_pmf: weights must be >= 0");
+            total += w;
+        }
+        if (!(total > 0.0)) {
+            throw ConfigError("obs.delay_pmf: the delay_pmf step needs weights, e.g. 0.2,0.5,0.3 for delays of 0-2 days");
+        }
+        for (double& w : delay_pmf_) w /= total;
     }
     if (weekly) {
         if (days < 7) throw ConfigError("obs.steps: 'weekly' needs sim.days >= 7");
@@ -114,16 +138,12 @@ bool ObservationModel::observe(const std::int64_t* incidence, const double* para
                 // Cases whose delay runs past the end of the series are not reported yet
                 // (right truncation, as in real-time data).
                 const int horizon = std::min(length - 1, static_cast<int>(std::ceil(mean + 8.0 * sd)));
-                const std::vector<double> pmf = gamma_delay_pmf(mean, sd, horizon);
-                next.assign(static_cast<std::size_t>(length), 0.0);
-                for (int d = 0; d < length; ++d) {
-                    for (int lag = 0; lag <= horizon && d + lag < length; ++lag) {
-                        next[static_cast<std::size_t>(d + lag)] += series[d] * pmf[static_cast<std::size_t>(lag)];
-                    }
-                }
-                series.swap(next);
+                convolve(series, next, length, gamma_delay_pmf(mean, sd, horizon));
                 break;
             }
+            case Step::delay_pmf:
+                convolve(series, next, length, delay_pmf_);
+                break;
             case Step::negbin: {
                 const double k = *p++;
                 for (int d = 0; d < length; ++d) {

@@ -22,7 +22,7 @@ struct TargetSource {
 class EpidemicTask final : public Task {
 public:
     explicit EpidemicTask(const TaskConfig& config)
-        : days_(config.days), simulator_(make_simulator(config.model, config.options)), observation_(config.observation, config.days) {
+        : days_(config.days), simulator_(make_simulator(config.model, config.options)), observation_(config.observation, config.days, config.delay_pmf) {
         parameter_names_ = simulator_->parameters();
         n_simulator_parameters_ = static_cast<int>(parameter_names_.size());
         for (const auto& name : observation_.parameters()) parameter_names_.push_back(name);

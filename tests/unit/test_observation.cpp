@@ -56,6 +56,21 @@ TEST_CASE("reporting delay spreads counts later and keeps their total", "[observ
     CHECK(first_moment / total - 2.0 == Approx(3.5).margin(0.05));
 }
 
+TEST_CASE("a given delay distribution is applied by convolution", "[observation]") {
+    const ObservationModel model({"delay_pmf"}, 10, {1, 2, 1});  // normalized to 1/4, 1/2, 1/4
+    std::vector<std::int64_t> incidence(10, 0);
+    incidence[3] = 400;
+    std::vector<float> out(10);
+    SampleStream rng(1, Purpose::test, 0);
+    REQUIRE(model.observe(incidence.data(), nullptr, rng, out.data()));
+    CHECK(count(out[3]) == Approx(100.0));
+    CHECK(count(out[4]) == Approx(200.0));
+    CHECK(count(out[5]) == Approx(100.0));
+    CHECK(count(out[6]) == Approx(0.0).margin(1e-9));
+    CHECK_THROWS_WITH(ObservationModel({"delay_pmf"}, 10), Catch::Matchers::Contains("obs.delay_pmf"));
+    CHECK_THROWS_WITH(ObservationModel({"delay_pmf"}, 10, {1, -1}), Catch::Matchers::Contains(">= 0"));
+}
+
 TEST_CASE("weekend under-reporting is caught up on Monday; weekly sums weeks", "[observation]") {
     const ObservationModel weekend({"weekend", "weekly"}, 28);
     REQUIRE(weekend.output_length() == 4);

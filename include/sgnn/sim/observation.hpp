@@ -4,6 +4,8 @@
 //   report    binomial thinning: each case is reported with probability reporting_rate
 //   delay     reporting delay: counts spread over later days by a discretized gamma
 //             distribution (mean delay_mean, sd delay_sd days), by convolution
+//   delay_pmf reporting delay with a given distribution: obs.delay_pmf lists
+//             P(delay = 0, 1, 2, ... days) (normalized), by convolution
 //   negbin    negative-binomial noise around the current value (variance m + m^2/k,
 //             k = dispersion)
 //   weekend   weekend effect: Saturday and Sunday report weekend_factor of their
@@ -26,7 +28,8 @@ namespace sgnn::sim {
 class ObservationModel {
 public:
     // Throws ConfigError naming obs.steps for an unknown step or an impossible order.
-    ObservationModel(const std::vector<std::string>& steps, int days);
+    // `delay_pmf` is used by the delay_pmf step only.
+    ObservationModel(const std::vector<std::string>& steps, int days, std::vector<double> delay_pmf = {});
 
     // Parameter names, in the order observe() receives their values.
     const std::vector<std::string>& parameters() const { return parameters_; }
@@ -38,9 +41,10 @@ public:
     static std::vector<std::string> parameters_of(const std::string& step);
 
 private:
-    enum class Step { report, delay, negbin, weekend, weekly, missing };
+    enum class Step { report, delay, negbin, weekend, weekly, missing, delay_pmf };
     std::vector<Step> steps_;
     std::vector<std::string> parameters_;
+    std::vector<double> delay_pmf_;
     int days_;
     int output_length_;
 };

@@ -27,6 +27,7 @@ struct TaskConfig {
     int days = 60;
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
     std::vector<std::string> observation{"report", "negbin"};  // steps of sim/observation.hpp
+    std::vector<double> delay_pmf;                              // for the delay_pmf step
     SimulatorOptions options;                                   // non-scalar model settings
     std::map<std::string, std::string> priors;  // parameter name -> prior spec
     int threads = 1;                            // OpenMP threads across samples of a batch

@@ -1,5 +1,6 @@
 #include "sgnn/cli/bench_simulate.hpp"
 
+#include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/json_file.hpp"
 #include "sgnn/sim/parameters.hpp"
@@ -62,7 +63,7 @@ Measurement measure(const sim::Simulator& simulator, const std::vector<double>& 
             for (std::int64_t x : incidence) cases += static_cast<double>(x);
         }
         done += static_cast<std::uint64_t>(chunk * threads);
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double elapsed = seconds_since(start);
         if (elapsed >= seconds) return {static_cast<double>(done) / elapsed, cases / static_cast<double>(done)};
     }
 }

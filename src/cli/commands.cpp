@@ -3,6 +3,7 @@
 #include "sgnn/cli/bench_simulate.hpp"
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
+#include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
@@ -184,7 +185,7 @@ double measure_simulation_rate(const RunConfig& config, const stream::MpiSession
         for (int b = 0; b < batches; ++b) {
             stream::fill_batch(*task, config.stream, static_cast<std::uint64_t>(b), {0, ~0ull, 1.0, 0, 0}, batch);
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds = seconds_since(start);
         rate = static_cast<double>(batches) * config.stream.batch_size / seconds;
     }
     // A polling barrier: blocking ones spin and would steal the core being measured.

@@ -1,5 +1,6 @@
 #include "sgnn/cli/run.hpp"
 
+#include "sgnn/clock.hpp"
 #include "sgnn/coord/coordinator.hpp"
 #include "sgnn/coord/schedule.hpp"
 #include "sgnn/io/atomic_file.hpp"
@@ -102,7 +103,7 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
                           (!trainer || trainer->finished());
         if (done) break;
         if (rank == config.debug_fail_rank &&
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= config.debug_fail_after) {
+            seconds_since(started) >= config.debug_fail_after) {
             throw std::runtime_error("fault injected on purpose (debug.fail_rank = " + std::to_string(rank) + ")");
         }
         bool progressed = false;

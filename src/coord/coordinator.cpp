@@ -1,5 +1,7 @@
 #include "sgnn/coord/coordinator.hpp"
 
+#include "sgnn/clock.hpp"
+
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/sha256.hpp"
 
@@ -10,10 +12,6 @@
 
 namespace sgnn::coord {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 }  // namespace
 

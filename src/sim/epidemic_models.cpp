@@ -40,6 +40,10 @@ public:
         names_.insert(names_.end(), own.begin(), own.end());
         names_.push_back("population");
         names_.push_back("initial_infected");
+        latent_ = index("latent_period");
+        immunity_ = index("immunity_period");
+        asymptomatic_ = index("asymptomatic_fraction");
+        relative_ = index("relative_infectiousness");
     }
 
     std::vector<std::string> parameters() const override { return names_; }
@@ -66,7 +70,7 @@ public:
     }
 
 protected:
-    // Index of a parameter in names_.
+    // Index of a parameter in names_ (names_.size() if the model has none by that name).
     int index(const char* name) const {
         return static_cast<int>(std::find(names_.begin(), names_.end(), name) - names_.begin());
     }
@@ -81,21 +85,18 @@ protected:
         r.population = static_cast<std::int64_t>(std::llround(p[n - 2]));
         r.initial_infected = std::min(r.population, static_cast<std::int64_t>(std::llround(p[n - 1])));
         if (r.population < 1) throw std::invalid_argument("population must be at least 1");
-        const int latent = index("latent_period");
-        if (latent < n) {
-            if (!(p[latent] > 0.0)) throw std::invalid_argument("latent_period must be positive");
-            r.sigma = 1.0 / p[latent];
+        if (latent_ < n) {
+            if (!(p[latent_] > 0.0)) throw std::invalid_argument("latent_period must be positive");
+            r.sigma = 1.0 / p[latent_];
         }
-        const int immunity = index("immunity_period");
-        if (immunity < n) {
-            if (!(p[immunity] > 0.0)) throw std::invalid_argument("immunity_period must be positive");
-            r.omega = 1.0 / p[immunity];
+        if (immunity_ < n) {
+            if (!(p[immunity_] > 0.0)) throw std::invalid_argument("immunity_period must be positive");
+            r.omega = 1.0 / p[immunity_];
         }
         double infectiousness = 1.0;
-        const int asym = index("asymptomatic_fraction");
-        if (asym < n) {
-            r.asymptomatic_fraction = p[asym];
-            r.relative_infectiousness = p[index("relative_infectiousness")];
+        if (asymptomatic_ < n) {
+            r.asymptomatic_fraction = p[asymptomatic_];
+            r.relative_infectiousness = p[relative_];
             if (r.asymptomatic_fraction < 0.0 || r.asymptomatic_fraction >= 1.0) {
                 throw std::invalid_argument("asymptomatic_fraction must be in [0, 1)");
             }
@@ -107,6 +108,8 @@ protected:
 
 private:
     std::vector<std::string> names_;
+    // Positions of the optional parameters, found once (rates() runs per trajectory).
+    int latent_, immunity_, asymptomatic_, relative_;
 };
 
 // A chain-binomial model is its daily step. Model supplies

@@ -1,5 +1,7 @@
 #include "sgnn/stream/batch_source.hpp"
 
+#include "sgnn/clock.hpp"
+
 #include "sgnn/error.hpp"
 #include "sgnn/stream/backoff.hpp"
 
@@ -10,10 +12,6 @@
 
 namespace sgnn::stream {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "sgnn/stream/simulator_worker.hpp"
 
+#include "sgnn/clock.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -129,7 +131,7 @@ bool SimulatorWorker::produce(LaneState& lane) {
     BatchBuffer& buffer = lane.buffers[static_cast<std::size_t>(buffer_id)];
     const auto start = std::chrono::steady_clock::now();
     const sim::GenerateResult result = fill_batch(task_, config_, batch_index, *stage, buffer);
-    stats_.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats_.simulate_seconds += seconds_since(start);
 
     MPI_Request request;
     check_mpi(MPI_Issend(buffer.data(), buffer.size_bytes(), MPI_BYTE, lane.lane.trainer_rank, kTagBatch,

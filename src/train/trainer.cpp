@@ -1,5 +1,7 @@
 #include "sgnn/train/trainer.hpp"
 
+#include "sgnn/clock.hpp"
+
 #include "learner.hpp"
 #include "sgnn/coord/report.hpp"
 #include "sgnn/error.hpp"
@@ -48,10 +50,6 @@ void check_device(const std::string& device) {
 }
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Mean and standard deviation used to standardize network inputs (one scalar: the
 // curve's shape must survive) and targets (one per target).

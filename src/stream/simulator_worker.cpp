@@ -1,9 +1,6 @@
 #include "sgnn/stream/simulator_worker.hpp"
 
-#include "sgnn/clock.hpp"
-
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -129,9 +126,7 @@ bool SimulatorWorker::produce(LaneState& lane) {
     const int buffer_id = lane.free_buffers.back();
     lane.free_buffers.pop_back();
     BatchBuffer& buffer = lane.buffers[static_cast<std::size_t>(buffer_id)];
-    const auto start = std::chrono::steady_clock::now();
-    const sim::GenerateResult result = fill_batch(task_, config_, batch_index, *stage, buffer);
-    stats_.simulate_seconds += seconds_since(start);
+    fill_batch(task_, config_, batch_index, *stage, buffer);
 
     MPI_Request request;
     check_mpi(MPI_Issend(buffer.data(), buffer.size_bytes(), MPI_BYTE, lane.lane.trainer_rank, kTagBatch,
@@ -139,9 +134,6 @@ bool SimulatorWorker::produce(LaneState& lane) {
               "MPI_Issend(batch)");
     lane.in_flight.push_back({buffer_id, request});
     lane.next_local_batch += static_cast<std::uint64_t>(lane.lane.feeder_count);
-    ++stats_.batches;
-    stats_.samples += static_cast<std::uint64_t>(result.valid);
-    stats_.dropped += static_cast<std::uint64_t>(result.dropped);
     return true;
 }
 

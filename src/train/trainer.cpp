@@ -64,7 +64,7 @@ struct EvalShard {
     torch::Tensor targets;
 };
 
-void generate_block(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first, int count,
+void generate_fixed_set(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first, int count,
                     int threads, std::vector<float>& inputs, std::vector<float>& targets) {
     const sim::SampleLayout& layout = task.layout();
     std::vector<std::uint64_t> indices(static_cast<std::size_t>(count));
@@ -121,7 +121,7 @@ struct Trainer::Impl {
     // Every trainer computes the same statistics from the `norm` stream (deterministic).
     void compute_normalization() {
         std::vector<float> inputs, targets;
-        generate_block(task, config.seed, sim::Purpose::norm, 0, config.norm_samples, 1, inputs, targets);
+        generate_fixed_set(task, config.seed, sim::Purpose::norm, 0, config.norm_samples, 1, inputs, targets);
         const int n_t = task.layout().n_targets();
         const std::size_t n = targets.size() / static_cast<std::size_t>(n_t);
         if (n < 2) throw std::runtime_error("fewer than 2 valid samples for normalization: the simulator drops them");
@@ -166,7 +166,7 @@ struct Trainer::Impl {
         const std::uint64_t lo = total * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
         const std::uint64_t hi = total * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
         std::vector<float> inputs, targets;
-        generate_block(task, config.seed, sim::Purpose::eval, lo, static_cast<int>(hi - lo), 1, inputs, targets);
+        generate_fixed_set(task, config.seed, sim::Purpose::eval, lo, static_cast<int>(hi - lo), 1, inputs, targets);
         const std::int64_t rows = static_cast<std::int64_t>(targets.size()) / task.layout().n_targets();
         eval.inputs = standardize_inputs(inputs.data(), rows).clone();
         eval.targets = torch::from_blob(targets.data(), {rows, task.layout().n_targets()}, torch::kFloat)

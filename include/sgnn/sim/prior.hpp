@@ -35,7 +35,6 @@ public:
     static ParameterPrior parse(const std::string& key, const std::string& spec, const ParameterDomain& domain);
 
     double draw(SampleStream& rng, double width = 1.0) const;
-    Kind kind() const { return kind_; }
     // A central value: the midpoint, geometric midpoint, mean or most likely value.
     double centre() const;
     std::string spec() const;

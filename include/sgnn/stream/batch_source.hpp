@@ -38,8 +38,6 @@ public:
     virtual void release() = 0;
     // After the last step: stop the feeders and drain what they still send.
     virtual void finish() = 0;
-    // Upper bound on batches this source ever holds at once.
-    virtual int buffer_limit() const = 0;
     const SourceStats& stats() const { return stats_; }
 
 protected:
@@ -55,7 +53,6 @@ public:
     const BatchBuffer& acquire() override;
     void release() override;
     void finish() override;
-    int buffer_limit() const override { return static_cast<int>(feeders_.size()) * credits_; }
 
 private:
     struct Feeder {
@@ -91,7 +88,6 @@ public:
     const BatchBuffer& acquire() override;
     void release() override {}
     void finish() override {}
-    int buffer_limit() const override { return 1; }
 
 private:
     const sim::Task& task_;

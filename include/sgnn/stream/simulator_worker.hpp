@@ -29,13 +29,6 @@ struct StreamConfig {
     bool deterministic = false;
 };
 
-struct WorkerStats {
-    std::uint64_t batches = 0;
-    std::uint64_t samples = 0;
-    std::uint64_t dropped = 0;
-    double simulate_seconds = 0.0;
-};
-
 // Simulates global batch `batch_index` under `stage` into `buffer` and fills its
 // header; the single place where batches are made, by workers and inline alike.
 sim::GenerateResult fill_batch(const sim::Task& task, const StreamConfig& config, std::uint64_t batch_index,
@@ -62,7 +55,6 @@ public:
     // send at most one batch. Returns whether anything happened.
     bool poll();
     bool finished() const { return finished_; }
-    const WorkerStats& stats() const { return stats_; }
 
 private:
     struct InFlight {
@@ -98,7 +90,6 @@ private:
     MPI_Request stage_request_ = MPI_REQUEST_NULL;
     LaneStop incoming_stop_{};
     MPI_Request stop_request_ = MPI_REQUEST_NULL;
-    WorkerStats stats_;
     bool finished_ = false;
 };
 

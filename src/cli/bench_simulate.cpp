@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -45,24 +46,25 @@ Measurement measure(const sim::Simulator& simulator, const std::vector<double>& 
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t done = 0;
     double cases = 0.0;
-    const int chunk = 256, block = 32;  // blocks as the task simulates them (sim/task.cpp)
+    const int chunk = 256, block = simulator.block_size();  // blocks as the task simulates them (sim/task.cpp)
+    const std::size_t length = simulator.channels().size() * static_cast<std::size_t>(days);
     for (;;) {
 #pragma omp parallel for num_threads(threads) reduction(+ : cases) schedule(static)
-        for (int b = 0; b < chunk * threads / block; ++b) {
-            thread_local std::vector<std::int64_t> incidence;
+        for (int b = 0; b < std::max(1, chunk * threads / block); ++b) {
+            thread_local std::vector<double> series;
             thread_local std::vector<double> batch_params;
             std::vector<sim::SampleStream> rngs;
             std::vector<char> ok(static_cast<std::size_t>(block));
-            incidence.resize(static_cast<std::size_t>(block) * static_cast<std::size_t>(days));
+            series.resize(static_cast<std::size_t>(block) * length);
             batch_params.clear();
             for (int j = 0; j < block; ++j) {
                 rngs.emplace_back(1, sim::Purpose::test, done + static_cast<std::uint64_t>(b * block + j));
                 batch_params.insert(batch_params.end(), params.begin(), params.end());
             }
-            simulator.simulate_batch(batch_params.data(), block, days, rngs.data(), incidence.data(), ok.data());
-            for (std::int64_t x : incidence) cases += static_cast<double>(x);
+            simulator.simulate_batch(batch_params.data(), block, days, rngs.data(), series.data(), ok.data());
+            for (double x : series) cases += x;
         }
-        done += static_cast<std::uint64_t>(chunk * threads);
+        done += static_cast<std::uint64_t>(std::max(1, chunk * threads / block) * block);
         const double elapsed = seconds_since(start);
         if (elapsed >= seconds) return {static_cast<double>(done) / elapsed, cases / static_cast<double>(done)};
     }
@@ -182,7 +184,7 @@ int bench_simulate_command(const std::vector<std::string>& args) {
     if (vm.count("json")) {
         std::printf("%s\n", result.dump().c_str());
     } else {
-        std::printf("%s, %d days, N = %g: %.0f simulations/s on one core, %.0f on %d threads (mean cases %.0f)\n",
+        std::printf("%s, %d days, N = %g: %.0f simulations/s on one core, %.0f on %d threads (mean series total %.0f)\n",
                     model.c_str(), days, population, one.per_second, all.per_second, threads, one.mean_cases);
         if (result.contains("ratio_vs_numpy_per_core")) {
             std::printf("NumPy reference: %.0f simulations/s per core; sgnn is %.2fx faster\n",

@@ -6,6 +6,7 @@
 #include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/sim/observation.hpp"
+#include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
@@ -82,6 +83,8 @@ Outputs in --out (default runs/<name>-<timestamp>), each written atomically:
 Options come from --config FILE (INI: top-level keys, then [section] blocks) and from
 the command line as --section.key VALUE; the command line wins. Errors name the key,
 the value, where it came from and what is allowed, and exit with status 2.
+PETSc options for the ODE models pass through with a single dash (-ts_rk_type 3bs,
+-ts_adapt_type basic, -ts_monitor) and are recorded in ode.petsc_options.
   --config FILE                   read options from an INI file
   -h, --help                      this text
 )TXT";
@@ -250,6 +253,10 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
     }
 
     stream::MpiSession mpi(argc, argv);
+    // PETSc (ODE models) must finalize before MPI does: destroyed before `mpi`.
+    struct OdeRuntime {
+        ~OdeRuntime() { sim::finalize_ode_runtime(); }
+    } ode_runtime;
     try {
         RunOptions options;
         options.write_outputs = !bench;

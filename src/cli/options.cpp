@@ -2,6 +2,7 @@
 
 #include "sgnn/error.hpp"
 #include "sgnn/sim/observation.hpp"
+#include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/prior.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/task.hpp"
@@ -10,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -21,6 +23,39 @@ namespace po = boost::program_options;
 using Type = OptionSpec::Type;
 
 namespace {
+
+std::vector<std::string> ode_method_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, help] : sim::ode_methods()) names.push_back(name);
+    return names;
+}
+
+// PETSc options on the command line (-ts_type rk, -ts_monitor): a single dash and a
+// name of two or more characters, then a value unless the next word is an option.
+// Returns the other arguments; `petsc` gets the PETSc options as one string.
+std::vector<std::string> split_petsc_options(const std::vector<std::string>& args, std::string& petsc) {
+    std::vector<std::string> rest;
+    auto is_petsc_name = [](const std::string& a) {
+        return a.size() > 2 && a[0] == '-' && a[1] != '-' && std::isalpha(static_cast<unsigned char>(a[1]));
+    };
+    auto is_value = [&](const std::string& a) {
+        if (a.empty() || a[0] != '-') return true;
+        char* end = nullptr;
+        std::strtod(a.c_str(), &end);
+        return end == a.c_str() + a.size();  // a negative number
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (!is_petsc_name(args[i])) {
+            rest.push_back(args[i]);
+            continue;
+        }
+        petsc += (petsc.empty() ? "" : " ") + args[i];
+        if (i + 1 < args.size() && is_value(args[i + 1]) && args[i + 1].rfind("--", 0) != 0) {
+            petsc += " " + args[++i];
+        }
+    }
+    return rest;
+}
 
 std::vector<std::string> simulator_names() {
     std::vector<std::string> names;
@@ -66,13 +101,29 @@ std::vector<OptionSpec> build_run_options() {
          "age_sir: daily contacts between groups, rows separated by ';' (row: group infected, column: "
          "infector's group); R0 is set through the spectral radius of the next-generation matrix"},
         {"sim.group_shares", Type::text, "0.25,0.55,0.2", "age_sir: population share of each group (normalized)"},
+        {"sim.steps_per_day", Type::integer, "1",
+         "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
+         "the count; 1 is the classic daily model, more steps approach the continuous-time model",
+         1, 1440},
         {"obs.steps", Type::text, "report,negbin",
          "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
          "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
          "(weekly totals), missing (entries missing at random, fed to the network as -1), delay_pmf (delay with "
-         "the distribution obs.delay_pmf)"},
+         "the distribution obs.delay_pmf), gaussian (additive noise, sd noise_sd), lognormal (multiplicative noise, "
+         "sd noise_sdlog on the log scale); an empty list observes the simulated series as it is"},
         {"obs.delay_pmf", Type::text, "",
          "for the delay_pmf step: comma-separated P(delay = 0, 1, 2, ... days), normalized"},
+        {"obs.transform", Type::choice, "log1p",
+         "what the network sees of each observed value x: log1p = log(1 + x) (counts; negative values drop the "
+         "sample), identity = x (for Gaussian noise on ODE states)",
+         0, 0, {"log1p", "identity"}},
+        {"ode.method", Type::choice, "rk5dp", "ODE models: PETSc TS Runge-Kutta method (sgnn list simulators describes "
+         "each)", 0, 0, ode_method_names()},
+        {"ode.rtol", Type::real, "1e-08", "ODE models: relative tolerance of each step's local error", 1e-14, 0.1},
+        {"ode.atol", Type::real, "1e-10", "ODE models: absolute tolerance of each step's local error", 1e-300, 1e6},
+        {"ode.petsc_options", Type::text, "",
+         "ODE models: PETSc options database text, e.g. '-ts_type rk -ts_rk_type 3bs -ts_adapt_type basic'; options "
+         "written as -name [value] on the command line are appended here. Options PETSc does not use are an error"},
     };
     for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
         OptionSpec spec{"prior." + p.name, Type::prior, p.default_prior,
@@ -245,8 +296,10 @@ const std::vector<OptionSpec>& run_options() {
     return specs;
 }
 
-ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+ParsedOptions parse_options(const std::vector<std::string>& all_args, const std::vector<OptionSpec>& specs,
                             bool accept_json_flag) {
+    std::string petsc_options;
+    const std::vector<std::string> args = split_petsc_options(all_args, petsc_options);
     po::options_description described;
     described.add_options()("help,h", "")("config", po::value<std::string>(), "");
     if (accept_json_flag) described.add_options()("json", "");
@@ -297,6 +350,12 @@ ParsedOptions parse_options(const std::vector<std::string>& args, const std::vec
             parsed.origin[spec.key] = "default";
         }
     }
+    if (!petsc_options.empty()) {
+        const auto it = parsed.values.find("ode.petsc_options");
+        if (it == parsed.values.end()) throw ConfigError("unknown option '" + petsc_options + "'");
+        it->second += (it->second.empty() ? "" : " ") + petsc_options;
+        parsed.origin["ode.petsc_options"] = "command line";
+    }
     return parsed;
 }
 
@@ -319,6 +378,12 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.task.threads = v.small_integer("sim.threads");
     c.task.observation = split_list(v.text("obs.steps"));
     if (!v.text("obs.delay_pmf").empty()) c.task.delay_pmf = v.numbers("obs.delay_pmf");
+    c.task.transform = v.choice("obs.transform");
+    c.task.options.steps_per_day = v.small_integer("sim.steps_per_day");
+    c.task.options.ode.method = v.choice("ode.method");
+    c.task.options.ode.rtol = v.number("ode.rtol");
+    c.task.options.ode.atol = v.number("ode.atol");
+    c.task.options.ode.petsc_options = v.text("ode.petsc_options");
     c.task.options.group_shares = v.numbers("sim.group_shares");
     c.task.options.contact_matrix.clear();
     std::stringstream rows(v.text("sim.contact_matrix"));

@@ -57,7 +57,9 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
     const stream::RankLayout layout(mpi.world_size(), config.trainers);
     const std::unique_ptr<sim::Task> task = sim::make_task(config.task);
     const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps);
-    train::validate(config.train, task->layout().n_inputs, task->layout().n_targets());
+    train::TrainConfig train_config = config.train;
+    train_config.model.input_channels = task->layout().n_channels;
+    train::validate(train_config, task->layout().n_inputs, task->layout().n_targets());
 
     const int rank = mpi.world_rank();
     const std::string out_dir = options.write_outputs ? agree_on_out_dir(config, mpi) : std::string();
@@ -91,7 +93,7 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
         } else {
             source = std::make_unique<stream::StreamedBatchSource>(comms, layout, *task, config.stream);
         }
-        train::TrainConfig tc = config.train;
+        train::TrainConfig tc = train_config;
         tc.model_path = out_dir.empty() ? std::string() : out_dir + "/model.h5";
         trainer = std::make_unique<train::Trainer>(comms, layout, *task, tc, *source);
     }

@@ -1,6 +1,7 @@
 #include "sgnn/sim/epidemic_models.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/ode_solver.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -52,13 +53,13 @@ public:
         return {"beta", "gamma", "growth_rate", "doubling_time", "final_size", "peak_day"};
     }
 
-    void compute_derived(const double* p, const std::int64_t* incidence, int days, double* out) const override {
+    void compute_derived(const double* p, const double* incidence, int days, double* out) const override {
         const Rates r = rates(p);
         const double growth = growth_rate(r, p[0]);
         double total = 0.0;
         int peak = 0;
         for (int d = 0; d < days; ++d) {
-            total += static_cast<double>(incidence[d]);
+            total += incidence[d];
             if (incidence[d] > incidence[peak]) peak = d;
         }
         out[0] = r.beta;
@@ -112,24 +113,26 @@ private:
     int latent_, immunity_, asymptomatic_, relative_;
 };
 
-// A chain-binomial model is its daily step. Model supplies
+// A chain-binomial model is its step. Model supplies
 //   struct State;  State start(const Rates&) const;
 //   std::int64_t step(State&, const Rates&, SampleStream&) const;  (returns incidence)
 // and this template runs it for one trajectory, or day-major over a block: the same
 // draws from each trajectory's own stream, but consecutive draws belong to independent
-// trajectories, so the CPU overlaps their latencies.
+// trajectories, so the CPU overlaps their latencies. With sim.steps_per_day = k, each
+// day is k steps with every rate divided by k.
 template <class Model>
 class DailyModel : public EpidemicModel {
 public:
-    using EpidemicModel::EpidemicModel;
+    DailyModel(std::vector<std::string> own, int steps_per_day)
+        : EpidemicModel(std::move(own)), steps_per_day_(std::max(1, steps_per_day)) {}
 
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
-        const Rates r = rates(p);
+    void simulate(const double* p, int days, SampleStream& rng, double* incidence) const override {
+        const Rates r = step_rates(p);
         typename Model::State state = model().start(r);
-        for (int day = 0; day < days; ++day) incidence[day] = model().step(state, r, rng);
+        for (int day = 0; day < days; ++day) incidence[day] = day_of(state, r, rng);
     }
 
-    void simulate_batch(const double* params, int count, int days, SampleStream* rngs, std::int64_t* incidence,
+    void simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* incidence,
                         char* ok) const override {
         const std::size_t n_params = parameters().size();
         std::vector<Rates> rates_of(static_cast<std::size_t>(count));
@@ -137,7 +140,7 @@ public:
         std::vector<int> live;
         for (int j = 0; j < count; ++j) {
             try {
-                rates_of[j] = rates(params + static_cast<std::size_t>(j) * n_params);
+                rates_of[j] = step_rates(params + static_cast<std::size_t>(j) * n_params);
                 states[j] = model().start(rates_of[j]);
                 live.push_back(j);
                 ok[j] = 1;
@@ -148,18 +151,38 @@ public:
         for (int day = 0; day < days; ++day) {
             for (const int j : live) {
                 incidence[static_cast<std::size_t>(j) * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)] =
-                    model().step(states[j], rates_of[j], rngs[j]);
+                    day_of(states[j], rates_of[j], rngs[j]);
             }
         }
     }
 
 private:
     const Model& model() const { return static_cast<const Model&>(*this); }
+
+    // The rates of one step (a day divided by steps_per_day_).
+    Rates step_rates(const double* p) const {
+        Rates r = rates(p);
+        const double h = 1.0 / steps_per_day_;
+        r.beta *= h;
+        r.gamma *= h;
+        r.sigma *= h;
+        r.omega *= h;
+        return r;
+    }
+
+    template <class State>  // Model::State, deduced: Model is incomplete where this is declared
+    double day_of(State& state, const Rates& r, SampleStream& rng) const {
+        std::int64_t cases = model().step(state, r, rng);
+        for (int k = 1; k < steps_per_day_; ++k) cases += model().step(state, r, rng);
+        return static_cast<double>(cases);
+    }
+
+    int steps_per_day_;
 };
 
 class ChainBinomialSir final : public DailyModel<ChainBinomialSir> {
 public:
-    ChainBinomialSir() : DailyModel({}) {}
+    explicit ChainBinomialSir(int steps_per_day = 1) : DailyModel({}, steps_per_day) {}
     std::string description() const override { return "daily chain-binomial SIR"; }
     struct State {
         std::int64_t s, i;
@@ -177,7 +200,7 @@ public:
 
 class ChainBinomialSeir final : public DailyModel<ChainBinomialSeir> {
 public:
-    ChainBinomialSeir() : DailyModel({"latent_period"}) {}
+    explicit ChainBinomialSeir(int steps_per_day) : DailyModel({"latent_period"}, steps_per_day) {}
     std::string description() const override { return "daily chain-binomial SEIR (incidence = new infectious)"; }
     struct State {
         std::int64_t s, e, i;
@@ -197,7 +220,8 @@ public:
 
 class ChainBinomialSeair final : public DailyModel<ChainBinomialSeair> {
 public:
-    ChainBinomialSeair() : DailyModel({"latent_period", "asymptomatic_fraction", "relative_infectiousness"}) {}
+    explicit ChainBinomialSeair(int steps_per_day)
+        : DailyModel({"latent_period", "asymptomatic_fraction", "relative_infectiousness"}, steps_per_day) {}
     std::string description() const override {
         return "daily chain-binomial SEAIR: a share of infections stays asymptomatic and unreported";
     }
@@ -224,7 +248,7 @@ public:
 
 class ChainBinomialSirs final : public DailyModel<ChainBinomialSirs> {
 public:
-    ChainBinomialSirs() : DailyModel({"immunity_period"}) {}
+    explicit ChainBinomialSirs(int steps_per_day) : DailyModel({"immunity_period"}, steps_per_day) {}
     std::string description() const override { return "daily chain-binomial SIRS with waning immunity"; }
     struct State {
         std::int64_t s, i, r;
@@ -249,7 +273,7 @@ public:
 class AgeStructuredSir final : public DailyModel<AgeStructuredSir> {
 public:
     explicit AgeStructuredSir(const SimulatorOptions& options)
-        : DailyModel({}), contacts_(options.contact_matrix), shares_(options.group_shares) {
+        : DailyModel({}, options.steps_per_day), contacts_(options.contact_matrix), shares_(options.group_shares) {
         const std::size_t n = contacts_.size();
         if (n == 0) throw ConfigError("sim.contact_matrix: empty; age_sir needs a square matrix of contact rates");
         for (const auto& row : contacts_) {
@@ -329,7 +353,7 @@ public:
         return total;
     }
 
-    void compute_derived(const double* p, const std::int64_t* incidence, int days, double* out) const override {
+    void compute_derived(const double* p, const double* incidence, int days, double* out) const override {
         EpidemicModel::compute_derived(p, incidence, days, out);
         out[0] = p[0] * out[1] / radius_;  // beta of the contact-weighted force of infection
     }
@@ -351,12 +375,12 @@ public:
         return latent_ ? "exact continuous-time SEIR (Gillespie SSA), daily counts of new infectious"
                        : "exact continuous-time SIR (Gillespie SSA), daily counts of new infections";
     }
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
+    void simulate(const double* p, int days, SampleStream& rng, double* incidence) const override {
         const Rates r = rates(p);
         const double n = static_cast<double>(r.population);
         std::int64_t s = r.population - r.initial_infected, e = 0, i = r.initial_infected;
         double t = 0.0;
-        std::fill(incidence, incidence + days, 0);
+        std::fill(incidence, incidence + days, 0.0);
         for (;;) {
             const double infection = r.beta * static_cast<double>(s) * static_cast<double>(i) / n;
             const double onset = latent_ ? r.sigma * static_cast<double>(e) : 0.0;
@@ -373,12 +397,12 @@ public:
                     ++e;
                 } else {
                     ++i;
-                    ++incidence[day];
+                    incidence[day] += 1.0;
                 }
             } else if (pick < infection + onset) {
                 --e;
                 ++i;
-                ++incidence[day];
+                incidence[day] += 1.0;
             } else {
                 --i;
             }
@@ -399,7 +423,7 @@ public:
     std::string description() const override {
         return latent_ ? "tau-leaping SEIR (Poisson steps of 1/4 day)" : "tau-leaping SIR (Poisson steps of 1/4 day)";
     }
-    void simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const override {
+    void simulate(const double* p, int days, SampleStream& rng, double* incidence) const override {
         constexpr int kStepsPerDay = 4;
         constexpr double tau = 1.0 / kStepsPerDay;
         const Rates r = rates(p);
@@ -422,12 +446,82 @@ public:
                     count += infected;
                 }
             }
-            incidence[day] = count;
+            incidence[day] = static_cast<double>(count);
         }
     }
 
 private:
     bool latent_;
+};
+
+// The deterministic SIR or SEIR ODE, in population fractions s, (e,) i and c, the
+// cumulative share that has become infectious; the series is N (c(d+1) - c(d)), the
+// expected daily incidence of the continuous-time model.
+class EpidemicOde final : public EpidemicModel, private OdeSystem {
+public:
+    EpidemicOde(bool latent, OdeSettings settings)
+        : EpidemicModel(latent ? std::vector<std::string>{"latent_period"} : std::vector<std::string>{}),
+          latent_(latent),
+          settings_(std::move(settings)) {}
+
+    std::string description() const override {
+        return latent_ ? "deterministic SEIR ODE (PETSc TS), expected daily incidence of new infectious"
+                       : "deterministic SIR ODE (PETSc TS), expected daily incidence of new infections";
+    }
+
+    void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
+        simulate_as_batch(*this, params, days, rng, series);
+    }
+    int block_size() const override { return kOdeBlock; }
+    void check_settings() const override { validate_ode_settings(settings_); }
+
+    void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,
+                        char* ok) const override {
+        const std::size_t n_params = parameters().size(), d = static_cast<std::size_t>(dimension());
+        simulate_ode_block(
+            *this, settings_, 3, count, days,
+            [&](int j, double* c, double* y0) {
+                const Rates r = rates(params + static_cast<std::size_t>(j) * n_params);
+                const double n = static_cast<double>(r.population);
+                c[0] = r.beta;
+                c[1] = r.gamma;
+                c[2] = r.sigma;
+                const double i0 = static_cast<double>(r.initial_infected) / n;
+                std::fill(y0, y0 + d, 0.0);
+                y0[0] = 1.0 - i0;
+                y0[latent_ ? 2 : 1] = i0;
+            },
+            [&](int j, const double* states) {
+                double* out = series + static_cast<std::size_t>(j) * static_cast<std::size_t>(days);
+                const double n = static_cast<double>(rates(params + static_cast<std::size_t>(j) * n_params).population);
+                const std::size_t c = d - 1;  // the cumulative share is the last unknown
+                for (std::size_t t = 0; t < static_cast<std::size_t>(days); ++t) {
+                    out[t] = n * (states[(t + 1) * d + c] - states[t * d + c]);
+                }
+            },
+            ok);
+    }
+
+private:
+    int dimension() const override { return latent_ ? 4 : 3; }
+    void rhs(double, const double* y, const double* c, double* dydt) const override {
+        const double beta = c[0], gamma = c[1], sigma = c[2];
+        if (latent_) {
+            const double infection = beta * y[0] * y[2], onset = sigma * y[1];
+            dydt[0] = -infection;
+            dydt[1] = infection - onset;
+            dydt[2] = onset - gamma * y[2];
+            dydt[3] = onset;
+        } else {
+            const double infection = beta * y[0] * y[1];
+            dydt[0] = -infection;
+            dydt[1] = infection - gamma * y[1];
+            dydt[2] = infection;
+        }
+    }
+
+    bool latent_;
+    OdeSettings settings_;
 };
 
 }  // namespace
@@ -444,15 +538,17 @@ void simulate_chain_binomial_sir(const SirParameters& params, int days, SampleSt
 }
 
 void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {
-    registry["sir"] = [](const SimulatorOptions&) { return std::make_unique<ChainBinomialSir>(); };
-    registry["seir"] = [](const SimulatorOptions&) { return std::make_unique<ChainBinomialSeir>(); };
-    registry["seair"] = [](const SimulatorOptions&) { return std::make_unique<ChainBinomialSeair>(); };
-    registry["sirs"] = [](const SimulatorOptions&) { return std::make_unique<ChainBinomialSirs>(); };
+    registry["sir"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSir>(o.steps_per_day); };
+    registry["seir"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSeir>(o.steps_per_day); };
+    registry["seair"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSeair>(o.steps_per_day); };
+    registry["sirs"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSirs>(o.steps_per_day); };
     registry["age_sir"] = [](const SimulatorOptions& o) { return std::make_unique<AgeStructuredSir>(o); };
     registry["sir_gillespie"] = [](const SimulatorOptions&) { return std::make_unique<GillespieModel>(false); };
     registry["seir_gillespie"] = [](const SimulatorOptions&) { return std::make_unique<GillespieModel>(true); };
     registry["sir_tauleap"] = [](const SimulatorOptions&) { return std::make_unique<TauLeapModel>(false); };
     registry["seir_tauleap"] = [](const SimulatorOptions&) { return std::make_unique<TauLeapModel>(true); };
+    registry["sir_ode"] = [](const SimulatorOptions& o) { return std::make_unique<EpidemicOde>(false, o.ode); };
+    registry["seir_ode"] = [](const SimulatorOptions& o) { return std::make_unique<EpidemicOde>(true, o.ode); };
 }
 
 double spectral_radius(const std::vector<std::vector<double>>& matrix) {

@@ -22,6 +22,8 @@ const std::vector<StepInfo>& step_table() {
         {"weekly", {}},
         {"missing", {"missing_rate"}},
         {"delay_pmf", {}},
+        {"gaussian", {"noise_sd"}},
+        {"lognormal", {"noise_sdlog"}},
     };
     return table;
 }
@@ -82,8 +84,15 @@ static void convolve(std::vector<double>& series, std::vector<double>& next, int
     series.swap(next);
 }
 
-ObservationModel::ObservationModel(const std::vector<std::string>& steps, int days, std::vector<double> delay_pmf)
-    : delay_pmf_(std::move(delay_pmf)), days_(days), output_length_(days) {
+ObservationModel::Transform ObservationModel::parse_transform(const std::string& name) {
+    if (name == "log1p") return Transform::log1p;
+    if (name == "identity") return Transform::identity;
+    throw ConfigError("obs.transform = '" + name + "': must be log1p or identity");
+}
+
+ObservationModel::ObservationModel(const std::vector<std::string>& steps, int days, std::vector<double> delay_pmf,
+                                   int channels, Transform transform)
+    : delay_pmf_(std::move(delay_pmf)), days_(days), channels_(channels), transform_(transform), channel_length_(days) {
     std::string list;
     for (const auto& n : step_names()) list += (list.empty() ? "" : ", ") + n;
     bool weekly = false;
@@ -113,18 +122,38 @@ ObservationModel::ObservationModel(const std::vector<std::string>& steps, int da
     }
     if (weekly) {
         if (days < 7) throw ConfigError("obs.steps: 'weekly' needs sim.days >= 7");
-        output_length_ = days / 7;
+        channel_length_ = days / 7;
+    }
+    if (transform_ == Transform::identity && std::find(steps_.begin(), steps_.end(), Step::missing) != steps_.end()) {
+        throw ConfigError("obs.steps: 'missing' feeds missing entries as -1, which needs obs.transform = log1p "
+                          "(with identity, -1 could be a real value)");
     }
 }
 
-bool ObservationModel::observe(const std::int64_t* incidence, const double* params, SampleStream& rng,
-                               float* out) const {
+bool ObservationModel::observe(const double* series, const double* params, SampleStream& rng, float* out) const {
+    for (int c = 0; c < channels_; ++c) {
+        if (!observe_channel(series + static_cast<std::size_t>(c) * static_cast<std::size_t>(days_), params, rng,
+                             out + static_cast<std::size_t>(c) * static_cast<std::size_t>(channel_length_))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ObservationModel::observe_channel(const double* values, const double* params, SampleStream& rng,
+                                       float* out) const {
     thread_local std::vector<double> series, next;
-    series.assign(incidence, incidence + days_);
+    series.assign(values, values + days_);
     std::vector<bool> missing;
     int length = days_;
     const double* p = params;
     for (const Step step : steps_) {
+        // Count steps draw from binomial and negative-binomial laws: they need counts.
+        const bool counts = step == Step::report || step == Step::negbin || step == Step::weekend;
+        if (counts && std::any_of(series.begin(), series.begin() + length,
+                                  [](double v) { return !(v >= 0.0) || !std::isfinite(v); })) {
+            return false;
+        }
         switch (step) {
             case Step::report: {
                 const double rate = *p++;
@@ -184,11 +213,26 @@ bool ObservationModel::observe(const std::int64_t* incidence, const double* para
                 for (int d = 0; d < length; ++d) missing[static_cast<std::size_t>(d)] = rng.uniform() < rate;
                 break;
             }
+            case Step::gaussian: {
+                const double sd = *p++;
+                for (int d = 0; d < length; ++d) series[d] += sd * rng.normal();
+                break;
+            }
+            case Step::lognormal: {
+                const double sdlog = *p++;
+                for (int d = 0; d < length; ++d) series[d] *= std::exp(sdlog * rng.normal());
+                break;
+            }
         }
     }
     for (int d = 0; d < length; ++d) {
         const double v = series[static_cast<std::size_t>(d)];
-        if (!(v >= 0.0) || !std::isfinite(v)) return false;
+        if (!std::isfinite(v)) return false;
+        if (transform_ == Transform::identity) {
+            out[d] = static_cast<float>(v);
+            continue;
+        }
+        if (!(v >= 0.0)) return false;
         out[d] = !missing.empty() && missing[static_cast<std::size_t>(d)] ? -1.0f
                                                                            : static_cast<float>(std::log1p(v));
     }

@@ -1,22 +1,33 @@
 #include "sgnn/error.hpp"
 #include "sgnn/sim/epidemic_models.hpp"
+#include "sgnn/sim/ode_models.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/user/sis.hpp"
 
+#include <stdexcept>
+
 namespace sgnn::sim {
 
-void Simulator::simulate_batch(const double* params, int count, int days, SampleStream* rngs,
-                               std::int64_t* incidence, char* ok) const {
+void Simulator::simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* series,
+                               char* ok) const {
     const std::size_t n_params = parameters().size();
+    const std::size_t length = channels().size() * static_cast<std::size_t>(days);
     for (int j = 0; j < count; ++j) {
         try {
             simulate(params + static_cast<std::size_t>(j) * n_params, days, rngs[j],
-                     incidence + static_cast<std::size_t>(j) * static_cast<std::size_t>(days));
+                     series + static_cast<std::size_t>(j) * length);
             ok[j] = 1;
         } catch (const std::exception&) {
             ok[j] = 0;
         }
     }
+}
+
+void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng,
+                       double* series) {
+    char ok = 0;
+    simulator.simulate_batch(params, 1, days, &rng, series, &ok);
+    if (!ok) throw std::invalid_argument("no valid trajectory for this parameter set (" + simulator.description() + ")");
 }
 
 // Explicit registration: static self-registering objects would be dropped by the
@@ -25,6 +36,7 @@ const std::map<std::string, SimulatorFactory>& simulator_registry() {
     static const std::map<std::string, SimulatorFactory> registry = [] {
         std::map<std::string, SimulatorFactory> r;
         register_epidemic_models(r);
+        register_ode_models(r);
         // User models: one line each.
         r["sis"] = [](const SimulatorOptions&) { return std::make_unique<user::SisExample>(); };
         return r;

@@ -22,7 +22,12 @@ struct TargetSource {
 class EpidemicTask final : public Task {
 public:
     explicit EpidemicTask(const TaskConfig& config)
-        : days_(config.days), simulator_(make_simulator(config.model, config.options)), observation_(config.observation, config.days, config.delay_pmf) {
+        : days_(config.days),
+          simulator_(make_simulator(config.model, config.options)),
+          channels_(static_cast<int>(simulator_->channels().size())),
+          observation_(config.observation, config.days, config.delay_pmf, channels_,
+                       ObservationModel::parse_transform(config.transform)) {
+        simulator_->check_settings();
         parameter_names_ = simulator_->parameters();
         n_simulator_parameters_ = static_cast<int>(parameter_names_.size());
         for (const auto& name : observation_.parameters()) parameter_names_.push_back(name);
@@ -37,10 +42,12 @@ public:
         for (const auto& name : config.targets) targets_.push_back(resolve(config, name));
         if (targets_.empty()) throw ConfigError("sim.targets: name at least one target");
         layout_.n_inputs = observation_.output_length();
+        layout_.n_channels = channels_;
         layout_.target_names = config.targets;
     }
 
     const SampleLayout& layout() const override { return layout_; }
+    int block_size() const override { return simulator_->block_size(); }
 
     bool generate(SampleStream& rng, double width, float* inputs, float* targets) const override {
         char valid = 0;
@@ -51,13 +58,12 @@ public:
     void generate_block(SampleStream* rngs, int count, double width, float* inputs, float* targets,
                         char* valid) const override {
         const std::size_t n_params = priors_.size(), n_sim = static_cast<std::size_t>(n_simulator_parameters_);
-        const std::size_t days = static_cast<std::size_t>(days_), n_in = static_cast<std::size_t>(layout_.n_inputs);
-        const std::size_t n_t = targets_.size();
-        thread_local std::vector<double> values, simulator_values, derived;
-        thread_local std::vector<std::int64_t> incidence;
+        const std::size_t length = static_cast<std::size_t>(days_) * static_cast<std::size_t>(channels_);
+        const std::size_t n_in = static_cast<std::size_t>(layout_.n_inputs), n_t = targets_.size();
+        thread_local std::vector<double> values, simulator_values, derived, trajectories;
         values.resize(static_cast<std::size_t>(count) * n_params);
         simulator_values.resize(static_cast<std::size_t>(count) * n_sim);
-        incidence.resize(static_cast<std::size_t>(count) * days);
+        trajectories.resize(static_cast<std::size_t>(count) * length);
         derived.resize(derived_names_.size());
         // Draw order is part of each sample's definition: parameters in declared order,
         // then the simulation, then the observation model, all from the sample's stream.
@@ -66,14 +72,19 @@ public:
             for (std::size_t k = 0; k < n_params; ++k) v[k] = priors_[k].draw(rngs[j], width);
             std::copy(v, v + n_sim, simulator_values.data() + static_cast<std::size_t>(j) * n_sim);
         }
-        simulator_->simulate_batch(simulator_values.data(), count, days_, rngs, incidence.data(), valid);
+        simulator_->simulate_batch(simulator_values.data(), count, days_, rngs, trajectories.data(), valid);
         for (int j = 0; j < count; ++j) {
             if (!valid[j]) continue;
             valid[j] = 0;
             try {
                 const double* v = values.data() + static_cast<std::size_t>(j) * n_params;
-                const std::int64_t* series = incidence.data() + static_cast<std::size_t>(j) * days;
-                if (std::any_of(series, series + days, [](std::int64_t x) { return x < 0; })) continue;
+                const double* series = trajectories.data() + static_cast<std::size_t>(j) * length;
+                // A broken trajectory (NaN, Inf, a negative count) drops the sample.
+                const bool nonnegative = simulator_->nonnegative();
+                if (std::any_of(series, series + length,
+                                [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0.0); })) {
+                    continue;
+                }
                 simulator_->compute_derived(v, series, days_, derived.data());
                 if (!observation_.observe(series, v + n_sim, rngs[j], inputs + static_cast<std::size_t>(j) * n_in)) {
                     continue;
@@ -116,6 +127,7 @@ private:
 
     int days_;
     std::unique_ptr<Simulator> simulator_;
+    int channels_;
     ObservationModel observation_;
     std::vector<std::string> parameter_names_, derived_names_;
     int n_simulator_parameters_ = 0;
@@ -164,12 +176,13 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
     count = std::min(count, out.capacity);
     std::vector<char> valid(static_cast<std::size_t>(count), 0);
 
-    // Blocks of samples: a task may simulate a block's trajectories together.
-    constexpr int kBlock = 32;
-    const int blocks = (count + kBlock - 1) / kBlock;
+    // Blocks of samples: a task may simulate a block's trajectories together. Block
+    // boundaries depend only on first_index and count, never on the thread count.
+    const int block = task.block_size();
+    const int blocks = (count + block - 1) / block;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
     for (int b = 0; b < blocks; ++b) {
-        const int first = b * kBlock, size = std::min(kBlock, count - first);
+        const int first = b * block, size = std::min(block, count - first);
         std::vector<SampleStream> rngs;
         rngs.reserve(static_cast<std::size_t>(size));
         for (int j = 0; j < size; ++j) {

@@ -2,6 +2,7 @@
 
 #include "sgnn/error.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace sgnn::train {
@@ -48,12 +49,18 @@ private:
 };
 
 // Three same-padded convolutions (two followed by 2x max pooling), flattened so that
-// timing (when the peak comes) survives, then a dense embedding layer.
+// timing (when the peak comes) survives, then a dense embedding layer. A sample with
+// several series (prey, predators) enters as that many input channels.
 class Cnn1d final : public Network {
 public:
-    Cnn1d(const ModelConfig& config, int n_inputs, int n_outputs) {
+    Cnn1d(const ModelConfig& config, int n_inputs, int n_outputs) : input_channels_(config.input_channels) {
         const int c = config.channels, k = config.kernel, pad = config.kernel / 2;
-        conv1_ = register_module("conv1", nn::Conv1d(nn::Conv1dOptions(1, c, k).padding(pad)));
+        if (input_channels_ < 1 || n_inputs % input_channels_ != 0) {
+            throw std::logic_error("cnn: " + std::to_string(n_inputs) + " inputs do not split into " +
+                                   std::to_string(input_channels_) + " channels");
+        }
+        n_inputs /= input_channels_;  // the length of each series
+        conv1_ = register_module("conv1", nn::Conv1d(nn::Conv1dOptions(input_channels_, c, k).padding(pad)));
         conv2_ = register_module("conv2", nn::Conv1d(nn::Conv1dOptions(c, 2 * c, k).padding(pad)));
         conv3_ = register_module("conv3", nn::Conv1d(nn::Conv1dOptions(2 * c, 2 * c, k).padding(pad)));
         // Same padding keeps the length for odd kernels; pooling halves it twice.
@@ -68,7 +75,7 @@ public:
     }
 
     torch::Tensor embed(const torch::Tensor& inputs) override {
-        torch::Tensor h = inputs.unsqueeze(1);
+        torch::Tensor h = inputs.view({inputs.size(0), input_channels_, -1});
         h = torch::max_pool1d(torch::gelu(conv1_->forward(h)), 2);
         h = torch::max_pool1d(torch::gelu(conv2_->forward(h)), 2);
         h = torch::gelu(conv3_->forward(h)).flatten(1);
@@ -76,6 +83,7 @@ public:
     }
 
 private:
+    int input_channels_;
     nn::Conv1d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
     nn::Linear dense_{nullptr};
     nn::LayerNorm norm_{nullptr};

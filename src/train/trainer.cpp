@@ -358,12 +358,14 @@ struct Trainer::Impl {
             {"channels", std::to_string(config.model.channels)},
             {"kernel", std::to_string(config.model.kernel)},
             {"n_inputs", std::to_string(task.layout().n_inputs)},
+            {"input_channels", std::to_string(task.layout().n_channels)},
             {"targets", targets},
             {"steps", std::to_string(step)},
             {"seed", std::to_string(config.seed)},
             {"sha256", sha},
             {"prediction", "target = output * normalization/target_std + normalization/target_mean; "
-                           "input = (log1p(cases) - input_mean) / input_std"},
+                           "input = (x - input_mean) / input_std, x the observed series after obs.transform "
+                           "(log1p by default), channels one after the other"},
         };
         io::write_model_file(config.model_path, file);
     }

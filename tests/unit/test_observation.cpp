@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -16,7 +17,7 @@ double count(float x) { return std::expm1(static_cast<double>(x)); }
 
 TEST_CASE("negbin observation has variance m + m^2/k", "[observation]") {
     const ObservationModel model({"negbin"}, 7);
-    const std::vector<std::int64_t> incidence(7, 200);
+    const std::vector<double> incidence(7, 200);
     const double k = 8.0;
     const int runs = 20000;
     double sum = 0, sum_sq = 0;
@@ -38,7 +39,7 @@ TEST_CASE("negbin observation has variance m + m^2/k", "[observation]") {
 
 TEST_CASE("reporting delay spreads counts later and keeps their total", "[observation]") {
     const ObservationModel model({"delay"}, 40);
-    std::vector<std::int64_t> incidence(40, 0);
+    std::vector<double> incidence(40, 0);
     incidence[2] = 1000;
     const double params[] = {4.0, 2.0};  // mean 4 days, sd 2
     std::vector<float> out(40);
@@ -58,7 +59,7 @@ TEST_CASE("reporting delay spreads counts later and keeps their total", "[observ
 
 TEST_CASE("a given delay distribution is applied by convolution", "[observation]") {
     const ObservationModel model({"delay_pmf"}, 10, {1, 2, 1});  // normalized to 1/4, 1/2, 1/4
-    std::vector<std::int64_t> incidence(10, 0);
+    std::vector<double> incidence(10, 0);
     incidence[3] = 400;
     std::vector<float> out(10);
     SampleStream rng(1, Purpose::test, 0);
@@ -74,7 +75,7 @@ TEST_CASE("a given delay distribution is applied by convolution", "[observation]
 TEST_CASE("weekend under-reporting is caught up on Monday; weekly sums weeks", "[observation]") {
     const ObservationModel weekend({"weekend", "weekly"}, 28);
     REQUIRE(weekend.output_length() == 4);
-    const std::vector<std::int64_t> incidence(28, 100);
+    const std::vector<double> incidence(28, 100);
     const double factor = 0.5;
     std::vector<float> out(4);
     SampleStream rng(3, Purpose::test, 0);
@@ -92,7 +93,7 @@ TEST_CASE("weekend under-reporting is caught up on Monday; weekly sums weeks", "
 
 TEST_CASE("missing entries are marked -1 at the missing rate", "[observation]") {
     const ObservationModel model({"missing"}, 1000);
-    const std::vector<std::int64_t> incidence(1000, 5);
+    const std::vector<double> incidence(1000, 5);
     const double rate = 0.2;
     std::vector<float> out(1000);
     SampleStream rng(4, Purpose::test, 0);
@@ -121,4 +122,80 @@ TEST_CASE("a task with a weekly observation model has weekly inputs and its para
     config.targets = {"delay_mean"};
     config.observation = {"report", "negbin"};
     CHECK_THROWS_WITH(make_task(config), Catch::Matchers::Contains("delay_mean"));
+}
+
+TEST_CASE("gaussian and lognormal measurement noise have the stated spread", "[observation]") {
+    // 4000 days of a constant series: sample mean within 5 SE, sample sd within 5 SE
+    // of the sd (SE of a normal sample's sd: sd / sqrt(2 (n - 1)), about 1.1%).
+    const int n = 4000;
+    const std::vector<double> series(n, 100.0);
+    std::vector<float> out(n);
+    const auto moments = [&](const std::vector<double>& v) {
+        const double mean = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+        double ss = 0.0;
+        for (double x : v) ss += (x - mean) * (x - mean);
+        return std::make_pair(mean, std::sqrt(ss / (v.size() - 1)));
+    };
+    {
+        const ObservationModel model({"gaussian"}, n, {}, 1, ObservationModel::Transform::identity);
+        const double sd = 5.0;
+        SampleStream rng(3, Purpose::test, 0);
+        REQUIRE(model.observe(series.data(), &sd, rng, out.data()));
+        const auto [mean, s] = moments(std::vector<double>(out.begin(), out.end()));
+        CHECK(std::fabs(mean - 100.0) < 5 * sd / std::sqrt(n));
+        CHECK(std::fabs(s - sd) < 5 * sd / std::sqrt(2.0 * (n - 1)));
+    }
+    {
+        const ObservationModel model({"lognormal"}, n, {}, 1, ObservationModel::Transform::identity);
+        const double sdlog = 0.2;
+        SampleStream rng(4, Purpose::test, 0);
+        REQUIRE(model.observe(series.data(), &sdlog, rng, out.data()));
+        std::vector<double> logs;
+        for (float x : out) logs.push_back(std::log(x / 100.0));
+        const auto [mean, s] = moments(logs);  // log(x / 100) ~ N(0, sdlog)
+        CHECK(std::fabs(mean) < 5 * sdlog / std::sqrt(n));
+        CHECK(std::fabs(s - sdlog) < 5 * sdlog / std::sqrt(2.0 * (n - 1)));
+    }
+}
+
+TEST_CASE("transforms: identity keeps negative values, log1p drops them", "[observation]") {
+    const std::vector<double> series{1.0, 0.5, 0.2};
+    const double sd = 10.0;  // makes some entries negative
+    std::vector<float> out(3);
+    const ObservationModel identity({"gaussian"}, 3, {}, 1, ObservationModel::Transform::identity);
+    const ObservationModel log1p({"gaussian"}, 3, {}, 1, ObservationModel::Transform::log1p);
+    int negative = 0, dropped = 0;
+    for (int r = 0; r < 200; ++r) {
+        SampleStream a(5, Purpose::test, static_cast<std::uint64_t>(r)), b(5, Purpose::test, static_cast<std::uint64_t>(r));
+        REQUIRE(identity.observe(series.data(), &sd, a, out.data()));
+        const bool any_negative = std::any_of(out.begin(), out.end(), [](float x) { return x < 0.0f; });
+        negative += any_negative;
+        const bool kept = log1p.observe(series.data(), &sd, b, out.data());  // same draws as `a`
+        dropped += !kept;
+        CHECK(any_negative == !kept);
+    }
+    CHECK(negative > 100);
+    CHECK(dropped == negative);
+    CHECK_THROWS_WITH(ObservationModel({"missing"}, 3, {}, 1, ObservationModel::Transform::identity),
+                      Catch::Matchers::Contains("obs.transform"));
+    CHECK_THROWS_WITH(ObservationModel::parse_transform("log"), Catch::Matchers::Contains("obs.transform"));
+}
+
+TEST_CASE("each channel is observed by the same steps, one after the other", "[observation]") {
+    // Two channels (prey, predators), weekly totals: output is 2 x 2 weeks.
+    const ObservationModel model({"weekly"}, 14, {}, 2);
+    CHECK(model.channel_length() == 2);
+    CHECK(model.output_length() == 4);
+    std::vector<double> series(28);
+    for (int d = 0; d < 14; ++d) {
+        series[static_cast<std::size_t>(d)] = 1.0;
+        series[static_cast<std::size_t>(14 + d)] = 2.0;
+    }
+    std::vector<float> out(4);
+    SampleStream rng(1, Purpose::test, 0);
+    REQUIRE(model.observe(series.data(), nullptr, rng, out.data()));
+    CHECK(count(out[0]) == Approx(7.0));
+    CHECK(count(out[1]) == Approx(7.0));
+    CHECK(count(out[2]) == Approx(14.0));
+    CHECK(count(out[3]) == Approx(14.0));
 }

@@ -1,4 +1,4 @@
-// The simulator extension point: parameters in, daily incidence out, RNG handed in.
+// The simulator extension point: parameters in, daily series out, RNG handed in.
 //
 // To add a model, implement Simulator and add one line to builtin_simulators() in
 // src/sim/registry.cpp (docs/simulators.md walks through an example). Its parameters
@@ -24,22 +24,48 @@ public:
     // Parameter names, in the order simulate() receives their values. Each must be in
     // the parameter catalog.
     virtual std::vector<std::string> parameters() const = 0;
-    // Simulates `days` days; writes the daily count of new cases (the series the
-    // observation model reports from). Throws std::invalid_argument naming the
-    // parameter when a draw is impossible.
-    virtual void simulate(const double* params, int days, SampleStream& rng, std::int64_t* incidence) const = 0;
+    // Names of the series a trajectory produces, each `days` values long. Epidemic
+    // models have one, the daily count of new cases; Lotka-Volterra has prey and
+    // predators.
+    virtual std::vector<std::string> channels() const { return {"incidence"}; }
+    // True if every value is a count or size that cannot be negative (a negative one
+    // marks a broken trajectory, which is dropped). Models of signed quantities say false.
+    virtual bool nonnegative() const { return true; }
+    // Simulates `days` days into `series` (channel after channel: channels() x days).
+    // Throws std::invalid_argument naming the parameter when a draw is impossible.
+    virtual void simulate(const double* params, int days, SampleStream& rng, double* series) const = 0;
     // Simulates `count` trajectories: parameters count x P (row j for trajectory j),
-    // streams rngs[j], incidence count x days. ok[j] = 0 where simulate() would have
-    // thrown. Each trajectory draws from its own stream in the same order as
-    // simulate(), so results are identical; models override this only to be faster
-    // (interleaving independent trajectories lets the CPU overlap their latencies).
-    virtual void simulate_batch(const double* params, int count, int days, SampleStream* rngs,
-                                std::int64_t* incidence, char* ok) const;
+    // streams rngs[j], series count x channels x days. ok[j] = 0 where simulate()
+    // would have thrown. Stochastic models draw from each trajectory's own stream in
+    // the same order as simulate(), so results are identical; they override this only
+    // to be faster (interleaving independent trajectories lets the CPU overlap their
+    // latencies). ODE models integrate the block as one system (sim/ode_solver.hpp).
+    virtual void simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* series,
+                                char* ok) const;
+    // Checks settings that need a running library (PETSc options of ODE models); called
+    // by make_task, after MPI is up. Throws ConfigError naming the key.
+    virtual void check_settings() const {}
+    // Trajectories per simulate_batch call when samples are generated (sim/task.cpp).
+    // ODE models take bigger blocks: one TS solve per block amortizes PETSc's overhead.
+    virtual int block_size() const { return 32; }
     // Quantities of a draw that can be learned besides the parameters themselves
-    // (R0, beta, final size, ...), computed from the parameters and the true incidence.
+    // (R0, beta, final size, ...), computed from the parameters and the true series.
     virtual std::vector<std::string> derived() const { return {}; }
-    virtual void compute_derived(const double* /*params*/, const std::int64_t* /*incidence*/, int /*days*/,
+    virtual void compute_derived(const double* /*params*/, const double* /*series*/, int /*days*/,
                                  double* /*out*/) const {}
+};
+
+// simulate() of a model that only simulates blocks (ODE models): a block of one.
+// Throws std::invalid_argument if the trajectory fails.
+void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng,
+                       double* series);
+
+// How ODE models are integrated (PETSc TS; sim/ode_solver.hpp).
+struct OdeSettings {
+    std::string method = "rk5dp";  // one of ode_methods()
+    double rtol = 1e-8;            // relative and absolute tolerance of each step's error,
+    double atol = 1e-10;           //   per unknown (the worst trajectory of a block decides)
+    std::string petsc_options;     // PETSc options database text, e.g. "-ts_type rk -ts_rk_type 3bs"
 };
 
 // Settings of a model that are not scalar parameters with priors (a contact matrix).
@@ -49,6 +75,10 @@ struct SimulatorOptions {
     // group) and the population share of each group; age_sir only.
     std::vector<std::vector<double>> contact_matrix{{3.0, 1.5, 0.5}, {1.5, 2.0, 0.7}, {0.5, 0.7, 1.0}};
     std::vector<double> group_shares{0.25, 0.55, 0.20};
+    // Chain-binomial models: steps per day (each transition's rate scaled by 1/steps).
+    // 1 is the classic daily model; more steps approach the continuous-time ODE.
+    int steps_per_day = 1;
+    OdeSettings ode;
 };
 
 using SimulatorFactory = std::function<std::unique_ptr<Simulator>(const SimulatorOptions&)>;

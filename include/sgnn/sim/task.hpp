@@ -17,7 +17,8 @@
 namespace sgnn::sim {
 
 struct SampleLayout {
-    int n_inputs = 0;
+    int n_inputs = 0;    // channels x entries per channel
+    int n_channels = 1;  // series per sample (sim/simulator.hpp channels())
     std::vector<std::string> target_names;
     int n_targets() const { return static_cast<int>(target_names.size()); }
 };
@@ -28,6 +29,7 @@ struct TaskConfig {
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
     std::vector<std::string> observation{"report", "negbin"};  // steps of sim/observation.hpp
     std::vector<double> delay_pmf;                              // for the delay_pmf step
+    std::string transform = "log1p";                            // obs.transform: log1p or identity
     SimulatorOptions options;                                   // non-scalar model settings
     std::map<std::string, std::string> priors;  // parameter name -> prior spec
     int threads = 1;                            // OpenMP threads across samples of a batch
@@ -37,6 +39,8 @@ class Task {
 public:
     virtual ~Task() = default;
     virtual const SampleLayout& layout() const = 0;
+    // Samples per generate_block call (the simulator's preferred block).
+    virtual int block_size() const { return 32; }
     // Simulates one sample. Returns false when the sample must be dropped (a non-finite
     // or negative value, or a simulator exception); it then never reaches a trainer.
     virtual bool generate(SampleStream& rng, double prior_width, float* inputs, float* targets) const = 0;

@@ -12,6 +12,7 @@ struct ModelConfig {
     int blocks = 3;            // residual blocks (mlp)
     int channels = 32;         // first convolution's channels (cnn)
     int kernel = 5;            // convolution kernel width (cnn)
+    int input_channels = 1;    // series per sample, one after the other in the input (from the task)
 };
 
 struct OptimizerConfig {

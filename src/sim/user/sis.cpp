@@ -12,7 +12,7 @@ std::vector<std::string> SisExample::parameters() const {
     return {"R0", "infectious_period", "population", "initial_infected"};
 }
 
-void SisExample::simulate(const double* p, int days, SampleStream& rng, std::int64_t* incidence) const {
+void SisExample::simulate(const double* p, int days, SampleStream& rng, double* incidence) const {
     const double r0 = p[0], period = p[1];
     const std::int64_t n = std::llround(p[2]);
     if (!(period > 0.0)) throw std::invalid_argument("infectious_period must be positive");
@@ -26,11 +26,11 @@ void SisExample::simulate(const double* p, int days, SampleStream& rng, std::int
         const std::int64_t recovered = binomial(rng, infectious, -std::expm1(-gamma));
         susceptible += recovered - infected;
         infectious += infected - recovered;
-        incidence[day] = infected;
+        incidence[day] = static_cast<double>(infected);
     }
 }
 
-void SisExample::compute_derived(const double* p, const std::int64_t*, int, double* out) const {
+void SisExample::compute_derived(const double* p, const double*, int, double* out) const {
     out[0] = p[0] / p[1];  // beta = R0 * gamma
     out[1] = 1.0 / p[1];   // gamma
 }

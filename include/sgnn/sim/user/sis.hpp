@@ -10,9 +10,9 @@ class SisExample final : public Simulator {
 public:
     std::string description() const override { return "example user model: daily chain-binomial SIS"; }
     std::vector<std::string> parameters() const override;
-    void simulate(const double* params, int days, SampleStream& rng, std::int64_t* incidence) const override;
+    void simulate(const double* params, int days, SampleStream& rng, double* incidence) const override;
     std::vector<std::string> derived() const override { return {"beta", "gamma"}; }
-    void compute_derived(const double* params, const std::int64_t* incidence, int days, double* out) const override;
+    void compute_derived(const double* params, const double* incidence, int days, double* out) const override;
 };
 
 }  // namespace sgnn::sim::user

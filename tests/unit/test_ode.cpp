@@ -1,0 +1,249 @@
+// PETSc TS ODE models: closed-form solutions, conserved quantities, batching, options.
+#include "sgnn/error.hpp"
+#include "sgnn/sim/ode_models.hpp"
+#include "sgnn/sim/ode_solver.hpp"
+#include "sgnn/sim/parameters.hpp"
+#include "sgnn/sim/simulator.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+using namespace sgnn::sim;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// `count` parameter draws from the model's default priors, row after row.
+std::vector<double> prior_draws(const Simulator& simulator, int count, std::uint64_t seed) {
+    std::vector<double> params;
+    for (int j = 0; j < count; ++j) {
+        SampleStream rng(seed, Purpose::test, static_cast<std::uint64_t>(j));
+        for (const auto& name : simulator.parameters()) {
+            const ParameterSpec& spec = parameter_spec(name);
+            params.push_back(ParameterPrior::parse(name, spec.default_prior, spec.domain).draw(rng));
+        }
+    }
+    return params;
+}
+
+struct BlockResult {
+    std::vector<double> series;
+    std::vector<char> ok;
+};
+
+BlockResult run_block(const Simulator& simulator, const std::vector<double>& params, int count, int days) {
+    BlockResult r;
+    r.series.resize(static_cast<std::size_t>(count) * simulator.channels().size() * static_cast<std::size_t>(days));
+    r.ok.assign(static_cast<std::size_t>(count), 0);
+    std::vector<SampleStream> rngs;
+    for (int j = 0; j < count; ++j) rngs.emplace_back(1, Purpose::test, static_cast<std::uint64_t>(j));
+    simulator.simulate_batch(params.data(), count, days, rngs.data(), r.series.data(), r.ok.data());
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("growth models match their closed-form solutions to 1e-6", "[ode]") {
+    // 128 prior draws integrated as one TS system (rtol 1e-8 per step). The global error
+    // of an adaptive RK5 solve stays within a small multiple of rtol, so 1e-6 leaves a
+    // margin of 100 while still failing for any real error (a wrong right-hand side or
+    // a mis-recorded day is off by far more).
+    const int count = 128, days = 60;
+    for (const char* name : {"logistic", "gompertz", "richards"}) {
+        INFO(name);
+        const auto simulator = make_simulator(name);
+        const auto params = prior_draws(*simulator, count, 3);
+        const BlockResult r = run_block(*simulator, params, count, days);
+        const std::size_t n_params = simulator->parameters().size();
+        double worst = 0.0;
+        for (int j = 0; j < count; ++j) {
+            REQUIRE(r.ok[static_cast<std::size_t>(j)]);
+            const double* p = params.data() + static_cast<std::size_t>(j) * n_params;
+            for (int t = 0; t < days; ++t) {
+                const double exact = std::string(name) == "logistic"   ? logistic_solution(p[0], p[1], p[2], t)
+                                     : std::string(name) == "gompertz" ? gompertz_solution(p[0], p[1], p[2], t)
+                                                                       : richards_solution(p[0], p[1], p[2], p[3], t);
+                const double got = r.series[static_cast<std::size_t>(j) * days + static_cast<std::size_t>(t)];
+                worst = std::max(worst, std::fabs(got - exact) / exact);
+            }
+        }
+        WARN(name << ": worst relative error " << worst);
+        CHECK(worst <= 1e-6);
+    }
+}
+
+TEST_CASE("Lotka-Volterra conserves its first integral to the TS tolerance", "[ode]") {
+    const int count = 64, days = 60;
+    const auto measure_drift = [&](double rtol) {
+        SimulatorOptions options;
+        options.ode.rtol = rtol;
+        options.ode.atol = rtol * 1e-2;
+        const auto simulator = make_simulator("lotka_volterra", options);
+        const auto params = prior_draws(*simulator, count, 4);
+        const BlockResult r = run_block(*simulator, params, count, days);
+        double worst = 0.0;
+        for (int j = 0; j < count; ++j) {
+            REQUIRE(r.ok[static_cast<std::size_t>(j)]);
+            const double* p = params.data() + static_cast<std::size_t>(j) * 6;
+            const double* prey = r.series.data() + static_cast<std::size_t>(j) * 2 * days;
+            const double* predators = prey + days;
+            const double h0 = lotka_volterra_invariant(p[0], p[1], p[2], p[3], prey[0], predators[0]);
+            for (int t = 1; t < days; ++t) {
+                const double h = lotka_volterra_invariant(p[0], p[1], p[2], p[3], prey[t], predators[t]);
+                worst = std::max(worst, std::fabs(h - h0) / std::fabs(h0));
+            }
+        }
+        return worst;
+    };
+    const double loose = measure_drift(1e-5), tight = measure_drift(1e-9);
+    WARN("relative drift of H: " << loose << " at rtol 1e-5, " << tight << " at rtol 1e-9");
+    // The global error of a solve stays within a small multiple of the per-step
+    // tolerance (measured: 2-5x); 100x is the bound, with margin for other draws.
+    CHECK(tight <= 100 * 1e-9);
+    CHECK(loose <= 100 * 1e-5);
+    CHECK(tight < loose / 100.0);  // the drift is the integrator's, and shrinks with the tolerance
+}
+
+TEST_CASE("a trajectory integrated in a block equals it integrated alone, to the tolerance", "[ode]") {
+    // The controller's error norm is the max over the block (-ts_adapt_wnormtype
+    // infinity): each trajectory meets its tolerance whatever its block-mates are.
+    const int count = 128, days = 40;
+    const auto simulator = make_simulator("seir_ode");
+    const auto params = prior_draws(*simulator, count, 5);
+    const BlockResult block = run_block(*simulator, params, count, days);
+    const std::size_t n_params = simulator->parameters().size();
+    double worst = 0.0;
+    for (int j : {0, 17, 127}) {
+        std::vector<double> one(params.begin() + static_cast<std::ptrdiff_t>(j * n_params),
+                                params.begin() + static_cast<std::ptrdiff_t>((j + 1) * n_params));
+        const BlockResult alone = run_block(*simulator, one, 1, days);
+        REQUIRE(alone.ok[0]);
+        for (int t = 0; t < days; ++t) {
+            const double a = alone.series[static_cast<std::size_t>(t)];
+            const double b = block.series[static_cast<std::size_t>(j) * days + static_cast<std::size_t>(t)];
+            worst = std::max(worst, std::fabs(a - b) / std::max(1.0, std::fabs(a)));
+        }
+    }
+    CHECK(worst <= 1e-6);
+}
+
+TEST_CASE("PETSc options pass through, and ones PETSc ignores are refused", "[ode]") {
+    OdeSettings settings;
+    settings.petsc_options = "-ts_rk_type 3bs -ts_adapt_type basic";
+    CHECK_NOTHROW(validate_ode_settings(settings));
+    settings.petsc_options = "-ts_rk_typo 3bs";
+    CHECK_THROWS_WITH(validate_ode_settings(settings), Contains("ode.petsc_options") && Contains("-ts_rk_typo"));
+    settings.petsc_options = "-ts_max_steps 3";  // used, but no series can be integrated
+    CHECK_THROWS_WITH(validate_ode_settings(settings), Contains("ode.") && Contains("-ts_max_steps 3"));
+    settings.petsc_options = "";
+    settings.method = "euler";
+    CHECK_THROWS_WITH(validate_ode_settings(settings), Contains("ode.method") && Contains("rk5dp"));
+
+    // The options reach the solver: Bogacki-Shampine 3(2) at a loose tolerance is less
+    // accurate than the default Dormand-Prince 5(4) at a tight one.
+    SimulatorOptions loose;
+    loose.ode.rtol = 1e-4;
+    loose.ode.petsc_options = "-ts_rk_type 3bs";
+    const auto simulator = make_simulator("logistic", loose);
+    const std::vector<double> p{0.3, 1000.0, 10.0};
+    const BlockResult r = run_block(*simulator, p, 1, 30);
+    REQUIRE(r.ok[0]);
+    double worst = 0.0;
+    for (int t = 0; t < 30; ++t) {
+        worst = std::max(worst, std::fabs(r.series[static_cast<std::size_t>(t)] - logistic_solution(0.3, 1000.0, 10.0, t)) /
+                                    logistic_solution(0.3, 1000.0, 10.0, t));
+    }
+    CHECK(worst > 1e-8);
+    CHECK(worst < 1e-2);
+}
+
+namespace {
+
+// Mean-field recursion of the chain-binomial SIR with k steps per day: every
+// binomial replaced by its mean. Daily incidence.
+std::vector<double> sir_recursion(double beta, double gamma, double n, double i0, int days, int k) {
+    double s = n - i0, i = i0;
+    std::vector<double> incidence(static_cast<std::size_t>(days));
+    for (int d = 0; d < days; ++d) {
+        double cases = 0.0;
+        for (int step = 0; step < k; ++step) {
+            const double infected = s * -std::expm1(-beta / k * i / n);
+            const double recovered = i * -std::expm1(-gamma / k);
+            s -= infected;
+            i += infected - recovered;
+            cases += infected;
+        }
+        incidence[static_cast<std::size_t>(d)] = cases;
+    }
+    return incidence;
+}
+
+double max_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
+    double worst = 0.0;
+    for (std::size_t d = 0; d < a.size(); ++d) worst = std::max(worst, std::fabs(a[d] - b[d]));
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("the mean of 2048 chain-binomial SIR runs tracks the deterministic SIR ODE", "[ode][validation]") {
+    // N = 1e6, 1000 initially infectious, R0 = 2, infectious period 5 days, 100 days.
+    const double n = 1e6, i0 = 1000.0, r0 = 2.0, period = 5.0, gamma = 1.0 / period, beta = r0 * gamma;
+    const int days = 100, runs = 2048, k = 24;  // 64 blocks of 32
+    SimulatorOptions ode_options;
+    ode_options.ode.rtol = 1e-10;
+    const auto ode = make_simulator("sir_ode", ode_options);
+    const std::vector<double> p{r0, period, n, i0};
+    const BlockResult exact = run_block(*ode, p, 1, days);
+    REQUIRE(exact.ok[0]);
+    const std::vector<double>& ode_incidence = exact.series;
+    const double peak = *std::max_element(ode_incidence.begin(), ode_incidence.end());
+
+    // The chain-binomial model with k steps per day is a first-order scheme for the
+    // ODE: its mean-field recursion's gap to the ODE halves when k doubles.
+    const double gap = max_abs_difference(sir_recursion(beta, gamma, n, i0, days, k), ode_incidence);
+    const double gap_half = max_abs_difference(sir_recursion(beta, gamma, n, i0, days, k / 2), ode_incidence);
+    CHECK(gap / gap_half == Approx(0.5).margin(0.1));
+    CHECK(gap <= 0.02 * peak);
+    // The classic daily model (k = 1) is far off: its one-day delay slows the epidemic.
+    CHECK(max_abs_difference(sir_recursion(beta, gamma, n, i0, days, 1), ode_incidence) > 0.1 * peak);
+
+    SimulatorOptions options;
+    options.steps_per_day = k;
+    const auto chain = make_simulator("sir", options);
+    std::vector<double> sum(static_cast<std::size_t>(days), 0.0), sum_sq(static_cast<std::size_t>(days), 0.0);
+    for (int first = 0; first < runs; first += 32) {
+        std::vector<double> params;
+        for (int j = 0; j < 32; ++j) params.insert(params.end(), p.begin(), p.end());
+        std::vector<SampleStream> rngs;
+        for (int j = 0; j < 32; ++j) rngs.emplace_back(6, Purpose::test, static_cast<std::uint64_t>(first + j));
+        std::vector<double> series(32 * static_cast<std::size_t>(days));
+        std::vector<char> ok(32);
+        chain->simulate_batch(params.data(), 32, days, rngs.data(), series.data(), ok.data());
+        for (int j = 0; j < 32; ++j) {
+            REQUIRE(ok[static_cast<std::size_t>(j)]);
+            for (int d = 0; d < days; ++d) {
+                const double x = series[static_cast<std::size_t>(j) * days + static_cast<std::size_t>(d)];
+                sum[static_cast<std::size_t>(d)] += x;
+                sum_sq[static_cast<std::size_t>(d)] += x * x;
+            }
+        }
+    }
+    // Each day's mean is within 5 standard errors of the ODE, plus the scheme's gap
+    // measured above and 0.1% of the peak for the O(1/N) effect of noise on a
+    // nonlinear model's mean.
+    double worst = 0.0;
+    for (int d = 0; d < days; ++d) {
+        const double mean = sum[static_cast<std::size_t>(d)] / runs;
+        const double variance = sum_sq[static_cast<std::size_t>(d)] / runs - mean * mean;
+        const double se = std::sqrt(std::max(0.0, variance) / runs);
+        const double deviation = std::fabs(mean - ode_incidence[static_cast<std::size_t>(d)]);
+        INFO("day " << d << ": mean " << mean << ", ODE " << ode_incidence[static_cast<std::size_t>(d)] << ", SE " << se);
+        CHECK(deviation <= 5.0 * se + gap + 0.001 * peak);
+        worst = std::max(worst, deviation / peak);
+    }
+    WARN("chain-binomial mean vs SIR ODE: worst gap " << worst << " of the peak; scheme gap " << gap / peak);
+}

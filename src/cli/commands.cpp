@@ -137,9 +137,13 @@ void print_error(const std::string& message) { std::fprintf(stderr, "sgnn: error
 int list_command(const std::vector<std::string>& args) {
     const std::string what = args.empty() ? "" : args[0];
     if (what == "simulators") {
-        std::printf("Every model reports daily incidence; the observation model (--obs.steps) turns it into\n"
-                    "the series the network sees. Set priors with --prior.NAME, choose targets with\n"
-                    "--sim.targets (any parameter or derived quantity, or log_ of one).\n\nobservation steps:\n");
+        std::printf("Every model makes one or more daily series (epidemic models: incidence); the observation\n"
+                    "model (--obs.steps) turns them into what the network sees. Set priors with --prior.NAME,\n"
+                    "choose targets with --sim.targets (any parameter or derived quantity, or log_ of one).\n"
+                    "--sim.model mixture draws each sample's mechanism from --sim.mixture (e.g. sir:1,seir:1);\n"
+                    "the target 'mechanism' then trains a classifier. ODE models (PETSc TS) take --ode.method:\n");
+        for (const auto& [method, help] : sim::ode_methods()) std::printf("  %-9s %s\n", method.c_str(), help.c_str());
+        std::printf("\nobservation steps:\n");
         for (const auto& step : sim::ObservationModel::step_names()) {
             std::string names;
             for (const auto& p : sim::ObservationModel::parameters_of(step)) names += (names.empty() ? "" : ", ") + p;
@@ -147,8 +151,10 @@ int list_command(const std::vector<std::string>& args) {
         }
         for (const auto& [name, factory] : sim::simulator_registry()) {
             const auto simulator = factory(sgnn::sim::SimulatorOptions{});
-            std::printf("\n%s: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
-                        simulator->description().c_str());
+            std::string channels;
+            for (const auto& c : simulator->channels()) channels += (channels.empty() ? "" : ", ") + c;
+            std::printf("\n%s: %s\n  series: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
+                        simulator->description().c_str(), channels.c_str());
             for (const auto& p : simulator->parameters()) {
                 const sim::ParameterSpec& spec = sim::parameter_spec(p);
                 std::printf("    %-24s %-22s %s\n", p.c_str(), spec.default_prior.c_str(), spec.help.c_str());

@@ -60,6 +60,7 @@ std::vector<std::string> split_petsc_options(const std::vector<std::string>& arg
 std::vector<std::string> simulator_names() {
     std::vector<std::string> names;
     for (const auto& [name, factory] : sim::simulator_registry()) names.push_back(name);
+    names.push_back("mixture");
     return names;
 }
 
@@ -91,7 +92,13 @@ std::vector<OptionSpec> build_run_options() {
          "simulator ranks (same trainer count); off: take batches as they arrive"},
         {"device", Type::choice, "cpu", "where trainers compute", 0, 0, {"cpu", "cuda"}},
 
-        {"sim.model", Type::choice, "sir", "simulator (sgnn list simulators describes each)", 0, 0, simulator_names()},
+        {"sim.model", Type::choice, "sir",
+         "simulator (sgnn list simulators describes each), or mixture: each sample's mechanism drawn from sim.mixture",
+         0, 0, simulator_names()},
+        {"sim.mixture", Type::text, "sir:1,seir:1",
+         "sim.model = mixture: mechanisms and their weights (normalized), NAME:WEIGHT comma-separated. Samples carry "
+         "their mechanism as a label; the target 'mechanism' trains a classifier, and a target a mechanism lacks is "
+         "masked in its samples"},
         {"sim.days", Type::integer, "60", "days of reported incidence the network sees", 7, 3650},
         {"sim.targets", Type::text, "log_R0,beta,gamma",
          "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
@@ -151,6 +158,8 @@ std::vector<OptionSpec> build_run_options() {
         {"train.grad_clip", Type::real, "1", "maximum global gradient norm; 0 disables clipping", 0, 1e6},
         {"train.bucket_mb", Type::real, "1", "gradient allreduce bucket size in MiB", 0.001, 4096},
         {"train.threads", Type::integer, "1", "LibTorch threads per trainer rank", 1, 256},
+        {"train.class_weight", Type::real, "1",
+         "mixtures with the target 'mechanism': weight of the cross-entropy against the squared error", 0, 1e6},
 
         {"eval.every", Type::integer, "200", "evaluate on the held-out set every N steps (and at the end)", 1, 1e9},
         {"eval.samples", Type::integer, "2048", "held-out samples, from their own random stream (never trained on)",
@@ -239,15 +248,16 @@ public:
         return result;
     }
 
-    // Prior specs are checked here too, so that the message can say where they came from.
-    std::string prior(const std::string& key, const sim::ParameterDomain& domain) const {
+    // Prior specs are checked here too, so that the message can say where they came
+    // from and which part of the model uses the parameter (`role`).
+    std::string prior(const std::string& key, const sim::ParameterDomain& domain, const std::string& role) const {
         const std::string& t = options_.values.at(key);
         try {
             sim::ParameterPrior::parse(key, t, domain);
         } catch (const ConfigError& error) {
             const std::string message = error.what();
             const auto colon = message.find("': ");
-            fail(key, colon == std::string::npos ? message : message.substr(colon + 3));
+            fail(key, (colon == std::string::npos ? message : message.substr(colon + 3)) + " (" + role + ")");
         }
         return t;
     }
@@ -255,6 +265,32 @@ public:
 private:
     const ParsedOptions& options_;
 };
+
+// What uses each parameter in this run: "R0 of simulator sir", "reporting_rate of the
+// observation step report", for error messages.
+std::map<std::string, std::string> parameter_roles(const sim::TaskConfig& task) {
+    std::map<std::string, std::string> roles;
+    std::vector<std::string> models;
+    if (task.model == "mixture") {
+        for (const auto& [name, weight] : task.mixture) models.push_back(name);
+    } else {
+        models.push_back(task.model);
+    }
+    for (const auto& model : models) {
+        const auto it = sim::simulator_registry().find(model);
+        if (it == sim::simulator_registry().end()) continue;  // reported by sim.model / sim.mixture
+        for (const auto& name : it->second(sim::SimulatorOptions{})->parameters()) {
+            std::string& role = roles[name];
+            role = role.empty() ? name + " is a parameter of simulator " + model : role + ", " + model;
+        }
+    }
+    for (const auto& step : task.observation) {
+        for (const auto& name : sim::ObservationModel::parameters_of(step)) {
+            roles[name] = name + " is a parameter of the observation step " + step;
+        }
+    }
+    return roles;
+}
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> items;
@@ -376,6 +412,24 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (c.task.targets.empty()) v.fail("sim.targets", "name at least one target");
     if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
     c.task.threads = v.small_integer("sim.threads");
+    if (c.task.model == "mixture") {
+        const auto& registry = sim::simulator_registry();
+        for (const std::string& item : split_list(v.text("sim.mixture"))) {
+            const auto colon = item.find(':');
+            const std::string name = item.substr(0, colon);
+            double weight = 1.0;
+            if (colon != std::string::npos) {
+                const std::vector<double> w = v.numbers("sim.mixture", item.substr(colon + 1));
+                if (w.size() != 1 || !(w[0] > 0.0)) v.fail("sim.mixture", "the weight of '" + name + "' must be > 0");
+                weight = w[0];
+            }
+            if (registry.find(name) == registry.end()) {
+                v.fail("sim.mixture", "'" + name + "' is not a simulator (sgnn list simulators)");
+            }
+            c.task.mixture.emplace_back(name, weight);
+        }
+        if (c.task.mixture.size() < 2) v.fail("sim.mixture", "a mixture needs at least two mechanisms, e.g. sir:1,seir:1");
+    }
     c.task.observation = split_list(v.text("obs.steps"));
     if (!v.text("obs.delay_pmf").empty()) c.task.delay_pmf = v.numbers("obs.delay_pmf");
     c.task.transform = v.choice("obs.transform");
@@ -391,8 +445,12 @@ RunConfig make_run_config(const ParsedOptions& options) {
         if (row.find_first_not_of(" \t") == std::string::npos) continue;
         c.task.options.contact_matrix.push_back(v.numbers("sim.contact_matrix", row));
     }
+    const std::map<std::string, std::string> roles = parameter_roles(c.task);
     for (const sim::ParameterSpec& p : sim::parameter_catalog()) {
-        c.task.priors[p.name] = v.prior("prior." + p.name, p.domain);
+        const auto role = roles.find(p.name);
+        c.task.priors[p.name] =
+            v.prior("prior." + p.name, p.domain,
+                    role != roles.end() ? role->second : p.name + " is not used by sim.model = " + c.task.model);
     }
 
     c.stream.seed = c.seed;
@@ -413,6 +471,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     t.seed = c.seed;
     t.device = v.choice("device");
     t.threads = v.small_integer("train.threads");
+    t.class_weight = v.number("train.class_weight");
     t.optimizer.learning_rate = v.number("train.lr");
     t.optimizer.min_learning_rate = v.number("train.lr_min");
     if (t.optimizer.min_learning_rate > t.optimizer.learning_rate) {

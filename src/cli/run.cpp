@@ -59,7 +59,7 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
     const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps);
     train::TrainConfig train_config = config.train;
     train_config.model.input_channels = task->layout().n_channels;
-    train::validate(train_config, task->layout().n_inputs, task->layout().n_targets());
+    train::validate(train_config, task->layout().n_inputs, task->layout().n_targets(), task->layout().n_classes());
 
     const int rank = mpi.world_rank();
     const std::string out_dir = options.write_outputs ? agree_on_out_dir(config, mpi) : std::string();
@@ -76,6 +76,7 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
         cc.seed = config.seed;
         cc.deterministic = config.deterministic;
         cc.target_names = task->layout().target_names;
+        cc.class_names = task->layout().class_names;
         cc.progress_interval = config.progress_interval;
         cc.quiet = options.quiet;
         coordinator = std::make_unique<coord::Coordinator>(comms, layout, schedule, cc);

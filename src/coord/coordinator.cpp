@@ -26,6 +26,10 @@ Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankL
                                             "wait_fraction", "dropped_samples"};
         for (const auto& name : config_.target_names) columns.push_back("r2_" + name);
         for (const auto& name : config_.target_names) columns.push_back("rmse_" + name);
+        if (!config_.class_names.empty()) {
+            columns.push_back("accuracy");
+            columns.push_back("cross_entropy");
+        }
         metrics_ = std::make_unique<io::CsvTable>(config_.out_dir + "/metrics.csv", columns);
         metrics_->save();
     }
@@ -122,7 +126,9 @@ void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
                 report.schedule_version, format_duration(eta).c_str());
     if (report.dropped_samples > 0) std::printf(" | dropped %s", format_count(report.dropped_samples).c_str());
     if (evaluation) {
-        std::printf(" | eval loss %.4f R2", report.eval_loss);
+        std::printf(" | eval loss %.4f", report.eval_loss);
+        if (report.n_classes > 0) std::printf(" accuracy %.3f", report.eval_accuracy);
+        if (report.n_targets > 0) std::printf(" R2");
         for (int j = 0; j < report.n_targets; ++j) {
             std::printf(" %s %.3f", config_.target_names[static_cast<std::size_t>(j)].c_str(), report.eval_r2[j]);
         }
@@ -140,6 +146,10 @@ void Coordinator::record_evaluation(const TrainerReport& report) {
                                report.dropped_samples};
     for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_r2[j]);
     for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_rmse[j]);
+    if (report.n_classes > 0) {
+        row.push_back(report.eval_accuracy);
+        row.push_back(report.eval_cross_entropy);
+    }
     metrics_->add_row(row);
     metrics_->save();
 }
@@ -177,6 +187,21 @@ void Coordinator::finish(const TrainerReport& report) {
         {"model_sha256", std::string(report.model_sha256)},
         {"config_sha256", io::sha256_hex(config_.effective_config)},
     };
+    if (report.n_classes > 0) {
+        // Confusion counts by true mechanism (rows) and predicted mechanism (columns).
+        const int k = report.n_classes;
+        io::Json confusion = io::Json::array();
+        for (int t = 0; t < k; ++t) {
+            io::Json row = io::Json::array();
+            for (int p = 0; p < k; ++p) row.push_back(report.eval_confusion[t * k + p]);
+            confusion.push_back(row);
+        }
+        summary_["eval"]["classification"] = {{"classes", config_.class_names},
+                                              {"accuracy", report.eval_accuracy},
+                                              {"error_rate", 1.0 - report.eval_accuracy},
+                                              {"cross_entropy", report.eval_cross_entropy},
+                                              {"confusion", confusion}};
+    }
     if (!config_.out_dir.empty()) io::write_json_file(config_.out_dir + "/summary.json", summary_);
     if (config_.quiet) return;
     std::printf("[sgnn] done: %lld steps, %s samples in %s (%s samples/s, trainers waited %.0f%%)",
@@ -190,6 +215,9 @@ void Coordinator::finish(const TrainerReport& report) {
     }
     std::printf("\n");
     std::printf("[sgnn] held-out");
+    if (report.n_classes > 0) {
+        std::printf(" | mechanism accuracy %.3f (cross-entropy %.4f)", report.eval_accuracy, report.eval_cross_entropy);
+    }
     for (int j = 0; j < report.n_targets; ++j) {
         std::printf(" | %s R2 %.3f RMSE %.4g", config_.target_names[static_cast<std::size_t>(j)].c_str(),
                     report.eval_r2[j], report.eval_rmse[j]);

@@ -275,23 +275,23 @@ public:
     explicit AgeStructuredSir(const SimulatorOptions& options)
         : DailyModel({}, options.steps_per_day), contacts_(options.contact_matrix), shares_(options.group_shares) {
         const std::size_t n = contacts_.size();
-        if (n == 0) throw ConfigError("sim.contact_matrix: empty; age_sir needs a square matrix of contact rates");
+        if (n == 0) throw ConfigError("sim.contact_matrix (simulator age_sir): empty; write a square matrix of contact rates, rows separated by ';'");
         for (const auto& row : contacts_) {
             if (row.size() != n) {
-                throw ConfigError("sim.contact_matrix: age_sir needs a square matrix; a row has " +
+                throw ConfigError("sim.contact_matrix (simulator age_sir): not square; a row has " +
                                   std::to_string(row.size()) + " entries, not " + std::to_string(n));
             }
             for (double c : row) {
-                if (!(c >= 0.0) || !std::isfinite(c)) throw ConfigError("sim.contact_matrix: entries must be >= 0");
+                if (!(c >= 0.0) || !std::isfinite(c)) throw ConfigError("sim.contact_matrix (simulator age_sir): entries must be >= 0");
             }
         }
         if (shares_.size() != n) {
-            throw ConfigError("sim.group_shares: " + std::to_string(shares_.size()) + " shares for " +
+            throw ConfigError("sim.group_shares (simulator age_sir): " + std::to_string(shares_.size()) + " shares for " +
                               std::to_string(n) + " groups of sim.contact_matrix");
         }
         double total = 0.0;
         for (double s : shares_) {
-            if (!(s > 0.0)) throw ConfigError("sim.group_shares: every share must be > 0");
+            if (!(s > 0.0)) throw ConfigError("sim.group_shares (simulator age_sir): every share must be > 0");
             total += s;
         }
         for (double& s : shares_) s /= total;
@@ -300,7 +300,7 @@ public:
             for (std::size_t h = 0; h < n; ++h) ngm[g][h] = contacts_[g][h] * shares_[g] / shares_[h];
         }
         radius_ = spectral_radius(ngm);
-        if (!(radius_ > 0.0)) throw ConfigError("sim.contact_matrix: no contacts at all (spectral radius 0)");
+        if (!(radius_ > 0.0)) throw ConfigError("sim.contact_matrix (simulator age_sir): no contacts at all (spectral radius 0)");
     }
 
     std::string description() const override {

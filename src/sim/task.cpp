@@ -1,6 +1,7 @@
 #include "sgnn/sim/task.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/mixture.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
 
@@ -19,9 +20,10 @@ struct TargetSource {
     bool log;
 };
 
-class EpidemicTask final : public Task {
+// One simulator, its observation model and its targets.
+class SimulatorTask final : public Task {
 public:
-    explicit EpidemicTask(const TaskConfig& config)
+    SimulatorTask(const TaskConfig& config, bool component)
         : days_(config.days),
           simulator_(make_simulator(config.model, config.options)),
           channels_(static_cast<int>(simulator_->channels().size())),
@@ -39,8 +41,14 @@ public:
                                                     spec.domain));
         }
         derived_names_ = simulator_->derived();
-        for (const auto& name : config.targets) targets_.push_back(resolve(config, name));
-        if (targets_.empty()) throw ConfigError("sim.targets: name at least one target");
+        for (const auto& name : config.targets) {
+            if (name == kMechanismTarget) {
+                throw ConfigError("sim.targets: '" + name + "' classifies the mechanisms of a mixture; set "
+                                  "sim.model = mixture and list them in sim.mixture");
+            }
+            targets_.push_back(resolve(config, name));
+        }
+        if (targets_.empty() && !component) throw ConfigError("sim.targets: name at least one target");
         layout_.n_inputs = observation_.output_length();
         layout_.n_channels = channels_;
         layout_.target_names = config.targets;
@@ -49,14 +57,11 @@ public:
     const SampleLayout& layout() const override { return layout_; }
     int block_size() const override { return simulator_->block_size(); }
 
-    bool generate(SampleStream& rng, double width, float* inputs, float* targets) const override {
-        char valid = 0;
-        generate_block(&rng, 1, width, inputs, targets, &valid);
-        return valid != 0;
-    }
-
-    void generate_block(SampleStream* rngs, int count, double width, float* inputs, float* targets,
+    void generate_block(SampleStream* rngs, int count, double width, const SampleRows& rows,
                         char* valid) const override {
+        float* const inputs = rows.inputs;
+        float* const targets = rows.targets;
+        std::fill(rows.labels, rows.labels + count, 0.0f);
         const std::size_t n_params = priors_.size(), n_sim = static_cast<std::size_t>(n_simulator_parameters_);
         const std::size_t length = static_cast<std::size_t>(days_) * static_cast<std::size_t>(channels_);
         const std::size_t n_in = static_cast<std::size_t>(layout_.n_inputs), n_t = targets_.size();
@@ -150,22 +155,19 @@ std::vector<std::string> available_targets(const std::string& model, const std::
     return names;
 }
 
-std::unique_ptr<Task> make_task(const TaskConfig& config) { return std::make_unique<EpidemicTask>(config); }
+std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool component) {
+    return std::make_unique<SimulatorTask>(config, component);
+}
 
-void Task::generate_block(SampleStream* rngs, int count, double prior_width, float* inputs, float* targets,
-                          char* valid) const {
-    const std::size_t n_in = static_cast<std::size_t>(layout().n_inputs);
-    const std::size_t n_t = static_cast<std::size_t>(layout().n_targets());
-    for (int j = 0; j < count; ++j) {
-        try {
-            valid[j] = generate(rngs[j], prior_width, inputs + static_cast<std::size_t>(j) * n_in,
-                                targets + static_cast<std::size_t>(j) * n_t)
-                           ? 1
-                           : 0;
-        } catch (const std::exception&) {
-            valid[j] = 0;
-        }
-    }
+std::unique_ptr<Task> make_task(const TaskConfig& config) {
+    if (config.model == "mixture") return make_mixture_task(config);
+    return make_simulator_task(config);
+}
+
+bool Task::generate(SampleStream& rng, double prior_width, const SampleRows& out) const {
+    char valid = 0;
+    generate_block(&rng, 1, prior_width, out, &valid);
+    return valid != 0;
 }
 
 GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose purpose, std::uint64_t first_index,
@@ -175,6 +177,7 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
     const std::size_t n_t = static_cast<std::size_t>(layout.n_targets());
     count = std::min(count, out.capacity);
     std::vector<char> valid(static_cast<std::size_t>(count), 0);
+    std::vector<float> labels(static_cast<std::size_t>(count), 0.0f);
 
     // Blocks of samples: a task may simulate a block's trajectories together. Block
     // boundaries depend only on first_index and count, never on the thread count.
@@ -189,8 +192,9 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
             rngs.emplace_back(seed, purpose, first_index + static_cast<std::uint64_t>(first + j));
         }
         try {
-            task.generate_block(rngs.data(), size, prior_width, out.inputs + static_cast<std::size_t>(first) * n_in,
-                                out.targets + static_cast<std::size_t>(first) * n_t, valid.data() + first);
+            const SampleRows rows{out.inputs + static_cast<std::size_t>(first) * n_in,
+                                  out.targets + static_cast<std::size_t>(first) * n_t, labels.data() + first};
+            task.generate_block(rngs.data(), size, prior_width, rows, valid.data() + first);
         } catch (const std::exception&) {
             std::fill_n(valid.begin() + first, size, 0);  // counted as dropped below
         }
@@ -209,7 +213,7 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
             std::memmove(out.targets + k * n_t, out.targets + j * n_t, n_t * sizeof(float));
         }
         out.indices[k] = first_index + static_cast<std::uint64_t>(j);
-        out.labels[k] = 0.0f;  // single-mechanism task: every sample is mechanism 0
+        out.labels[k] = labels[static_cast<std::size_t>(j)];
     }
     return result;
 }

@@ -5,14 +5,14 @@
 
 namespace sgnn::train {
 
-Learner::Learner(const ModelConfig& model, const OptimizerConfig& optimizer, int n_inputs, int n_outputs,
+Learner::Learner(const ModelConfig& model, const OptimizerConfig& optimizer, const LossSpec& loss, int n_inputs,
                  MPI_Comm trainers, torch::Device device, std::uint64_t seed)
-    : device_(device), transport_(trainers), grad_clip_(optimizer.grad_clip) {
+    : device_(device), loss_(loss), transport_(trainers), grad_clip_(optimizer.grad_clip) {
     // Denormal floats (tiny gradients, Adam's squared moments) cost x86 CPUs ~100x per
     // operation; flushing them to zero changes no result of consequence.
     at::globalContext().setFlushDenormal(true);
     torch::manual_seed(seed);
-    network_ = make_network(model, n_inputs, n_outputs);
+    network_ = make_network(model, n_inputs, loss_.n_outputs());
     network_->to(device_);
     parameters_ = network_->parameters();
     if (transport_.size() > 1) {
@@ -31,12 +31,12 @@ Learner::Learner(const ModelConfig& model, const OptimizerConfig& optimizer, int
         parameters_, torch::optim::AdamWOptions(optimizer.learning_rate).weight_decay(optimizer.weight_decay));
 }
 
-double Learner::step(const torch::Tensor& inputs, const torch::Tensor& targets, double learning_rate,
-                     std::int64_t nominal_batch) {
+double Learner::step(const torch::Tensor& inputs, const torch::Tensor& targets, const torch::Tensor& labels,
+                     double learning_rate, std::int64_t nominal_batch) {
     network_->train();
     optimizer_->zero_grad();
     if (bucketer_) bucketer_->prepare();
-    const torch::Tensor per_sample = (network_->forward(inputs) - targets).pow(2).mean(1);
+    const torch::Tensor per_sample = per_sample_loss(network_->forward(inputs), targets, labels, loss_);
     const torch::Tensor loss = per_sample.sum() / static_cast<double>(nominal_batch);
     loss.backward();
     if (bucketer_) bucketer_->finish(1.0 / transport_.size());

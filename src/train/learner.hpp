@@ -4,6 +4,7 @@
 #pragma once
 
 #include "grad_buckets.hpp"
+#include "loss.hpp"
 #include "models.hpp"
 #include "sgnn/io/model_file.hpp"
 #include "sgnn/train/allreduce.hpp"
@@ -20,15 +21,15 @@ namespace sgnn::train {
 class Learner {
 public:
     // `trainers` is the communicator of all replicas (MPI_COMM_NULL or size 1: alone).
-    Learner(const ModelConfig& model, const OptimizerConfig& optimizer, int n_inputs, int n_outputs,
+    Learner(const ModelConfig& model, const OptimizerConfig& optimizer, const LossSpec& loss, int n_inputs,
             MPI_Comm trainers, torch::Device device, std::uint64_t seed);
 
-    // One optimizer step. The loss is the per-sample mean squared error (averaged over
-    // targets) summed over the local batch and divided by `nominal_batch`, so that the
-    // average over replicas equals the loss of the union of their batches. Returns the
-    // local per-sample mean loss.
-    double step(const torch::Tensor& inputs, const torch::Tensor& targets, double learning_rate,
-                std::int64_t nominal_batch);
+    // One optimizer step. The loss is the per-sample loss (train/loss.hpp) summed over
+    // the local batch and divided by `nominal_batch`, so that the average over replicas
+    // equals the loss of the union of their batches. `labels` may be undefined when
+    // nothing is classified. Returns the local per-sample mean loss.
+    double step(const torch::Tensor& inputs, const torch::Tensor& targets, const torch::Tensor& labels,
+                double learning_rate, std::int64_t nominal_batch);
     torch::Tensor predict(const torch::Tensor& inputs);
 
     std::vector<io::NamedArray> parameter_arrays() const;
@@ -38,6 +39,7 @@ public:
 
 private:
     torch::Device device_;
+    LossSpec loss_;
     std::shared_ptr<Network> network_;
     std::vector<torch::Tensor> parameters_;
     std::unique_ptr<torch::optim::AdamW> optimizer_;

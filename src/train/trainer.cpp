@@ -29,12 +29,15 @@ double learning_rate_at(const OptimizerConfig& config, std::int64_t step, std::i
            0.5 * (config.learning_rate - config.min_learning_rate) * (1.0 + std::cos(M_PI * progress));
 }
 
-void validate(const TrainConfig& config, int n_inputs, int n_targets) {
+void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes) {
     if (n_targets > coord::kMaxTargets) {
         throw ConfigError("sim.targets: at most " + std::to_string(coord::kMaxTargets) + " targets");
     }
+    if (n_classes > coord::kMaxClasses) {
+        throw ConfigError("sim.mixture: at most " + std::to_string(coord::kMaxClasses) + " mechanisms to classify");
+    }
     check_device(config.device);
-    make_network(config.model, n_inputs, n_targets);
+    make_network(config.model, n_inputs, n_targets + n_classes);
 }
 
 void check_device(const std::string& device) {
@@ -52,23 +55,27 @@ void check_device(const std::string& device) {
 namespace {
 
 // Mean and standard deviation used to standardize network inputs (one scalar: the
-// curve's shape must survive) and targets (one per target).
+// curve's shape must survive) and targets (one per target, over the samples that
+// have it).
 struct Normalization {
     float input_mean = 0.0f, input_std = 1.0f;
     std::vector<float> target_mean, target_std;
 };
 
-// Held-out samples of this trainer's shard, standardized inputs, raw targets.
+// Held-out samples of this trainer's shard, standardized inputs, raw targets (NaN
+// where a sample's mechanism lacks one), mechanism labels.
 struct EvalShard {
     torch::Tensor inputs;
     torch::Tensor targets;
+    torch::Tensor labels;
 };
 
 void generate_fixed_set(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first, int count,
-                    int threads, std::vector<float>& inputs, std::vector<float>& targets) {
+                        int threads, std::vector<float>& inputs, std::vector<float>& targets,
+                        std::vector<float>& labels) {
     const sim::SampleLayout& layout = task.layout();
     std::vector<std::uint64_t> indices(static_cast<std::size_t>(count));
-    std::vector<float> labels(static_cast<std::size_t>(count));
+    labels.resize(static_cast<std::size_t>(count));
     inputs.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_inputs));
     targets.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_targets()));
     const sim::GenerateResult result = sim::generate_samples(
@@ -76,6 +83,15 @@ void generate_fixed_set(const sim::Task& task, std::uint64_t seed, sim::Purpose 
         threads);
     inputs.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_inputs));
     targets.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_targets()));
+    labels.resize(static_cast<std::size_t>(result.valid));
+}
+
+LossSpec loss_spec(const sim::SampleLayout& layout, const TrainConfig& config) {
+    LossSpec spec;
+    spec.n_targets = layout.n_targets();
+    spec.n_classes = layout.n_classes();
+    spec.class_weight = config.class_weight;
+    return spec;
 }
 
 }  // namespace
@@ -113,17 +129,17 @@ struct Trainer::Impl {
         const sim::SampleLayout& sample = task.layout();
         compute_normalization();
         build_eval_shard();
-        learner = std::make_unique<Learner>(config.model, config.optimizer, sample.n_inputs, sample.n_targets(),
+        learner = std::make_unique<Learner>(config.model, config.optimizer, loss_spec(sample, config), sample.n_inputs,
                                             comms.trainers(), device, config.seed);
         started = std::chrono::steady_clock::now();
     }
 
     // Every trainer computes the same statistics from the `norm` stream (deterministic).
     void compute_normalization() {
-        std::vector<float> inputs, targets;
-        generate_fixed_set(task, config.seed, sim::Purpose::norm, 0, config.norm_samples, 1, inputs, targets);
+        std::vector<float> inputs, targets, labels;
+        generate_fixed_set(task, config.seed, sim::Purpose::norm, 0, config.norm_samples, 1, inputs, targets, labels);
         const int n_t = task.layout().n_targets();
-        const std::size_t n = targets.size() / static_cast<std::size_t>(n_t);
+        const std::size_t n = labels.size();
         if (n < 2) throw std::runtime_error("fewer than 2 valid samples for normalization: the simulator drops them");
         double sum = 0, sum_sq = 0;
         for (float v : inputs) {
@@ -134,14 +150,21 @@ struct Trainer::Impl {
         norm.input_mean = static_cast<float>(sum / count);
         norm.input_std = static_cast<float>(std::sqrt(std::max(1e-12, sum_sq / count - (sum / count) * (sum / count))));
         for (int j = 0; j < n_t; ++j) {
-            double s = 0, ss = 0;
+            double s = 0, ss = 0, present = 0;
             for (std::size_t i = 0; i < n; ++i) {
                 const double v = targets[i * static_cast<std::size_t>(n_t) + static_cast<std::size_t>(j)];
+                if (std::isnan(v)) continue;  // this sample's mechanism lacks the target
                 s += v;
                 ss += v * v;
+                ++present;
             }
-            const double mean = s / static_cast<double>(n);
-            const double var = std::max(1e-12, ss / static_cast<double>(n) - mean * mean);
+            if (present < 2) {
+                throw std::runtime_error("fewer than 2 of " + std::to_string(n) + " normalization samples have target '" +
+                                         task.layout().target_names[static_cast<std::size_t>(j)] +
+                                         "': raise the weight of the mechanisms that have it in sim.mixture");
+            }
+            const double mean = s / present;
+            const double var = std::max(1e-12, ss / present - mean * mean);
             norm.target_mean.push_back(static_cast<float>(mean));
             norm.target_std.push_back(static_cast<float>(std::sqrt(var)));
         }
@@ -165,13 +188,15 @@ struct Trainer::Impl {
         const std::uint64_t total = static_cast<std::uint64_t>(config.eval_samples);
         const std::uint64_t lo = total * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
         const std::uint64_t hi = total * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
-        std::vector<float> inputs, targets;
-        generate_fixed_set(task, config.seed, sim::Purpose::eval, lo, static_cast<int>(hi - lo), 1, inputs, targets);
-        const std::int64_t rows = static_cast<std::int64_t>(targets.size()) / task.layout().n_targets();
+        std::vector<float> inputs, targets, labels;
+        generate_fixed_set(task, config.seed, sim::Purpose::eval, lo, static_cast<int>(hi - lo), 1, inputs, targets,
+                           labels);
+        const std::int64_t rows = static_cast<std::int64_t>(labels.size());
         eval.inputs = standardize_inputs(inputs.data(), rows).clone();
         eval.targets = torch::from_blob(targets.data(), {rows, task.layout().n_targets()}, torch::kFloat)
                            .to(torch::kDouble)
                            .clone();
+        eval.labels = torch::from_blob(labels.data(), {rows}, torch::kFloat).to(torch::kLong).clone();
     }
 
     // Reduces over trainers (sum) in place; a blocking collective among trainers, which
@@ -187,6 +212,7 @@ struct Trainer::Impl {
         coord::TrainerReport report{};
         report.kind = kind;
         report.n_targets = task.layout().n_targets();
+        report.n_classes = task.layout().n_classes();
         report.step = step;
         report.elapsed_seconds = seconds_since(started);
         report.samples = static_cast<double>(source.stats().samples) * trainers;  // exact after evaluate()
@@ -201,27 +227,46 @@ struct Trainer::Impl {
 
     // Held-out metrics (all trainers take part) and exact run-wide counters.
     coord::TrainerReport evaluate(coord::ReportKind kind) {
-        const int n_t = task.layout().n_targets();
+        const int n_t = task.layout().n_targets(), n_c = task.layout().n_classes();
         const torch::Tensor mean = torch::tensor(norm.target_mean).to(torch::kDouble);
         const torch::Tensor std = torch::tensor(norm.target_std).to(torch::kDouble);
-        torch::Tensor sse = torch::zeros({n_t}, torch::kDouble), sum_y = torch::zeros({n_t}, torch::kDouble),
-                      sum_yy = torch::zeros({n_t}, torch::kDouble);
+        const auto zeros = [](std::int64_t n) { return torch::zeros({n}, torch::kDouble); };
+        // Per target, over the samples that have it: count, squared error, sum, sum of squares.
+        torch::Tensor count = zeros(n_t), sse = zeros(n_t), sum_y = zeros(n_t), sum_yy = zeros(n_t);
+        double cross_entropy = 0.0;
+        torch::Tensor confusion = zeros(static_cast<std::int64_t>(n_c) * n_c);  // row: true class, column: predicted
         const std::int64_t rows = eval.inputs.size(0);
         for (std::int64_t lo = 0; lo < rows; lo += 1024) {
             const std::int64_t hi = std::min(rows, lo + 1024);
-            const torch::Tensor predicted =
-                learner->predict(eval.inputs.slice(0, lo, hi)).to(torch::kCPU, torch::kDouble) * std + mean;
+            const torch::Tensor outputs = learner->predict(eval.inputs.slice(0, lo, hi)).to(torch::kCPU, torch::kDouble);
             const torch::Tensor y = eval.targets.slice(0, lo, hi);
-            sse += (predicted - y).pow(2).sum(0);
-            sum_y += y.sum(0);
-            sum_yy += y.pow(2).sum(0);
+            const torch::Tensor present = torch::isfinite(y);
+            const torch::Tensor weight = present.to(torch::kDouble);
+            const torch::Tensor clean = torch::where(present, y, torch::zeros_like(y));
+            const torch::Tensor predicted = outputs.slice(1, 0, n_t) * std + mean;
+            count += weight.sum(0);
+            sse += ((predicted - clean).pow(2) * weight).sum(0);
+            sum_y += clean.sum(0);
+            sum_yy += clean.pow(2).sum(0);
+            if (n_c > 0) {
+                const torch::Tensor logits = outputs.slice(1, n_t, n_t + n_c);
+                const torch::Tensor labels = eval.labels.slice(0, lo, hi);
+                cross_entropy += torch::nn::functional::cross_entropy(
+                                     logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                                     .item<double>();
+                const torch::Tensor cell = labels * n_c + logits.argmax(1);
+                confusion += torch::bincount(cell, {}, static_cast<std::int64_t>(n_c) * n_c).to(torch::kDouble);
+            }
         }
-        // One reduction: [n, sse x n_t, sum_y x n_t, sum_yy x n_t, samples, dropped, wait fraction]
+        // One reduction: [n, count, sse, sum_y, sum_yy (n_t each), cross-entropy, confusion
+        // (n_c x n_c), samples, dropped, wait fraction]
         std::vector<double> totals;
         totals.push_back(static_cast<double>(rows));
-        for (const torch::Tensor* t : {&sse, &sum_y, &sum_yy}) {
+        for (const torch::Tensor* t : {&count, &sse, &sum_y, &sum_yy}) {
             for (int j = 0; j < n_t; ++j) totals.push_back((*t)[j].item<double>());
         }
+        totals.push_back(cross_entropy);
+        for (std::int64_t k = 0; k < confusion.numel(); ++k) totals.push_back(confusion[k].item<double>());
         const double elapsed = seconds_since(started);
         totals.push_back(static_cast<double>(source.stats().samples));
         totals.push_back(static_cast<double>(source.stats().dropped));
@@ -232,18 +277,28 @@ struct Trainer::Impl {
 
         coord::TrainerReport report = make_report(kind);
         const double n = totals[0];
+        const auto total = [&](int block, int j) { return totals[1 + static_cast<std::size_t>(block * n_t + j)]; };
         double eval_loss = 0.0;
         for (int j = 0; j < n_t; ++j) {
-            const double e = totals[1 + static_cast<std::size_t>(j)];
-            const double sy = totals[1 + static_cast<std::size_t>(n_t + j)];
-            const double syy = totals[1 + static_cast<std::size_t>(2 * n_t + j)];
-            const double sst = syy - sy * sy / n;
+            const double m = total(0, j), e = total(1, j), sy = total(2, j), syy = total(3, j);
+            const double sst = syy - sy * sy / m;
             report.eval_r2[j] = sst > 0 ? 1.0 - e / sst : std::numeric_limits<double>::quiet_NaN();
-            report.eval_rmse[j] = std::sqrt(e / n);
+            report.eval_rmse[j] = std::sqrt(e / m);
             const double s = norm.target_std[static_cast<std::size_t>(j)];
-            eval_loss += e / (n * s * s) / n_t;
+            eval_loss += e / (n * s * s) / n_t;  // as the training loss: masked entries count as 0
         }
-        const std::size_t tail = 1 + 3 * static_cast<std::size_t>(n_t);
+        std::size_t tail = 1 + 4 * static_cast<std::size_t>(n_t);
+        if (n_c > 0) {
+            report.eval_cross_entropy = totals[tail] / n;
+            double correct = 0.0;
+            for (int k = 0; k < n_c * n_c; ++k) {
+                report.eval_confusion[k] = totals[tail + 1 + static_cast<std::size_t>(k)];
+                if (k / n_c == k % n_c) correct += report.eval_confusion[k];
+            }
+            report.eval_accuracy = correct / n;
+            eval_loss += config.class_weight * report.eval_cross_entropy;
+        }
+        tail += 1 + static_cast<std::size_t>(n_c) * static_cast<std::size_t>(n_c);
         report.eval_loss = eval_loss;
         report.samples = totals[tail];
         report.dropped_samples = totals[tail + 1];
@@ -278,8 +333,10 @@ struct Trainer::Impl {
         if (rows > 0) {
             const torch::Tensor x = standardize_inputs(batch.inputs(), rows);
             const torch::Tensor y = standardize_targets(batch.targets(), rows);
+            const torch::Tensor labels =
+                torch::from_blob(const_cast<float*>(batch.labels()), {rows}, torch::kFloat).to(device);
             const double lr = learning_rate_at(config.optimizer, step, config.steps);
-            loss_sum += learner->step(x, y, lr, config.batch_size);
+            loss_sum += learner->step(x, y, labels, lr, config.batch_size);
             ++loss_count;
         }
         source.release();
@@ -349,6 +406,8 @@ struct Trainer::Impl {
         };
         std::string targets;
         for (const auto& name : task.layout().target_names) targets += (targets.empty() ? "" : ",") + name;
+        std::string classes;  // the logits after the targets, in this order
+        for (const auto& name : task.layout().class_names) classes += (classes.empty() ? "" : ",") + name;
         file.attributes = {
             {"format", "sgnn-model"},
             {"format_version", "1"},
@@ -360,10 +419,12 @@ struct Trainer::Impl {
             {"n_inputs", std::to_string(task.layout().n_inputs)},
             {"input_channels", std::to_string(task.layout().n_channels)},
             {"targets", targets},
+            {"classes", classes},
             {"steps", std::to_string(step)},
             {"seed", std::to_string(config.seed)},
             {"sha256", sha},
-            {"prediction", "target = output * normalization/target_std + normalization/target_mean; "
+            {"prediction", "target = output * normalization/target_std + normalization/target_mean for the first "
+                           "len(targets) outputs; the rest are logits of the classes (softmax: P(mechanism | data)); "
                            "input = (x - input_mean) / input_std, x the observed series after obs.transform "
                            "(log1p by default), channels one after the other"},
         };

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 using namespace sgnn::train;
 
@@ -44,21 +45,29 @@ int main(int argc, char** argv) {
     model.blocks = 2;
     OptimizerConfig optimizer;
     optimizer.bucket_mb = 0.004;  // ~4 KiB buckets: several buckets, started during backward
-    const int n_in = 20, n_out = 3, batch = 16, steps = 5;
+    const int n_in = 20, batch = 16, steps = 5;
+    // Three regression targets (some masked, as in a mixture) and two classes.
+    LossSpec loss;
+    loss.n_targets = 3;
+    loss.n_classes = 2;
+    const int n_out = loss.n_targets;
 
-    Learner replica(model, optimizer, n_in, n_out, MPI_COMM_WORLD, torch::kCPU, 1 + rank);
-    Learner alone(model, optimizer, n_in, n_out, MPI_COMM_NULL, torch::kCPU, 1);
+    Learner replica(model, optimizer, loss, n_in, MPI_COMM_WORLD, torch::kCPU, 1 + rank);
+    Learner alone(model, optimizer, loss, n_in, MPI_COMM_NULL, torch::kCPU, 1);
     expect(replica.parameter_sha256() == alone.parameter_sha256(), "broadcast initial parameters equal seed-1 init",
            rank);
 
     for (int step = 0; step < steps; ++step) {
         torch::manual_seed(1000 + step);  // both ranks make both batches
         const torch::Tensor x = torch::randn({2 * batch, n_in});
-        const torch::Tensor y = torch::randn({2 * batch, n_out});
+        torch::Tensor y = torch::randn({2 * batch, n_out});
+        y.index_put_({torch::rand({2 * batch, n_out}) < 0.3}, std::numeric_limits<float>::quiet_NaN());
+        const torch::Tensor labels = torch::randint(0, 2, {2 * batch}).to(torch::kFloat);
         const double lr = 1e-3;
-        replica.step(x.slice(0, rank * batch, (rank + 1) * batch), y.slice(0, rank * batch, (rank + 1) * batch), lr,
-                     batch);
-        alone.step(x, y, lr, 2 * batch);
+        const auto mine_of = [&](const torch::Tensor& t) { return t.slice(0, rank * batch, (rank + 1) * batch); };
+        const double replica_loss = replica.step(mine_of(x), mine_of(y), mine_of(labels), lr, batch);
+        const double alone_loss = alone.step(x, y, labels, lr, 2 * batch);
+        expect(std::isfinite(replica_loss) && std::isfinite(alone_loss), "masked targets give a finite loss", rank);
 
         const std::string mine = replica.parameter_sha256();
         char theirs[65] = {0};
@@ -80,7 +89,7 @@ int main(int argc, char** argv) {
     }
     std::printf("rank %d: max |replica - single learner on b1 u b2| = %.3g\n", rank, max_diff);
     expect(max_diff < 1e-5, "replica matches a single learner on the union batch", rank);
-    expect(replica.parameter_sha256() != Learner(model, optimizer, n_in, n_out, MPI_COMM_NULL, torch::kCPU, 1)
+    expect(replica.parameter_sha256() != Learner(model, optimizer, loss, n_in, MPI_COMM_NULL, torch::kCPU, 1)
                                              .parameter_sha256(),
            "training changed the parameters", rank);
 

@@ -228,19 +228,24 @@ TEST_CASE("unknown simulators and targets are configuration errors", "[models]")
 }
 
 TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
-    // A task that fails on every third index: by throwing, or by a NaN target.
+    // A task that fails two times in three: a whole block by throwing, or a sample by
+    // a NaN target.
     class Flaky final : public Task {
     public:
-        Flaky() { layout_.n_inputs = 2;
-            layout_.target_names = {"x"}; }
+        Flaky() {
+            layout_.n_inputs = 2;
+            layout_.target_names = {"x"};
+        }
         const SampleLayout& layout() const override { return layout_; }
-        bool generate(SampleStream& rng, double, float* inputs, float* targets) const override {
-            const double u = rng.uniform();
-            inputs[0] = inputs[1] = static_cast<float>(u);
+        int block_size() const override { return 1; }
+        void generate_block(SampleStream* rngs, int, double, const SampleRows& out, char* valid) const override {
+            const double u = rngs[0].uniform();
+            out.inputs[0] = out.inputs[1] = static_cast<float>(u);
             const auto bucket = static_cast<int>(u * 3);
             if (bucket == 0) throw std::invalid_argument("bad draw");
-            targets[0] = bucket == 1 ? std::nanf("") : 1.0f;
-            return std::isfinite(targets[0]);
+            out.targets[0] = bucket == 1 ? std::nanf("") : 1.0f;
+            out.labels[0] = 0.0f;
+            valid[0] = std::isfinite(out.targets[0]);
         }
 
     private:

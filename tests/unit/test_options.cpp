@@ -62,6 +62,28 @@ TEST_CASE("invalid configuration gives one line naming the key", "[options]") {
     CHECK_THROWS_AS(parse({"--model.kernel", "4"}), ConfigError);
 }
 
+TEST_CASE("bad parameter priors name the key, the range and the simulator or step using them", "[options]") {
+    CHECK_THROWS_WITH(parse({"--prior.reporting_rate", "uniform(0.5, 1.5)"}),
+                      Contains("prior.reporting_rate") && Contains("(0, 1]") && Contains("observation step report"));
+    CHECK_THROWS_WITH(parse({"--sim.model", "seir", "--prior.latent_period", "uniform(-2, 3)"}),
+                      Contains("prior.latent_period") && Contains("simulator seir"));
+    CHECK_THROWS_WITH(parse({"--sim.model", "mixture", "--sim.mixture", "sir:1,seir_ode:1", "--prior.R0", "fixed(-1)"}),
+                      Contains("prior.R0") && Contains("simulator sir, seir_ode"));
+    CHECK_THROWS_WITH(parse({"--sim.model", "mixture", "--sim.mixture", "sir:1,nope:1"}),
+                      Contains("sim.mixture") && Contains("nope"));
+    CHECK_THROWS_WITH(parse({"--sim.model", "mixture", "--sim.mixture", "sir:1,seir:-1"}), Contains("sim.mixture"));
+    CHECK_THROWS_WITH(parse({"--ode.rtol", "2"}), Contains("ode.rtol"));
+    CHECK_THROWS_WITH(parse({"--ode.method", "euler"}), Contains("ode.method") && Contains("rk5dp"));
+}
+
+TEST_CASE("PETSc options on the command line are collected into ode.petsc_options", "[options]") {
+    const auto options = cli::parse_options({"--train.steps", "5", "-ts_rk_type", "5bs", "-ts_monitor", "-ts_rtol", "-1e-3"},
+                                            cli::run_options(), false);
+    CHECK(options.values.at("ode.petsc_options") == "-ts_rk_type 5bs -ts_monitor -ts_rtol -1e-3");
+    CHECK(options.origin.at("ode.petsc_options") == "command line");
+    CHECK(options.values.at("train.steps") == "5");
+}
+
 TEST_CASE("help lists every visible option with default and range", "[options]") {
     const std::string help = cli::options_help(cli::run_options());
     CHECK_THAT(help, Contains("--train.steps"));

@@ -59,7 +59,9 @@ TEST_CASE("simulating a block of trajectories together gives each sample's own b
         for (int j = 0; j < 70; ++j) {
             sim::SampleStream rng(9, sim::Purpose::train, 500 + static_cast<std::uint64_t>(j));
             std::vector<float> inputs(static_cast<std::size_t>(task->layout().n_inputs)), targets(3);
-            REQUIRE(task->generate(rng, 1.0, inputs.data(), targets.data()));
+            float label = -1.0f;
+            REQUIRE(task->generate(rng, 1.0, {inputs.data(), targets.data(), &label}));
+            CHECK(label == 0.0f);
             INFO(model << " sample " << j);
             CHECK(std::memcmp(inputs.data(), block.inputs.data() + j * inputs.size(), inputs.size() * 4) == 0);
             CHECK(std::memcmp(targets.data(), block.targets.data() + j * 3, 12) == 0);

@@ -29,6 +29,7 @@ struct CoordinatorConfig {
     std::uint64_t seed = 0;
     bool deterministic = false;
     std::vector<std::string> target_names;
+    std::vector<std::string> class_names;  // mechanisms, when the task classifies them
     double progress_interval = 2.0;  // seconds between progress lines; 0 prints evaluations only
     bool quiet = false;              // no progress lines at all
 };

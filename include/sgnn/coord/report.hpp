@@ -8,12 +8,14 @@
 namespace sgnn::coord {
 
 constexpr int kMaxTargets = 16;
+constexpr int kMaxClasses = 8;  // mechanisms a mixture can classify
 
 enum class ReportKind : std::int32_t { progress = 1, evaluation = 2, final = 3 };
 
 struct TrainerReport {
     ReportKind kind;
     std::int32_t n_targets;
+    std::int32_t n_classes;          // 0 unless the task classifies mechanisms
     std::int64_t step;               // steps completed
     double elapsed_seconds;          // since the first step started (trainer 0's clock)
     double samples;                  // samples trained, all trainers
@@ -26,6 +28,9 @@ struct TrainerReport {
     double eval_loss;                // mean normalized MSE on the held-out set
     double eval_r2[kMaxTargets];
     double eval_rmse[kMaxTargets];
+    double eval_accuracy;            // share of held-out samples whose mechanism is predicted right
+    double eval_cross_entropy;       // mean, nats
+    double eval_confusion[kMaxClasses * kMaxClasses];  // counts; row: true mechanism, column: predicted
     char model_sha256[72];
 };
 

@@ -19,12 +19,28 @@ namespace sgnn::sim {
 struct SampleLayout {
     int n_inputs = 0;    // channels x entries per channel
     int n_channels = 1;  // series per sample (sim/simulator.hpp channels())
+    // Regression targets. In a mixture, a target a mechanism does not have is NaN in
+    // that mechanism's samples (the mask: losses and metrics skip it).
     std::vector<std::string> target_names;
+    // Mechanisms of a mixture when the task classifies them (the target "mechanism");
+    // empty otherwise. A sample's label is the index of its mechanism.
+    std::vector<std::string> class_names;
     int n_targets() const { return static_cast<int>(target_names.size()); }
+    int n_classes() const { return static_cast<int>(class_names.size()); }
+};
+
+// Where a task writes samples: row j of each array for sample j.
+struct SampleRows {
+    float* inputs;   // n_inputs per sample
+    float* targets;  // n_targets per sample
+    float* labels;   // one per sample: the mechanism's index (0 without a mixture)
 };
 
 struct TaskConfig {
-    std::string model = "sir";  // a name from the simulator registry (sim/simulator.hpp)
+    std::string model = "sir";  // a name from the simulator registry (sim/simulator.hpp), or "mixture"
+    // model = mixture: the mechanisms and their weights (normalized). Each sample draws
+    // its mechanism first, then everything else from that mechanism.
+    std::vector<std::pair<std::string, double>> mixture;
     int days = 60;
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
     std::vector<std::string> observation{"report", "negbin"};  // steps of sim/observation.hpp
@@ -41,22 +57,28 @@ public:
     virtual const SampleLayout& layout() const = 0;
     // Samples per generate_block call (the simulator's preferred block).
     virtual int block_size() const { return 32; }
-    // Simulates one sample. Returns false when the sample must be dropped (a non-finite
-    // or negative value, or a simulator exception); it then never reaches a trainer.
-    virtual bool generate(SampleStream& rng, double prior_width, float* inputs, float* targets) const = 0;
-    // `count` samples at once, sample j from rngs[j] into row j of inputs and targets;
-    // valid[j] as generate() would return it (an exception counts as false). The
-    // default calls generate(); tasks override it to simulate trajectories together.
-    virtual void generate_block(SampleStream* rngs, int count, double prior_width, float* inputs, float* targets,
-                                char* valid) const;
+    // Simulates one sample into row 0 of `out`. Returns false when the sample must be
+    // dropped (a non-finite or negative value, or a simulator exception); it then never
+    // reaches a trainer.
+    virtual bool generate(SampleStream& rng, double prior_width, const SampleRows& out) const;
+    // `count` samples at once, sample j from rngs[j] into row j of `out`; valid[j] = 0
+    // for a sample to drop.
+    virtual void generate_block(SampleStream* rngs, int count, double prior_width, const SampleRows& out,
+                                char* valid) const = 0;
 };
 
-// What an epidemic task offers: every parameter (the simulator's, then the
+// What a simulator's task offers: every parameter (the simulator's, then the
 // observation model's), the simulator's derived quantities, and log_ of each.
 std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation);
 
-// Builds the task named by config.model; throws ConfigError naming the bad key.
+// The target that asks a mixture to classify its mechanisms.
+inline constexpr const char* kMechanismTarget = "mechanism";
+
+// Builds the task named by config.model (sim/mixture.hpp for mixtures); throws
+// ConfigError naming the bad key.
 std::unique_ptr<Task> make_task(const TaskConfig& config);
+// One simulator's task. `component` (a mixture's part) may have no targets at all.
+std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool component = false);
 
 // Where generate_samples writes: `capacity` slots of each array.
 struct SampleArrays {

@@ -34,6 +34,7 @@ struct TrainConfig {
     std::string device = "cpu";
     std::int64_t eval_every = 200;
     int eval_samples = 2048;
+    double class_weight = 1.0;  // cross-entropy weight against the squared error (mixtures)
     int norm_samples = 2048;    // samples used to standardize inputs and targets
     std::string model_path;     // model.h5 to write at the end; empty: none
     double report_interval = 0.2;

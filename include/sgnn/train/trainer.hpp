@@ -33,6 +33,6 @@ private:
 void check_device(const std::string& device);
 // Everything about the training settings that can be checked before ranks start
 // talking (device, network shape); throws ConfigError naming the key.
-void validate(const TrainConfig& config, int n_inputs, int n_targets);
+void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes);
 
 }  // namespace sgnn::train

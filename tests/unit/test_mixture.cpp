@@ -1,0 +1,92 @@
+// Mixtures of mechanisms: labels, masked targets, determinism and configuration errors.
+#include "sgnn/error.hpp"
+#include "sgnn/sim/mixture.hpp"
+#include "sgnn/sim/task.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+
+using namespace sgnn::sim;
+using Catch::Matchers::Contains;
+
+namespace {
+
+TaskConfig sir_seir(double sir_weight, double seir_weight) {
+    TaskConfig config;
+    config.model = "mixture";
+    config.mixture = {{"sir", sir_weight}, {"seir", seir_weight}};
+    config.targets = {"mechanism", "log_R0", "latent_period"};
+    return config;
+}
+
+struct Drawn {
+    std::vector<std::uint64_t> indices;
+    std::vector<float> inputs, targets, labels;
+    GenerateResult result;
+};
+
+Drawn draw(const Task& task, std::uint64_t first, int count, int threads = 1) {
+    Drawn d;
+    const SampleLayout& l = task.layout();
+    d.indices.resize(static_cast<std::size_t>(count));
+    d.inputs.resize(static_cast<std::size_t>(count * l.n_inputs));
+    d.targets.resize(static_cast<std::size_t>(count * l.n_targets()));
+    d.labels.resize(static_cast<std::size_t>(count));
+    d.result = generate_samples(task, 7, Purpose::train, first, count, 1.0,
+                                {d.indices.data(), d.inputs.data(), d.targets.data(), d.labels.data(), count}, threads);
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("a mixture labels each sample with its mechanism and masks what it lacks", "[mixture]") {
+    const auto task = make_task(sir_seir(1.0, 3.0));
+    const SampleLayout& layout = task->layout();
+    REQUIRE(layout.class_names == std::vector<std::string>{"sir", "seir"});
+    REQUIRE(layout.target_names == std::vector<std::string>{"log_R0", "latent_period"});
+    const int n = 4000;
+    const Drawn d = draw(*task, 0, n);
+    REQUIRE(d.result.valid == n);
+    int seir = 0;
+    for (int k = 0; k < n; ++k) {
+        const float label = d.labels[static_cast<std::size_t>(k)];
+        const float r0 = d.targets[static_cast<std::size_t>(2 * k)], latent = d.targets[static_cast<std::size_t>(2 * k + 1)];
+        REQUIRE((label == 0.0f || label == 1.0f));
+        CHECK(std::isfinite(r0));                   // both mechanisms have R0
+        CHECK(std::isnan(latent) == (label == 0.0f));  // only SEIR has a latent period
+        seir += label == 1.0f;
+    }
+    // Weights 1:3, so P(seir) = 0.75; binomial SE sqrt(0.75 * 0.25 / 4000) = 0.0068.
+    CHECK(std::fabs(seir / static_cast<double>(n) - 0.75) < 5 * 0.0068);
+}
+
+TEST_CASE("a mixture's sample i does not depend on how samples are split or threaded", "[mixture][determinism]") {
+    const auto task = make_task(sir_seir(1.0, 1.0));
+    const Drawn whole = draw(*task, 100, 256);
+    const Drawn threaded = draw(*task, 100, 256, 2);
+    const Drawn tail = draw(*task, 100 + 77, 256 - 77);
+    CHECK(whole.inputs == threaded.inputs);
+    CHECK(whole.labels == threaded.labels);
+    const std::size_t n_in = static_cast<std::size_t>(task->layout().n_inputs);
+    CHECK(std::memcmp(whole.inputs.data() + 77 * n_in, tail.inputs.data(), tail.inputs.size() * sizeof(float)) == 0);
+    CHECK(std::equal(whole.labels.begin() + 77, whole.labels.end(), tail.labels.begin()));
+}
+
+TEST_CASE("mixture configuration errors name the key", "[mixture]") {
+    TaskConfig config = sir_seir(1.0, 1.0);
+    config.targets = {"mechanism", "immunity_period"};
+    CHECK_THROWS_WITH(make_task(config), Contains("sim.targets") && Contains("immunity_period"));
+    config = sir_seir(1.0, 1.0);
+    config.mixture = {{"sir", 1.0}, {"lotka_volterra", 1.0}};
+    config.targets = {"mechanism"};
+    CHECK_THROWS_WITH(make_task(config), Contains("sim.mixture") && Contains("same shape"));
+    config.mixture = {{"sir", 1.0}};
+    CHECK_THROWS_WITH(make_task(config), Contains("sim.mixture") && Contains("two"));
+    config.mixture = {{"sir", 1.0}, {"seir", 0.0}};
+    CHECK_THROWS_WITH(make_task(config), Contains("sim.mixture") && Contains("> 0"));
+    TaskConfig single;
+    single.targets = {"mechanism"};
+    CHECK_THROWS_WITH(make_task(single), Contains("sim.model = mixture"));
+}

@@ -4,9 +4,15 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace sgnn::sim {
 namespace {
+
+// Binomial draws with a mean below this use inversion, above it BTRD. Inversion costs
+// about one multiply-add per unit of the mean; BTRD a constant that, counting its
+// rejections (up to half of all draws at small means), is worth about 20 units.
+constexpr double kInversionBelow = 20.0;
 
 // Stirling correction log(k!) - [(k+1/2) log(k+1) - (k+1) + log(2 pi)/2], used by BTRD.
 double stirling_correction(std::int64_t k) {
@@ -25,32 +31,25 @@ double stirling_correction(std::int64_t k) {
 }
 
 // 1/x for small x: the inversion loop's division becomes a multiplication.
-const std::array<double, 64>& reciprocals() {
-    static const std::array<double, 64> table = [] {
-        std::array<double, 64> t{};
-        for (int x = 1; x < 64; ++x) t[static_cast<std::size_t>(x)] = 1.0 / x;
+const std::array<double, 256>& reciprocals() {
+    static const std::array<double, 256> table = [] {
+        std::array<double, 256> t{};
+        for (int x = 1; x < 256; ++x) t[static_cast<std::size_t>(x)] = 1.0 / x;
         return t;
     }();
     return table;
 }
 
 // Sequential-search inversion with the recurrence f(x) = f(x-1) ((n+1) s / x - s),
-// s = p/q; expected cost O(n p), so only for n p < 10.
-// `log_q` is log(1 - p), passed in because callers that know a rate have it for free.
-std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p, double log_q) {
-    const double q = 1.0 - p;
-    const double q_pow_n = std::exp(static_cast<double>(n) * log_q);
-    const double np = static_cast<double>(n) * p;
-    const double s = p / q;
+// s = p/q, from f(0) = q^n and the uniform u; expected cost O(n p), so only for
+// n p < kInversionBelow. A restart beyond x = 255 keeps round-off in f from walking
+// on: the mass there is below 1e-100 at those means.
+std::int64_t inversion_search(SampleStream& rng, std::int64_t n, double u, double q_pow_n, double s) {
     const double a = (static_cast<double>(n) + 1.0) * s;
-    // Beyond this bound the remaining mass is negligible (< 1e-20); restarting keeps
-    // round-off in px from walking past n.
-    const std::int64_t bound = std::min<std::int64_t>(
-        {n, static_cast<std::int64_t>(np + 10.0 * std::sqrt(np * q + 1.0)), 63});
+    const std::int64_t bound = std::min<std::int64_t>(n, 255);
     const auto& inverse = reciprocals();
     std::int64_t x = 0;
     double px = q_pow_n;
-    double u = rng.uniform();
     while (u > px) {
         ++x;
         if (x > bound) {
@@ -65,75 +64,111 @@ std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p, dou
     return x;
 }
 
+std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p) {
+    const double q_pow_n = std::exp(static_cast<double>(n) * std::log1p(-p));
+    const double u = rng.uniform();
+    return inversion_search(rng, n, u, q_pow_n, p / (1.0 - p));
+}
+
+// Inversion for Binomial(n, 1 - exp(-rate)), where q^n = exp(-n rate) and p/q =
+// expm1(rate): a draw of 0, the common case at small means, costs a uniform and at
+// most one exp; the rest of the set-up waits until the search needs it.
+std::int64_t binomial_inversion_with_rate(SampleStream& rng, std::int64_t n, double rate) {
+    const double mean_bound = static_cast<double>(n) * rate;
+    const double u = rng.uniform();
+    // 1 - x + x^2/2 - x^3/6 <= exp(-x) for x >= 0 (an alternating series cut after a
+    // negative term): below it the draw is 0 without computing the exponential.
+    if (u <= 1.0 - mean_bound * (1.0 - mean_bound * (0.5 - mean_bound * (1.0 / 6.0)))) return 0;
+    const double q_pow_n = std::exp(-mean_bound);
+    if (u <= q_pow_n) return 0;
+    return inversion_search(rng, n, u, q_pow_n, std::expm1(rate));
+}
+
 // Hörmann (1993), "The generation of binomial random variates", algorithm BTRD.
-// Requires p <= 1/2 and n p >= 10; O(1) expected cost.
-std::int64_t binomial_btrd(SampleStream& rng, std::int64_t n, double p) {
-    // Only what the fast acceptance path (about 86% of draws) needs is computed up
-    // front; the rest waits for the first rejection.
-    const double nd = static_cast<double>(n);
-    const double q = 1.0 - p;
-    const double npq = nd * p * q;
-    const double sqrt_npq = std::sqrt(npq);
-    const double b = 1.15 + 2.53 * sqrt_npq;
-    const double a = -0.0873 + 0.0248 * b + 0.01 * p;
-    const double c = nd * p + 0.5;
-    const double v_r = 0.92 - 4.2 / b;
-    const double two_a = 2.0 * a;
-    {
-        // v <= 0.86 v_r  <=>  v / v_r <= 0.86; 1/v_r = b / (0.92 b - 4.2) keeps one
-        // division, not two, on the dependency chain.
-        const double v_scaled = rng.uniform() * (b / (0.92 * b - 4.2));
-        if (v_scaled <= 0.86) {
-            const double u = v_scaled - 0.43;
-            // The argument is at least c - 1.1 sqrt(c) - 1.5 > 0 for c >= 10.5, so
-            // truncation is floor (and avoids a libm call).
-            return static_cast<std::int64_t>((two_a / (0.5 - std::fabs(u)) + b) * u + c);
-        }
-        rng.unget();  // the full loop below starts from this same uniform
+// Requires p <= 1/2 and n p >= 10 (sgnn uses it from kInversionBelow); O(1) expected
+// cost. Split in two: the fast acceptance (most draws, see draw_binomials for its
+// vectorized form) and the rest of the rejection loop, which continues from the
+// fast path's uniform. Both avoid divisions and libm calls where a multiplication or a
+// truncation does: they sat on the dependency chain of every draw.
+struct BtrdSetup {
+    double nd, p, npq, sqrt_npq, b, a, c, inv_v_r;  // inv_v_r = 1 / v_r = b / (0.92 b - 4.2)
+    BtrdSetup(std::int64_t n, double prob) : nd(static_cast<double>(n)), p(prob) {
+        npq = nd * p * (1.0 - p);
+        sqrt_npq = std::sqrt(npq);
+        b = 1.15 + 2.53 * sqrt_npq;
+        a = -0.0873 + 0.0248 * b + 0.01 * p;
+        c = nd * p + 0.5;
+        inv_v_r = b / (0.92 * b - 4.2);
     }
-    const std::int64_t m = static_cast<std::int64_t>(std::floor((nd + 1.0) * p));
+    // The fast acceptance for the uniform v: the draw, or -1 if v falls outside.
+    // The argument is at least c - 1.1 sqrt(c) - 1.5 > 0 for c >= 10.5, so truncation
+    // is floor.
+    double fast(double v) const {
+        const double w = v * inv_v_r;
+        const double u = w - 0.43;
+        return w <= 0.86 ? (2.0 * a / (0.5 - std::fabs(u)) + b) * u + c : -1.0;
+    }
+};
+
+// BTRD after the fast acceptance failed for the uniform v (v / v_r > 0.86).
+std::int64_t btrd_rejection(SampleStream& rng, std::int64_t n, const BtrdSetup& s, double v) {
+    const double nd = s.nd, p = s.p, q = 1.0 - p, npq = s.npq, a = s.a, b = s.b, c = s.c;
+    const double inv_npq = 1.0 / npq;
+    const std::int64_t m = static_cast<std::int64_t>((nd + 1.0) * p);  // floor: the argument is positive
     const double r = p / q;
     const double nr = (nd + 1.0) * r;
-    const double alpha = (2.83 + 5.1 / b) * sqrt_npq;
-
-    for (;;) {
-        double v = rng.uniform();
+    const double alpha = (2.83 + 5.1 / b) * s.sqrt_npq;
+    for (bool first = true;; first = false) {
+        if (!first) v = rng.uniform();
+        double w = v * s.inv_v_r;  // v / v_r
         double u;
-        if (v <= 0.86 * v_r) {
-            u = v / v_r - 0.43;
-            return static_cast<std::int64_t>(std::floor((2.0 * a / (0.5 - std::fabs(u)) + b) * u + c));
+        if (w <= 0.86) {
+            u = w - 0.43;
+            return static_cast<std::int64_t>((2.0 * a / (0.5 - std::fabs(u)) + b) * u + c);
         }
-        if (v >= v_r) {
+        if (w >= 1.0) {
             u = rng.uniform() - 0.5;
         } else {
-            u = v / v_r - 0.93;
+            u = w - 0.93;
             u = std::copysign(0.5, u) - u;
-            v = rng.uniform() * v_r;
+            v = rng.uniform() / s.inv_v_r;  // uniform on (0, v_r)
         }
         const double us = 0.5 - std::fabs(u);
-        const double kd = std::floor((2.0 * a / us + b) * u + c);
-        if (kd < 0.0 || kd > nd) continue;
+        const double t = (2.0 * a / us + b) * u + c;
+        if (t < 0.0) continue;  // floor(t) < 0
+        const double kd = static_cast<double>(static_cast<std::int64_t>(t));
+        if (kd > nd) continue;
         const std::int64_t k = static_cast<std::int64_t>(kd);
-        v = v * alpha / (a / (us * us) + b);
+        const double us2 = us * us;
+        v = v * alpha * us2 / (a + b * us2);  // v alpha / (a / us^2 + b)
         const std::int64_t km = k > m ? k - m : m - k;
         if (km <= 15) {
-            // Recursive evaluation of f(k)/f(m).
-            double f = 1.0;
-            if (m < k) {
-                for (std::int64_t i = m + 1; i <= k; ++i) f *= nr / static_cast<double>(i) - r;
-            } else if (m > k) {
-                for (std::int64_t i = k + 1; i <= m; ++i) v *= nr / static_cast<double>(i) - r;
+            // Recursive evaluation of f(k)/f(m) = prod (nr/i - r) = prod (nr - r i) / prod i,
+            // as two independent products and one division (a division per factor
+            // made this the slowest part of the sampler). At most 15 factors below
+            // (n + 1) r each, far from overflow.
+            double numerator = 1.0, denominator = 1.0;
+            const std::int64_t lo = std::min(k, m) + 1, hi = std::max(k, m);
+            for (std::int64_t i = lo; i <= hi; ++i) {
+                const double id = static_cast<double>(i);
+                numerator *= nr - r * id;
+                denominator *= id;
             }
-            if (v <= f) return k;
+            const double ratio = numerator / denominator;
+            if (m < k ? v <= ratio : v * ratio <= 1.0) return k;
             continue;
         }
-        // Squeeze on log f, then the exact log-ratio with Stirling corrections.
-        v = std::log(v);
+        // Squeeze on log f, then the exact log-ratio with Stirling corrections. The
+        // squeeze first tries 1 - 1/v <= log v <= v - 1, which decides most cases
+        // without the logarithm (and exactly as it would).
         const double kmd = static_cast<double>(km);
-        const double rho = (kmd / npq) * (((kmd / 3.0 + 0.625) * kmd + 1.0 / 6.0) / npq + 0.5);
-        const double t = -kmd * kmd / (2.0 * npq);
-        if (v < t - rho) return k;
-        if (v > t + rho) continue;
+        const double rho = (kmd * inv_npq) * (((kmd / 3.0 + 0.625) * kmd + 1.0 / 6.0) * inv_npq + 0.5);
+        const double t2 = -0.5 * kmd * kmd * inv_npq;
+        if (v - 1.0 < t2 - rho) return k;
+        if (1.0 - 1.0 / v > t2 + rho) continue;
+        v = std::log(v);
+        if (v < t2 - rho) return k;
+        if (v > t2 + rho) continue;
         const double nm = nd - static_cast<double>(m) + 1.0;
         const double h = (static_cast<double>(m) + 0.5) * std::log((static_cast<double>(m) + 1.0) / (r * nm)) +
                          stirling_correction(m) + stirling_correction(n - m);
@@ -143,6 +178,13 @@ std::int64_t binomial_btrd(SampleStream& rng, std::int64_t n, double p) {
             return k;
         }
     }
+}
+
+std::int64_t binomial_btrd(SampleStream& rng, std::int64_t n, double p) {
+    const BtrdSetup setup(n, p);
+    const double v = rng.uniform();
+    const double x = setup.fast(v);
+    return x >= 0.0 ? static_cast<std::int64_t>(x) : btrd_rejection(rng, n, setup, v);
 }
 
 // Hörmann (1993), "The transformed rejection method for generating Poisson random
@@ -168,6 +210,16 @@ std::int64_t poisson_ptrs(SampleStream& rng, double mean) {
     }
 }
 
+// Which algorithm draws Binomial(n, 1 - exp(-rate)). The mean n p is at most n rate,
+// which decides without computing p; rates above log 2 mean p > 1/2 (drawn as n minus
+// a draw with 1 - p).
+enum class Regime { zero, inversion, btrd, flipped };
+Regime regime_with_rate(std::int64_t n, double rate) {
+    if (n <= 0 || !(rate > 0.0)) return Regime::zero;
+    if (rate > 0.6931471805599453) return Regime::flipped;
+    return static_cast<double>(n) * rate < kInversionBelow ? Regime::inversion : Regime::btrd;
+}
+
 }  // namespace
 
 std::int64_t binomial(SampleStream& rng, std::int64_t n, double p) {
@@ -175,17 +227,79 @@ std::int64_t binomial(SampleStream& rng, std::int64_t n, double p) {
     if (p >= 1.0) return n;
     const bool flipped = p > 0.5;
     const double pp = flipped ? 1.0 - p : p;
-    const std::int64_t x = static_cast<double>(n) * pp < 10.0 ? binomial_inversion(rng, n, pp, std::log1p(-pp))
-                                                               : binomial_btrd(rng, n, pp);
+    const std::int64_t x =
+        static_cast<double>(n) * pp < kInversionBelow ? binomial_inversion(rng, n, pp) : binomial_btrd(rng, n, pp);
     return flipped ? n - x : x;
 }
 
+void draw_binomials(const BinomialRequest* requests, int count, std::int64_t* out) {
+    // Requests in BTRD's regime, by position k: their first uniform, n and p.
+    thread_local std::vector<int> slot;
+    thread_local std::vector<double> v, nd, p, y, w_scaled;
+    const std::size_t capacity = static_cast<std::size_t>(count);
+    if (slot.size() < capacity) {
+        for (auto* array : {&v, &nd, &p, &y, &w_scaled}) array->resize(capacity);
+        slot.resize(capacity);
+    }
+    std::size_t m = 0;
+    for (int j = 0; j < count; ++j) {
+        const BinomialRequest& r = requests[j];
+        switch (regime_with_rate(r.n, r.rate)) {
+            case Regime::zero:
+                out[j] = 0;
+                break;
+            case Regime::inversion:
+                out[j] = binomial_inversion_with_rate(*r.rng, r.n, r.rate);
+                break;
+            case Regime::flipped:
+                out[j] = binomial(*r.rng, r.n, r.p > 0.0 ? r.p : -std::expm1(-r.rate));  // rare: scalar
+                break;
+            case Regime::btrd:
+                slot[m] = j;
+                v[m] = r.rng->uniform();
+                nd[m] = static_cast<double>(r.n);
+                p[m] = r.p > 0.0 ? r.p : -std::expm1(-r.rate);
+                ++m;
+                break;
+        }
+    }
+    // BTRD's fast acceptance (BtrdSetup and its fast()), the same expressions in the
+    // same order, for every BTRD request at once: no calls and no branches, so it
+    // vectorizes and the square roots and divisions of different draws overlap.
+    const double* __restrict vs = v.data();
+    const double* __restrict ns = nd.data();
+    const double* __restrict ps = p.data();
+    double* __restrict ys = y.data();
+    double* __restrict ws = w_scaled.data();
+    for (std::size_t k = 0; k < m; ++k) {
+        const double npq = ns[k] * ps[k] * (1.0 - ps[k]);
+        const double b = 1.15 + 2.53 * std::sqrt(npq);
+        const double a = -0.0873 + 0.0248 * b + 0.01 * ps[k];
+        const double c = ns[k] * ps[k] + 0.5;
+        const double w = vs[k] * (b / (0.92 * b - 4.2));
+        const double u = w - 0.43;
+        ys[k] = (2.0 * a / (0.5 - std::fabs(u)) + b) * u + c;
+        ws[k] = w;
+    }
+    for (std::size_t k = 0; k < m; ++k) {
+        const BinomialRequest& r = requests[slot[k]];
+        out[slot[k]] = ws[k] <= 0.86 ? static_cast<std::int64_t>(ys[k])
+                                     : btrd_rejection(*r.rng, r.n, BtrdSetup(r.n, ps[k]), vs[k]);
+    }
+}
+
 std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate) {
-    if (n <= 0 || !(rate > 0.0)) return 0;
-    const double p = -std::expm1(-rate);
-    if (p > 0.5) return binomial(rng, n, p);
-    // Same draws as binomial(rng, n, p); log(1 - p) = -rate saves a log1p.
-    return static_cast<double>(n) * p < 10.0 ? binomial_inversion(rng, n, p, -rate) : binomial_btrd(rng, n, p);
+    switch (regime_with_rate(n, rate)) {
+        case Regime::zero:
+            return 0;
+        case Regime::inversion:
+            return binomial_inversion_with_rate(rng, n, rate);
+        case Regime::flipped:
+            return binomial(rng, n, -std::expm1(-rate));
+        case Regime::btrd:
+            break;
+    }
+    return binomial_btrd(rng, n, -std::expm1(-rate));
 }
 
 std::int64_t poisson(SampleStream& rng, double mean) {

@@ -68,6 +68,48 @@ TEST_CASE("binomial sampler fits the exact pmf in every regime", "[random][binom
     }
 }
 
+TEST_CASE("binomial with a rate fits the exact pmf in every regime, drawn alone or in blocks", "[random][binomial]") {
+    struct Case {
+        std::int64_t n;
+        double rate;  // p = 1 - exp(-rate)
+    };
+    // The zero shortcut and inversion (n rate < 20), BTRD, p > 1/2, and n up to 1e7.
+    const Case cases[] = {{100000, 2e-6}, {40, 0.02},      {1000, 0.015}, {100000, 2.5e-4}, {3000, 0.18},
+                          {100, 1.2},     {10000000, 0.3}, {10000000, 2e-7}};
+    for (const auto& c : cases) {
+        const double p = -std::expm1(-c.rate);
+        const int draws_n = 40000, block = 32;
+        // Block draws: 32 streams, each drawing once per call, as the SIR block does.
+        std::vector<SampleStream> streams, copies;
+        for (int j = 0; j < block; ++j) {
+            streams.emplace_back(43, Purpose::test, static_cast<std::uint64_t>(j) + static_cast<std::uint64_t>(c.n));
+        }
+        copies = streams;
+        std::vector<BinomialRequest> requests(block);
+        std::vector<std::int64_t> out(block), draws;
+        bool same_bits = true;
+        for (int call = 0; call < draws_n / block; ++call) {
+            for (int j = 0; j < block; ++j) requests[j] = {&streams[j], c.n, c.rate, j % 2 ? p : 0.0};
+            draw_binomials(requests.data(), block, out.data());
+            for (int j = 0; j < block; ++j) {
+                same_bits &= out[j] == binomial_with_rate(copies[j], c.n, c.rate);
+                REQUIRE(out[j] >= 0);
+                REQUIRE(out[j] <= c.n);
+                draws.push_back(out[j]);
+            }
+        }
+        INFO("n = " << c.n << ", rate = " << c.rate);
+        CHECK(same_bits);  // a block draws exactly what single draws would
+        const double mean = c.n * p, sd = std::sqrt(c.n * p * (1 - p));
+        const auto lo = static_cast<std::int64_t>(std::max(0.0, std::floor(mean - 8 * sd - 2)));
+        const auto hi = static_cast<std::int64_t>(std::min<double>(c.n, std::ceil(mean + 8 * sd + 2)));
+        const auto fit = sgnn::test::chi_square_test(
+            draws, [&](std::int64_t k) { return std::exp(log_binomial_pmf(c.n, p, k)); }, lo, hi);
+        INFO("chi2 = " << fit.statistic << " on " << fit.dof << " dof");
+        CHECK(fit.statistic < fit.critical);
+    }
+}
+
 TEST_CASE("binomial edge cases", "[random][binomial]") {
     SampleStream rng(1, Purpose::test, 5);
     CHECK(binomial(rng, 0, 0.5) == 0);

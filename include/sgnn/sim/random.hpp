@@ -71,6 +71,21 @@ std::int64_t binomial(SampleStream& rng, std::int64_t n, double p);
 // Binomial(n, 1 - exp(-rate)): the chance that an event of the given rate happens
 // within one time unit, as in chain-binomial models. Cheaper than computing p first.
 std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate);
+
+// One draw of a block: Binomial(n, 1 - exp(-rate)) from *rng, as binomial_with_rate.
+// p may hold 1 - exp(-rate) when the caller has it (a constant rate); 0 otherwise.
+struct BinomialRequest {
+    SampleStream* rng;
+    std::int64_t n;
+    double rate;
+    double p = 0.0;
+};
+// Draws every request of a block (each stream at most once per call) with the same
+// bits as binomial_with_rate() one request at a time. BTRD's fast acceptance (50-77%
+// of its draws, more at larger means) is computed for the whole block in one loop
+// the compiler vectorizes, so its square roots and divisions overlap instead of
+// forming one long dependency chain per draw.
+void draw_binomials(const BinomialRequest* requests, int count, std::int64_t* out);
 std::int64_t poisson(SampleStream& rng, double mean);
 double gamma(SampleStream& rng, double shape, double scale);
 // Negative binomial with the given mean and dispersion k: variance = mean + mean^2/k.

@@ -113,13 +113,18 @@ private:
     int latent_, immunity_, asymptomatic_, relative_;
 };
 
-// A chain-binomial model is its step. Model supplies
+// A chain-binomial model is its step: a few binomial draws, then a state update.
+// Model supplies
 //   struct State;  State start(const Rates&) const;
-//   std::int64_t step(State&, const Rates&, SampleStream&) const;  (returns incidence)
-// and this template runs it for one trajectory, or day-major over a block: the same
-// draws from each trajectory's own stream, but consecutive draws belong to independent
-// trajectories, so the CPU overlaps their latencies. With sim.steps_per_day = k, each
-// day is k steps with every rate divided by k.
+//   int draws() const;                                   (binomial draws per step)
+//   BinomialRequest request(int t, State&, const Rates&, const std::int64_t* earlier,
+//                           SampleStream&) const;        (draw t, given draws 0..t-1)
+//   std::int64_t apply(State&, const std::int64_t* draws) const;  (returns new cases)
+// and this template runs it for one trajectory, or for a block one draw of every
+// trajectory at a time (draw_binomials: the block's draws run together). Each stream
+// sees its draws in the same order either way, so a trajectory has the same bits in
+// a block as alone. With sim.steps_per_day = k, each day is k steps with every rate
+// divided by k.
 template <class Model>
 class DailyModel : public EpidemicModel {
 public:
@@ -127,141 +132,110 @@ public:
         : EpidemicModel(std::move(own)), steps_per_day_(std::max(1, steps_per_day)) {}
 
     void simulate(const double* p, int days, SampleStream& rng, double* incidence) const override {
-        const Rates r = step_rates(p);
+        const StepRates r = step_rates(p);
         typename Model::State state = model().start(r);
-        for (int day = 0; day < days; ++day) incidence[day] = day_of(state, r, rng);
+        std::vector<std::int64_t> draws(static_cast<std::size_t>(model().draws()));
+        for (int day = 0; day < days; ++day) {
+            std::int64_t cases = 0;
+            for (int step = 0; step < steps_per_day_; ++step) {
+                for (int t = 0; t < model().draws(); ++t) {
+                    draws[static_cast<std::size_t>(t)] = draw_binomial(model().request(t, state, r, draws.data(), rng));
+                }
+                cases += model().apply(state, draws.data());
+            }
+            incidence[day] = static_cast<double>(cases);
+        }
     }
 
     void simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* incidence,
                         char* ok) const override {
-        const std::size_t n_params = parameters().size();
-        std::vector<Rates> rates_of(static_cast<std::size_t>(count));
-        std::vector<typename Model::State> states(static_cast<std::size_t>(count));
+        const std::size_t n_params = parameters().size(), n_draws = static_cast<std::size_t>(model().draws());
+        std::vector<StepRates> rates_of;
+        std::vector<typename Model::State> states;
         std::vector<int> live;
         for (int j = 0; j < count; ++j) {
             try {
-                rates_of[j] = step_rates(params + static_cast<std::size_t>(j) * n_params);
-                states[j] = model().start(rates_of[j]);
+                rates_of.push_back(step_rates(params + static_cast<std::size_t>(j) * n_params));
+                states.push_back(model().start(rates_of.back()));
                 live.push_back(j);
                 ok[j] = 1;
             } catch (const std::exception&) {
+                if (rates_of.size() > states.size()) rates_of.pop_back();
                 ok[j] = 0;
             }
         }
-        for (int day = 0; day < days; ++day) {
-            for (const int j : live) {
-                incidence[static_cast<std::size_t>(j) * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)] =
-                    day_of(states[j], rates_of[j], rngs[j]);
-            }
-        }
-    }
-
-protected:
-    int steps_per_day() const { return steps_per_day_; }
-
-    // The rates of one step (a day divided by steps_per_day_).
-    Rates step_rates(const double* p) const {
-        Rates r = rates(p);
-        const double h = 1.0 / steps_per_day_;
-        r.beta *= h;
-        r.gamma *= h;
-        r.sigma *= h;
-        r.omega *= h;
-        return r;
-    }
-
-private:
-    const Model& model() const { return static_cast<const Model&>(*this); }
-
-    template <class State>  // Model::State, deduced: Model is incomplete where this is declared
-    double day_of(State& state, const Rates& r, SampleStream& rng) const {
-        std::int64_t cases = model().step(state, r, rng);
-        for (int k = 1; k < steps_per_day_; ++k) cases += model().step(state, r, rng);
-        return static_cast<double>(cases);
-    }
-
-    int steps_per_day_;
-};
-
-class ChainBinomialSir final : public DailyModel<ChainBinomialSir> {
-public:
-    explicit ChainBinomialSir(int steps_per_day = 1) : DailyModel({}, steps_per_day) {}
-    std::string description() const override { return "daily chain-binomial SIR"; }
-
-    // The block as step(), one transition of every trajectory at a time: each
-    // trajectory's stream still sees its draws in step()'s order (infections, then
-    // recoveries), so the bits equal simulate()'s, but the binomial draws of the block
-    // run together (draw_binomials). This is the model the speed target is set on.
-    void simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* incidence,
-                        char* ok) const override {
-        const std::size_t n_params = parameters().size();
-        thread_local std::vector<Rates> rates_of;
-        thread_local std::vector<State> states;
-        thread_local std::vector<int> live;
-        thread_local std::vector<BinomialRequest> requests;
-        thread_local std::vector<std::int64_t> infected, recovered, cases;
-        thread_local std::vector<double> recovery;
-        rates_of.resize(static_cast<std::size_t>(count));
-        states.resize(static_cast<std::size_t>(count));
-        live.clear();
-        for (int j = 0; j < count; ++j) {
-            try {
-                rates_of[j] = step_rates(params + static_cast<std::size_t>(j) * n_params);
-                states[j] = start(rates_of[j]);
-                live.push_back(j);
-                ok[j] = 1;
-            } catch (const std::exception&) {
-                ok[j] = 0;
-            }
-        }
-        const std::size_t n_live = live.size();
-        requests.resize(n_live);
-        infected.resize(n_live);
-        recovered.resize(n_live);
-        cases.resize(n_live);
-        recovery.resize(n_live);
-        for (std::size_t k = 0; k < n_live; ++k) recovery[k] = -std::expm1(-rates_of[live[k]].gamma);
+        const std::size_t n = live.size();
+        std::vector<BinomialRequest> requests(n);
+        std::vector<std::int64_t> drawn(n), draws(n * n_draws), cases(n);
         for (int day = 0; day < days; ++day) {
             std::fill(cases.begin(), cases.end(), 0);
-            for (int step = 0; step < steps_per_day(); ++step) {
-                for (std::size_t k = 0; k < n_live; ++k) {
-                    const Rates& r = rates_of[live[k]];
-                    const State& x = states[live[k]];
-                    requests[k] = {&rngs[live[k]], x.s, infection_rate(x, r)};
+            for (int step = 0; step < steps_per_day_; ++step) {
+                for (std::size_t t = 0; t < n_draws; ++t) {
+                    for (std::size_t k = 0; k < n; ++k) {
+                        requests[k] = model().request(static_cast<int>(t), states[k], rates_of[k],
+                                                      draws.data() + k * n_draws, rngs[live[k]]);
+                    }
+                    draw_binomials(requests.data(), static_cast<int>(n), drawn.data());
+                    for (std::size_t k = 0; k < n; ++k) draws[k * n_draws + t] = drawn[k];
                 }
-                draw_binomials(requests.data(), static_cast<int>(n_live), infected.data());
-                for (std::size_t k = 0; k < n_live; ++k) {
-                    // The recovery probability is the trajectory's constant: no expm1 per day.
-                    requests[k] = {&rngs[live[k]], states[live[k]].i, rates_of[live[k]].gamma, recovery[k]};
-                }
-                draw_binomials(requests.data(), static_cast<int>(n_live), recovered.data());
-                for (std::size_t k = 0; k < n_live; ++k) {
-                    State& x = states[live[k]];
-                    x.s -= infected[k];
-                    x.i += infected[k] - recovered[k];
-                    cases[k] += infected[k];
-                }
+                for (std::size_t k = 0; k < n; ++k) cases[k] += model().apply(states[k], draws.data() + k * n_draws);
             }
-            for (std::size_t k = 0; k < n_live; ++k) {
+            for (std::size_t k = 0; k < n; ++k) {
                 incidence[static_cast<std::size_t>(live[k]) * static_cast<std::size_t>(days) +
                           static_cast<std::size_t>(day)] = static_cast<double>(cases[k]);
             }
         }
     }
 
+protected:
+    // The rates of one step (a day divided by steps_per_day_), and the constant
+    // probabilities 1 - exp(-rate) of the transitions whose rate does not change.
+    struct StepRates : Rates {
+        double p_gamma = 0.0, p_sigma = 0.0, p_omega = 0.0;
+    };
+
+    StepRates step_rates(const double* p) const {
+        StepRates r;
+        static_cast<Rates&>(r) = rates(p);
+        const double h = 1.0 / steps_per_day_;
+        r.beta *= h;
+        r.gamma *= h;
+        r.sigma *= h;
+        r.omega *= h;
+        r.p_gamma = -std::expm1(-r.gamma);
+        r.p_sigma = -std::expm1(-r.sigma);
+        r.p_omega = -std::expm1(-r.omega);
+        return r;
+    }
+
+private:
+    const Model& model() const { return static_cast<const Model&>(*this); }
+
+    int steps_per_day_;
+};
+
+// Requests for the common transitions.
+BinomialRequest leave_at(SampleStream& rng, std::int64_t n, double rate, double probability) {
+    return {&rng, n, rate, probability};
+}
+
+class ChainBinomialSir final : public DailyModel<ChainBinomialSir> {
+public:
+    explicit ChainBinomialSir(int steps_per_day = 1) : DailyModel({}, steps_per_day) {}
+    std::string description() const override { return "daily chain-binomial SIR"; }
     struct State {
         std::int64_t s, i;
     };
     State start(const Rates& r) const { return {r.population - r.initial_infected, r.initial_infected}; }
-    static double infection_rate(const State& x, const Rates& r) {
-        return r.beta / static_cast<double>(r.population) * static_cast<double>(x.i);
+    int draws() const { return 2; }  // infections, recoveries
+    BinomialRequest request(int t, State& x, const StepRates& r, const std::int64_t*, SampleStream& rng) const {
+        if (t == 0) return {&rng, x.s, r.beta / static_cast<double>(r.population) * static_cast<double>(x.i)};
+        return leave_at(rng, x.i, r.gamma, r.p_gamma);
     }
-    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
-        const std::int64_t infected = binomial_with_rate(rng, x.s, infection_rate(x, r));
-        const std::int64_t recovered = binomial_with_rate(rng, x.i, r.gamma);
-        x.s -= infected;
-        x.i += infected - recovered;
-        return infected;
+    std::int64_t apply(State& x, const std::int64_t* d) const {
+        x.s -= d[0];
+        x.i += d[0] - d[1];
+        return d[0];
     }
 };
 
@@ -273,15 +247,17 @@ public:
         std::int64_t s, e, i;
     };
     State start(const Rates& r) const { return {r.population - r.initial_infected, 0, r.initial_infected}; }
-    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
-        const std::int64_t exposed =
-            binomial_with_rate(rng, x.s, r.beta * static_cast<double>(x.i) / static_cast<double>(r.population));
-        const std::int64_t onset = binomial_with_rate(rng, x.e, r.sigma);
-        const std::int64_t recovered = binomial_with_rate(rng, x.i, r.gamma);
-        x.s -= exposed;
-        x.e += exposed - onset;
-        x.i += onset - recovered;
-        return onset;
+    int draws() const { return 3; }  // exposures, onsets, recoveries
+    BinomialRequest request(int t, State& x, const StepRates& r, const std::int64_t*, SampleStream& rng) const {
+        if (t == 0) return {&rng, x.s, r.beta * static_cast<double>(x.i) / static_cast<double>(r.population)};
+        if (t == 1) return leave_at(rng, x.e, r.sigma, r.p_sigma);
+        return leave_at(rng, x.i, r.gamma, r.p_gamma);
+    }
+    std::int64_t apply(State& x, const std::int64_t* d) const {
+        x.s -= d[0];
+        x.e += d[0] - d[1];
+        x.i += d[1] - d[2];
+        return d[1];
     }
 };
 
@@ -294,21 +270,34 @@ public:
     }
     struct State {
         std::int64_t s, e, a, i;
+        double asymptomatic_rate;  // -log(1 - f): the split of E leavers as a rate
     };
-    State start(const Rates& r) const { return {r.population - r.initial_infected, 0, 0, r.initial_infected}; }
-    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
-        const double pressure = static_cast<double>(x.i) + r.relative_infectiousness * static_cast<double>(x.a);
-        const std::int64_t exposed =
-            binomial_with_rate(rng, x.s, r.beta * pressure / static_cast<double>(r.population));
-        const std::int64_t leaving = binomial_with_rate(rng, x.e, r.sigma);
-        const std::int64_t asymptomatic = binomial(rng, leaving, r.asymptomatic_fraction);
-        const std::int64_t symptomatic = leaving - asymptomatic;
-        const std::int64_t recovered_i = binomial_with_rate(rng, x.i, r.gamma);
-        const std::int64_t recovered_a = binomial_with_rate(rng, x.a, r.gamma);
-        x.s -= exposed;
-        x.e += exposed - leaving;
-        x.a += asymptomatic - recovered_a;
-        x.i += symptomatic - recovered_i;
+    State start(const Rates& r) const {
+        return {r.population - r.initial_infected, 0, 0, r.initial_infected, -std::log1p(-r.asymptomatic_fraction)};
+    }
+    int draws() const { return 5; }  // exposures, E leavers, of them asymptomatic, I and A recoveries
+    BinomialRequest request(int t, State& x, const StepRates& r, const std::int64_t* d, SampleStream& rng) const {
+        switch (t) {
+            case 0: {
+                const double pressure = static_cast<double>(x.i) + r.relative_infectiousness * static_cast<double>(x.a);
+                return {&rng, x.s, r.beta * pressure / static_cast<double>(r.population)};
+            }
+            case 1:
+                return leave_at(rng, x.e, r.sigma, r.p_sigma);
+            case 2:
+                return leave_at(rng, d[1], x.asymptomatic_rate, r.asymptomatic_fraction);
+            case 3:
+                return leave_at(rng, x.i, r.gamma, r.p_gamma);
+            default:
+                return leave_at(rng, x.a, r.gamma, r.p_gamma);
+        }
+    }
+    std::int64_t apply(State& x, const std::int64_t* d) const {
+        const std::int64_t symptomatic = d[1] - d[2];
+        x.s -= d[0];
+        x.e += d[0] - d[1];
+        x.a += d[2] - d[4];
+        x.i += symptomatic - d[3];
         return symptomatic;
     }
 };
@@ -321,15 +310,17 @@ public:
         std::int64_t s, i, r;
     };
     State start(const Rates& r) const { return {r.population - r.initial_infected, r.initial_infected, 0}; }
-    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
-        const std::int64_t infected =
-            binomial_with_rate(rng, x.s, r.beta * static_cast<double>(x.i) / static_cast<double>(r.population));
-        const std::int64_t recovered = binomial_with_rate(rng, x.i, r.gamma);
-        const std::int64_t waned = binomial_with_rate(rng, x.r, r.omega);
-        x.s += waned - infected;
-        x.i += infected - recovered;
-        x.r += recovered - waned;
-        return infected;
+    int draws() const { return 3; }  // infections, recoveries, waning
+    BinomialRequest request(int t, State& x, const StepRates& r, const std::int64_t*, SampleStream& rng) const {
+        if (t == 0) return {&rng, x.s, r.beta * static_cast<double>(x.i) / static_cast<double>(r.population)};
+        if (t == 1) return leave_at(rng, x.i, r.gamma, r.p_gamma);
+        return leave_at(rng, x.r, r.omega, r.p_omega);
+    }
+    std::int64_t apply(State& x, const std::int64_t* d) const {
+        x.s += d[2] - d[0];
+        x.i += d[0] - d[1];
+        x.r += d[1] - d[2];
+        return d[0];
     }
 };
 
@@ -378,6 +369,7 @@ public:
     struct State {
         double beta = 0.0;  // R0 = beta / gamma * spectral radius
         std::vector<std::int64_t> size, s, i;
+        std::vector<double> pressure;  // force of infection per group, set by the step's first draw
     };
 
     State start(const Rates& r) const {
@@ -387,6 +379,7 @@ public:
         x.size.resize(n);
         x.s.resize(n);
         x.i.resize(n);
+        x.pressure.resize(n);
         std::int64_t assigned = 0;
         for (std::size_t g = 0; g < n; ++g) {
             x.size[g] = std::max<std::int64_t>(1, std::llround(shares_[g] * static_cast<double>(r.population)));
@@ -398,24 +391,29 @@ public:
         return x;
     }
 
-    std::int64_t step(State& x, const Rates& r, SampleStream& rng) const {
-        const std::size_t n = contacts_.size();
-        thread_local std::vector<double> pressure;
-        pressure.resize(n);
-        for (std::size_t g = 0; g < n; ++g) {
-            double sum = 0.0;
-            for (std::size_t h = 0; h < n; ++h) {
-                sum += contacts_[g][h] * static_cast<double>(x.i[h]) / static_cast<double>(x.size[h]);
+    int draws() const { return 2 * static_cast<int>(contacts_.size()); }  // per group: infections, recoveries
+
+    BinomialRequest request(int t, State& x, const StepRates& r, const std::int64_t*, SampleStream& rng) const {
+        const std::size_t n = contacts_.size(), g = static_cast<std::size_t>(t / 2);
+        if (t == 0) {  // every group's pressure from the step's starting state
+            for (std::size_t a = 0; a < n; ++a) {
+                double sum = 0.0;
+                for (std::size_t h = 0; h < n; ++h) {
+                    sum += contacts_[a][h] * static_cast<double>(x.i[h]) / static_cast<double>(x.size[h]);
+                }
+                x.pressure[a] = x.beta * sum;
             }
-            pressure[g] = x.beta * sum;
         }
+        if (t % 2 == 0) return {&rng, x.s[g], x.pressure[g]};
+        return leave_at(rng, x.i[g], r.gamma, r.p_gamma);
+    }
+
+    std::int64_t apply(State& x, const std::int64_t* d) const {
         std::int64_t total = 0;
-        for (std::size_t g = 0; g < n; ++g) {
-            const std::int64_t infected = binomial_with_rate(rng, x.s[g], pressure[g]);
-            const std::int64_t recovered = binomial_with_rate(rng, x.i[g], r.gamma);
-            x.s[g] -= infected;
-            x.i[g] += infected - recovered;
-            total += infected;
+        for (std::size_t g = 0; g < contacts_.size(); ++g) {
+            x.s[g] -= d[2 * g];
+            x.i[g] += d[2 * g] - d[2 * g + 1];
+            total += d[2 * g];
         }
         return total;
     }
@@ -595,13 +593,12 @@ private:
 
 void simulate_chain_binomial_sir(const SirParameters& params, int days, SampleStream& rng, std::int64_t* incidence) {
     const ChainBinomialSir model;
-    Rates r;
-    r.beta = params.beta;
-    r.gamma = params.gamma;
-    r.population = params.population;
-    r.initial_infected = params.initial_infected;
-    ChainBinomialSir::State state = model.start(r);
-    for (int day = 0; day < days; ++day) incidence[day] = model.step(state, r, rng);
+    // The model's own parameters: R0 = beta / gamma, infectious period 1 / gamma.
+    const double p[] = {params.beta / params.gamma, 1.0 / params.gamma, static_cast<double>(params.population),
+                        static_cast<double>(params.initial_infected)};
+    std::vector<double> series(static_cast<std::size_t>(days));
+    model.simulate(p, days, rng, series.data());
+    for (int d = 0; d < days; ++d) incidence[d] = static_cast<std::int64_t>(series[static_cast<std::size_t>(d)]);
 }
 
 void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {

@@ -288,18 +288,22 @@ void draw_binomials(const BinomialRequest* requests, int count, std::int64_t* ou
     }
 }
 
-std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate) {
-    switch (regime_with_rate(n, rate)) {
+std::int64_t draw_binomial(const BinomialRequest& r) {
+    switch (regime_with_rate(r.n, r.rate)) {
         case Regime::zero:
             return 0;
         case Regime::inversion:
-            return binomial_inversion_with_rate(rng, n, rate);
+            return binomial_inversion_with_rate(*r.rng, r.n, r.rate);
         case Regime::flipped:
-            return binomial(rng, n, -std::expm1(-rate));
+            return binomial(*r.rng, r.n, r.p > 0.0 ? r.p : -std::expm1(-r.rate));
         case Regime::btrd:
             break;
     }
-    return binomial_btrd(rng, n, -std::expm1(-rate));
+    return binomial_btrd(*r.rng, r.n, r.p > 0.0 ? r.p : -std::expm1(-r.rate));
+}
+
+std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate) {
+    return draw_binomial({&rng, n, rate});
 }
 
 std::int64_t poisson(SampleStream& rng, double mean) {

@@ -80,6 +80,8 @@ struct BinomialRequest {
     double rate;
     double p = 0.0;
 };
+// One request alone (what draw_binomials does for each of a block).
+std::int64_t draw_binomial(const BinomialRequest& request);
 // Draws every request of a block (each stream at most once per call) with the same
 // bits as binomial_with_rate() one request at a time. BTRD's fast acceptance (50-77%
 // of its draws, more at larger means) is computed for the whole block in one loop

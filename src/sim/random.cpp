@@ -119,13 +119,13 @@ std::int64_t btrd_rejection(SampleStream& rng, std::int64_t n, const BtrdSetup& 
     const double nr = (nd + 1.0) * r;
     const double alpha = (2.83 + 5.1 / b) * s.sqrt_npq;
     for (bool first = true;; first = false) {
-        if (!first) v = rng.uniform();
-        double w = v * s.inv_v_r;  // v / v_r
-        double u;
-        if (w <= 0.86) {
-            u = w - 0.43;
-            return static_cast<std::int64_t>((2.0 * a / (0.5 - std::fabs(u)) + b) * u + c);
+        if (!first) {
+            v = rng.uniform();
+            const double x = s.fast(v);
+            if (x >= 0.0) return static_cast<std::int64_t>(x);
         }
+        const double w = v * s.inv_v_r;  // v / v_r
+        double u;
         if (w >= 1.0) {
             u = rng.uniform() - 0.5;
         } else {

@@ -32,9 +32,6 @@ public:
         return block_.v[used_++];
     }
 
-    // Hands the last 64-bit word out again (once): lets a sampler peek at a draw.
-    void unget() { --used_; }
-
     // Uniform on the open interval (0, 1): 53 random bits, offset by half a step so
     // that neither 0 nor 1 can occur and log() is always finite.
     double uniform() { return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1p-53; }

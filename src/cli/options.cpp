@@ -102,7 +102,8 @@ std::vector<OptionSpec> build_run_options() {
         {"sim.days", Type::integer, "60", "days of reported incidence the network sees", 7, 3650},
         {"sim.targets", Type::text, "log_R0,beta,gamma",
          "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
-         "(sgnn list simulators shows them)"},
+         "(sgnn list simulators shows them); 'parameters' stands for every parameter, and with sim.model = mixture "
+         "'mechanism' trains a classifier of the mechanism"},
         {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
         {"sim.contact_matrix", Type::text, "3,1.5,0.5; 1.5,2,0.7; 0.5,0.7,1",
          "age_sir: daily contacts between groups, rows separated by ';' (row: group infected, column: "

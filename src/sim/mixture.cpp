@@ -1,6 +1,7 @@
 #include "sgnn/sim/mixture.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
 
 #include <algorithm>
@@ -38,9 +39,21 @@ public:
         }
         cumulative_.back() = 1.0;
 
+        // Every mechanism's parameters, in order of first appearance: what the target
+        // "parameters" stands for (each sample has its own mechanism's, the rest masked).
+        std::vector<std::string> parameters;
+        for (const auto& [name, weight] : config.mixture) {
+            std::vector<std::string> own = make_simulator(name, config.options)->parameters();
+            for (const auto& step : config.observation) {
+                for (const auto& p : ObservationModel::parameters_of(step)) own.push_back(p);
+            }
+            for (const auto& p : own) {
+                if (std::find(parameters.begin(), parameters.end(), p) == parameters.end()) parameters.push_back(p);
+            }
+        }
         bool classify = false;
         std::vector<std::string> regression;
-        for (const auto& t : config.targets) {
+        for (const auto& t : expand_targets(config.targets, parameters)) {
             if (t == kMechanismTarget) {
                 classify = true;
             } else {

@@ -41,7 +41,8 @@ public:
                                                     spec.domain));
         }
         derived_names_ = simulator_->derived();
-        for (const auto& name : config.targets) {
+        const std::vector<std::string> targets = expand_targets(config.targets, parameter_names_);
+        for (const auto& name : targets) {
             if (name == kMechanismTarget) {
                 throw ConfigError("sim.targets: '" + name + "' classifies the mechanisms of a mixture; set "
                                   "sim.model = mixture and list them in sim.mixture");
@@ -51,7 +52,7 @@ public:
         if (targets_.empty() && !component) throw ConfigError("sim.targets: name at least one target");
         layout_.n_inputs = observation_.output_length();
         layout_.n_channels = channels_;
-        layout_.target_names = config.targets;
+        layout_.target_names = targets;
     }
 
     const SampleLayout& layout() const override { return layout_; }
@@ -152,7 +153,29 @@ std::vector<std::string> available_targets(const std::string& model, const std::
     for (const auto& n : simulator->derived()) names.push_back(n);
     const std::size_t plain = names.size();
     for (std::size_t k = 0; k < plain; ++k) names.push_back("log_" + names[k]);
+    names.push_back(kAllParameters);
     return names;
+}
+
+std::vector<std::string> expand_targets(const std::vector<std::string>& targets,
+                                        const std::vector<std::string>& parameters) {
+    std::vector<std::string> expanded;
+    for (const auto& target : targets) {
+        if (target != kAllParameters) {
+            expanded.push_back(target);
+            continue;
+        }
+        for (const auto& p : parameters) {
+            if (std::find(targets.begin(), targets.end(), p) == targets.end()) expanded.push_back(p);
+        }
+    }
+    for (std::size_t i = 0; i < expanded.size(); ++i) {
+        if (std::find(expanded.begin() + static_cast<std::ptrdiff_t>(i) + 1, expanded.end(), expanded[i]) !=
+            expanded.end()) {
+            throw ConfigError("sim.targets: '" + expanded[i] + "' is listed twice");
+        }
+    }
+    return expanded;
 }
 
 std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool component) {

@@ -62,6 +62,26 @@ TEST_CASE("a mixture labels each sample with its mechanism and masks what it lac
     CHECK(std::fabs(seir / static_cast<double>(n) - 0.75) < 5 * 0.0068);
 }
 
+TEST_CASE("the target 'parameters' is every mechanism's parameter vector, padded and masked", "[mixture]") {
+    TaskConfig config = sir_seir(1.0, 1.0);
+    config.targets = {"mechanism", "parameters"};
+    config.observation = {"report"};
+    const auto task = make_task(config);
+    const std::vector<std::string> expected{"R0", "infectious_period", "population", "initial_infected",
+                                            "reporting_rate", "latent_period"};
+    REQUIRE(task->layout().target_names == expected);
+    const Drawn d = draw(*task, 0, 200);
+    for (int k = 0; k < d.result.valid; ++k) {
+        const float* row = d.targets.data() + static_cast<std::size_t>(k) * expected.size();
+        for (std::size_t t = 0; t + 1 < expected.size(); ++t) CHECK(std::isfinite(row[t]));
+        CHECK(std::isnan(row[5]) == (d.labels[static_cast<std::size_t>(k)] == 0.0f));  // SIR has no latent period
+    }
+    config.targets = {"parameters", "R0"};
+    CHECK_NOTHROW(make_task(config));  // listed parameters are not repeated
+    config.targets = {"parameters", "log_R0", "log_R0"};
+    CHECK_THROWS_WITH(make_task(config), Contains("listed twice"));
+}
+
 TEST_CASE("a mixture's sample i does not depend on how samples are split or threaded", "[mixture][determinism]") {
     const auto task = make_task(sir_seir(1.0, 1.0));
     const Drawn whole = draw(*task, 100, 256);

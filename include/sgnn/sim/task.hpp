@@ -73,6 +73,14 @@ std::vector<std::string> available_targets(const std::string& model, const std::
 
 // The target that asks a mixture to classify its mechanisms.
 inline constexpr const char* kMechanismTarget = "mechanism";
+// The target that stands for every parameter (in a mixture, of every mechanism: the
+// padded, masked parameter vector).
+inline constexpr const char* kAllParameters = "parameters";
+
+// `targets` with kAllParameters replaced by the `parameters` not listed otherwise.
+// Throws ConfigError naming sim.targets if a target is then listed twice.
+std::vector<std::string> expand_targets(const std::vector<std::string>& targets,
+                                        const std::vector<std::string>& parameters);
 
 // Builds the task named by config.model (sim/mixture.hpp for mixtures); throws
 // ConfigError naming the bad key.

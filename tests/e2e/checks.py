@@ -367,7 +367,7 @@ def check_bench_simulate():
     ours, theirs = result["mean_cases"], result["numpy"]["mean_cases"]
     if abs(ours - theirs) > 0.01 * theirs:
         fail(f"sgnn and NumPy simulate different epidemics: mean cases {ours:.0f} against {theirs:.0f}")
-    for model in ("seir", "sir_gillespie", "sis"):
+    for model in ("seir", "sir_gillespie", "sis", "logistic"):
         _, stdout, _, _ = run([ARGS.sgnn, "bench", "simulate", "--json", "--seconds", "0.2", "--model", model,
                                "--population", "1e4"])
         if not json.loads(stdout.strip().splitlines()[-1])["simulations_per_s_per_core"] > 0:

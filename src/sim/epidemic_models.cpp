@@ -522,29 +522,24 @@ private:
 // The deterministic SIR or SEIR ODE, in population fractions s, (e,) i and c, the
 // cumulative share that has become infectious; the series is N (c(d+1) - c(d)), the
 // expected daily incidence of the continuous-time model.
-class EpidemicOde final : public EpidemicModel, private OdeSystem {
+class EpidemicOde final : public OdeModel<EpidemicModel> {
 public:
     EpidemicOde(bool latent, OdeSettings settings)
-        : EpidemicModel(latent ? std::vector<std::string>{"latent_period"} : std::vector<std::string>{}),
-          latent_(latent),
-          settings_(std::move(settings)) {}
+        : OdeModel(std::move(settings),
+                   latent ? std::vector<std::string>{"latent_period"} : std::vector<std::string>{}),
+          latent_(latent) {}
 
     std::string description() const override {
         return latent_ ? "deterministic SEIR ODE (PETSc TS), expected daily incidence of new infectious"
                        : "deterministic SIR ODE (PETSc TS), expected daily incidence of new infections";
     }
 
-    void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
-        simulate_as_batch(*this, params, days, rng, series);
-    }
-    int block_size() const override { return kOdeBlock; }
-    void check_settings() const override { validate_ode_settings(settings_); }
 
     void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,
                         char* ok) const override {
         const std::size_t n_params = parameters().size(), d = static_cast<std::size_t>(dimension());
         simulate_ode_block(
-            *this, settings_, 3, count, days,
+            *this, settings(), 3, count, days,
             [&](int j, double* c, double* y0) {
                 const Rates r = rates(params + static_cast<std::size_t>(j) * n_params);
                 const double n = static_cast<double>(r.population);
@@ -586,7 +581,6 @@ private:
     }
 
     bool latent_;
-    OdeSettings settings_;
 };
 
 }  // namespace

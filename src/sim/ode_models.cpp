@@ -15,10 +15,10 @@ double positive(const double* p, int index, const char* name) {
 }
 
 // Single-species growth: one unknown N, coefficients (r, K, v).
-class GrowthModel final : public Simulator, private OdeSystem {
+class GrowthModel final : public OdeModel<Simulator> {
 public:
     enum class Law { logistic, gompertz, richards };
-    GrowthModel(Law law, OdeSettings settings) : law_(law), settings_(std::move(settings)) {}
+    GrowthModel(Law law, OdeSettings settings) : OdeModel(std::move(settings)), law_(law) {}
 
     std::string description() const override {
         switch (law_) {
@@ -37,18 +37,12 @@ public:
         return names;
     }
     std::vector<std::string> channels() const override { return {"size"}; }
-    int block_size() const override { return kOdeBlock; }
-    void check_settings() const override { validate_ode_settings(settings_); }
-
-    void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
-        simulate_as_batch(*this, params, days, rng, series);
-    }
 
     void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,
                         char* ok) const override {
         const std::size_t n_params = parameters().size();
         simulate_ode_block(
-            *this, settings_, 3, count, days,
+            *this, settings(), 3, count, days,
             [&](int j, double* c, double* y0) {
                 const double* p = params + static_cast<std::size_t>(j) * n_params;
                 c[0] = positive(p, 0, "intrinsic_growth_rate");
@@ -98,13 +92,12 @@ private:
     }
 
     Law law_;
-    OdeSettings settings_;
 };
 
 // Lotka-Volterra predator-prey: unknowns (x, y), coefficients (a, b, c, d).
-class LotkaVolterra final : public Simulator, private OdeSystem {
+class LotkaVolterra final : public OdeModel<Simulator> {
 public:
-    explicit LotkaVolterra(OdeSettings settings) : settings_(std::move(settings)) {}
+    explicit LotkaVolterra(OdeSettings settings) : OdeModel(std::move(settings)) {}
 
     std::string description() const override {
         return "Lotka-Volterra predator-prey dx/dt = a x - b x y, dy/dt = d x y - c y, PETSc TS";
@@ -114,18 +107,12 @@ public:
                 "initial_predators"};
     }
     std::vector<std::string> channels() const override { return {"prey", "predators"}; }
-    int block_size() const override { return kOdeBlock; }
-    void check_settings() const override { validate_ode_settings(settings_); }
-
-    void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
-        simulate_as_batch(*this, params, days, rng, series);
-    }
 
     void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,
                         char* ok) const override {
         const std::size_t n_params = parameters().size(), d = static_cast<std::size_t>(days);
         simulate_ode_block(
-            *this, settings_, 4, count, days,
+            *this, settings(), 4, count, days,
             [&](int j, double* c, double* y0) {
                 const double* p = params + static_cast<std::size_t>(j) * n_params;
                 c[0] = positive(p, 0, "prey_growth_rate");
@@ -161,8 +148,6 @@ private:
         dydt[0] = c[0] * y[0] - c[1] * y[0] * y[1];
         dydt[1] = c[3] * y[0] * y[1] - c[2] * y[1];
     }
-
-    OdeSettings settings_;
 };
 
 }  // namespace

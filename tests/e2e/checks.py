@@ -64,6 +64,18 @@ def sgnn_error_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("sgnn: error")]
 
 
+def same_model_across_ranks(name, rank_counts, *options):
+    """Trains --deterministic with each rank count; fails unless every run gives the same model."""
+    hashes = []
+    for n in rank_counts:
+        out = fresh_dir(f"{name}-det-{n}")
+        train(n, out, *options, "--deterministic")
+        hashes.append(summary(out)["model_sha256"])
+    if len(set(hashes)) != 1:
+        fail(f"{name}: deterministic runs differ between {rank_counts} ranks: {hashes}")
+    return hashes[0]
+
+
 def check_learning():
     """A tiny MPI run learns: held-out loss well below predicting the prior mean."""
     out = fresh_dir("learning")
@@ -263,14 +275,8 @@ def check_mixture():
                            "print(f.attrs['classes'])", os.path.join(out, "model.h5")])
     if "sir,seir" not in stdout:
         fail(f"model.h5 does not record the classes: {stdout}")
-    hashes = []
-    for n in (1, 4):
-        out = fresh_dir(f"mixture-det-{n}")
-        train(n, out, *mixture, "--deterministic", "--train.steps", "40", "--eval.every", "40")
-        hashes.append(summary(out)["model_sha256"])
-    if len(set(hashes)) != 1:
-        fail(f"deterministic mixture runs differ between 1 and 4 ranks: {hashes}")
-    print(f"accuracy {c['accuracy']:.3f}, confusion {c['confusion']}, deterministic hash {hashes[0][:12]}")
+    model = same_model_across_ranks("mixture", (1, 4), *mixture, "--train.steps", "40", "--eval.every", "40")
+    print(f"accuracy {c['accuracy']:.3f}, confusion {c['confusion']}, deterministic hash {model[:12]}")
 
 
 def check_ode():
@@ -289,13 +295,7 @@ def check_ode():
     errors = sgnn_error_lines(stderr)
     if len(errors) != 1 or "ode.petsc_options" not in errors[0] or "ts_rk_typo" not in errors[0]:
         fail(f"a misspelt PETSc option should give one error naming ode.petsc_options, got {errors}")
-    hashes = []
-    for n in (1, 3):
-        out = fresh_dir(f"ode-det-{n}")
-        train(n, out, *growth, "--deterministic", "--train.steps", "30", "--eval.every", "30")
-        hashes.append(summary(out)["model_sha256"])
-    if len(set(hashes)) != 1:
-        fail(f"deterministic ODE runs differ between 1 and 3 ranks: {hashes}")
+    same_model_across_ranks("ode", (1, 3), *growth, "--train.steps", "30", "--eval.every", "30")
     print(f"PETSc options recorded, typo refused: {errors[0]}")
 
 

@@ -14,6 +14,7 @@
 #include "sgnn/sim/simulator.hpp"
 
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,29 @@ void integrate_ode_block(const OdeSystem& system, const OdeSettings& settings, i
 void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, int n_coefficients, int count,
                         int days, const std::function<void(int, double*, double*)>& prepare,
                         const std::function<void(int, const double*)>& emit, char* ok);
+
+// What every ODE model shares: simulate() is a block of one, blocks are kOdeBlock
+// trajectories, and the settings are checked at start-up. Base is Simulator, or a
+// model family's base class (the epidemic models').
+template <class Base>
+class OdeModel : public Base, protected OdeSystem {
+public:
+    template <class... BaseArgs>
+    explicit OdeModel(OdeSettings settings, BaseArgs&&... base_args)
+        : Base(std::forward<BaseArgs>(base_args)...), settings_(std::move(settings)) {}
+
+    void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
+        simulate_as_batch(*this, params, days, rng, series);
+    }
+    int block_size() const override { return kOdeBlock; }
+    void check_settings() const override { validate_ode_settings(settings_); }
+
+protected:
+    const OdeSettings& settings() const { return settings_; }
+
+private:
+    OdeSettings settings_;
+};
 
 // Finalizes PETSc if this process initialized it; call before MPI_Finalize.
 void finalize_ode_runtime();

@@ -1,7 +1,6 @@
 #include "sgnn/sim/mixture.hpp"
 
 #include "sgnn/error.hpp"
-#include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
 
 #include <algorithm>
@@ -43,11 +42,7 @@ public:
         // "parameters" stands for (each sample has its own mechanism's, the rest masked).
         std::vector<std::string> parameters;
         for (const auto& [name, weight] : config.mixture) {
-            std::vector<std::string> own = make_simulator(name, config.options)->parameters();
-            for (const auto& step : config.observation) {
-                for (const auto& p : ObservationModel::parameters_of(step)) own.push_back(p);
-            }
-            for (const auto& p : own) {
+            for (const auto& p : task_parameters(name, config.observation)) {
                 if (std::find(parameters.begin(), parameters.end(), p) == parameters.end()) parameters.push_back(p);
             }
         }

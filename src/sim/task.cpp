@@ -79,6 +79,7 @@ public:
             std::copy(v, v + n_sim, simulator_values.data() + static_cast<std::size_t>(j) * n_sim);
         }
         simulator_->simulate_batch(simulator_values.data(), count, days_, rngs, trajectories.data(), valid);
+        const bool nonnegative = simulator_->nonnegative();
         for (int j = 0; j < count; ++j) {
             if (!valid[j]) continue;
             valid[j] = 0;
@@ -86,7 +87,6 @@ public:
                 const double* v = values.data() + static_cast<std::size_t>(j) * n_params;
                 const double* series = trajectories.data() + static_cast<std::size_t>(j) * length;
                 // A broken trajectory (NaN, Inf, a negative count) drops the sample.
-                const bool nonnegative = simulator_->nonnegative();
                 if (std::any_of(series, series + length,
                                 [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0.0); })) {
                     continue;
@@ -144,13 +144,17 @@ private:
 
 }  // namespace
 
-std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation) {
-    const std::unique_ptr<Simulator> simulator = make_simulator(model);
-    std::vector<std::string> names = simulator->parameters();
+std::vector<std::string> task_parameters(const std::string& model, const std::vector<std::string>& observation) {
+    std::vector<std::string> names = make_simulator(model)->parameters();
     for (const auto& step : observation) {
         for (const auto& n : ObservationModel::parameters_of(step)) names.push_back(n);
     }
-    for (const auto& n : simulator->derived()) names.push_back(n);
+    return names;
+}
+
+std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation) {
+    std::vector<std::string> names = task_parameters(model, observation);
+    for (const auto& n : make_simulator(model)->derived()) names.push_back(n);
     const std::size_t plain = names.size();
     for (std::size_t k = 0; k < plain; ++k) names.push_back("log_" + names[k]);
     names.push_back(kAllParameters);

@@ -202,9 +202,9 @@ protected:
         r.gamma *= h;
         r.sigma *= h;
         r.omega *= h;
-        r.p_gamma = -std::expm1(-r.gamma);
-        r.p_sigma = -std::expm1(-r.sigma);
-        r.p_omega = -std::expm1(-r.omega);
+        r.p_gamma = probability_of_rate(r.gamma);
+        r.p_sigma = probability_of_rate(r.sigma);
+        r.p_omega = probability_of_rate(r.omega);
         return r;
     }
 

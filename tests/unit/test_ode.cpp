@@ -192,7 +192,7 @@ double max_abs_difference(const std::vector<double>& a, const std::vector<double
 TEST_CASE("the mean of 2048 chain-binomial SIR runs tracks the deterministic SIR ODE", "[ode][validation]") {
     // N = 1e6, 1000 initially infectious, R0 = 2, infectious period 5 days, 100 days.
     const double n = 1e6, i0 = 1000.0, r0 = 2.0, period = 5.0, gamma = 1.0 / period, beta = r0 * gamma;
-    const int days = 100, runs = 2048, k = 24;  // 64 blocks of 32
+    const int days = 100, runs = 2048, k = 24;  // 16 blocks of 128
     SimulatorOptions ode_options;
     ode_options.ode.rtol = 1e-10;
     const auto ode = make_simulator("sir_ode", ode_options);

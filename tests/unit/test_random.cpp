@@ -89,7 +89,9 @@ TEST_CASE("binomial with a rate fits the exact pmf in every regime, drawn alone 
         std::vector<std::int64_t> out(block), draws;
         bool same_bits = true;
         for (int call = 0; call < draws_n / block; ++call) {
-            for (int j = 0; j < block; ++j) requests[j] = {&streams[j], c.n, c.rate, j % 2 ? p : 0.0};
+            for (int j = 0; j < block; ++j) {
+                requests[j] = {&streams[j], c.n, c.rate, j % 2 ? probability_of_rate(c.rate) : 0.0};
+            }
             draw_binomials(requests.data(), block, out.data());
             for (int j = 0; j < block; ++j) {
                 same_bits &= out[j] == binomial_with_rate(copies[j], c.n, c.rate);
@@ -108,6 +110,45 @@ TEST_CASE("binomial with a rate fits the exact pmf in every regime, drawn alone 
         INFO("chi2 = " << fit.statistic << " on " << fit.dof << " dof");
         CHECK(fit.statistic < fit.critical);
     }
+}
+
+TEST_CASE("binomial draws have the same bits on every CPU and build", "[random][binomial]") {
+    // A hash of 44,100 block draws across the regimes (zero, inversion and its scalar
+    // tail, BTRD's fast path, rejection rounds and exact test, caller-given p). The
+    // vectorized kernels are compiled for AVX-512, AVX2 and baseline x86-64 and picked
+    // by the CPU; all of them, and -O2 or -march=native builds, gave this value. A
+    // different value means a cluster with mixed CPUs would no longer reproduce runs.
+    const std::int64_t sizes[] = {1, 7, 30, 100, 1000, 20000, 100000, 3000000, 10000000};
+    const double rates[] = {1e-7, 1e-4, 0.003, 0.02, 0.1, 0.3, 0.69};
+    std::uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+    for (const std::int64_t n : sizes) {
+        for (const double rate : rates) {
+            for (const bool given : {false, true}) {
+                std::vector<SampleStream> streams;
+                for (int j = 0; j < 64; ++j) streams.emplace_back(42, Purpose::test, static_cast<std::uint64_t>(n * 131 + j));
+                std::vector<BinomialRequest> requests;
+                for (auto& stream : streams) requests.push_back({&stream, n, rate, given ? 0.25 * rate : 0.0});
+                std::vector<std::int64_t> out(64);
+                for (int call = 0; call < 50; ++call) {
+                    draw_binomials(requests.data(), 64, out.data());
+                    for (const auto x : out) hash = (hash ^ static_cast<std::uint64_t>(x)) * 1099511628211ULL;
+                }
+            }
+        }
+    }
+    CHECK(hash == 0xb886ef2b6a42ccb8ULL);
+}
+
+TEST_CASE("probability_of_rate is 1 - exp(-rate) to a few ulps", "[random]") {
+    double worst = 0.0;
+    for (double rate = 1e-12; rate < 40.0; rate *= 1.01) {
+        const double exact = -std::expm1(-rate);
+        worst = std::max(worst, std::fabs(probability_of_rate(rate) - exact) / exact);
+    }
+    INFO("worst relative error " << worst);
+    CHECK(worst < 4e-16);
+    CHECK(probability_of_rate(0.0) == 0.0);
+    CHECK(probability_of_rate(1e6) == 1.0);
 }
 
 TEST_CASE("binomial edge cases", "[random][binomial]") {

@@ -69,8 +69,14 @@ std::int64_t binomial(SampleStream& rng, std::int64_t n, double p);
 // within one time unit, as in chain-binomial models. Cheaper than computing p first.
 std::int64_t binomial_with_rate(SampleStream& rng, std::int64_t n, double rate);
 
+// 1 - exp(-rate), the chance that an event of this rate happens within one time unit.
+// Computed without libm (whose results glibc picks by CPU), so it has the same bits
+// on every machine; pass it as BinomialRequest::p.
+double probability_of_rate(double rate);
+
 // One draw of a block: Binomial(n, 1 - exp(-rate)) from *rng, as binomial_with_rate.
-// p may hold 1 - exp(-rate) when the caller has it (a constant rate); 0 otherwise.
+// p may hold probability_of_rate(rate) when the caller has it (a constant rate); 0
+// otherwise.
 struct BinomialRequest {
     SampleStream* rng;
     std::int64_t n;
@@ -80,10 +86,10 @@ struct BinomialRequest {
 // One request alone (what draw_binomials does for each of a block).
 std::int64_t draw_binomial(const BinomialRequest& request);
 // Draws every request of a block (each stream at most once per call) with the same
-// bits as binomial_with_rate() one request at a time. BTRD's fast acceptance (50-77%
-// of its draws, more at larger means) is computed for the whole block in one loop
-// the compiler vectorizes, so its square roots and divisions overlap instead of
-// forming one long dependency chain per draw.
+// bits as binomial_with_rate() one request at a time, on any CPU. The draws run as
+// vectorized loops over the block: inversion's set-up and first steps, BTRD's fast
+// acceptance (50-77% of its draws), and BTRD's rejection rounds for the rest, with
+// AVX-512 or AVX2 where the CPU has them (see docs/performance.md).
 void draw_binomials(const BinomialRequest* requests, int count, std::int64_t* out);
 std::int64_t poisson(SampleStream& rng, double mean);
 double gamma(SampleStream& rng, double shape, double scale);

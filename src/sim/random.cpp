@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 namespace sgnn::sim {
@@ -42,15 +41,13 @@ inline double stirling_correction(double k) {
 #define SGNN_VECTOR_KERNEL
 #endif
 
-// 1/x for small x: the inversion loop's division becomes a multiplication.
-const std::array<double, 256>& reciprocals() {
-    static const std::array<double, 256> table = [] {
-        std::array<double, 256> t{};
-        for (int x = 1; x < 256; ++x) t[static_cast<std::size_t>(x)] = 1.0 / x;
-        return t;
-    }();
+// 1/x for x < 256, as constants: the inversion search's division becomes a
+// multiplication, and the Taylor series below divide by k through it.
+constexpr std::array<double, 256> kInverse = [] {
+    std::array<double, 256> table{};
+    for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
     return table;
-}
+}();
 
 // Sequential-search inversion with the recurrence f(x) = f(x-1) (a / x - s), where
 // s = p/q and a = (n+1) s, from f(0) = q^n and a uniform u; expected cost O(n p), so
@@ -59,7 +56,6 @@ const std::array<double, 256>& reciprocals() {
 // walking on: the mass there is below 1e-100 at those means.
 std::int64_t continue_inversion(SampleStream& rng, double bound, double a, double s, double q_pow_n, double x,
                                 double px, double u) {
-    const auto& inverse = reciprocals();
     while (u > px) {
         x += 1.0;
         if (x > bound) {
@@ -68,7 +64,7 @@ std::int64_t continue_inversion(SampleStream& rng, double bound, double a, doubl
             u = rng.uniform();
         } else {
             u -= px;
-            px *= a * inverse[static_cast<std::size_t>(x)] - s;
+            px *= a * kInverse[static_cast<std::size_t>(x)] - s;
         }
     }
     return static_cast<std::int64_t>(x);
@@ -81,11 +77,6 @@ std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p) {
     const double u = rng.uniform();
     return continue_inversion(rng, std::min(nd, 255.0), (nd + 1.0) * s, s, q_pow_n, 0.0, q_pow_n, u);
 }
-
-// Reciprocals 1/k of the Taylor series below, as constants.
-constexpr std::array<double, 18> kInverse{0.0,        1.0,        1.0 / 2,  1.0 / 3,  1.0 / 4,  1.0 / 5,
-                                          1.0 / 6,    1.0 / 7,    1.0 / 8,  1.0 / 9,  1.0 / 10, 1.0 / 11,
-                                          1.0 / 12,   1.0 / 13,   1.0 / 14, 1.0 / 15, 1.0 / 16, 1.0 / 17};
 
 // 1 - exp(-x) and exp(x) - 1 for 0 <= x <= log 2, by their Taylor series to x^17
 // (the rest is below 1e-18 of the value) in nested form, x (1 -+ x/2 (1 -+ x/3 (...))),

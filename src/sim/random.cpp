@@ -78,6 +78,10 @@ std::int64_t binomial_inversion(SampleStream& rng, std::int64_t n, double p) {
     return continue_inversion(rng, std::min(nd, 255.0), (nd + 1.0) * s, s, q_pow_n, 0.0, q_pow_n, u);
 }
 
+// log 2 in two parts (fdlibm): kLn2Hi has 32 trailing zero bits, so k kLn2Hi is exact
+// for the integers k that exp and log reduce by.
+constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+
 // 1 - exp(-x) and exp(x) - 1 for 0 <= x <= log 2, by their Taylor series to x^17
 // (the rest is below 1e-18 of the value) in nested form, x (1 -+ x/2 (1 -+ x/3 (...))),
 // which keeps full relative precision at small x. Like log_of_positive below: inline,
@@ -100,7 +104,6 @@ inline double expm1_small(double x) {
 // log 2), exp(-r) by its Taylor series to r^14 in nested form, then times 2^-k.
 inline double exp_of_negative(double y) {
     constexpr double kInvLn2 = 1.44269504088896338700e+00;
-    constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
     const double k = (y * kInvLn2 + 0x1.8p52) - 0x1.8p52;  // nearest integer
     const double r = (y - k * kLn2Hi) - k * kLn2Lo;
     double t = 1.0;
@@ -121,7 +124,6 @@ inline double exp_of_negative(double y) {
 // every x86-64 CPU, where glibc picks its log by CPU features.
 inline double log_of_positive(double x) {
     constexpr std::uint64_t kSqrtHalfBits = 0x3fe6a09e667f3bcdULL, kExponentOne = 0x3ff0000000000000ULL;
-    constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
     constexpr double kLg1 = 6.666666666666735130e-01, kLg2 = 3.999999999940941908e-01,
                      kLg3 = 2.857142874366239149e-01, kLg4 = 2.222219843214978396e-01,
                      kLg5 = 1.818357216161805012e-01, kLg6 = 1.531383769920937332e-01,
@@ -193,7 +195,6 @@ public:
         if (size_ == rng_.size()) grow(2 * size_ + 16);
         rng_[size_] = rng;
         out_[size_] = out;
-        n_[size_] = n;
         nd_[size_] = static_cast<double>(n);
         p_[size_] = p;
         v_[size_] = v;
@@ -230,7 +231,6 @@ private:
     void grow(std::size_t capacity) {
         rng_.resize(capacity);
         out_.resize(capacity);
-        n_.resize(capacity);
         open_.resize(capacity);
         for (auto* field : {&nd_, &p_, &v_, &u_, &b_, &a_, &c_, &inv_v_r_, &v_r_, &alpha_, &m_, &r_, &h_, &inv_npq_,
                             &outcome_, &log_v_, &candidate_, &open_k_, &open_nd_, &open_r_, &open_m_, &open_h_,
@@ -359,8 +359,7 @@ private:
     void keep(std::size_t from, std::size_t to) {
         rng_[to] = rng_[from];
         out_[to] = out_[from];
-        n_[to] = n_[from];
-        for (auto* field : {&nd_, &p_, &b_, &a_, &c_, &inv_v_r_, &v_r_, &alpha_, &m_, &r_, &h_, &inv_npq_}) {
+        for (auto* field : {&nd_, &b_, &a_, &c_, &inv_v_r_, &v_r_, &alpha_, &m_, &r_, &h_, &inv_npq_}) {
             (*field)[to] = (*field)[from];
         }
     }
@@ -368,7 +367,6 @@ private:
     std::size_t size_ = 0;  // draws added; the arrays hold at least this many
     std::vector<SampleStream*> rng_;
     std::vector<std::int64_t*> out_;
-    std::vector<std::int64_t> n_;
     std::vector<double> nd_, p_, v_, u_, b_, a_, c_, inv_v_r_, v_r_, alpha_, m_, r_, h_, inv_npq_;
     std::vector<double> outcome_, log_v_, candidate_;  // per round
     // The candidates test_exactly() decides, gathered.

@@ -4,7 +4,10 @@
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
 #include "sgnn/clock.hpp"
+#include "sgnn/coord/checkpoint.hpp"
+#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/simulator.hpp"
@@ -237,6 +240,37 @@ void print_bench(const RunConfig& config, const io::Json& summary, double simula
     std::fflush(stdout);
 }
 
+// --resume: the checkpoint file (or "" for a fresh run under --resume auto), its
+// configuration under the command line, and the run directory as the default --out.
+RunConfig resumed_config(const std::vector<std::string>& args, ParsedOptions& parsed) {
+    std::string path;
+    if (parsed.resume == "auto") {
+        // For job scripts that run the same command on every (re)start.
+        if (parsed.origin["out"] == "default") {
+            throw ConfigError("--resume auto needs --out DIR: the run directory to resume from, or to start in");
+        }
+        const std::string out = parsed.values["out"];
+        const bool has_checkpoint = !coord::list_checkpoints(coord::checkpoint_directory(out)).empty();
+        if (!has_checkpoint) return make_run_config(parsed);
+        path = coord::resolve_resume_path(out);
+    } else {
+        path = coord::resolve_resume_path(parsed.resume);
+    }
+    std::string checkpoint_ini;
+    try {
+        checkpoint_ini = io::DatasetReader(path).read("config").text();
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        throw ConfigError("checkpoint " + (message.rfind(path, 0) == 0 ? message : path + ": " + message));
+    }
+    parsed = parse_options(args, run_options(), false, checkpoint_ini, "checkpoint " + path);
+    if (parsed.origin["out"] != "command line") parsed.values["out"] = coord::run_directory_of(path);
+    RunConfig config = make_run_config(parsed);
+    coord::check_resume_compatible(path, checkpoint_ini, config.effective_ini);
+    config.resume = path;
+    return config;
+}
+
 // `sgnn train` and `sgnn bench stream`: MPI from here on.
 int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc, char*** argv) {
     ParsedOptions parsed;
@@ -247,7 +281,7 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
             std::printf("%s%s", bench ? kBenchHelp : kTrainHelp, options_help(run_options()).c_str());
             return 0;
         }
-        config = make_run_config(parsed);
+        config = parsed.resume.empty() ? make_run_config(parsed) : resumed_config(args, parsed);
     } catch (const ConfigError& error) {
         if (launcher_rank_zero()) print_error(error.what());
         return 2;
@@ -263,15 +297,17 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
     struct OdeRuntime {
         ~OdeRuntime() { sim::finalize_ode_runtime(); }
     } ode_runtime;
+    if (!bench) coord::install_stop_signal_handlers();
     try {
         RunOptions options;
         options.write_outputs = !bench;
         options.quiet = bench;
-        const io::Json summary = run_training(config, mpi, options);
+        const RunResult result = run_training(config, mpi, options);
         if (bench) {
             const double simulate_rate = measure_simulation_rate(config, mpi);
-            if (mpi.world_rank() == 0) print_bench(config, summary, simulate_rate, parsed.json);
+            if (mpi.world_rank() == 0) print_bench(config, result.summary, simulate_rate, parsed.json);
         }
+        return result.exit_code;
     } catch (const ConfigError& error) {
         // Found identically on every rank before any rank started talking.
         if (mpi.world_rank() == 0) print_error(error.what());

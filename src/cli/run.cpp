@@ -1,8 +1,12 @@
 #include "sgnn/cli/run.hpp"
 
 #include "sgnn/clock.hpp"
+#include "sgnn/coord/checkpoint.hpp"
+#include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/coord/coordinator.hpp"
 #include "sgnn/coord/schedule.hpp"
+#include "sgnn/coord/signals.hpp"
+#include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/stream/backoff.hpp"
 #include "sgnn/stream/batch_source.hpp"
@@ -12,6 +16,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -42,6 +47,40 @@ std::string agree_on_out_dir(const RunConfig& config, const stream::MpiSession& 
     return dir;
 }
 
+// A simulator-only rank tells the coordinator once that it received SIGTERM or
+// SIGUSR1; the coordinator turns that into "checkpoint, then stop".
+class SignalForwarder {
+public:
+    SignalForwarder(const stream::Communicators& comms, bool active) : comms_(comms), active_(active) {}
+    bool poll() {
+        if (!active_ || sent_ || coord::pending_stop_signal() == 0) return false;
+        signal_ = coord::pending_stop_signal();
+        stream::check_mpi(MPI_Isend(&signal_, 1, MPI_INT32_T, stream::RankLayout::coordinator_rank(),
+                                    stream::kTagStopSignal, comms_.control(), request_.data()),
+                          "MPI_Isend(stop signal notice)");
+        sent_ = true;
+        return true;
+    }
+    // The notice is small and sent eagerly; if the coordinator finished before it
+    // arrived, it is cancelled rather than waited for.
+    void finish() {
+        if (!sent_) return;
+        int done = 0;
+        MPI_Test(request_.data(), &done, MPI_STATUS_IGNORE);
+        if (!done) {
+            MPI_Cancel(request_.data());
+            MPI_Wait(request_.data(), MPI_STATUS_IGNORE);
+        }
+    }
+
+private:
+    const stream::Communicators& comms_;
+    bool active_;
+    bool sent_ = false;
+    std::int32_t signal_ = 0;
+    std::vector<MPI_Request> request_{MPI_REQUEST_NULL};
+};
+
 }  // namespace
 
 std::string role_of_rank(const RunConfig& config, int world_rank, int world_size) {
@@ -51,22 +90,102 @@ std::string role_of_rank(const RunConfig& config, int world_rank, int world_size
     return "simulator";
 }
 
-io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, const RunOptions& options) {
+namespace {
+
+// Where every trainer's stream stands at the start: fresh, or as the checkpoint left
+// it. A resume with another trainer count (--allow-reshard) cannot map the old
+// trainers' batches onto the new ones, so it starts a fresh range of batch indices
+// beyond every batch the old run touched.
+struct StreamStart {
+    stream::StreamConfig config;
+    coord::ScheduleOrigin origin;
+    std::vector<stream::StreamState> states;  // per trainer
+    std::uint64_t first_batch = 0;            // the earliest batch any simulator makes
+};
+
+StreamStart stream_start(const RunConfig& config, const coord::CheckpointContents* resume) {
+    StreamStart start;
+    start.config = config.stream;
+    start.states.resize(static_cast<std::size_t>(config.trainers));
+    if (resume == nullptr) return start;
+    if (resume->trainers == config.trainers) {
+        start.config.batch_origin = resume->batch_origin;
+        start.origin = {resume->origin_step, resume->batch_origin};
+        start.states = resume->streams;
+    } else {
+        start.config.batch_origin = resume->next_unused_batch();
+        start.origin = {resume->step, start.config.batch_origin};
+    }
+    start.first_batch = std::numeric_limits<std::uint64_t>::max();
+    for (int t = 0; t < config.trainers; ++t) {
+        start.first_batch = std::min(start.first_batch,
+                                     stream::global_batch_index(start.config.batch_origin, config.trainers, t,
+                                                                start.states[static_cast<std::size_t>(t)].watermark));
+    }
+    return start;
+}
+
+// Problems a checkpoint can have that only show once the run is set up; found alike
+// on every rank.
+void check_resume(const RunConfig& config, const coord::CheckpointContents& resume) {
+    if (resume.trainers != config.trainers && !config.allow_reshard) {
+        throw ConfigError("checkpoint " + resume.path + " was written by a run with " + std::to_string(resume.trainers) +
+                          " trainers, this one has " + std::to_string(config.trainers) +
+                          ". The trainer count fixes which samples each step trains on, so resume with --trainers " +
+                          std::to_string(resume.trainers) + ", or pass --allow-reshard to continue with " +
+                          std::to_string(config.trainers) + " (model and optimizer carry over; the run is no longer "
+                          "bitwise reproducible)");
+    }
+    if (resume.step >= config.train.steps) {
+        throw ConfigError("checkpoint " + resume.path + " is at step " + std::to_string(resume.step) +
+                          ", but train.steps is " + std::to_string(config.train.steps) +
+                          ": nothing left to train (raise --train.steps to continue)");
+    }
+}
+
+// Rank 0 sets up the checkpoint folder: it must be writable before training starts,
+// and temporaries of a killed write are removed.
+void prepare_checkpoint_directory(const std::string& out_dir) {
+    const std::string dir = coord::checkpoint_directory(out_dir);
+    io::make_directories(dir);
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+        if (entry.path().filename().string().find(".h5.tmp") != std::string::npos) {
+            std::filesystem::remove(entry.path(), error);
+        }
+    }
+    io::write_file_atomically(dir + "/.writable", "");
+    std::filesystem::remove(dir + "/.writable", error);
+}
+
+}  // namespace
+
+RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, const RunOptions& options) {
     // Validation that needs the layout or the built objects. Every rank does the same
     // checks on the same inputs, so a ConfigError here is thrown on all ranks alike.
     const stream::RankLayout layout(mpi.world_size(), config.trainers);
     const std::unique_ptr<sim::Task> task = sim::make_task(config.task);
-    const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps);
     train::TrainConfig train_config = config.train;
     train_config.model.input_channels = task->layout().n_channels;
     train::validate(train_config, task->layout().n_inputs, task->layout().n_targets(), task->layout().n_classes());
+    std::unique_ptr<coord::CheckpointContents> resume;
+    if (!config.resume.empty()) {
+        resume = std::make_unique<coord::CheckpointContents>(coord::read_checkpoint(
+            config.resume, config.stream.batch_size, task->layout().n_inputs, task->layout().n_targets()));
+        check_resume(config, *resume);
+    }
+    const StreamStart start = stream_start(config, resume.get());
+    const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps, start.origin);
 
     const int rank = mpi.world_rank();
     const std::string out_dir = options.write_outputs ? agree_on_out_dir(config, mpi) : std::string();
+    if (rank == 0 && !out_dir.empty()) prepare_checkpoint_directory(out_dir);
     stream::Communicators comms(layout, rank);
+    const bool coordinates = rank == stream::RankLayout::coordinator_rank();
+    coord::CheckpointWriter checkpoints(comms.checkpointers(), int(coordinates) + int(layout.is_trainer(rank)));
 
     std::unique_ptr<coord::Coordinator> coordinator;
-    if (rank == stream::RankLayout::coordinator_rank()) {
+    if (coordinates) {
         coord::CoordinatorConfig cc;
         cc.run_name = config.name;
         cc.out_dir = out_dir;
@@ -79,28 +198,45 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
         cc.class_names = task->layout().class_names;
         cc.progress_interval = config.progress_interval;
         cc.quiet = options.quiet;
-        coordinator = std::make_unique<coord::Coordinator>(comms, layout, schedule, cc);
+        cc.sgnn_version = SGNN_VERSION;
+        cc.checkpoint_keep = config.checkpoint_keep;
+        cc.checkpoint_minutes = config.checkpoint_minutes;
+        cc.batch_origin = start.config.batch_origin;
+        cc.origin_step = start.origin.step;
+        cc.first_batch = start.first_batch;
+        cc.resume = resume.get();
+        coordinator = std::make_unique<coord::Coordinator>(comms, layout, schedule, cc, checkpoints);
     }
     std::unique_ptr<stream::SimulatorWorker> worker;
     if (layout.is_simulator(rank)) {
-        worker = std::make_unique<stream::SimulatorWorker>(comms, layout, *task, config.stream);
+        std::vector<stream::ResumePoint> resume_points;
+        for (int t = 0; t < config.trainers; ++t) {
+            resume_points.push_back(start.states[static_cast<std::size_t>(t)].resume_point(start.config, config.trainers, t));
+        }
+        worker = std::make_unique<stream::SimulatorWorker>(comms, layout, *task, start.config, resume_points);
     }
     std::unique_ptr<stream::BatchSource> source;
     std::unique_ptr<train::Trainer> trainer;
     if (layout.is_trainer(rank)) {
+        const int t = layout.trainer_index(rank);
+        stream::StreamState state = start.states[static_cast<std::size_t>(t)];
         if (layout.single_process()) {
             source = std::make_unique<stream::InlineBatchSource>(
-                *task, config.stream, 0, 1, [&schedule](std::uint64_t batch) { return schedule.stage_for_batch(batch); });
+                *task, start.config, 0, 1, [&schedule](std::uint64_t batch) { return schedule.stage_for_batch(batch); },
+                std::move(state));
         } else {
-            source = std::make_unique<stream::StreamedBatchSource>(comms, layout, *task, config.stream);
+            source = std::make_unique<stream::StreamedBatchSource>(comms, layout, *task, start.config, std::move(state));
         }
         train::TrainConfig tc = train_config;
         tc.model_path = out_dir.empty() ? std::string() : out_dir + "/model.h5";
-        trainer = std::make_unique<train::Trainer>(comms, layout, *task, tc, *source);
+        tc.out_dir = out_dir;
+        tc.checkpoint_every = config.checkpoint_every;
+        trainer = std::make_unique<train::Trainer>(comms, layout, *task, tc, *source, checkpoints, resume.get());
     }
 
     const auto started = std::chrono::steady_clock::now();
     stream::Backoff backoff;
+    SignalForwarder forward_signal(comms, !coordinator && !trainer);
     for (;;) {
         const bool done = (!coordinator || coordinator->finished()) && (!worker || worker->finished()) &&
                           (!trainer || trainer->finished());
@@ -109,7 +245,7 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
             seconds_since(started) >= config.debug_fail_after) {
             throw std::runtime_error("fault injected on purpose (debug.fail_rank = " + std::to_string(rank) + ")");
         }
-        bool progressed = false;
+        bool progressed = forward_signal.poll();
         if (coordinator) progressed |= coordinator->poll();
         if (worker) progressed |= worker->poll();
         if (trainer) progressed |= trainer->poll();
@@ -119,7 +255,16 @@ io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, co
             backoff.idle();
         }
     }
-    return coordinator ? coordinator->summary() : io::Json();
+    forward_signal.finish();
+    RunResult result;
+    if (coordinator) result.summary = coordinator->summary();
+    // Every rank exits with the same status: a job script requeues on kExitRequeue.
+    std::int32_t stopped = coordinator && coordinator->stopped_on_signal() ? 1 : 0;
+    std::vector<MPI_Request> agreement(1);
+    stream::check_mpi(MPI_Ibcast(&stopped, 1, MPI_INT32_T, 0, MPI_COMM_WORLD, agreement.data()), "MPI_Ibcast(exit status)");
+    stream::wait_all(agreement, "MPI_Test(exit status)");
+    result.exit_code = stopped ? coord::kExitRequeue : 0;
+    return result;
 }
 
 }  // namespace sgnn::cli

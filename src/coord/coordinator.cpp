@@ -2,22 +2,31 @@
 
 #include "sgnn/clock.hpp"
 
+#include "sgnn/coord/signals.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/sha256.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 
 namespace sgnn::coord {
 namespace {
 
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return text;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
-                         const PriorSchedule& schedule, CoordinatorConfig config)
-    : comms_(comms), layout_(layout), schedule_(schedule), config_(std::move(config)),
+                         const PriorSchedule& schedule, CoordinatorConfig config, CheckpointWriter& checkpoints)
+    : comms_(comms), layout_(layout), schedule_(schedule), config_(std::move(config)), checkpoints_(checkpoints),
       started_(std::chrono::steady_clock::now()) {
     if (!config_.out_dir.empty()) {
         io::write_file_atomically(config_.out_dir + "/config.ini", config_.effective_config);
@@ -31,22 +40,129 @@ Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankL
             columns.push_back("cross_entropy");
         }
         metrics_ = std::make_unique<io::CsvTable>(config_.out_dir + "/metrics.csv", columns);
+        if (config_.resume != nullptr) metrics_->restore(config_.resume->metrics_csv);
         metrics_->save();
     }
     stream::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout.trainer_rank(0),
                                 stream::kTagReport, comms.control(), &report_request_),
                       "MPI_Irecv(trainer report)");
+    stream::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, stream::kTagStopSignal,
+                                comms.control(), &signal_receive_),
+                      "MPI_Irecv(stop signal notice)");
     // Two stages ahead of need: the next one is always published before any simulator
-    // can reach it, so simulators do not stall at stage boundaries.
-    publish(0);
-    if (schedule_.stage_count() > 1) publish(1);
+    // can reach it, so simulators do not stall at stage boundaries. (A resumed run
+    // starts at the stage of its first batch.)
+    const int first = static_cast<int>(schedule_.stage_for_batch(config_.first_batch).version);
+    publish(first);
+    if (first + 1 < schedule_.stage_count()) publish(first + 1);
 }
 
 Coordinator::~Coordinator() {
-    if (report_request_ != MPI_REQUEST_NULL) {
-        MPI_Cancel(&report_request_);
-        MPI_Wait(&report_request_, MPI_STATUS_IGNORE);
+    for (MPI_Request* request : {&report_request_, &signal_receive_}) {
+        if (*request != MPI_REQUEST_NULL) {
+            MPI_Cancel(request);
+            MPI_Wait(request, MPI_STATUS_IGNORE);
+        }
     }
+}
+
+void Coordinator::request_checkpoint(std::int32_t flags, std::int32_t signal) {
+    if ((flags & stream::kRequestStop) != 0) {
+        if (stop_requested_) return;
+        stop_requested_ = true;
+    }
+    last_checkpoint_ = seconds_since(started_);  // no time-based request right behind this one
+    const stream::CheckpointRequest request{flags, signal, ++last_request_id_, 0};
+    for (int t = 0; t < layout_.trainers(); ++t) {
+        request_messages_.push_back(request);
+        MPI_Request send;
+        stream::check_mpi(MPI_Isend(&request_messages_.back(), sizeof request, MPI_BYTE, layout_.trainer_rank(t),
+                                    stream::kTagCheckpointRequest, comms_.control(), &send),
+                          "MPI_Isend(checkpoint request)");
+        request_sends_.push_back(send);
+    }
+}
+
+// Signals (here or forwarded by another rank) and the checkpoint clock.
+bool Coordinator::watch_for_requests() {
+    bool any = false;
+    if (config_.out_dir.empty() || received_final_) return false;
+    int arrived = 0;
+    stream::check_mpi(MPI_Test(&signal_receive_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(stop signal notice)");
+    std::int32_t signal = arrived ? signal_notice_ : pending_stop_signal();
+    if (arrived) {
+        stream::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, stream::kTagStopSignal,
+                                    comms_.control(), &signal_receive_),
+                          "MPI_Irecv(stop signal notice)");
+    }
+    if (signal != 0 && !stop_requested_) {
+        if (!config_.quiet) {
+            std::printf("[sgnn] %s received: checkpointing after the current step, then stopping\n",
+                        stop_signal_name(signal));
+            std::fflush(stdout);
+        }
+        request_checkpoint(stream::kRequestCheckpoint | stream::kRequestStop, signal);
+        any = true;
+    } else if (config_.checkpoint_minutes > 0 &&
+               seconds_since(started_) - last_checkpoint_ >= 60.0 * config_.checkpoint_minutes) {
+        request_checkpoint(stream::kRequestCheckpoint, 0);
+        any = true;
+    }
+    if (stream::test_all(request_sends_, "MPI_Testall(checkpoint requests)")) request_messages_.clear();
+    return any;
+}
+
+void Coordinator::write_checkpoint(const TrainerReport& report) {
+    const std::string path = checkpoint_path(config_.out_dir, report.step);
+    std::vector<io::Dataset> datasets;
+    datasets.push_back(io::make_text_dataset("config", config_.effective_config));
+    datasets.push_back(io::make_text_dataset("coordinator/metrics_csv", metrics_ ? metrics_->text() : std::string()));
+    std::vector<double> stages;
+    for (int v = 0; v < schedule_.stage_count(); ++v) {
+        const stream::ScheduleStage& stage = schedule_.stage(v);
+        for (double x : {static_cast<double>(stage.version), static_cast<double>(stage.first_batch),
+                         static_cast<double>(stage.valid_until), stage.width}) {
+            stages.push_back(x);
+        }
+    }
+    datasets.push_back(io::make_dataset(
+        "schedule/stages", stages, {static_cast<std::uint64_t>(schedule_.stage_count()), 4}));
+    datasets.push_back(io::make_dataset<std::int64_t>("schedule/published_version", {published_}));
+    const std::map<std::string, std::string> attributes = {
+        {"format", "sgnn-checkpoint"},
+        {"format_version", std::to_string(kCheckpointFormatVersion)},
+        {"step", std::to_string(report.step)},
+        {"trainers", std::to_string(layout_.trainers())},
+        {"simulators", std::to_string(layout_.simulator_ranks().size())},
+        {"seed", std::to_string(config_.seed)},
+        {"deterministic", config_.deterministic ? "true" : "false"},
+        {"batch_size", std::to_string(config_.batch_size)},
+        {"batch_origin", std::to_string(config_.batch_origin)},
+        {"origin_step", std::to_string(config_.origin_step)},
+        {"config_sha256", io::sha256_hex(config_.effective_config)},
+        {"sgnn_version", config_.sgnn_version},
+        {"created", utc_now()},
+        {"rng", "Philox4x64-10 keyed by (seed, purpose); sample i of the training stream uses counter i, so a "
+                "simulator resumes at stream/trainer_<t>/feeders[:, 5]"},
+    };
+    const auto start = std::chrono::steady_clock::now();
+    checkpoints_.contribute(path, std::move(datasets), attributes);
+    prune_checkpoints(checkpoint_directory(config_.out_dir), config_.checkpoint_keep);
+    last_checkpoint_ = seconds_since(started_);
+    if (!config_.quiet) {
+        std::printf("[sgnn] checkpoint at step %lld: %s (%.1f s)\n", static_cast<long long>(report.step), path.c_str(),
+                    seconds_since(start));
+        std::fflush(stdout);
+    }
+}
+
+void Coordinator::report_stop(const TrainerReport& report) {
+    received_final_ = true;
+    stopped_ = true;
+    std::printf("[sgnn] stopped on %s after step %lld; resume with: sgnn train --resume %s\n",
+                stop_signal_name(report.signal), static_cast<long long>(report.step),
+                config_.out_dir.c_str());
+    std::fflush(stdout);
 }
 
 void Coordinator::publish(int version) {
@@ -70,7 +186,7 @@ bool Coordinator::poll() {
         stream::check_mpi(MPI_Test(&report_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(trainer report)");
         if (!arrived) break;
         const TrainerReport report = incoming_;
-        if (report.kind != ReportKind::final) {
+        if (report.kind != ReportKind::final && report.kind != ReportKind::stopped) {
             stream::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout_.trainer_rank(0),
                                         stream::kTagReport, comms_.control(), &report_request_),
                               "MPI_Irecv(trainer report)");
@@ -78,8 +194,12 @@ bool Coordinator::poll() {
         handle(report);
         any = true;
     }
+    any |= watch_for_requests();
     if (stream::test_all(stage_requests_, "MPI_Testall(schedule stages)")) stage_messages_.clear();
-    finished_ = received_final_ && stage_requests_.empty();
+    if (received_final_ && stream::test_all(request_sends_, "MPI_Testall(checkpoint requests)")) {
+        request_messages_.clear();
+    }
+    finished_ = received_final_ && stage_requests_.empty() && request_sends_.empty();
     return any;
 }
 
@@ -103,6 +223,12 @@ void Coordinator::handle(const TrainerReport& report) {
         case ReportKind::final:
             record_evaluation(report);
             finish(report);
+            break;
+        case ReportKind::checkpoint:
+            write_checkpoint(report);
+            break;
+        case ReportKind::stopped:
+            report_stop(report);
             break;
     }
 }

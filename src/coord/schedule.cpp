@@ -2,14 +2,16 @@
 
 #include "sgnn/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
 namespace sgnn::coord {
 
-PriorSchedule::PriorSchedule(const ScheduleConfig& config, int trainers, std::int64_t total_steps)
-    : trainers_(trainers) {
+PriorSchedule::PriorSchedule(const ScheduleConfig& config, int trainers, std::int64_t total_steps,
+                             ScheduleOrigin origin)
+    : trainers_(trainers), origin_(origin) {
     const int n = config.stages;
     const std::int64_t ramp = config.ramp_steps > 0 ? config.ramp_steps : total_steps / 2;
     if (n > 1 && ramp < n - 1) {
@@ -22,7 +24,7 @@ PriorSchedule::PriorSchedule(const ScheduleConfig& config, int trainers, std::in
         stage.version = static_cast<std::uint32_t>(v);
         stage.width = n == 1 ? 1.0 : config.start_width + (1.0 - config.start_width) * v / (n - 1.0);
         const std::int64_t step = n == 1 ? 0 : std::llround(static_cast<double>(v) * ramp / (n - 1.0));
-        stage.first_batch = static_cast<std::uint64_t>(step) * t;
+        stage.first_batch = origin.batch + static_cast<std::uint64_t>(std::max<std::int64_t>(0, step - origin.step)) * t;
         stages_.push_back(stage);
     }
     for (int v = 0; v < n; ++v) {
@@ -32,7 +34,8 @@ PriorSchedule::PriorSchedule(const ScheduleConfig& config, int trainers, std::in
 }
 
 std::int64_t PriorSchedule::first_step(int version) const {
-    return static_cast<std::int64_t>(stage(version).first_batch / static_cast<std::uint64_t>(trainers_));
+    return origin_.step +
+           static_cast<std::int64_t>((stage(version).first_batch - origin_.batch) / static_cast<std::uint64_t>(trainers_));
 }
 
 const stream::ScheduleStage& PriorSchedule::stage_for_batch(std::uint64_t batch) const {

@@ -25,10 +25,22 @@ void CsvTable::add_row(const std::vector<double>& values) {
     body_ += '\n';
 }
 
-void CsvTable::save() const {
+std::string CsvTable::text() const {
     std::string header;
     for (std::size_t i = 0; i < columns_.size(); ++i) header += (i == 0 ? "" : ",") + columns_[i];
-    write_file_atomically(path_, header + '\n' + body_);
+    return header + '\n' + body_;
+}
+
+void CsvTable::save() const { write_file_atomically(path_, text()); }
+
+void CsvTable::restore(const std::string& text) {
+    const std::size_t end_of_header = text.find('\n');
+    const std::string header = text.substr(0, end_of_header);
+    const std::string mine = this->text();
+    if (header != mine.substr(0, mine.find('\n'))) {
+        throw std::runtime_error(path_ + ": the saved table has other columns (" + header + ")");
+    }
+    body_ = end_of_header == std::string::npos ? std::string() : text.substr(end_of_header + 1);
 }
 
 }  // namespace sgnn::io

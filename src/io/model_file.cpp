@@ -2,54 +2,22 @@
 
 #include "sgnn/io/atomic_file.hpp"
 
-#include <hdf5.h>
+#include "h5_handle.hpp"
 
 #include <stdexcept>
 
 namespace sgnn::io {
 namespace {
 
-// Closes an HDF5 handle on scope exit.
-class Handle {
-public:
-    Handle(hid_t id, herr_t (*close)(hid_t), const std::string& what) : id_(id), close_(close) {
-        if (id_ < 0) throw std::runtime_error(what);
-    }
-    ~Handle() {
-        if (id_ >= 0) close_(id_);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    hid_t get() const { return id_; }
-
-private:
-    hid_t id_;
-    herr_t (*close_)(hid_t);
-};
-
 void write_array(hid_t group, const NamedArray& array, const std::string& path) {
     std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
-    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+    H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
                  path + ": cannot create dataspace for " + array.name);
-    Handle set(H5Dcreate2(group, array.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+    H5Handle set(H5Dcreate2(group, array.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
                           H5P_DEFAULT),
                H5Dclose, path + ": cannot create dataset " + array.name);
     if (H5Dwrite(set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
         throw std::runtime_error(path + ": cannot write dataset " + array.name);
-    }
-}
-
-void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
-                            const std::string& path) {
-    Handle type(H5Tcopy(H5T_C_S1), H5Tclose, path + ": cannot create string type");
-    H5Tset_size(type.get(), value.empty() ? 1 : value.size());
-    H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
-    H5Tset_cset(type.get(), H5T_CSET_UTF8);
-    Handle space(H5Screate(H5S_SCALAR), H5Sclose, path + ": cannot create dataspace");
-    Handle attribute(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                     path + ": cannot create attribute " + name);
-    if (H5Awrite(attribute.get(), type.get(), value.c_str()) < 0) {
-        throw std::runtime_error(path + ": cannot write attribute " + name);
     }
 }
 
@@ -60,8 +28,8 @@ struct ReadContext {
 
 herr_t read_dataset(hid_t group, const char* name, const H5L_info_t*, void* data) {
     auto* context = static_cast<ReadContext*>(data);
-    Handle set(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, context->path + ": cannot open dataset " + name);
-    Handle space(H5Dget_space(set.get()), H5Sclose, context->path + ": cannot read dataspace of " + name);
+    H5Handle set(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, context->path + ": cannot open dataset " + name);
+    H5Handle space(H5Dget_space(set.get()), H5Sclose, context->path + ": cannot read dataspace of " + name);
     const int rank = H5Sget_simple_extent_ndims(space.get());
     std::vector<hsize_t> dims(static_cast<std::size_t>(rank > 0 ? rank : 0));
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
@@ -84,13 +52,13 @@ herr_t read_dataset(hid_t group, const char* name, const H5L_info_t*, void* data
 
 void write_model_file(const std::string& path, const ModelFile& model) {
     replace_file_atomically(path, [&](const std::string& tmp) {
-        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stack dumps
-        Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+        silence_hdf5_errors();
+        H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                     "cannot create " + path);
         for (const auto& [group_name, arrays] :
              {std::pair<const char*, const std::vector<NamedArray>*>{"parameters", &model.parameters},
               {"normalization", &model.normalization}}) {
-            Handle group(H5Gcreate2(file.get(), group_name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+            H5Handle group(H5Gcreate2(file.get(), group_name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                          path + ": cannot create group " + group_name);
             for (const NamedArray& array : *arrays) write_array(group.get(), array, path);
         }
@@ -100,14 +68,14 @@ void write_model_file(const std::string& path, const ModelFile& model) {
 }
 
 ModelFile read_model_file(const std::string& path) {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+    silence_hdf5_errors();
+    H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
                 path + ": not a readable HDF5 model file");
     ModelFile model;
     for (const auto& [group_name, arrays] :
          {std::pair<const char*, std::vector<NamedArray>*>{"parameters", &model.parameters},
           {"normalization", &model.normalization}}) {
-        Handle group(H5Gopen2(file.get(), group_name, H5P_DEFAULT), H5Gclose,
+        H5Handle group(H5Gopen2(file.get(), group_name, H5P_DEFAULT), H5Gclose,
                      path + ": missing group /" + group_name);
         ReadContext context{arrays, path};
         hsize_t index = 0;

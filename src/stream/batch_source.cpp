@@ -11,29 +11,92 @@
 #include <string>
 
 namespace sgnn::stream {
-namespace {
 
-}  // namespace
+ResumePoint StreamState::resume_point(const StreamConfig& config, int trainers, int trainer_index) const {
+    ResumePoint point;
+    point.watermark = watermark;
+    point.skip = consumed_above;
+    for (const BatchBuffer& batch : buffered) {
+        point.skip.push_back((batch.header().batch_index - config.batch_origin -
+                              static_cast<std::uint64_t>(trainer_index)) /
+                             static_cast<std::uint64_t>(trainers));
+    }
+    std::sort(point.skip.begin(), point.skip.end());
+    return point;
+}
+
+BatchSource::BatchSource(const StreamConfig& config, int trainer_index, int trainers, StreamState resume)
+    : config_(config), trainer_index_(trainer_index), trainers_(trainers),
+      resume_(resume.resume_point(config, trainers, trainer_index)), stats_(resume.stats),
+      consumed_(resume.watermark, resume.consumed_above) {
+    for (BatchBuffer& batch : resume.buffered) {
+        const std::uint64_t local = local_of(batch.header().batch_index);
+        restored_[local] = std::make_unique<BatchBuffer>(std::move(batch));
+    }
+}
+
+std::uint64_t BatchSource::local_of(std::uint64_t global_batch) const {
+    return (global_batch - config_.batch_origin - static_cast<std::uint64_t>(trainer_index_)) /
+           static_cast<std::uint64_t>(trainers_);
+}
+
+const BatchBuffer& BatchSource::acquire() {
+    const BatchBuffer* batch = nullptr;
+    if (!restored_.empty()) {
+        // Deterministic mode keeps index order; fast mode trains the restored ones first.
+        const auto it = config_.deterministic ? restored_.find(consumed_.watermark()) : restored_.begin();
+        if (it != restored_.end()) {
+            held_restored_ = std::move(it->second);
+            restored_.erase(it);
+            batch = held_restored_.get();
+        }
+    }
+    if (batch == nullptr) batch = &acquire_new(consumed_.watermark());
+    const BatchHeader& header = batch->header();
+    consumed_.mark(local_of(header.batch_index));
+    ++stats_.batches;
+    stats_.samples += header.sample_count;
+    stats_.dropped += header.dropped_count;
+    stats_.schedule_version = header.schedule_version;
+    return *batch;
+}
+
+void BatchSource::release() {
+    if (held_restored_) {
+        held_restored_.reset();
+    } else {
+        release_new();
+    }
+}
+
+StreamState BatchSource::snapshot() {
+    StreamState state;
+    state.watermark = consumed_.watermark();
+    state.consumed_above = consumed_.above();
+    for (const auto& [local, batch] : restored_) state.buffered.push_back(*batch);
+    for (const BatchBuffer* batch : received()) state.buffered.push_back(*batch);
+    state.stats = stats_;
+    return state;
+}
 
 StreamedBatchSource::StreamedBatchSource(const Communicators& comms, const RankLayout& layout,
-                                         const sim::Task& task, const StreamConfig& config)
-    : comms_(comms),
-      trainer_index_(layout.trainer_index(comms.world_rank())),
-      trainers_(layout.trainers()),
-      credits_(config.credits),
-      deterministic_(config.deterministic) {
+                                         const sim::Task& task, const StreamConfig& config, StreamState resume)
+    : BatchSource(config, layout.trainer_index(comms.world_rank()), layout.trainers(), std::move(resume)),
+      comms_(comms) {
     const sim::SampleLayout& sample = task.layout();
     for (int rank : layout.feeders_of(trainer_index_)) {
         Feeder feeder;
         feeder.rank = rank;
-        for (int i = 0; i < credits_; ++i) feeder.buffers.emplace_back(config.batch_size, sample.n_inputs, sample.n_targets());
-        feeder.requests.assign(static_cast<std::size_t>(credits_), MPI_REQUEST_NULL);
+        for (int i = 0; i < config.credits; ++i) {
+            feeder.buffers.emplace_back(config.batch_size, sample.n_inputs, sample.n_targets());
+        }
+        feeder.requests.assign(static_cast<std::size_t>(config.credits), MPI_REQUEST_NULL);
         feeders_.push_back(std::move(feeder));
     }
     if (feeders_.empty()) throw std::logic_error("trainer without feeders");
     // The credits: every posted receive is a slot a feeder may fill.
     for (Feeder& feeder : feeders_) {
-        for (int i = 0; i < credits_; ++i) post(feeder, i);
+        for (int i = 0; i < config.credits; ++i) post(feeder, i);
     }
 }
 
@@ -72,15 +135,15 @@ int StreamedBatchSource::count_buffered() {
     return buffered;
 }
 
-const BatchBuffer& StreamedBatchSource::acquire() {
+const BatchBuffer& StreamedBatchSource::acquire_new(std::uint64_t expected_local) {
     const auto start = std::chrono::steady_clock::now();
     const int n_feeders = static_cast<int>(feeders_.size());
     Backoff backoff;
     int chosen = -1;
     while (chosen < 0) {
-        if (deterministic_) {
+        if (config_.deterministic) {
             // Fixed order: local batch k comes from feeder k mod F, whatever arrives first.
-            const int f = static_cast<int>(local_batch_ % static_cast<std::uint64_t>(n_feeders));
+            const int f = static_cast<int>(expected_local % static_cast<std::uint64_t>(n_feeders));
             if (front_ready(feeders_[static_cast<std::size_t>(f)])) chosen = f;
         } else {
             for (int i = 0; i < n_feeders; ++i) {
@@ -111,22 +174,31 @@ const BatchBuffer& StreamedBatchSource::acquire() {
         throw PeerError("batch " + std::to_string(header.batch_index) + " from simulator rank " +
                                  std::to_string(feeder.rank) + " failed its checksum");
     }
-    const std::uint64_t expected = local_batch_ * static_cast<std::uint64_t>(trainers_) +
-                                   static_cast<std::uint64_t>(trainer_index_);
-    if (deterministic_ && header.batch_index != expected) {
+    const std::uint64_t expected = global_batch_index(config_.batch_origin, trainers_, trainer_index_, expected_local);
+    if (config_.deterministic && header.batch_index != expected) {
         throw PeerError("deterministic stream out of order: expected batch " + std::to_string(expected) +
                                  " from simulator rank " + std::to_string(feeder.rank) + ", got " +
                                  std::to_string(header.batch_index));
     }
-    ++local_batch_;
-    ++stats_.batches;
-    stats_.samples += header.sample_count;
-    stats_.dropped += header.dropped_count;
-    stats_.schedule_version = header.schedule_version;
     return batch;
 }
 
-void StreamedBatchSource::release() {
+std::vector<const BatchBuffer*> StreamedBatchSource::received() {
+    std::vector<const BatchBuffer*> batches;
+    for (Feeder& feeder : feeders_) {
+        // Receives complete in posting order, so the completed ones are a prefix.
+        for (int slot : feeder.posted) {
+            MPI_Request& request = feeder.requests[static_cast<std::size_t>(slot)];
+            int done = request == MPI_REQUEST_NULL;
+            if (!done) check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
+            if (!done) break;
+            batches.push_back(&feeder.buffers[static_cast<std::size_t>(slot)]);
+        }
+    }
+    return batches;
+}
+
+void StreamedBatchSource::release_new() {
     if (held_feeder_ < 0) return;
     // Re-posting the slot is the credit going back to the feeder.
     post(feeders_[static_cast<std::size_t>(held_feeder_)], held_slot_);
@@ -135,7 +207,7 @@ void StreamedBatchSource::release() {
 }
 
 void StreamedBatchSource::finish() {
-    release();
+    BatchSource::release();
     std::vector<MPI_Request> stop_requests(feeders_.size(), MPI_REQUEST_NULL);
     std::vector<LaneStop> stops(feeders_.size(), LaneStop{trainer_index_, 0});
     for (std::size_t f = 0; f < feeders_.size(); ++f) {
@@ -179,26 +251,21 @@ void StreamedBatchSource::finish() {
 }
 
 InlineBatchSource::InlineBatchSource(const sim::Task& task, const StreamConfig& config, int trainer_index,
-                                     int trainers, std::function<ScheduleStage(std::uint64_t)> stage_for)
-    : task_(task),
-      config_(config),
-      trainer_index_(trainer_index),
-      trainers_(trainers),
+                                     int trainers, std::function<ScheduleStage(std::uint64_t)> stage_for,
+                                     StreamState resume)
+    : BatchSource(config, trainer_index, trainers, std::move(resume)),
+      task_(task),
       stage_for_(std::move(stage_for)),
       buffer_(config.batch_size, task.layout().n_inputs, task.layout().n_targets()) {}
 
-const BatchBuffer& InlineBatchSource::acquire() {
+const BatchBuffer& InlineBatchSource::acquire_new(std::uint64_t) {
     const auto start = std::chrono::steady_clock::now();
-    const std::uint64_t batch_index = local_batch_ * static_cast<std::uint64_t>(trainers_) +
-                                      static_cast<std::uint64_t>(trainer_index_);
-    const sim::GenerateResult result = fill_batch(task_, config_, batch_index, stage_for_(batch_index), buffer_);
-    ++local_batch_;
+    const std::uint64_t local = resume_.next_needed(next_local_);
+    next_local_ = local + 1;
+    const std::uint64_t batch_index = global_batch_index(config_.batch_origin, trainers_, trainer_index_, local);
+    fill_batch(task_, config_, batch_index, stage_for_(batch_index), buffer_);
     // Time spent simulating is time the trainer does not train: it counts as waiting.
     stats_.wait_seconds += seconds_since(start);
-    ++stats_.batches;
-    stats_.samples += static_cast<std::uint64_t>(result.valid);
-    stats_.dropped += static_cast<std::uint64_t>(result.dropped);
-    stats_.schedule_version = buffer_.header().schedule_version;
     stats_.max_buffered_batches = 1;
     return buffer_;
 }

@@ -53,13 +53,16 @@ Communicators::Communicators(const RankLayout& layout, int world_rank) : rank_(w
     const int color = layout.is_trainer(world_rank) ? 1 : MPI_UNDEFINED;
     const int key = layout.is_trainer(world_rank) ? layout.trainer_index(world_rank) : 0;
     check_mpi(MPI_Comm_split(MPI_COMM_WORLD, color, key, &trainers_), "MPI_Comm_split(trainers)");
-    for (MPI_Comm comm : {data_, control_, trainers_}) {
+    const bool checkpoints = world_rank == RankLayout::coordinator_rank() || layout.is_trainer(world_rank);
+    check_mpi(MPI_Comm_split(MPI_COMM_WORLD, checkpoints ? 1 : MPI_UNDEFINED, world_rank, &checkpointers_),
+              "MPI_Comm_split(checkpointers)");
+    for (MPI_Comm comm : {data_, control_, trainers_, checkpointers_}) {
         if (comm != MPI_COMM_NULL) MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     }
 }
 
 Communicators::~Communicators() {
-    for (MPI_Comm* comm : {&data_, &control_, &trainers_}) {
+    for (MPI_Comm* comm : {&data_, &control_, &trainers_, &checkpointers_}) {
         if (*comm != MPI_COMM_NULL) MPI_Comm_free(comm);
     }
 }

@@ -36,13 +36,14 @@ sim::GenerateResult fill_batch(const sim::Task& task, const StreamConfig& config
 }
 
 SimulatorWorker::SimulatorWorker(const Communicators& comms, const RankLayout& layout, const sim::Task& task,
-                                 const StreamConfig& config)
+                                 const StreamConfig& config, const std::vector<ResumePoint>& resume)
     : comms_(comms), task_(task), config_(config), trainers_(layout.trainers()) {
     const sim::SampleLayout& sample = task.layout();
     for (const Lane& lane : layout.lanes_of(comms.world_rank())) {
         LaneState state;
         state.lane = lane;
-        state.next_local_batch = static_cast<std::uint64_t>(lane.feeder_slot);
+        if (!resume.empty()) state.resume = resume.at(static_cast<std::size_t>(lane.trainer_index));
+        state.next_local_batch = state.resume.next_needed(0, lane.feeder_slot, lane.feeder_count);
         for (int i = 0; i < config.credits; ++i) {
             state.buffers.emplace_back(config.batch_size, sample.n_inputs, sample.n_targets());
             state.free_buffers.push_back(i);
@@ -118,8 +119,8 @@ bool SimulatorWorker::retire_sends(LaneState& lane) {
 
 bool SimulatorWorker::produce(LaneState& lane) {
     if (lane.stop_requested || lane.free_buffers.empty()) return false;
-    const std::uint64_t batch_index = lane.next_local_batch * static_cast<std::uint64_t>(trainers_) +
-                                      static_cast<std::uint64_t>(lane.lane.trainer_index);
+    const std::uint64_t batch_index =
+        global_batch_index(config_.batch_origin, trainers_, lane.lane.trainer_index, lane.next_local_batch);
     const ScheduleStage* stage = stages_.find(batch_index);
     if (stage == nullptr) return false;  // the coordinator has not published this batch's prior yet
 
@@ -133,7 +134,8 @@ bool SimulatorWorker::produce(LaneState& lane) {
                          comms_.data(), &request),
               "MPI_Issend(batch)");
     lane.in_flight.push_back({buffer_id, request});
-    lane.next_local_batch += static_cast<std::uint64_t>(lane.lane.feeder_count);
+    lane.next_local_batch =
+        lane.resume.next_needed(lane.next_local_batch + 1, lane.lane.feeder_slot, lane.lane.feeder_count);
     return true;
 }
 

@@ -67,6 +67,71 @@ std::vector<io::NamedArray> Learner::parameter_arrays() const {
     return arrays;
 }
 
+namespace {
+
+std::string optimizer_key(const torch::Tensor& parameter) {
+    // How LibTorch's optimizers key their per-parameter state.
+    return c10::guts::to_string(parameter.unsafeGetTensorImpl());
+}
+
+io::Dataset tensor_dataset(const std::string& path, const torch::Tensor& tensor) {
+    const torch::Tensor host = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    std::vector<std::uint64_t> shape;
+    for (auto d : host.sizes()) shape.push_back(static_cast<std::uint64_t>(d));
+    return io::make_dataset(path, std::vector<float>(host.data_ptr<float>(), host.data_ptr<float>() + host.numel()),
+                            shape.empty() ? std::vector<std::uint64_t>{1} : shape);
+}
+
+torch::Tensor tensor_from(const std::map<std::string, io::Dataset>& datasets, const std::string& path,
+                          const torch::Tensor& like) {
+    const auto it = datasets.find(path);
+    if (it == datasets.end()) throw std::runtime_error("missing " + path);
+    std::vector<std::uint64_t> expected;
+    for (auto d : like.sizes()) expected.push_back(static_cast<std::uint64_t>(d));
+    if (expected.empty()) expected.push_back(1);
+    if (it->second.type != io::ElementType::f32 || it->second.shape != expected) {
+        throw std::runtime_error(path + " has another shape than this network's; the checkpoint is from another model");
+    }
+    const std::vector<float> values = it->second.as<float>();
+    return torch::from_blob(const_cast<float*>(values.data()), like.sizes(), torch::kFloat).clone().to(like.device());
+}
+
+}  // namespace
+
+std::vector<io::Dataset> Learner::state_datasets() const {
+    std::vector<io::Dataset> datasets;
+    const auto& state = optimizer_->state();
+    for (const auto& item : network_->named_parameters()) {
+        datasets.push_back(tensor_dataset("model/parameters/" + item.key(), item.value()));
+        const auto it = state.find(optimizer_key(item.value()));
+        if (it == state.end()) continue;  // no step taken yet
+        const auto& adam = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+        const std::string base = "model/optimizer/" + item.key() + "/";
+        datasets.push_back(tensor_dataset(base + "exp_avg", adam.exp_avg()));
+        datasets.push_back(tensor_dataset(base + "exp_avg_sq", adam.exp_avg_sq()));
+        datasets.push_back(io::make_dataset<std::int64_t>(base + "step", {adam.step()}));
+    }
+    return datasets;
+}
+
+void Learner::load_state(const std::map<std::string, io::Dataset>& datasets) {
+    torch::NoGradGuard no_grad;
+    auto& state = optimizer_->state();
+    state.clear();
+    for (const auto& item : network_->named_parameters()) {
+        torch::Tensor parameter = item.value();
+        parameter.copy_(tensor_from(datasets, "model/parameters/" + item.key(), parameter));
+        const std::string base = "model/optimizer/" + item.key() + "/";
+        const auto step = datasets.find(base + "step");
+        if (step == datasets.end()) continue;
+        auto adam = std::make_unique<torch::optim::AdamWParamState>();
+        adam->step(step->second.as<std::int64_t>().at(0));
+        adam->exp_avg(tensor_from(datasets, base + "exp_avg", parameter));
+        adam->exp_avg_sq(tensor_from(datasets, base + "exp_avg_sq", parameter));
+        state[optimizer_key(parameter)] = std::move(adam);
+    }
+}
+
 std::string Learner::parameter_sha256() const {
     io::Sha256 hash;
     for (const io::NamedArray& array : parameter_arrays()) {

@@ -6,12 +6,14 @@
 #include "grad_buckets.hpp"
 #include "loss.hpp"
 #include "models.hpp"
+#include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/io/model_file.hpp"
 #include "sgnn/train/allreduce.hpp"
 #include "sgnn/train/config.hpp"
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +35,12 @@ public:
     torch::Tensor predict(const torch::Tensor& inputs);
 
     std::vector<io::NamedArray> parameter_arrays() const;
+    // Parameters and AdamW state by name, for checkpoints:
+    //   model/parameters/<name>, model/optimizer/<name>/{exp_avg, exp_avg_sq, step}
+    std::vector<io::Dataset> state_datasets() const;
+    // Restores what state_datasets() wrote (every replica loads the same bytes).
+    // Throws std::runtime_error naming a missing or mis-shaped entry.
+    void load_state(const std::map<std::string, io::Dataset>& datasets);
     // SHA-256 of the float32 parameter bytes, in named_parameters() order.
     std::string parameter_sha256() const;
     torch::Device device() const { return device_; }

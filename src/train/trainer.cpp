@@ -4,6 +4,7 @@
 
 #include "learner.hpp"
 #include "sgnn/coord/report.hpp"
+#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/model_file.hpp"
 
@@ -98,9 +99,11 @@ LossSpec loss_spec(const sim::SampleLayout& layout, const TrainConfig& config) {
 
 struct Trainer::Impl {
     const stream::Communicators& comms;
+    const stream::RankLayout& layout;
     const sim::Task& task;
     TrainConfig config;
     stream::BatchSource& source;
+    coord::CheckpointWriter& checkpoints;
     int trainer_index;
     int trainers;
     torch::Device device;
@@ -121,17 +124,78 @@ struct Trainer::Impl {
     std::deque<coord::TrainerReport> outbox;  // deque: stable addresses while sends are in flight
     std::vector<MPI_Request> sends;
 
-    Impl(const stream::Communicators& c, const stream::RankLayout& layout, const sim::Task& t, const TrainConfig& cfg,
-         stream::BatchSource& s)
-        : comms(c), task(t), config(cfg), source(s), trainer_index(layout.trainer_index(c.world_rank())),
-          trainers(layout.trainers()), device(cfg.device == "cuda" ? torch::kCUDA : torch::kCPU) {
+    // Checkpoint requests from the coordinator (time-based, or a signal it received).
+    stream::CheckpointRequest incoming_request{};
+    MPI_Request request_receive = MPI_REQUEST_NULL;
+    stream::CheckpointRequest pending_request{};  // the newest one not yet served
+    std::int32_t served_request = 0;               // id of the last request served
+    bool stopped = false;
+
+    Impl(const stream::Communicators& c, const stream::RankLayout& l, const sim::Task& t, const TrainConfig& cfg,
+         stream::BatchSource& s, coord::CheckpointWriter& w, const coord::CheckpointContents* resume)
+        : comms(c), layout(l), task(t), config(cfg), source(s), checkpoints(w),
+          trainer_index(l.trainer_index(c.world_rank())), trainers(l.trainers()),
+          device(cfg.device == "cuda" ? torch::kCUDA : torch::kCPU) {
         torch::set_num_threads(config.threads);
         const sim::SampleLayout& sample = task.layout();
-        compute_normalization();
+        if (resume != nullptr) {
+            restore_normalization(*resume);
+        } else {
+            compute_normalization();
+        }
         build_eval_shard();
         learner = std::make_unique<Learner>(config.model, config.optimizer, loss_spec(sample, config), sample.n_inputs,
                                             comms.trainers(), device, config.seed);
-        started = std::chrono::steady_clock::now();
+        double elapsed = 0.0;
+        if (resume != nullptr) {
+            try {
+                learner->load_state(resume->model);
+            } catch (const std::runtime_error& error) {
+                throw ConfigError("checkpoint " + resume->path + ": " + error.what());
+            }
+            step = resume->step;
+            elapsed = resume->elapsed_seconds;
+            reported_version = source.stats().schedule_version;
+        }
+        started = std::chrono::steady_clock::now() -
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(elapsed));
+        post_request_receive();
+    }
+
+    void post_request_receive() {
+        stream::check_mpi(MPI_Irecv(&incoming_request, sizeof incoming_request, MPI_BYTE,
+                                    stream::RankLayout::coordinator_rank(), stream::kTagCheckpointRequest,
+                                    comms.control(), &request_receive),
+                          "MPI_Irecv(checkpoint request)");
+    }
+
+    void receive_requests() {
+        for (;;) {
+            int arrived = 0;
+            stream::check_mpi(MPI_Test(&request_receive, &arrived, MPI_STATUS_IGNORE), "MPI_Test(checkpoint request)");
+            if (!arrived) return;
+            if (incoming_request.id > pending_request.id) pending_request = incoming_request;
+            post_request_receive();
+        }
+    }
+
+    void restore_normalization(const coord::CheckpointContents& resume) {
+        const auto values = [&](const std::string& name) {
+            const auto it = resume.model.find("model/normalization/" + name);
+            if (it == resume.model.end()) {
+                throw ConfigError("checkpoint " + resume.path + ": missing model/normalization/" + name);
+            }
+            return it->second.as<float>();
+        };
+        norm.input_mean = values("input_mean").at(0);
+        norm.input_std = values("input_std").at(0);
+        norm.target_mean = values("target_mean");
+        norm.target_std = values("target_std");
+        if (norm.target_mean.size() != static_cast<std::size_t>(task.layout().n_targets())) {
+            throw ConfigError("checkpoint " + resume.path + ": normalization for " +
+                              std::to_string(norm.target_mean.size()) + " targets, but this run has " +
+                              std::to_string(task.layout().n_targets()));
+        }
     }
 
     // Every trainer computes the same statistics from the `norm` stream (deterministic).
@@ -366,6 +430,90 @@ struct Trainer::Impl {
             send_report(make_report(coord::ReportKind::progress));
         }
         retire_reports(false);
+        checkpoint_if_due();
+    }
+
+    // Trainers agree after every step whether to checkpoint (and stop) now: a request
+    // or a signal may reach them at different steps, and they must act on the same one.
+    void checkpoint_if_due() {
+        if (config.out_dir.empty()) return;  // benchmarks write nothing
+        receive_requests();
+        // [flags, signal, request id], combined by maximum: the stop flag always comes
+        // with the checkpoint flag, so the maximum of the flags is their union.
+        std::int32_t want[3] = {0, 0, served_request};
+        if (pending_request.id > served_request) {
+            want[0] = pending_request.flags;
+            want[1] = pending_request.signal;
+            want[2] = pending_request.id;
+        }
+        if (config.checkpoint_every > 0 && step % config.checkpoint_every == 0) want[0] |= stream::kRequestCheckpoint;
+        if (const int signal = coord::pending_stop_signal()) {
+            want[0] |= stream::kRequestCheckpoint | stream::kRequestStop;
+            want[1] = signal;
+        }
+        if (trainers > 1) {
+            std::vector<MPI_Request> agreement(1);
+            stream::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, want, 3, MPI_INT32_T, MPI_MAX, comms.trainers(),
+                                             agreement.data()),
+                              "MPI_Iallreduce(checkpoint agreement)");
+            stream::wait_all(agreement, "MPI_Test(checkpoint agreement)");
+        }
+        served_request = want[2];
+        // After the last step the run ends normally anyway: model.h5 is its result.
+        if (want[0] == 0 || step >= config.steps) return;
+        write_checkpoint(want[0], want[1]);
+        if (want[0] & stream::kRequestStop) stop(want[1]);
+    }
+
+    void write_checkpoint(std::int32_t flags, std::int32_t signal) {
+        if (trainer_index == 0) {
+            coord::TrainerReport report = make_report(coord::ReportKind::checkpoint);
+            report.request_flags = flags;
+            report.signal = signal;
+            send_report(report);  // the coordinator joins the collective write on it
+        }
+        std::vector<io::Dataset> datasets;
+        if (trainer_index == 0) {
+            datasets = learner->state_datasets();
+            const auto n_t = static_cast<std::uint64_t>(norm.target_mean.size());
+            datasets.push_back(io::make_dataset<float>("model/normalization/input_mean", {norm.input_mean}));
+            datasets.push_back(io::make_dataset<float>("model/normalization/input_std", {norm.input_std}));
+            datasets.push_back(io::make_dataset("model/normalization/target_mean", norm.target_mean, {n_t}));
+            datasets.push_back(io::make_dataset("model/normalization/target_std", norm.target_std, {n_t}));
+            datasets.push_back(io::make_dataset<std::int64_t>("train/step", {step}));
+            datasets.push_back(io::make_dataset<double>("train/elapsed_seconds", {seconds_since(started)}));
+            datasets.push_back(io::make_dataset<double>(
+                "train/learning_rate", {learning_rate_at(config.optimizer, step, config.steps)}));
+            datasets.push_back(io::make_dataset<double>(
+                "train/lr_schedule", {static_cast<double>(config.optimizer.warmup_steps), config.optimizer.learning_rate,
+                                      config.optimizer.min_learning_rate, static_cast<double>(config.steps)}));
+        }
+        const std::vector<io::Dataset> stream_state = coord::stream_state_datasets(
+            trainer_index, source.snapshot(), layout.feeders_of(trainer_index), source.config(), trainers);
+        datasets.insert(datasets.end(), stream_state.begin(), stream_state.end());
+        checkpoints.contribute(coord::checkpoint_path(config.out_dir, step), std::move(datasets));
+    }
+
+    // The end of a run stopped by a signal: no final evaluation and no model.h5; the
+    // checkpoint just written is where it resumes.
+    void stop(std::int32_t signal) {
+        source.finish();
+        if (trainer_index == 0) {
+            coord::TrainerReport report = make_report(coord::ReportKind::stopped);
+            report.request_flags = stream::kRequestStop;
+            report.signal = signal;
+            send_report(report);
+        }
+        retire_reports(true);
+        cancel_request_receive();
+        stopped = true;
+        closed = true;
+    }
+
+    void cancel_request_receive() {
+        if (request_receive == MPI_REQUEST_NULL) return;
+        MPI_Cancel(&request_receive);
+        MPI_Wait(&request_receive, MPI_STATUS_IGNORE);
     }
 
     void close() {
@@ -391,6 +539,7 @@ struct Trainer::Impl {
             send_report(report);
         }
         retire_reports(true);
+        cancel_request_receive();
         closed = true;
     }
 
@@ -433,8 +582,9 @@ struct Trainer::Impl {
 };
 
 Trainer::Trainer(const stream::Communicators& comms, const stream::RankLayout& layout, const sim::Task& task,
-                 const TrainConfig& config, stream::BatchSource& source)
-    : impl_(std::make_unique<Impl>(comms, layout, task, config, source)) {}
+                 const TrainConfig& config, stream::BatchSource& source, coord::CheckpointWriter& checkpoints,
+                 const coord::CheckpointContents* resume)
+    : impl_(std::make_unique<Impl>(comms, layout, task, config, source, checkpoints, resume)) {}
 
 Trainer::~Trainer() = default;
 
@@ -449,5 +599,7 @@ bool Trainer::poll() {
 }
 
 bool Trainer::finished() const { return impl_->closed; }
+
+bool Trainer::stopped_on_signal() const { return impl_->stopped; }
 
 }  // namespace sgnn::train

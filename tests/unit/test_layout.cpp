@@ -1,5 +1,6 @@
 #include "sgnn/error.hpp"
 #include "sgnn/stream/layout.hpp"
+#include "sgnn/stream/resume.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -37,7 +38,7 @@ TEST_CASE("feeders own disjoint batch sets that cover every batch", "[layout]") 
                 for (const Lane& lane : l.lanes_of(rank)) {
                     for (std::uint64_t k = static_cast<std::uint64_t>(lane.feeder_slot); k < 60;
                          k += static_cast<std::uint64_t>(lane.feeder_count)) {
-                        REQUIRE(seen.insert(l.global_batch(lane.trainer_index, k)).second);
+                        REQUIRE(seen.insert(global_batch_index(0, l.trainers(), lane.trainer_index, k)).second);
                     }
                 }
             }

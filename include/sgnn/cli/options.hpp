@@ -36,12 +36,17 @@ struct ParsedOptions {
     std::string config_file;
     bool help = false;
     bool json = false;  // bench only
+    std::string resume;  // --resume DIR|FILE|auto (train only); not a recorded option
+    bool allow_reshard = false;
 };
 
-// Parses argv (after the subcommand words) and the --config file. Throws ConfigError
-// for unknown keys, unreadable files or malformed syntax.
+// Parses argv (after the subcommand words) and the --config file, over `base_config`
+// (INI text: a resumed checkpoint's configuration, reported as `base_origin`). The
+// command line wins over the file, the file over the base. Throws ConfigError for
+// unknown keys, unreadable files or malformed syntax.
 ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-                            bool accept_json_flag);
+                            bool accept_json_flag, const std::string& base_config = "",
+                            const std::string& base_origin = "");
 
 // Checks every value against its spec and builds the run configuration. Throws
 // ConfigError naming the key, the bad value, where it came from and what is allowed.

@@ -13,10 +13,14 @@ struct RunOptions {
     bool quiet = false;         // no progress lines
 };
 
-// Returns summary.json's content on rank 0 (empty elsewhere). Throws ConfigError for
-// problems found before ranks start talking (every rank finds the same ones), and
-// other exceptions for fatal errors.
-io::Json run_training(const RunConfig& config, const stream::MpiSession& mpi, const RunOptions& options);
+struct RunResult {
+    io::Json summary;   // summary.json's content on rank 0 (empty elsewhere)
+    int exit_code = 0;  // the same on every rank: 0, or coord::kExitRequeue after a stop signal
+};
+
+// Throws ConfigError for problems found before ranks start talking (every rank finds
+// the same ones, checkpoint problems included), and other exceptions for fatal errors.
+RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, const RunOptions& options);
 
 // "coordinator", "trainer 2" or "simulator", for error messages.
 std::string role_of_rank(const RunConfig& config, int world_rank, int world_size);

@@ -23,6 +23,11 @@ struct RunConfig {
     train::TrainConfig train;
     coord::ScheduleConfig schedule;
     double progress_interval = 2.0;
+    std::int64_t checkpoint_every = 0;  // steps; 0: not by step count
+    double checkpoint_minutes = 30.0;   // wall minutes; 0: not by time
+    int checkpoint_keep = 3;
+    std::string resume;                 // checkpoint file to continue from (resolved); empty: a fresh run
+    bool allow_reshard = false;         // resume with another trainer count
     int debug_fail_rank = -1;      // test-only: this rank throws after debug_fail_after seconds
     double debug_fail_after = 1.0;
     std::string effective_ini;     // the full effective configuration, as written to config.ini

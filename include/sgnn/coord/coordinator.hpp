@@ -1,8 +1,12 @@
 // The coordinator role (rank 0): publishes the prior schedule to simulator workers
-// ahead of need, turns trainer reports into progress lines and metrics.csv rows, and
-// writes config.ini at the start and summary.json at the end.
+// ahead of need, turns trainer reports into progress lines and metrics.csv rows,
+// writes config.ini at the start and summary.json at the end, asks the trainers for
+// checkpoints (every checkpoint.minutes, and on SIGTERM/SIGUSR1 anywhere) and writes
+// its share of each one.
 #pragma once
 
+#include "sgnn/coord/checkpoint.hpp"
+#include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/coord/progress.hpp"
 #include "sgnn/coord/report.hpp"
 #include "sgnn/coord/schedule.hpp"
@@ -32,16 +36,25 @@ struct CoordinatorConfig {
     std::vector<std::string> class_names;  // mechanisms, when the task classifies them
     double progress_interval = 2.0;  // seconds between progress lines; 0 prints evaluations only
     bool quiet = false;              // no progress lines at all
+    std::string sgnn_version;
+    int checkpoint_keep = 3;         // newest checkpoints kept
+    double checkpoint_minutes = 0;   // wall minutes between checkpoints; 0: none on time
+    std::uint64_t batch_origin = 0;  // stream/resume.hpp
+    std::int64_t origin_step = 0;    // the step at which batch_origin starts
+    std::uint64_t first_batch = 0;   // the earliest batch simulators make (a resumed run's)
+    const CheckpointContents* resume = nullptr;  // the checkpoint this run continues, or nullptr
 };
 
 class Coordinator {
 public:
     Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
-                const PriorSchedule& schedule, CoordinatorConfig config);
+                const PriorSchedule& schedule, CoordinatorConfig config, CheckpointWriter& checkpoints);
     ~Coordinator();
 
     bool poll();
     bool finished() const { return finished_; }
+    // Whether the run stopped early on a signal, after a checkpoint.
+    bool stopped_on_signal() const { return stopped_; }
     // summary.json's content, complete once finished().
     const io::Json& summary() const { return summary_; }
 
@@ -51,6 +64,10 @@ private:
     void print_line(const TrainerReport& report, bool evaluation);
     void record_evaluation(const TrainerReport& report);
     void finish(const TrainerReport& report);
+    void request_checkpoint(std::int32_t flags, std::int32_t signal);
+    bool watch_for_requests();
+    void write_checkpoint(const TrainerReport& report);
+    void report_stop(const TrainerReport& report);
 
     const stream::Communicators& comms_;
     const stream::RankLayout& layout_;
@@ -64,6 +81,16 @@ private:
     std::deque<stream::ScheduleStage> stage_messages_;  // deque: stable addresses for Isend
     std::vector<MPI_Request> stage_requests_;
     int published_ = -1;
+
+    CheckpointWriter& checkpoints_;
+    std::deque<stream::CheckpointRequest> request_messages_;
+    std::vector<MPI_Request> request_sends_;
+    std::int32_t last_request_id_ = 0;
+    bool stop_requested_ = false;
+    double last_checkpoint_ = 0.0;  // seconds since start
+    std::int32_t signal_notice_ = 0;
+    MPI_Request signal_receive_ = MPI_REQUEST_NULL;
+    bool stopped_ = false;
 
     std::chrono::steady_clock::time_point started_;
     double last_print_ = -1e9;

@@ -10,12 +10,16 @@ namespace sgnn::coord {
 constexpr int kMaxTargets = 16;
 constexpr int kMaxClasses = 8;  // mechanisms a mixture can classify
 
-enum class ReportKind : std::int32_t { progress = 1, evaluation = 2, final = 3 };
+// checkpoint: the trainers are writing a checkpoint after `step` (the coordinator joins
+// the collective write); stopped: they stopped after it, on a signal.
+enum class ReportKind : std::int32_t { progress = 1, evaluation = 2, final = 3, checkpoint = 4, stopped = 5 };
 
 struct TrainerReport {
     ReportKind kind;
     std::int32_t n_targets;
     std::int32_t n_classes;          // 0 unless the task classifies mechanisms
+    std::int32_t request_flags;      // checkpoint and stopped reports: stream::RequestFlags agreed on
+    std::int32_t signal;             // the stop signal behind them, or 0
     std::int64_t step;               // steps completed
     double elapsed_seconds;          // since the first step started (trainer 0's clock)
     double samples;                  // samples trained, all trainers

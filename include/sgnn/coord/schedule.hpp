@@ -5,6 +5,9 @@
 // stages widens every prior range linearly from `start_width` to 1 over `ramp_steps`
 // training steps, as a staircase: stage v starts at step round(v * ramp_steps / (n-1))
 // with width start_width + (1 - start_width) * v / (n-1).
+//
+// Step s uses batches origin.batch + (s - origin.step) * T onwards. The origin is 0 except
+// in a run resumed with another trainer count, whose batches start a fresh range.
 #pragma once
 
 #include "sgnn/stream/messages.hpp"
@@ -20,9 +23,14 @@ struct ScheduleConfig {
     std::int64_t ramp_steps = 0;  // 0: half of the training steps
 };
 
+struct ScheduleOrigin {
+    std::int64_t step = 0;
+    std::uint64_t batch = 0;
+};
+
 class PriorSchedule {
 public:
-    PriorSchedule(const ScheduleConfig& config, int trainers, std::int64_t total_steps);
+    PriorSchedule(const ScheduleConfig& config, int trainers, std::int64_t total_steps, ScheduleOrigin origin = {});
 
     int stage_count() const { return static_cast<int>(stages_.size()); }
     const stream::ScheduleStage& stage(int version) const { return stages_[static_cast<std::size_t>(version)]; }
@@ -31,6 +39,7 @@ public:
 
 private:
     int trainers_;
+    ScheduleOrigin origin_;
     std::vector<stream::ScheduleStage> stages_;
 };
 

@@ -12,6 +12,10 @@ public:
     CsvTable(std::string path, std::vector<std::string> columns);
     void add_row(const std::vector<double>& values);
     void save() const;
+    // The file's content (header and rows), and the inverse: rows of an earlier run of
+    // the same table (a resumed run keeps its metrics). Throws if the header differs.
+    std::string text() const;
+    void restore(const std::string& text);
 
 private:
     std::string path_;

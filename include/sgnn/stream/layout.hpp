@@ -6,7 +6,7 @@
 // (no mpiexec) holds every role and its trainer simulates its own batches inline.
 //
 // Batches live in one global index space: trainer t's k-th batch is global batch
-// k*T + t. Trainer t has F_t feeders; feeder slot j of F_t produces the local batches
+// k*T + t (stream/resume.hpp: global_batch_index). Trainer t has F_t feeders; feeder slot j of F_t produces the local batches
 // k = j, j+F_t, j+2F_t, ... of that trainer, so feeders own disjoint batch sets.
 // Pure arithmetic, no MPI: unit-testable.
 #pragma once
@@ -47,10 +47,6 @@ public:
 
     std::vector<int> feeders_of(int trainer_index) const;  // ranks, in feeder-slot order
     std::vector<Lane> lanes_of(int simulator_rank) const;
-
-    std::uint64_t global_batch(int trainer_index, std::uint64_t local_batch) const {
-        return local_batch * static_cast<std::uint64_t>(trainers_) + static_cast<std::uint64_t>(trainer_index);
-    }
 
 private:
     int world_size_;

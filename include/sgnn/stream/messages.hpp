@@ -12,6 +12,18 @@ enum Tag : int {
     kTagLaneStop = 2,       // trainer -> simulator, data communicator: "send no more"
     kTagScheduleStage = 3,  // coordinator -> simulator, control communicator
     kTagReport = 4,         // trainer 0 -> coordinator, control communicator
+    kTagCheckpointRequest = 5,  // coordinator -> trainers, control communicator
+    kTagStopSignal = 6,     // any rank -> coordinator, control communicator: "I got SIGTERM/SIGUSR1"
+};
+
+// What the coordinator asks of the trainers; they agree on the step that honours it.
+enum RequestFlags : std::int32_t { kRequestCheckpoint = 1, kRequestStop = 2 };
+
+struct CheckpointRequest {
+    std::int32_t flags;   // RequestFlags
+    std::int32_t signal;  // the signal behind a stop, or 0
+    std::int32_t id;      // increasing; trainers serve each request once
+    std::int32_t padding;
 };
 
 // A prior-schedule stage: batches first_batch .. valid_until-1 use `width`. The

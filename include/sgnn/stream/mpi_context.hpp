@@ -4,6 +4,8 @@
 // control:  dup of MPI_COMM_WORLD for schedule stages and trainer reports
 // trainers: split of MPI_COMM_WORLD holding only the trainer ranks (gradient
 //           allreduce, evaluation reductions); MPI_COMM_NULL on other ranks
+// checkpointers: the coordinator and the trainers, coordinator first (collective
+//           checkpoint writes); MPI_COMM_NULL on simulator-only ranks
 #pragma once
 
 #include "sgnn/stream/layout.hpp"
@@ -41,6 +43,7 @@ public:
     MPI_Comm data() const { return data_; }
     MPI_Comm control() const { return control_; }
     MPI_Comm trainers() const { return trainers_; }
+    MPI_Comm checkpointers() const { return checkpointers_; }
     int world_rank() const { return rank_; }
 
 private:
@@ -48,6 +51,7 @@ private:
     MPI_Comm data_ = MPI_COMM_NULL;
     MPI_Comm control_ = MPI_COMM_NULL;
     MPI_Comm trainers_ = MPI_COMM_NULL;
+    MPI_Comm checkpointers_ = MPI_COMM_NULL;
 };
 
 // Throws PeerError with MPI's own error text if `code` is not MPI_SUCCESS.

@@ -13,6 +13,7 @@
 #include "sgnn/stream/layout.hpp"
 #include "sgnn/stream/messages.hpp"
 #include "sgnn/stream/mpi_context.hpp"
+#include "sgnn/stream/resume.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -27,6 +28,7 @@ struct StreamConfig {
     int credits = 4;          // batches in flight per (simulator, trainer) lane
     int threads = 1;          // OpenMP threads per simulator rank
     bool deterministic = false;
+    std::uint64_t batch_origin = 0;  // global index of local batch 0 (stream/resume.hpp)
 };
 
 // Simulates global batch `batch_index` under `stage` into `buffer` and fills its
@@ -47,8 +49,9 @@ private:
 
 class SimulatorWorker {
 public:
+    // `resume`: per trainer, the local batches it still needs (empty: a fresh run).
     SimulatorWorker(const Communicators& comms, const RankLayout& layout, const sim::Task& task,
-                    const StreamConfig& config);
+                    const StreamConfig& config, const std::vector<ResumePoint>& resume = {});
     ~SimulatorWorker();
 
     // One unit of work: handle control messages, retire completed sends, simulate and
@@ -63,6 +66,7 @@ private:
     };
     struct LaneState {
         Lane lane;
+        ResumePoint resume;
         std::uint64_t next_local_batch;
         std::vector<BatchBuffer> buffers;
         std::vector<int> free_buffers;

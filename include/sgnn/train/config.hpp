@@ -37,6 +37,8 @@ struct TrainConfig {
     double class_weight = 1.0;  // cross-entropy weight against the squared error (mixtures)
     int norm_samples = 2048;    // samples used to standardize inputs and targets
     std::string model_path;     // model.h5 to write at the end; empty: none
+    std::string out_dir;        // checkpoints go to out_dir/checkpoints; empty: no checkpoints
+    std::int64_t checkpoint_every = 0;  // steps between checkpoints; 0: only on request
     double report_interval = 0.2;
     double debug_step_delay_ms = 0.0;  // test-only: slows every step
 };

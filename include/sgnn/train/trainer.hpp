@@ -2,6 +2,8 @@
 // sgnn compiles without LibTorch headers.
 #pragma once
 
+#include "sgnn/coord/checkpoint.hpp"
+#include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/batch_source.hpp"
 #include "sgnn/stream/layout.hpp"
@@ -15,14 +17,19 @@ namespace sgnn::train {
 
 class Trainer {
 public:
+    // `resume`: the checkpoint this run continues from, or nullptr.
     Trainer(const stream::Communicators& comms, const stream::RankLayout& layout, const sim::Task& task,
-            const TrainConfig& config, stream::BatchSource& source);
+            const TrainConfig& config, stream::BatchSource& source, coord::CheckpointWriter& checkpoints,
+            const coord::CheckpointContents* resume = nullptr);
     ~Trainer();
 
-    // One training step (waiting for its batch), or the closing sequence after the
-    // last step: final evaluation, model.h5, final report, draining the feeders.
+    // One training step (waiting for its batch), then a checkpoint if one is due or was
+    // asked for; or the closing sequence after the last step: final evaluation,
+    // model.h5, final report, draining the feeders.
     bool poll();
     bool finished() const;
+    // Whether the run stopped early on a signal (after writing a checkpoint).
+    bool stopped_on_signal() const;
 
 private:
     struct Impl;

@@ -1,0 +1,271 @@
+#include "sgnn/coord/checkpoint.hpp"
+
+#include "sgnn/error.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+namespace sgnn::coord {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kPrefix = "step-";
+constexpr const char* kSuffix = ".h5";
+
+// The step of "step-00001234.h5", or -1 for any other name.
+long long step_of(const std::string& filename) {
+    const std::string prefix = kPrefix, suffix = kSuffix;
+    if (filename.size() <= prefix.size() + suffix.size() || filename.rfind(prefix, 0) != 0 ||
+        filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        return -1;
+    }
+    const std::string digits = filename.substr(prefix.size(), filename.size() - prefix.size() - suffix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoll(digits);
+}
+
+std::map<std::string, std::string> parse_ini(const std::string& text) {
+    std::map<std::string, std::string> values;
+    std::istringstream lines(text);
+    std::string section;
+    for (std::string line; std::getline(lines, line);) {
+        const auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
+        if (line[b] == '[') {
+            section = line.substr(b + 1, line.find(']') - b - 1);
+            continue;
+        }
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        auto trim = [](std::string s) {
+            const auto first = s.find_first_not_of(" \t"), last = s.find_last_not_of(" \t\r");
+            return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+        };
+        const std::string key = trim(line.substr(0, eq));
+        values[section.empty() ? key : section + "." + key] = trim(line.substr(eq + 1));
+    }
+    return values;
+}
+
+// Settings that change how a run executes, not what it computes.
+bool may_change_on_resume(const std::string& key) {
+    static const std::set<std::string> keys = {"name",          "out",           "trainers",   "deterministic",
+                                               "device",        "sim.threads",   "train.threads", "stream.credits",
+                                               "train.steps",   "eval.every",    "eval.samples"};
+    for (const char* section : {"progress.", "checkpoint.", "debug."}) {
+        if (key.rfind(section, 0) == 0) return true;
+    }
+    return keys.count(key) > 0;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+    throw ConfigError("checkpoint " + path + ": " + problem);
+}
+
+std::string trainer_group(int trainer_index) { return "stream/trainer_" + std::to_string(trainer_index); }
+
+}  // namespace
+
+std::string checkpoint_directory(const std::string& out_dir) { return out_dir + "/checkpoints"; }
+
+std::string checkpoint_path(const std::string& out_dir, std::int64_t step) {
+    char name[64];
+    std::snprintf(name, sizeof name, "%s%08lld%s", kPrefix, static_cast<long long>(step), kSuffix);
+    return checkpoint_directory(out_dir) + "/" + name;
+}
+
+std::vector<std::string> list_checkpoints(const std::string& directory) {
+    std::vector<std::pair<long long, std::string>> found;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(directory, error)) {
+        const long long step = step_of(entry.path().filename().string());
+        if (step >= 0 && entry.is_regular_file()) found.emplace_back(step, entry.path().string());
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> paths;
+    for (auto& [step, path] : found) paths.push_back(std::move(path));
+    return paths;
+}
+
+void prune_checkpoints(const std::string& directory, int keep) {
+    const std::vector<std::string> all = list_checkpoints(directory);
+    for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) std::remove(all[i].c_str());
+}
+
+std::string resolve_resume_path(const std::string& what) {
+    std::error_code error;
+    if (fs::is_regular_file(what, error)) return what;
+    if (!fs::is_directory(what, error)) {
+        throw ConfigError("--resume " + what + ": no such file or directory (give a checkpoint file or a run directory)");
+    }
+    for (const std::string& directory : {checkpoint_directory(what), what}) {
+        const std::vector<std::string> found = list_checkpoints(directory);
+        if (!found.empty()) return found.back();
+    }
+    throw ConfigError("--resume " + what + ": no checkpoint (step-*.h5) in " + what + " or " +
+                      checkpoint_directory(what));
+}
+
+std::string run_directory_of(const std::string& checkpoint_file) {
+    const fs::path folder = fs::path(checkpoint_file).parent_path();
+    if (folder.filename() == "checkpoints") return folder.parent_path().empty() ? "." : folder.parent_path().string();
+    return folder.empty() ? "." : folder.string();
+}
+
+std::vector<io::Dataset> stream_state_datasets(int trainer_index, const stream::StreamState& state,
+                                               const std::vector<int>& feeders, const stream::StreamConfig& config,
+                                               int trainers) {
+    const std::string group = trainer_group(trainer_index);
+    std::vector<io::Dataset> datasets;
+    datasets.push_back(io::make_dataset<std::uint64_t>(group + "/watermark", {state.watermark}));
+    datasets.push_back(io::make_dataset<std::uint64_t>(group + "/consumed_above", state.consumed_above));
+    const stream::SourceStats& s = state.stats;
+    datasets.push_back(io::make_dataset<double>(
+        group + "/stats", {s.wait_seconds, static_cast<double>(s.batches), static_cast<double>(s.samples),
+                           static_cast<double>(s.dropped), static_cast<double>(s.schedule_version),
+                           static_cast<double>(s.max_buffered_batches)}));
+    // Where each feeder resumes: its next local and global batch, and the first sample
+    // index (the Philox counter) of that batch.
+    const stream::ResumePoint resume = state.resume_point(config, trainers, trainer_index);
+    std::vector<std::uint64_t> table;
+    const int count = static_cast<int>(feeders.size());
+    for (int slot = 0; slot < count; ++slot) {
+        const std::uint64_t local = resume.next_needed(0, slot, count);
+        const std::uint64_t global = stream::global_batch_index(config.batch_origin, trainers, trainer_index, local);
+        for (std::uint64_t v : {static_cast<std::uint64_t>(feeders[static_cast<std::size_t>(slot)]),
+                                static_cast<std::uint64_t>(slot), static_cast<std::uint64_t>(count), local, global,
+                                global * static_cast<std::uint64_t>(config.batch_size)}) {
+            table.push_back(v);
+        }
+    }
+    datasets.push_back(io::make_dataset(group + "/feeders", table, {static_cast<std::uint64_t>(count), 6}));
+    for (const stream::BatchBuffer& batch : state.buffered) {
+        const stream::BatchHeader& h = batch.header();
+        const std::string b = group + "/buffered/batch_" + std::to_string(h.batch_index);
+        const std::uint64_t n = h.sample_count;
+        const auto n_in = static_cast<std::uint64_t>(batch.n_inputs()), n_t = static_cast<std::uint64_t>(batch.n_targets());
+        datasets.push_back(
+            io::make_dataset<std::uint64_t>(b + "/header", {h.batch_index, h.schedule_version, h.sample_count, h.dropped_count}));
+        datasets.push_back(io::make_dataset(b + "/indices", std::vector<std::uint64_t>(batch.indices(), batch.indices() + n)));
+        datasets.push_back(io::make_dataset(b + "/inputs", std::vector<float>(batch.inputs(), batch.inputs() + n * n_in), {n, n_in}));
+        datasets.push_back(
+            io::make_dataset(b + "/targets", std::vector<float>(batch.targets(), batch.targets() + n * n_t), {n, n_t}));
+        datasets.push_back(io::make_dataset(b + "/labels", std::vector<float>(batch.labels(), batch.labels() + n)));
+    }
+    return datasets;
+}
+
+std::uint64_t CheckpointContents::next_unused_batch() const {
+    std::uint64_t next = batch_origin;
+    for (int t = 0; t < static_cast<int>(streams.size()); ++t) {
+        const stream::StreamState& s = streams[static_cast<std::size_t>(t)];
+        std::uint64_t highest = s.watermark;  // one past the highest consumed or buffered local batch
+        for (std::uint64_t k : s.consumed_above) highest = std::max(highest, k + 1);
+        for (const stream::BatchBuffer& b : s.buffered) {
+            highest = std::max(highest, (b.header().batch_index - batch_origin - static_cast<std::uint64_t>(t)) /
+                                                static_cast<std::uint64_t>(trainers) + 1);
+        }
+        next = std::max(next, stream::global_batch_index(batch_origin, trainers, 0, highest));
+    }
+    return next;
+}
+
+CheckpointContents read_checkpoint(const std::string& path, int batch_size, int n_inputs, int n_targets) {
+    CheckpointContents c;
+    c.path = path;
+    try {
+        const io::DatasetReader reader(path);
+        if (!reader.has_attribute("format") || reader.attribute("format") != "sgnn-checkpoint") {
+            fail(path, "not an sgnn checkpoint (no format = sgnn-checkpoint attribute)");
+        }
+        const std::string version = reader.attribute("format_version");
+        if (version != std::to_string(kCheckpointFormatVersion)) {
+            fail(path, "format version " + version + ", but this sgnn reads version " +
+                           std::to_string(kCheckpointFormatVersion));
+        }
+        reader.verify_all();
+        for (const char* name : {"format", "format_version", "step", "trainers", "batch_origin", "origin_step", "batch_size",
+                                 "config_sha256", "seed", "deterministic", "sgnn_version", "created"}) {
+            c.attributes[name] = reader.attribute(name);
+        }
+        c.step = std::stoll(c.attributes["step"]);
+        c.trainers = std::stoi(c.attributes["trainers"]);
+        c.batch_origin = std::stoull(c.attributes["batch_origin"]);
+        c.origin_step = std::stoll(c.attributes["origin_step"]);
+        if (std::stoi(c.attributes["batch_size"]) != batch_size) {
+            fail(path, "batches of " + c.attributes["batch_size"] + " samples, but stream.batch_size is " +
+                           std::to_string(batch_size));
+        }
+        c.config_ini = reader.read("config").text();
+        c.metrics_csv = reader.read("coordinator/metrics_csv").text();
+        c.elapsed_seconds = reader.read("train/elapsed_seconds").as<double>().at(0);
+        for (const std::string& name : reader.dataset_paths("model")) c.model[name] = reader.read(name);
+        for (int t = 0; t < c.trainers; ++t) {
+            const std::string group = trainer_group(t);
+            stream::StreamState state;
+            state.watermark = reader.read(group + "/watermark").as<std::uint64_t>().at(0);
+            state.consumed_above = reader.read(group + "/consumed_above").as<std::uint64_t>();
+            const std::vector<double> s = reader.read(group + "/stats").as<double>();
+            if (s.size() != 6) fail(path, group + "/stats has " + std::to_string(s.size()) + " values, expected 6");
+            state.stats.wait_seconds = s[0];
+            state.stats.batches = static_cast<std::uint64_t>(s[1]);
+            state.stats.samples = static_cast<std::uint64_t>(s[2]);
+            state.stats.dropped = static_cast<std::uint64_t>(s[3]);
+            state.stats.schedule_version = static_cast<std::uint32_t>(s[4]);
+            state.stats.max_buffered_batches = static_cast<int>(s[5]);
+            for (const std::string& name : reader.list(group + "/buffered")) {
+                const std::string b = group + "/buffered/" + name;
+                const std::vector<std::uint64_t> header = reader.read(b + "/header").as<std::uint64_t>();
+                const io::Dataset inputs = reader.read(b + "/inputs"), targets = reader.read(b + "/targets");
+                const std::vector<std::uint64_t> indices = reader.read(b + "/indices").as<std::uint64_t>();
+                const std::vector<float> labels = reader.read(b + "/labels").as<float>();
+                const std::uint64_t n = header.size() == 4 ? header[2] : 0;
+                if (header.size() != 4 || n > static_cast<std::uint64_t>(batch_size) || indices.size() != n ||
+                    labels.size() != n || inputs.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_inputs)} ||
+                    targets.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_targets)}) {
+                    fail(path, b + " does not match this run's batch shape (" + std::to_string(batch_size) + " samples of " +
+                                   std::to_string(n_inputs) + " inputs and " + std::to_string(n_targets) + " targets)");
+                }
+                stream::BatchBuffer batch(batch_size, n_inputs, n_targets);
+                batch.header() = stream::BatchHeader{header[0], static_cast<std::uint32_t>(header[1]),
+                                                     static_cast<std::uint32_t>(header[2]),
+                                                     static_cast<std::uint32_t>(header[3]), 0, 0};
+                std::copy(indices.begin(), indices.end(), batch.indices());
+                const std::vector<float> in = inputs.as<float>(), tg = targets.as<float>();
+                std::copy(in.begin(), in.end(), batch.inputs());
+                std::copy(tg.begin(), tg.end(), batch.targets());
+                std::copy(labels.begin(), labels.end(), batch.labels());
+                batch.seal();
+                state.buffered.push_back(std::move(batch));
+            }
+            c.streams.push_back(std::move(state));
+        }
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        // io errors already name the file
+        throw ConfigError(message.rfind(path, 0) == 0 ? "checkpoint " + message : "checkpoint " + path + ": " + message);
+    }
+    return c;
+}
+
+void check_resume_compatible(const std::string& checkpoint_path, const std::string& checkpoint_ini,
+                             const std::string& current_ini) {
+    const auto before = parse_ini(checkpoint_ini), now = parse_ini(current_ini);
+    for (const auto& [key, value] : before) {
+        if (may_change_on_resume(key)) continue;
+        const auto it = now.find(key);
+        const std::string current = it == now.end() ? "(not an option of this sgnn)" : "'" + it->second + "'";
+        if (it == now.end() || it->second != value) {
+            fail(checkpoint_path, "config incompatible: " + key + " is '" + value + "' in the checkpoint but " + current +
+                                      " now; a resumed run keeps the simulator, observation model, priors, network, "
+                                      "optimizer, batch size and seed (drop the option, or start a new run)");
+        }
+    }
+}
+
+}  // namespace sgnn::coord

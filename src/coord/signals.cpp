@@ -1,0 +1,35 @@
+#include "sgnn/coord/signals.hpp"
+
+#include <csignal>
+
+namespace sgnn::coord {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void record_stop_signal(int signal_number) {
+    if (g_stop_signal == 0) g_stop_signal = signal_number;
+}
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+    struct sigaction action {};
+    action.sa_handler = record_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGUSR1, &action, nullptr);
+}
+
+int pending_stop_signal() { return g_stop_signal; }
+
+const char* stop_signal_name(int signal_number) {
+    switch (signal_number) {
+        case SIGTERM: return "SIGTERM";
+        case SIGUSR1: return "SIGUSR1";
+        default: return "a signal";
+    }
+}
+
+}  // namespace sgnn::coord

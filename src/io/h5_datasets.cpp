@@ -1,0 +1,410 @@
+#include "sgnn/io/h5_datasets.hpp"
+
+#include "h5_handle.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/io/sha256.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+namespace sgnn::io {
+namespace {
+
+hid_t file_type(ElementType type) {
+    switch (type) {
+        case ElementType::f32: return H5T_IEEE_F32LE;
+        case ElementType::f64: return H5T_IEEE_F64LE;
+        case ElementType::i64: return H5T_STD_I64LE;
+        case ElementType::u64: return H5T_STD_U64LE;
+        case ElementType::u8: return H5T_STD_U8LE;
+        case ElementType::text: break;
+    }
+    throw std::logic_error("no fixed HDF5 type for text");
+}
+
+hid_t memory_type(ElementType type) {
+    switch (type) {
+        case ElementType::f32: return H5T_NATIVE_FLOAT;
+        case ElementType::f64: return H5T_NATIVE_DOUBLE;
+        case ElementType::i64: return H5T_NATIVE_INT64;
+        case ElementType::u64: return H5T_NATIVE_UINT64;
+        case ElementType::u8: return H5T_NATIVE_UINT8;
+        case ElementType::text: break;
+    }
+    throw std::logic_error("no fixed HDF5 type for text");
+}
+
+struct ManifestEntry {
+    std::string path;
+    ElementType type;
+    std::vector<std::uint64_t> shape;
+    std::string sha256;
+    std::size_t text_length = 0;
+    int owner = 0;
+    const Dataset* data = nullptr;  // on the owner only
+};
+
+std::string checksum(const Dataset& d) {
+    Sha256 hash;
+    hash.update(d.bytes.data(), d.bytes.size());
+    return hash.hex_digest();
+}
+
+// One line per dataset: path, type, text length, sha256, dims.
+std::string encode_manifest(const std::vector<Dataset>& datasets) {
+    std::string text;
+    for (const Dataset& d : datasets) {
+        if (d.path.find_first_of("\t\n") != std::string::npos) throw std::logic_error("dataset path with tab or newline");
+        text += d.path + '\t' + std::to_string(static_cast<int>(d.type)) + '\t' + std::to_string(d.bytes.size()) + '\t' +
+                checksum(d);
+        for (std::uint64_t n : d.shape) text += '\t' + std::to_string(n);
+        text += '\n';
+    }
+    return text;
+}
+
+std::vector<ManifestEntry> decode_manifest(const std::string& text, int owner) {
+    std::vector<ManifestEntry> entries;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        ManifestEntry e;
+        std::string field;
+        std::getline(fields, e.path, '\t');
+        std::getline(fields, field, '\t');
+        e.type = static_cast<ElementType>(std::stoi(field));
+        std::getline(fields, field, '\t');
+        e.text_length = std::stoull(field);
+        std::getline(fields, e.sha256, '\t');
+        while (std::getline(fields, field, '\t')) e.shape.push_back(std::stoull(field));
+        e.owner = owner;
+        entries.push_back(std::move(e));
+    }
+    return entries;
+}
+
+// Every rank's manifest, in rank order.
+std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<Dataset>& mine) {
+    int size = 1, rank = 0;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    const std::string local = encode_manifest(mine);
+    int length = static_cast<int>(local.size());
+    std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
+    MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm);
+    int total = 0;
+    for (int r = 0; r < size; ++r) {
+        offsets[static_cast<std::size_t>(r)] = total;
+        total += lengths[static_cast<std::size_t>(r)];
+    }
+    std::string all(static_cast<std::size_t>(total), '\0');
+    MPI_Allgatherv(local.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, comm);
+    std::vector<ManifestEntry> entries;
+    for (int r = 0; r < size; ++r) {
+        auto part = decode_manifest(all.substr(static_cast<std::size_t>(offsets[static_cast<std::size_t>(r)]),
+                                               static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)])),
+                                    r);
+        if (r == rank) {
+            for (std::size_t i = 0; i < part.size(); ++i) part[i].data = &mine[i];
+        }
+        entries.insert(entries.end(), part.begin(), part.end());
+    }
+    return entries;
+}
+
+// Whether any rank failed; if so every rank gets the message of the lowest failing rank.
+bool agree_on_failure(MPI_Comm comm, std::string& error) {
+    int size = 1, rank = 0;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    int first = error.empty() ? size : rank;
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
+    if (first == size) return false;
+    int length = static_cast<int>(error.size());
+    MPI_Bcast(&length, 1, MPI_INT, first, comm);
+    error.resize(static_cast<std::size_t>(length));
+    MPI_Bcast(error.data(), length, MPI_CHAR, first, comm);
+    return true;
+}
+
+[[noreturn]] void throw_agreed(MPI_Comm comm, const std::string& message) {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    // Rank 0 reports; the others' copies are echoes of the same failure.
+    if (rank == 0) throw std::runtime_error(message);
+    throw PeerError(message);
+}
+
+// Rank 0's attributes, for everyone: HDF5 needs the same metadata calls on every rank.
+std::map<std::string, std::string> broadcast_attributes(MPI_Comm comm, const std::map<std::string, std::string>& mine) {
+    std::string text;
+    for (const auto& [name, value] : mine) text += std::to_string(name.size()) + ':' + name + std::to_string(value.size()) + ':' + value;
+    int length = static_cast<int>(text.size());
+    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+    text.resize(static_cast<std::size_t>(length));
+    MPI_Bcast(text.data(), length, MPI_CHAR, 0, comm);
+    std::map<std::string, std::string> attributes;
+    std::size_t at = 0;
+    const auto next = [&]() {
+        const std::size_t colon = text.find(':', at);
+        const std::size_t size = std::stoull(text.substr(at, colon - at));
+        std::string item = text.substr(colon + 1, size);
+        at = colon + 1 + size;
+        return item;
+    };
+    while (at < text.size()) {
+        std::string name = next();
+        attributes[name] = next();
+    }
+    return attributes;
+}
+
+std::string errno_text() { return errno != 0 ? std::string(": ") + std::strerror(errno) : std::string(); }
+
+}  // namespace
+
+std::size_t element_size(ElementType type) {
+    switch (type) {
+        case ElementType::f32: return 4;
+        case ElementType::f64: return 8;
+        case ElementType::i64: return 8;
+        case ElementType::u64: return 8;
+        case ElementType::u8: return 1;
+        case ElementType::text: return 1;
+    }
+    return 1;
+}
+
+std::uint64_t Dataset::element_count() const {
+    std::uint64_t n = 1;
+    for (std::uint64_t d : shape) n *= d;
+    return n;
+}
+
+Dataset make_text_dataset(const std::string& path, const std::string& text) {
+    Dataset d;
+    d.path = path;
+    d.type = ElementType::text;
+    d.bytes.assign(text.begin(), text.end());
+    return d;
+}
+
+void write_datasets_collectively(MPI_Comm comm, const std::string& path, const std::vector<Dataset>& mine,
+                                 const std::map<std::string, std::string>& root_attributes) {
+    silence_hdf5_errors();
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    const std::string tmp = path + ".tmp";
+    const std::vector<ManifestEntry> manifest = gather_manifest(comm, mine);
+    const std::map<std::string, std::string> attributes = broadcast_attributes(comm, root_attributes);
+    std::string error;
+    {
+        std::unique_ptr<H5Handle> file;
+        std::vector<std::unique_ptr<H5Handle>> sets;
+        // Metadata: every rank makes the same calls in the same order (HDF5's rule for
+        // parallel files). A failure here is the same on every rank (e.g. a directory
+        // that cannot be written).
+        try {
+            H5Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create file access properties");
+            if (H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL) < 0) {
+                throw std::runtime_error("cannot select the MPI-IO driver");
+            }
+            errno = 0;
+            file = std::make_unique<H5Handle>(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
+                                              H5Fclose, "cannot create " + tmp + errno_text());
+            H5Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create link properties");
+            H5Pset_create_intermediate_group(links.get(), 1);
+            for (const ManifestEntry& e : manifest) {
+                const std::string what = path + ": dataset " + e.path;
+                std::unique_ptr<H5Handle> type;
+                hid_t type_id;
+                if (e.type == ElementType::text) {
+                    type = std::make_unique<H5Handle>(string_type(e.text_length, what));
+                    type_id = type->get();
+                } else {
+                    type_id = file_type(e.type);
+                }
+                std::vector<hsize_t> dims(e.shape.begin(), e.shape.end());
+                H5Handle space(e.type == ElementType::text ? H5Screate(H5S_SCALAR)
+                                                            : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                                                               nullptr),
+                               H5Sclose, what + ": cannot create dataspace");
+                auto set = std::make_unique<H5Handle>(
+                    H5Dcreate2(file->get(), e.path.c_str(), type_id, space.get(), links.get(), H5P_DEFAULT, H5P_DEFAULT),
+                    H5Dclose, what + ": cannot create");
+                write_string_attribute(set->get(), "sha256", e.sha256, what);
+                sets.push_back(std::move(set));
+            }
+            for (const auto& [name, value] : attributes) write_string_attribute(file->get(), name, value, path);
+        } catch (const std::exception& failure) {
+            error = failure.what();
+        }
+        if (!agree_on_failure(comm, error)) {
+            // Raw data: each rank writes its own datasets independently.
+            try {
+                for (std::size_t i = 0; i < manifest.size(); ++i) {
+                    const ManifestEntry& e = manifest[i];
+                    if (e.owner != rank || e.data->bytes.empty()) continue;
+                    errno = 0;
+                    herr_t status;
+                    if (e.type == ElementType::text) {
+                        H5Handle type = string_type(e.text_length, path);
+                        status = H5Dwrite(sets[i]->get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, e.data->bytes.data());
+                    } else {
+                        status = H5Dwrite(sets[i]->get(), memory_type(e.type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                          e.data->bytes.data());
+                    }
+                    if (status < 0) throw std::runtime_error("cannot write " + path + " (dataset " + e.path + ")" + errno_text());
+                }
+            } catch (const std::exception& failure) {
+                error = failure.what();
+            }
+            agree_on_failure(comm, error);
+        }
+        // Closing flushes the metadata: collective, and the last chance for a full disk to show.
+        sets.clear();
+        if (file) {
+            errno = 0;
+            if (H5Fflush(file->get(), H5F_SCOPE_GLOBAL) < 0 && error.empty()) {
+                error = "cannot write " + path + " (flush)" + errno_text();
+            }
+            if (!file->close() && error.empty()) error = "cannot write " + path + " (close)" + errno_text();
+        }
+    }
+    if (rank == 0 && error.empty()) {
+        const int fd = ::open(tmp.c_str(), O_RDONLY);
+        const bool synced = fd >= 0 && ::fsync(fd) == 0;
+        if (fd >= 0) ::close(fd);
+        if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) error = "cannot write " + path + errno_text();
+    }
+    if (agree_on_failure(comm, error)) {
+        if (rank == 0) std::remove(tmp.c_str());
+        throw_agreed(comm, error);
+    }
+}
+
+DatasetReader::DatasetReader(const std::string& path) : path_(path), file_(-1) {
+    silence_hdf5_errors();
+    if (::access(path.c_str(), R_OK) != 0) throw std::runtime_error(path + ": cannot be read" + errno_text());
+    const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+    if (is_hdf5 <= 0) throw std::runtime_error(path + ": not an HDF5 file");
+    file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file_ < 0) throw std::runtime_error(path + ": cannot be opened; the file is truncated or damaged");
+}
+
+DatasetReader::~DatasetReader() {
+    if (file_ >= 0) H5Fclose(static_cast<hid_t>(file_));
+}
+
+bool DatasetReader::has_attribute(const std::string& name) const {
+    return H5Aexists(static_cast<hid_t>(file_), name.c_str()) > 0;
+}
+
+std::string DatasetReader::attribute(const std::string& name) const {
+    return read_string_attribute(static_cast<hid_t>(file_), name, path_);
+}
+
+bool DatasetReader::has(const std::string& dataset_path) const {
+    // Walk the path one link at a time: H5Lexists fails on a missing intermediate group.
+    std::string prefix;
+    std::istringstream parts(dataset_path);
+    for (std::string part; std::getline(parts, part, '/');) {
+        prefix += (prefix.empty() ? "" : "/") + part;
+        if (H5Lexists(static_cast<hid_t>(file_), prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    }
+    return !prefix.empty();
+}
+
+Dataset DatasetReader::read(const std::string& dataset_path) const {
+    const std::string what = path_ + ": dataset " + dataset_path;
+    if (!has(dataset_path)) throw std::runtime_error(path_ + ": missing dataset " + dataset_path);
+    H5Handle set(H5Dopen2(static_cast<hid_t>(file_), dataset_path.c_str(), H5P_DEFAULT), H5Dclose,
+                 what + ": cannot be opened");
+    H5Handle type(H5Dget_type(set.get()), H5Tclose, what + ": unreadable type");
+    H5Handle space(H5Dget_space(set.get()), H5Sclose, what + ": unreadable dataspace");
+    Dataset d;
+    d.path = dataset_path;
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    const std::size_t size = H5Tget_size(type.get());
+    if (type_class == H5T_STRING) {
+        d.type = ElementType::text;
+    } else if (type_class == H5T_FLOAT) {
+        d.type = size == 4 ? ElementType::f32 : ElementType::f64;
+    } else if (type_class == H5T_INTEGER && size == 8) {
+        d.type = H5Tget_sign(type.get()) == H5T_SGN_NONE ? ElementType::u64 : ElementType::i64;
+    } else if (type_class == H5T_INTEGER && size == 1) {
+        d.type = ElementType::u8;
+    } else {
+        throw std::runtime_error(what + ": unsupported element type");
+    }
+    herr_t status;
+    if (d.type == ElementType::text) {
+        d.bytes.resize(size);
+        status = H5Dread(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
+        // Null-padded: the text ends at the first NUL, if any.
+        d.bytes.erase(std::find(d.bytes.begin(), d.bytes.end(), 0), d.bytes.end());
+    } else {
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(0, rank)));
+        H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+        d.shape.assign(dims.begin(), dims.end());
+        d.bytes.resize(d.element_count() * element_size(d.type));
+        status = d.bytes.empty() ? 0
+                                 : H5Dread(set.get(), memory_type(d.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
+    }
+    if (status < 0) throw std::runtime_error(what + ": cannot be read; the file is truncated or damaged");
+    if (H5Aexists(set.get(), "sha256") <= 0) throw std::runtime_error(what + ": has no sha256 checksum");
+    if (read_string_attribute(set.get(), "sha256", what) != checksum(d)) {
+        throw std::runtime_error(what + ": checksum mismatch; the file is damaged");
+    }
+    return d;
+}
+
+namespace {
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* names) {
+    static_cast<std::vector<std::string>*>(names)->push_back(name);
+    return 0;
+}
+
+herr_t collect_dataset(hid_t group, const char* name, const H5O_info_t* info, void* paths) {
+    if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(paths)->push_back(name);
+    (void)group;
+    return 0;
+}
+}  // namespace
+
+std::vector<std::string> DatasetReader::list(const std::string& group) const {
+    std::vector<std::string> names;
+    if (!group.empty() && !has(group)) return names;
+    H5Handle handle(H5Gopen2(static_cast<hid_t>(file_), group.empty() ? "/" : group.c_str(), H5P_DEFAULT), H5Gclose,
+                    path_ + ": group " + group + " cannot be opened");
+    hsize_t index = 0;
+    H5Literate(handle.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_name, &names);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<std::string> DatasetReader::dataset_paths(const std::string& group) const {
+    std::vector<std::string> paths;
+    if (!group.empty() && !has(group)) return paths;
+    H5Handle handle(H5Oopen(static_cast<hid_t>(file_), group.empty() ? "/" : group.c_str(), H5P_DEFAULT), H5Oclose,
+                    path_ + ": group " + group + " cannot be opened");
+    if (H5Ovisit2(handle.get(), H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &paths, H5O_INFO_BASIC) < 0) {
+        throw std::runtime_error(path_ + ": cannot be read; the file is truncated or damaged");
+    }
+    for (std::string& p : paths) p = group.empty() ? p : group + "/" + p;
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+void DatasetReader::verify_all() const {
+    for (const std::string& p : dataset_paths()) read(p);
+}
+
+}  // namespace sgnn::io

@@ -105,6 +105,10 @@ std::vector<OptionSpec> build_run_options() {
          "(sgnn list simulators shows them); 'parameters' stands for every parameter, and with sim.model = mixture "
          "'mechanism' trains a classifier of the mechanism"},
         {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
+        {"sim.max_dropped_fraction", Type::real, "0.5",
+         "a simulator rank that drops more than this share of its samples (non-finite or negative values, or a "
+         "throw; judged after 500) stops the run with an error naming the simulator and an example parameter vector",
+         0, 1},
         {"sim.contact_matrix", Type::text, "3,1.5,0.5; 1.5,2,0.7; 0.5,0.7,1",
          "age_sir: daily contacts between groups, rows separated by ';' (row: group infected, column: "
          "infector's group); R0 is set through the spectral radius of the next-generation matrix"},
@@ -182,6 +186,10 @@ std::vector<OptionSpec> build_run_options() {
          "then stop with exit status 75 (resume with --resume)",
          0, 1e6},
         {"checkpoint.keep", Type::integer, "3", "newest checkpoints kept (--keep-checkpoints); older ones are deleted",
+         1, 1e6},
+        {"checkpoint.timeout", Type::real, "600",
+         "seconds a checkpoint write may take; a longer one (a failing file system) stops the job with an error, "
+         "the previous checkpoint intact",
          1, 1e6},
 
         {"debug.fail_rank", Type::integer, "-1", "test only: this rank fails on purpose", -1, 1e6, {}, true},
@@ -489,6 +497,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.stream.credits = v.small_integer("stream.credits");
     c.stream.threads = c.task.threads;
     c.stream.deterministic = c.deterministic;
+    c.stream.max_dropped_fraction = v.number("sim.max_dropped_fraction");
 
     train::TrainConfig& t = c.train;
     t.model.type = v.choice("model.type");
@@ -525,7 +534,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.checkpoint_every = v.integer("checkpoint.every");
     c.checkpoint_minutes = v.number("checkpoint.minutes");
     c.checkpoint_keep = v.small_integer("checkpoint.keep");
-    c.resume = options.resume;
+    c.checkpoint_timeout = v.number("checkpoint.timeout");
     c.allow_reshard = options.allow_reshard;
     c.debug_fail_rank = v.small_integer("debug.fail_rank");
     c.debug_fail_after = v.number("debug.fail_after");

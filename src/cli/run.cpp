@@ -115,6 +115,14 @@ StreamStart stream_start(const RunConfig& config, const coord::CheckpointContent
     } else {
         start.config.batch_origin = resume->next_unused_batch();
         start.origin = {resume->step, start.config.batch_origin};
+        // The run's counters carry over in trainer 0 (evaluations sum them over trainers).
+        stream::SourceStats& total = start.states[0].stats;
+        for (const stream::StreamState& old : resume->streams) {
+            total.batches += old.stats.batches;
+            total.samples += old.stats.samples;
+            total.dropped += old.stats.dropped;
+            total.wait_seconds += old.stats.wait_seconds;
+        }
     }
     start.first_batch = std::numeric_limits<std::uint64_t>::max();
     for (int t = 0; t < config.trainers; ++t) {
@@ -182,7 +190,8 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
     if (rank == 0 && !out_dir.empty()) prepare_checkpoint_directory(out_dir);
     stream::Communicators comms(layout, rank);
     const bool coordinates = rank == stream::RankLayout::coordinator_rank();
-    coord::CheckpointWriter checkpoints(comms.checkpointers(), int(coordinates) + int(layout.is_trainer(rank)));
+    coord::CheckpointWriter checkpoints(comms.checkpointers(), int(coordinates) + int(layout.is_trainer(rank)),
+                                        config.checkpoint_timeout);
 
     std::unique_ptr<coord::Coordinator> coordinator;
     if (coordinates) {

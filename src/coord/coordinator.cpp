@@ -313,6 +313,10 @@ void Coordinator::finish(const TrainerReport& report) {
         {"model_sha256", std::string(report.model_sha256)},
         {"config_sha256", io::sha256_hex(config_.effective_config)},
     };
+    if (config_.resume != nullptr) {
+        summary_["resumed_from"] = {{"checkpoint", config_.resume->path}, {"step", config_.resume->step},
+                                    {"trainers", config_.resume->trainers}};
+    }
     if (report.n_classes > 0) {
         // Confusion counts by true mechanism (rows) and predicted mechanism (columns).
         const int k = report.n_classes;

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
+#include <sys/statvfs.h>
 #include <memory>
 #include <sstream>
 #include <unistd.h>
@@ -165,7 +167,36 @@ std::map<std::string, std::string> broadcast_attributes(MPI_Comm comm, const std
     return attributes;
 }
 
-std::string errno_text() { return errno != 0 ? std::string(": ") + std::strerror(errno) : std::string(); }
+// Why the last call failed: the system's errno if set, else HDF5's innermost cause.
+std::string errno_text() {
+    return errno != 0 ? std::string(": ") + std::strerror(errno) : hdf5_error_cause();
+}
+
+std::string folder_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Free bytes in the folder that will hold `path`, or max when unknown.
+std::uint64_t free_bytes_for(const std::string& path) {
+    struct statvfs fs {};
+    if (::statvfs(folder_of(path).c_str(), &fs) != 0) return std::numeric_limits<std::uint64_t>::max();
+    return static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
+}
+
+bool enough_space(const std::string& path, std::uint64_t bytes_needed) { return free_bytes_for(path) >= bytes_needed; }
+
+// MPI-IO reports a short write without the system's reason; the file system says it.
+std::string write_failure_cause(const std::string& path, std::uint64_t bytes_needed) {
+    struct statvfs fs {};
+    if (::statvfs(folder_of(path).c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY)) return ": Read-only file system";
+    const std::uint64_t free_bytes = free_bytes_for(path);
+    if (free_bytes < bytes_needed) {
+        return ": No space left on device (" + std::to_string(free_bytes / 1024) + " KiB free in " + folder_of(path) +
+               ", the file needs about " + std::to_string(bytes_needed / 1024) + " KiB)";
+    }
+    return errno_text();
+}
 
 }  // namespace
 
@@ -203,7 +234,23 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
     const std::string tmp = path + ".tmp";
     const std::vector<ManifestEntry> manifest = gather_manifest(comm, mine);
     const std::map<std::string, std::string> attributes = broadcast_attributes(comm, root_attributes);
+    std::uint64_t total_bytes = 0;
+    for (const ManifestEntry& e : manifest) {
+        total_bytes += e.type == ElementType::text ? e.text_length : [&] {
+            std::uint64_t n = element_size(e.type);
+            for (std::uint64_t d : e.shape) n *= d;
+            return n;
+        }();
+    }
     std::string error;
+    // A parallel HDF5 file that fails part-way leaves the ranks in different collective
+    // calls, so a full disk is found before writing: the data plus about 1 KiB of
+    // metadata per dataset and a margin must fit.
+    if (rank == 0) {
+        const std::uint64_t needed = total_bytes + 1024 * manifest.size() + 16384;
+        if (!enough_space(tmp, needed)) error = "cannot write " + path + write_failure_cause(tmp, needed);
+    }
+    if (agree_on_failure(comm, error)) throw_agreed(comm, error);
     {
         std::unique_ptr<H5Handle> file;
         std::vector<std::unique_ptr<H5Handle>> sets;
@@ -216,8 +263,9 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
                 throw std::runtime_error("cannot select the MPI-IO driver");
             }
             errno = 0;
-            file = std::make_unique<H5Handle>(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
-                                              H5Fclose, "cannot create " + tmp + errno_text());
+            const hid_t created = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+            if (created < 0) throw std::runtime_error("cannot create " + tmp + write_failure_cause(tmp, 0));
+            file = std::make_unique<H5Handle>(created, H5Fclose, "cannot create " + tmp);
             H5Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create link properties");
             H5Pset_create_intermediate_group(links.get(), 1);
             for (const ManifestEntry& e : manifest) {
@@ -260,7 +308,10 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
                         status = H5Dwrite(sets[i]->get(), memory_type(e.type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                           e.data->bytes.data());
                     }
-                    if (status < 0) throw std::runtime_error("cannot write " + path + " (dataset " + e.path + ")" + errno_text());
+                    if (status < 0) {
+                        throw std::runtime_error("cannot write " + path + " (dataset " + e.path + ")" +
+                                                 write_failure_cause(path, total_bytes));
+                    }
                 }
             } catch (const std::exception& failure) {
                 error = failure.what();
@@ -272,9 +323,11 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
         if (file) {
             errno = 0;
             if (H5Fflush(file->get(), H5F_SCOPE_GLOBAL) < 0 && error.empty()) {
-                error = "cannot write " + path + " (flush)" + errno_text();
+                error = "cannot write " + path + " (flush)" + write_failure_cause(path, total_bytes);
             }
-            if (!file->close() && error.empty()) error = "cannot write " + path + " (close)" + errno_text();
+            if (!file->close() && error.empty()) {
+                error = "cannot write " + path + " (close)" + write_failure_cause(path, total_bytes);
+            }
         }
     }
     if (rank == 0 && error.empty()) {

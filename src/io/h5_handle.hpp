@@ -41,6 +41,20 @@ private:
 // one-line errors instead.
 inline void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
+// The innermost cause on HDF5's error stack (where the operating system's or MPI-IO's
+// own words end up, such as "No space left on device"), as ": cause", or "".
+inline std::string hdf5_error_cause() {
+    std::string cause;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
+            if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
+            return 0;
+        },
+        &cause);
+    return cause.empty() ? cause : ": " + cause;
+}
+
 // A fixed-length UTF-8 string type: h5py reads it as bytes (`.decode()` gives str).
 inline H5Handle string_type(std::size_t length, const std::string& what) {
     H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose, what);

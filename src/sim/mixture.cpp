@@ -149,6 +149,13 @@ public:
         }
     }
 
+    std::string describe_sample(SampleStream& rng, double width) const override {
+        const double u = rng.uniform();  // the mechanism is each sample's first draw, as above
+        const auto m = static_cast<std::size_t>(std::upper_bound(cumulative_.begin(), cumulative_.end() - 1, u) -
+                                                cumulative_.begin());
+        return mechanisms_[m].task->describe_sample(rng, width);
+    }
+
 private:
     std::vector<Mechanism> mechanisms_;
     std::vector<double> cumulative_;

@@ -6,6 +6,7 @@
 #include "sgnn/sim/simulator.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -25,6 +26,7 @@ class SimulatorTask final : public Task {
 public:
     SimulatorTask(const TaskConfig& config, bool component)
         : days_(config.days),
+          simulator_name_(config.model),
           simulator_(make_simulator(config.model, config.options)),
           channels_(static_cast<int>(simulator_->channels().size())),
           observation_(config.observation, config.days, config.delay_pmf, channels_,
@@ -113,6 +115,16 @@ public:
         }
     }
 
+    std::string describe_sample(SampleStream& rng, double width) const override {
+        std::string text = simulator_name_ + " with ";
+        for (std::size_t k = 0; k < priors_.size(); ++k) {
+            char value[40];
+            std::snprintf(value, sizeof value, "%.6g", priors_[k].draw(rng, width));
+            text += (k == 0 ? "" : ", ") + parameter_names_[k] + " = " + value;
+        }
+        return text;
+    }
+
 private:
     TargetSource resolve(const TaskConfig& config, const std::string& name) const {
         const bool log = name.rfind("log_", 0) == 0;
@@ -132,6 +144,7 @@ private:
     }
 
     int days_;
+    std::string simulator_name_;
     std::unique_ptr<Simulator> simulator_;
     int channels_;
     ObservationModel observation_;
@@ -231,7 +244,7 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
     GenerateResult result;
     for (int j = 0; j < count; ++j) {
         if (!valid[static_cast<std::size_t>(j)]) {
-            ++result.dropped;
+            if (result.dropped++ == 0) result.first_dropped = first_index + static_cast<std::uint64_t>(j);
             continue;
         }
         const int k = result.valid++;

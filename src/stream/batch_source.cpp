@@ -256,6 +256,7 @@ InlineBatchSource::InlineBatchSource(const sim::Task& task, const StreamConfig& 
     : BatchSource(config, trainer_index, trainers, std::move(resume)),
       task_(task),
       stage_for_(std::move(stage_for)),
+      drops_(task, config_),
       buffer_(config.batch_size, task.layout().n_inputs, task.layout().n_targets()) {}
 
 const BatchBuffer& InlineBatchSource::acquire_new(std::uint64_t) {
@@ -263,7 +264,8 @@ const BatchBuffer& InlineBatchSource::acquire_new(std::uint64_t) {
     const std::uint64_t local = resume_.next_needed(next_local_);
     next_local_ = local + 1;
     const std::uint64_t batch_index = global_batch_index(config_.batch_origin, trainers_, trainer_index_, local);
-    fill_batch(task_, config_, batch_index, stage_for_(batch_index), buffer_);
+    const ScheduleStage stage = stage_for_(batch_index);
+    drops_.record(fill_batch(task_, config_, batch_index, stage, buffer_), stage.width);
     // Time spent simulating is time the trainer does not train: it counts as waiting.
     stats_.wait_seconds += seconds_since(start);
     stats_.max_buffered_batches = 1;

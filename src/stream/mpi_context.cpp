@@ -3,6 +3,7 @@
 #include "sgnn/error.hpp"
 #include "sgnn/stream/backoff.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -30,6 +31,10 @@ void wait_all(std::vector<MPI_Request>& requests, const char* what) {
 }
 
 MpiSession::MpiSession(int* argc, char*** argv) {
+    // Open MPI's MPI-IO (checkpoints, corpora) would otherwise try a shared-memory
+    // shared file pointer for every file, which sgnn never uses and which prints an
+    // error where the session directory cannot hold it. A user's setting wins.
+    setenv("OMPI_MCA_sharedfp", "^sm", 0);
     int provided = 0;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     // Errors come back as codes so that check_mpi can turn them into one readable line.

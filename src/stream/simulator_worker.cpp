@@ -1,6 +1,7 @@
 #include "sgnn/stream/simulator_worker.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -35,9 +36,29 @@ sim::GenerateResult fill_batch(const sim::Task& task, const StreamConfig& config
     return result;
 }
 
+void DropMonitor::record(const sim::GenerateResult& result, double prior_width) {
+    if (result.dropped > 0 && dropped_ == 0) {
+        example_ = result.first_dropped;
+        example_width_ = prior_width;
+    }
+    simulated_ += static_cast<std::uint64_t>(result.valid + result.dropped);
+    dropped_ += static_cast<std::uint64_t>(result.dropped);
+    if (simulated_ < kMinimumSamples) return;
+    const double share = static_cast<double>(dropped_) / static_cast<double>(simulated_);
+    if (share <= config_.max_dropped_fraction) return;
+    sim::SampleStream rng(config_.seed, sim::Purpose::train, example_);
+    char text[256];
+    std::snprintf(text, sizeof text, "%.1f%% of %llu simulated samples were dropped (non-finite or negative values, or "
+                  "the simulator threw), more than sim.max_dropped_fraction = %g; ",
+                  100.0 * share, static_cast<unsigned long long>(simulated_), config_.max_dropped_fraction);
+    throw std::runtime_error(std::string(text) + "for example sample " + std::to_string(example_) + ": " +
+                             task_.describe_sample(rng, example_width_) +
+                             ". Narrow the priors (prior.NAME) or choose targets defined everywhere");
+}
+
 SimulatorWorker::SimulatorWorker(const Communicators& comms, const RankLayout& layout, const sim::Task& task,
                                  const StreamConfig& config, const std::vector<ResumePoint>& resume)
-    : comms_(comms), task_(task), config_(config), trainers_(layout.trainers()) {
+    : comms_(comms), task_(task), config_(config), trainers_(layout.trainers()), drops_(task, config_) {
     const sim::SampleLayout& sample = task.layout();
     for (const Lane& lane : layout.lanes_of(comms.world_rank())) {
         LaneState state;
@@ -127,7 +148,7 @@ bool SimulatorWorker::produce(LaneState& lane) {
     const int buffer_id = lane.free_buffers.back();
     lane.free_buffers.pop_back();
     BatchBuffer& buffer = lane.buffers[static_cast<std::size_t>(buffer_id)];
-    fill_batch(task_, config_, batch_index, *stage, buffer);
+    drops_.record(fill_batch(task_, config_, batch_index, *stage, buffer), stage->width);
 
     MPI_Request request;
     check_mpi(MPI_Issend(buffer.data(), buffer.size_bytes(), MPI_BYTE, lane.lane.trainer_rank, kTagBatch,

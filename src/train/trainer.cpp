@@ -71,9 +71,9 @@ struct EvalShard {
     torch::Tensor labels;
 };
 
-void generate_fixed_set(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first, int count,
-                        int threads, std::vector<float>& inputs, std::vector<float>& targets,
-                        std::vector<float>& labels) {
+sim::GenerateResult generate_fixed_set(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose,
+                                       std::uint64_t first, int count, int threads, std::vector<float>& inputs,
+                                       std::vector<float>& targets, std::vector<float>& labels) {
     const sim::SampleLayout& layout = task.layout();
     std::vector<std::uint64_t> indices(static_cast<std::size_t>(count));
     labels.resize(static_cast<std::size_t>(count));
@@ -85,6 +85,7 @@ void generate_fixed_set(const sim::Task& task, std::uint64_t seed, sim::Purpose 
     inputs.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_inputs));
     targets.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_targets()));
     labels.resize(static_cast<std::size_t>(result.valid));
+    return result;
 }
 
 LossSpec loss_spec(const sim::SampleLayout& layout, const TrainConfig& config) {
@@ -201,10 +202,17 @@ struct Trainer::Impl {
     // Every trainer computes the same statistics from the `norm` stream (deterministic).
     void compute_normalization() {
         std::vector<float> inputs, targets, labels;
-        generate_fixed_set(task, config.seed, sim::Purpose::norm, 0, config.norm_samples, 1, inputs, targets, labels);
+        const sim::GenerateResult result = generate_fixed_set(task, config.seed, sim::Purpose::norm, 0,
+                                                              config.norm_samples, 1, inputs, targets, labels);
         const int n_t = task.layout().n_targets();
         const std::size_t n = labels.size();
-        if (n < 2) throw std::runtime_error("fewer than 2 valid samples for normalization: the simulator drops them");
+        if (n < 2) {
+            sim::SampleStream example(config.seed, sim::Purpose::norm, result.first_dropped);
+            throw std::runtime_error("the simulator dropped " + std::to_string(result.dropped) + " of " +
+                                     std::to_string(config.norm_samples) + " normalization samples, for example " +
+                                     task.describe_sample(example, 1.0) +
+                                     ". Narrow the priors (prior.NAME) or choose targets defined everywhere");
+        }
         double sum = 0, sum_sq = 0;
         for (float v : inputs) {
             sum += v;

@@ -285,6 +285,9 @@ TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
             out.labels[0] = 0.0f;
             valid[0] = std::isfinite(out.targets[0]);
         }
+        std::string describe_sample(SampleStream& rng, double) const override {
+            return "flaky with u = " + std::to_string(rng.uniform());
+        }
 
     private:
         SampleLayout layout_;
@@ -301,4 +304,15 @@ TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
         CHECK(targets[static_cast<std::size_t>(k)] == 1.0f);
         if (k > 0) CHECK(indices[static_cast<std::size_t>(k)] > indices[static_cast<std::size_t>(k - 1)]);
     }
+    // The first dropped index is the first one missing from the packed indices, and its
+    // description re-draws the value that made it fail.
+    std::uint64_t first_missing = 0;
+    while (first_missing < static_cast<std::uint64_t>(result.valid) && indices[first_missing] == first_missing) {
+        ++first_missing;
+    }
+    CHECK(result.first_dropped == first_missing);
+    SampleStream again(1, Purpose::test, result.first_dropped);
+    const double u = SampleStream(1, Purpose::test, result.first_dropped).uniform();
+    CHECK(u < 2.0 / 3.0);
+    CHECK(task.describe_sample(again, 1.0) == "flaky with u = " + std::to_string(u));
 }

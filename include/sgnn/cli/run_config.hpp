@@ -26,6 +26,7 @@ struct RunConfig {
     std::int64_t checkpoint_every = 0;  // steps; 0: not by step count
     double checkpoint_minutes = 30.0;   // wall minutes; 0: not by time
     int checkpoint_keep = 3;
+    double checkpoint_timeout = 600.0;  // seconds a checkpoint write may take before the job is stopped
     std::string resume;                 // checkpoint file to continue from (resolved); empty: a fresh run
     bool allow_reshard = false;         // resume with another trainer count
     int debug_fail_rank = -1;      // test-only: this rank throws after debug_fail_after seconds

@@ -16,7 +16,10 @@ namespace sgnn::coord {
 
 class CheckpointWriter {
 public:
-    CheckpointWriter(MPI_Comm checkpointers, int local_roles);
+    // A write that has not finished after `timeout_seconds` (a rank failed inside a
+    // collective HDF5 call, or the file system hangs) ends this process with an error,
+    // which ends the job: no rank waits forever.
+    CheckpointWriter(MPI_Comm checkpointers, int local_roles, double timeout_seconds);
 
     // Adds one role's datasets (and, from the coordinator, the root attributes) to the
     // checkpoint `path`. The last local contribution writes the file; it blocks until
@@ -31,6 +34,7 @@ public:
 private:
     MPI_Comm comm_;
     int local_roles_;
+    double timeout_seconds_;
     int contributed_ = 0;
     std::string path_;
     std::vector<io::Dataset> datasets_;

@@ -65,6 +65,10 @@ public:
     // for a sample to drop.
     virtual void generate_block(SampleStream* rngs, int count, double prior_width, const SampleRows& out,
                                 char* valid) const = 0;
+    // The simulator and parameter vector of the sample whose stream `rng` is, e.g.
+    // "sir with R0 = 0.71, gamma = 0.2, ...": the prior draws come first in a sample's
+    // stream, so they can be made again without simulating (for error messages).
+    virtual std::string describe_sample(SampleStream& rng, double prior_width) const = 0;
 };
 
 // A simulator's task's parameters: the simulator's, then the observation model's.
@@ -103,6 +107,7 @@ struct SampleArrays {
 struct GenerateResult {
     int valid = 0;
     int dropped = 0;
+    std::uint64_t first_dropped = 0;  // index of the first dropped sample (when dropped > 0)
 };
 
 // Generates samples first_index .. first_index+count-1 and packs the valid ones in

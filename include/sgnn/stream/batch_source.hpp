@@ -129,6 +129,7 @@ private:
 
     const sim::Task& task_;
     std::function<ScheduleStage(std::uint64_t)> stage_for_;
+    DropMonitor drops_;
     BatchBuffer buffer_;
     std::uint64_t next_local_ = 0;
 };

@@ -1,8 +1,10 @@
 #include "sgnn/cli/commands.hpp"
 
+#include "sgnn/cli/bench_corpus.hpp"
 #include "sgnn/cli/bench_simulate.hpp"
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
+#include "sgnn/cli/simulate.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/coord/signals.hpp"
@@ -36,6 +38,7 @@ Usage: sgnn <command> [options]
 
 Commands:
   train     train a network on streamed simulations       (sgnn train --help)
+  simulate  write a synthetic corpus to one HDF5 file      (sgnn simulate --help)
   bench     measure pipeline and simulator throughput     (sgnn bench --help)
   list      list simulators, models or options            (sgnn list --help)
 
@@ -92,11 +95,13 @@ PETSc options for the ODE models pass through with a single dash (-ts_rk_type 3b
   -h, --help                      this text
 )TXT";
 
-const char* kBenchHelp = R"TXT(sgnn bench stream|simulate - throughput measurements
+const char* kBenchHelp = R"TXT(sgnn bench stream|simulate|corpus - throughput measurements
 
   sgnn bench stream ...     the streamed training pipeline (below)
   sgnn bench simulate ...   simulator speed per core, optionally against NumPy
                             (sgnn bench simulate --help)
+  sgnn bench corpus ...     corpus file write and read speed in MB/s
+                            (sgnn bench corpus --help)
 
 sgnn bench stream - throughput of the streamed training pipeline
 
@@ -266,8 +271,32 @@ RunConfig resumed_config(const std::vector<std::string>& args, ParsedOptions& pa
     parsed = parse_options(args, run_options(), false, checkpoint_ini, "checkpoint " + path);
     if (parsed.origin["out"] != "command line") parsed.values["out"] = coord::run_directory_of(path);
     RunConfig config = make_run_config(parsed);
-    coord::check_resume_compatible(path, checkpoint_ini, config.effective_ini);
+    require_same_settings("checkpoint " + path, checkpoint_ini, config.effective_ini, defines_the_run,
+                          "a resumed run keeps the simulator, observation model, priors, network, optimizer, batch "
+                          "size and seed (drop the option, or start a new run)");
     config.resume = path;
+    return config;
+}
+
+// --data: the corpus's simulation settings under the command line; they must stay
+// those the corpus was simulated with.
+RunConfig corpus_config(const std::vector<std::string>& args, ParsedOptions& parsed) {
+    const std::string path = parsed.values["data"];
+    std::string corpus_ini;
+    try {
+        corpus_ini = io::DatasetReader(path).read("config").text();
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        throw ConfigError("data = " + (message.rfind(path, 0) == 0 ? message : path + ": " + message) +
+                          " (write a corpus with sgnn simulate)");
+    }
+    parsed = parse_options(args, run_options(), false, corpus_ini, "corpus " + path);
+    parsed.values["data"] = path;
+    parsed.origin["data"] = "command line";
+    RunConfig config = make_run_config(parsed);
+    require_same_settings("data = " + path, corpus_ini, config.effective_ini, defines_the_samples,
+                          "a corpus fixes the simulator, observation model and priors (drop the option, or simulate "
+                          "a new corpus)");
     return config;
 }
 
@@ -281,7 +310,13 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
             std::printf("%s%s", bench ? kBenchHelp : kTrainHelp, options_help(run_options()).c_str());
             return 0;
         }
-        config = parsed.resume.empty() ? make_run_config(parsed) : resumed_config(args, parsed);
+        if (!parsed.resume.empty()) {
+            config = resumed_config(args, parsed);
+        } else if (!parsed.values["data"].empty()) {
+            config = corpus_config(args, parsed);
+        } else {
+            config = make_run_config(parsed);
+        }
     } catch (const ConfigError& error) {
         if (launcher_rank_zero()) print_error(error.what());
         return 2;
@@ -352,15 +387,20 @@ int main(int argc, char** argv) {
             args.erase(args.begin());
             return bench_simulate_command(args);
         }
+        if (!args.empty() && args[0] == "corpus") {
+            args.erase(args.begin());
+            return bench_corpus_command(args, &argc, &argv);
+        }
         if (args.empty() || args[0] != "stream") {
-            print_error("sgnn bench needs a benchmark name: stream or simulate (see sgnn bench --help)");
+            print_error("sgnn bench needs a benchmark name: stream, simulate or corpus (see sgnn bench --help)");
             return 2;
         }
         args.erase(args.begin());
         return pipeline_command(true, args, &argc, &argv);
     }
+    if (command == "simulate") return simulate_command(args, &argc, &argv);
     if (command == "list") return list_command(args);
-    print_error("unknown command '" + command + "'; commands are train, bench and list (sgnn --help)");
+    print_error("unknown command '" + command + "'; commands are train, simulate, bench and list (sgnn --help)");
     return 2;
 }
 

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -91,6 +92,10 @@ std::vector<OptionSpec> build_run_options() {
          "consume batches in global index order: the model is bitwise identical whatever the number of "
          "simulator ranks (same trainer count); off: take batches as they arrive"},
         {"device", Type::choice, "cpu", "where trainers compute", 0, 0, {"cpu", "cuda"}},
+        {"data", Type::text, "",
+         "train from this corpus (written by sgnn simulate) instead of live simulators; its simulation settings "
+         "(sim.*, obs.*, prior.*) become this run's, and each trainer reads its shard, reshuffled every epoch. "
+         "Empty: simulate while training"},
 
         {"sim.model", Type::choice, "sir",
          "simulator (sgnn list simulators describes each), or mixture: each sample's mechanism drawn from sim.mixture",
@@ -310,6 +315,41 @@ std::map<std::string, std::string> parameter_roles(const sim::TaskConfig& task) 
     return roles;
 }
 
+std::map<std::string, std::string> parse_ini(const std::string& text) {
+    std::map<std::string, std::string> values;
+    std::istringstream lines(text);
+    std::string section;
+    for (std::string line; std::getline(lines, line);) {
+        const auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
+        if (line[b] == '[') {
+            section = line.substr(b + 1, line.find(']') - b - 1);
+            continue;
+        }
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        auto trim = [](std::string s) {
+            const auto first = s.find_first_not_of(" \t"), last = s.find_last_not_of(" \t\r");
+            return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+        };
+        const std::string key = trim(line.substr(0, eq));
+        values[section.empty() ? key : section + "." + key] = trim(line.substr(eq + 1));
+    }
+    return values;
+}
+
+
+// Settings that change how a run executes, not what it computes.
+bool may_change_on_resume(const std::string& key) {
+    static const std::set<std::string> keys = {"name",        "out",           "trainers",       "deterministic",
+                                               "device",      "sim.threads",   "train.threads",  "stream.credits",
+                                               "train.steps", "eval.every",    "eval.samples"};
+    for (const char* section : {"progress.", "checkpoint.", "debug."}) {
+        if (key.rfind(section, 0) == 0) return true;
+    }
+    return keys.count(key) > 0;
+}
+
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> items;
     std::stringstream stream(text);
@@ -443,6 +483,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.seed = static_cast<std::uint64_t>(v.integer("seed"));
     c.trainers = v.small_integer("trainers");
     c.deterministic = v.boolean("deterministic");
+    c.data = v.text("data");
 
     c.task.model = v.choice("sim.model");
     c.task.days = v.small_integer("sim.days");
@@ -540,6 +581,29 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.debug_fail_after = v.number("debug.fail_after");
     c.effective_ini = effective_ini(options, run_options());
     return c;
+}
+
+bool defines_the_run(const std::string& key) { return !may_change_on_resume(key); }
+
+bool defines_the_samples(const std::string& key) {
+    if (key == "sim.threads" || key == "sim.max_dropped_fraction") return false;
+    for (const char* section : {"sim.", "obs.", "prior.", "ode."}) {
+        if (key.rfind(section, 0) == 0) return true;
+    }
+    return false;
+}
+
+void require_same_settings(const std::string& what, const std::string& recorded_ini, const std::string& current_ini,
+                           const std::function<bool(const std::string&)>& matters, const std::string& advice) {
+    const auto before = parse_ini(recorded_ini), now = parse_ini(current_ini);
+    for (const auto& [key, value] : before) {
+        if (!matters(key)) continue;
+        const auto it = now.find(key);
+        if (it != now.end() && it->second == value) continue;
+        const std::string current = it == now.end() ? "not an option of this sgnn" : "'" + it->second + "' now";
+        throw ConfigError(what + ": config incompatible: " + key + " is '" + value + "' in the file but " + current +
+                          "; " + advice);
+    }
 }
 
 std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs) {

@@ -10,6 +10,7 @@
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/stream/backoff.hpp"
 #include "sgnn/stream/batch_source.hpp"
+#include "sgnn/stream/corpus_source.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
 #include "sgnn/train/trainer.hpp"
 
@@ -182,6 +183,16 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
             config.resume, config.stream.batch_size, task->layout().n_inputs, task->layout().n_targets()));
         check_resume(config, *resume);
     }
+    const bool from_corpus = !config.data.empty();
+    if (from_corpus && config.schedule.stages > 1) {
+        throw ConfigError("curriculum.stages = " + std::to_string(config.schedule.stages) + ": a corpus (data = " +
+                          config.data + ") was simulated under one prior; a curriculum needs live simulators");
+    }
+    if (from_corpus && !layout.single_process() && mpi.world_size() != config.trainers + 1) {
+        throw ConfigError("data = " + config.data + ": training from a corpus needs no simulator ranks; launch " +
+                          std::to_string(config.trainers + 1) + " ranks (a coordinator and " +
+                          std::to_string(config.trainers) + " trainers), not " + std::to_string(mpi.world_size()));
+    }
     const StreamStart start = stream_start(config, resume.get());
     const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps, start.origin);
 
@@ -214,10 +225,11 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
         cc.origin_step = start.origin.step;
         cc.first_batch = start.first_batch;
         cc.resume = resume.get();
+        cc.live_simulators = !from_corpus;
         coordinator = std::make_unique<coord::Coordinator>(comms, layout, schedule, cc, checkpoints);
     }
     std::unique_ptr<stream::SimulatorWorker> worker;
-    if (layout.is_simulator(rank)) {
+    if (layout.is_simulator(rank) && !from_corpus) {
         std::vector<stream::ResumePoint> resume_points;
         for (int t = 0; t < config.trainers; ++t) {
             resume_points.push_back(start.states[static_cast<std::size_t>(t)].resume_point(start.config, config.trainers, t));
@@ -229,7 +241,10 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
     if (layout.is_trainer(rank)) {
         const int t = layout.trainer_index(rank);
         stream::StreamState state = start.states[static_cast<std::size_t>(t)];
-        if (layout.single_process()) {
+        if (from_corpus) {
+            source = std::make_unique<stream::CorpusBatchSource>(config.data, task->layout(), start.config, t,
+                                                                 config.trainers, std::move(state));
+        } else if (layout.single_process()) {
             source = std::make_unique<stream::InlineBatchSource>(
                 *task, start.config, 0, 1, [&schedule](std::uint64_t batch) { return schedule.stage_for_batch(batch); },
                 std::move(state));

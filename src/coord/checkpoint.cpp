@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 #include <sstream>
 
 namespace sgnn::coord {
@@ -25,40 +24,6 @@ long long step_of(const std::string& filename) {
     const std::string digits = filename.substr(prefix.size(), filename.size() - prefix.size() - suffix.size());
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
     return std::stoll(digits);
-}
-
-std::map<std::string, std::string> parse_ini(const std::string& text) {
-    std::map<std::string, std::string> values;
-    std::istringstream lines(text);
-    std::string section;
-    for (std::string line; std::getline(lines, line);) {
-        const auto b = line.find_first_not_of(" \t");
-        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
-        if (line[b] == '[') {
-            section = line.substr(b + 1, line.find(']') - b - 1);
-            continue;
-        }
-        const auto eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        auto trim = [](std::string s) {
-            const auto first = s.find_first_not_of(" \t"), last = s.find_last_not_of(" \t\r");
-            return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
-        };
-        const std::string key = trim(line.substr(0, eq));
-        values[section.empty() ? key : section + "." + key] = trim(line.substr(eq + 1));
-    }
-    return values;
-}
-
-// Settings that change how a run executes, not what it computes.
-bool may_change_on_resume(const std::string& key) {
-    static const std::set<std::string> keys = {"name",          "out",           "trainers",   "deterministic",
-                                               "device",        "sim.threads",   "train.threads", "stream.credits",
-                                               "train.steps",   "eval.every",    "eval.samples"};
-    for (const char* section : {"progress.", "checkpoint.", "debug."}) {
-        if (key.rfind(section, 0) == 0) return true;
-    }
-    return keys.count(key) > 0;
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
@@ -251,21 +216,6 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
         throw ConfigError(message.rfind(path, 0) == 0 ? "checkpoint " + message : "checkpoint " + path + ": " + message);
     }
     return c;
-}
-
-void check_resume_compatible(const std::string& checkpoint_path, const std::string& checkpoint_ini,
-                             const std::string& current_ini) {
-    const auto before = parse_ini(checkpoint_ini), now = parse_ini(current_ini);
-    for (const auto& [key, value] : before) {
-        if (may_change_on_resume(key)) continue;
-        const auto it = now.find(key);
-        const std::string current = it == now.end() ? "(not an option of this sgnn)" : "'" + it->second + "'";
-        if (it == now.end() || it->second != value) {
-            fail(checkpoint_path, "config incompatible: " + key + " is '" + value + "' in the checkpoint but " + current +
-                                      " now; a resumed run keeps the simulator, observation model, priors, network, "
-                                      "optimizer, batch size and seed (drop the option, or start a new run)");
-        }
-    }
 }
 
 }  // namespace sgnn::coord

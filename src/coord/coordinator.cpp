@@ -167,7 +167,8 @@ void Coordinator::report_stop(const TrainerReport& report) {
 
 void Coordinator::publish(int version) {
     published_ = version;
-    if (layout_.single_process()) return;  // the inline source reads the schedule directly
+    // The inline source reads the schedule directly; a corpus has none.
+    if (layout_.single_process() || !config_.live_simulators) return;
     for (int rank : layout_.simulator_ranks()) {
         stage_messages_.push_back(schedule_.stage(version));
         MPI_Request request;

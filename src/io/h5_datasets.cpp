@@ -18,30 +18,6 @@
 namespace sgnn::io {
 namespace {
 
-hid_t file_type(ElementType type) {
-    switch (type) {
-        case ElementType::f32: return H5T_IEEE_F32LE;
-        case ElementType::f64: return H5T_IEEE_F64LE;
-        case ElementType::i64: return H5T_STD_I64LE;
-        case ElementType::u64: return H5T_STD_U64LE;
-        case ElementType::u8: return H5T_STD_U8LE;
-        case ElementType::text: break;
-    }
-    throw std::logic_error("no fixed HDF5 type for text");
-}
-
-hid_t memory_type(ElementType type) {
-    switch (type) {
-        case ElementType::f32: return H5T_NATIVE_FLOAT;
-        case ElementType::f64: return H5T_NATIVE_DOUBLE;
-        case ElementType::i64: return H5T_NATIVE_INT64;
-        case ElementType::u64: return H5T_NATIVE_UINT64;
-        case ElementType::u8: return H5T_NATIVE_UINT8;
-        case ElementType::text: break;
-    }
-    throw std::logic_error("no fixed HDF5 type for text");
-}
-
 struct ManifestEntry {
     std::string path;
     ElementType type;
@@ -276,7 +252,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
                     type = std::make_unique<H5Handle>(string_type(e.text_length, what));
                     type_id = type->get();
                 } else {
-                    type_id = file_type(e.type);
+                    type_id = h5_file_type(e.type);
                 }
                 std::vector<hsize_t> dims(e.shape.begin(), e.shape.end());
                 H5Handle space(e.type == ElementType::text ? H5Screate(H5S_SCALAR)
@@ -305,7 +281,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
                         H5Handle type = string_type(e.text_length, path);
                         status = H5Dwrite(sets[i]->get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, e.data->bytes.data());
                     } else {
-                        status = H5Dwrite(sets[i]->get(), memory_type(e.type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        status = H5Dwrite(sets[i]->get(), h5_memory_type(e.type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                           e.data->bytes.data());
                     }
                     if (status < 0) {
@@ -409,7 +385,7 @@ Dataset DatasetReader::read(const std::string& dataset_path) const {
         d.shape.assign(dims.begin(), dims.end());
         d.bytes.resize(d.element_count() * element_size(d.type));
         status = d.bytes.empty() ? 0
-                                 : H5Dread(set.get(), memory_type(d.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
+                                 : H5Dread(set.get(), h5_memory_type(d.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
     }
     if (status < 0) throw std::runtime_error(what + ": cannot be read; the file is truncated or damaged");
     if (H5Aexists(set.get(), "sha256") <= 0) throw std::runtime_error(what + ": has no sha256 checksum");

@@ -3,6 +3,8 @@
 // with a message that names the file.
 #pragma once
 
+#include "sgnn/io/h5_datasets.hpp"
+
 #include <hdf5.h>
 
 #include <algorithm>
@@ -36,6 +38,31 @@ private:
     hid_t id_;
     herr_t (*close_)(hid_t);
 };
+
+// HDF5 types of sgnn's element types (text has no fixed type).
+inline hid_t h5_file_type(ElementType type) {
+    switch (type) {
+        case ElementType::f32: return H5T_IEEE_F32LE;
+        case ElementType::f64: return H5T_IEEE_F64LE;
+        case ElementType::i64: return H5T_STD_I64LE;
+        case ElementType::u64: return H5T_STD_U64LE;
+        case ElementType::u8: return H5T_STD_U8LE;
+        case ElementType::text: break;
+    }
+    throw std::logic_error("no fixed HDF5 type for text");
+}
+
+inline hid_t h5_memory_type(ElementType type) {
+    switch (type) {
+        case ElementType::f32: return H5T_NATIVE_FLOAT;
+        case ElementType::f64: return H5T_NATIVE_DOUBLE;
+        case ElementType::i64: return H5T_NATIVE_INT64;
+        case ElementType::u64: return H5T_NATIVE_UINT64;
+        case ElementType::u8: return H5T_NATIVE_UINT8;
+        case ElementType::text: break;
+    }
+    throw std::logic_error("no fixed HDF5 type for text");
+}
 
 // HDF5 prints an error stack on every failed call by default; sgnn reports its own
 // one-line errors instead.

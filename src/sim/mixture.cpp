@@ -14,7 +14,8 @@ namespace {
 struct Mechanism {
     std::string name;
     std::unique_ptr<Task> task;
-    std::vector<int> target_slots;  // where each of the mechanism's targets goes in the union
+    std::vector<int> target_slots;     // where each of the mechanism's targets goes in the union
+    std::vector<int> parameter_slots;  // where each of its parameters goes in parameter_names()
 };
 
 class MixtureTask final : public Task {
@@ -61,13 +62,17 @@ public:
             part.model = name;
             part.mixture.clear();
             part.targets.clear();
-            Mechanism mechanism{name, nullptr, {}};
+            Mechanism mechanism{name, nullptr, {}, {}};
             for (std::size_t t = 0; t < regression.size(); ++t) {
                 if (std::find(offered.begin(), offered.end(), regression[t]) == offered.end()) continue;
                 part.targets.push_back(regression[t]);
                 mechanism.target_slots.push_back(static_cast<int>(t));
             }
             mechanism.task = make_simulator_task(part, true);
+            for (const auto& p : mechanism.task->parameter_names()) {
+                mechanism.parameter_slots.push_back(
+                    static_cast<int>(std::find(parameters.begin(), parameters.end(), p) - parameters.begin()));
+            }
             mechanisms_.push_back(std::move(mechanism));
         }
         for (std::size_t t = 0; t < regression.size(); ++t) {
@@ -92,6 +97,7 @@ public:
             }
             block_ = std::max(block_, m.task->block_size());
         }
+        parameter_names_ = parameters;
         layout_.n_inputs = first.n_inputs;
         layout_.n_channels = first.n_channels;
         layout_.target_names = regression;
@@ -109,11 +115,7 @@ public:
         // The mechanism is each sample's first draw.
         thread_local std::vector<int> chosen;
         chosen.resize(static_cast<std::size_t>(count));
-        for (int j = 0; j < count; ++j) {
-            const double u = rngs[j].uniform();
-            chosen[static_cast<std::size_t>(j)] = static_cast<int>(
-                std::upper_bound(cumulative_.begin(), cumulative_.end() - 1, u) - cumulative_.begin());
-        }
+        for (int j = 0; j < count; ++j) chosen[static_cast<std::size_t>(j)] = mechanism_index(rngs[j].uniform());
         // Each mechanism simulates its samples together, into scratch rows.
         thread_local std::vector<SampleStream> streams;
         thread_local std::vector<float> inputs, targets, labels;
@@ -150,14 +152,31 @@ public:
     }
 
     std::string describe_sample(SampleStream& rng, double width) const override {
-        const double u = rng.uniform();  // the mechanism is each sample's first draw, as above
-        const auto m = static_cast<std::size_t>(std::upper_bound(cumulative_.begin(), cumulative_.end() - 1, u) -
-                                                cumulative_.begin());
-        return mechanisms_[m].task->describe_sample(rng, width);
+        return mechanism_of(rng).task->describe_sample(rng, width);
+    }
+
+    const std::vector<std::string>& parameter_names() const override { return parameter_names_; }
+
+    void draw_parameters(SampleStream& rng, double width, double* out) const override {
+        const Mechanism& mechanism = mechanism_of(rng);
+        std::fill(out, out + parameter_names_.size(), std::numeric_limits<double>::quiet_NaN());
+        thread_local std::vector<double> own;
+        own.resize(mechanism.parameter_slots.size());
+        mechanism.task->draw_parameters(rng, width, own.data());
+        for (std::size_t k = 0; k < own.size(); ++k) out[mechanism.parameter_slots[k]] = own[k];
     }
 
 private:
+    int mechanism_index(double u) const {
+        return static_cast<int>(std::upper_bound(cumulative_.begin(), cumulative_.end() - 1, u) - cumulative_.begin());
+    }
+    // The mechanism is each sample's first draw (as in generate_block).
+    const Mechanism& mechanism_of(SampleStream& rng) const {
+        return mechanisms_[static_cast<std::size_t>(mechanism_index(rng.uniform()))];
+    }
+
     std::vector<Mechanism> mechanisms_;
+    std::vector<std::string> parameter_names_;
     std::vector<double> cumulative_;
     SampleLayout layout_;
     int block_ = 1;

@@ -116,13 +116,22 @@ public:
     }
 
     std::string describe_sample(SampleStream& rng, double width) const override {
+        std::vector<double> values(priors_.size());
+        draw_parameters(rng, width, values.data());
         std::string text = simulator_name_ + " with ";
-        for (std::size_t k = 0; k < priors_.size(); ++k) {
+        for (std::size_t k = 0; k < values.size(); ++k) {
             char value[40];
-            std::snprintf(value, sizeof value, "%.6g", priors_[k].draw(rng, width));
+            std::snprintf(value, sizeof value, "%.6g", values[k]);
             text += (k == 0 ? "" : ", ") + parameter_names_[k] + " = " + value;
         }
         return text;
+    }
+
+    const std::vector<std::string>& parameter_names() const override { return parameter_names_; }
+
+    void draw_parameters(SampleStream& rng, double width, double* out) const override {
+        // The same draws, in the same order, as the start of generate_block.
+        for (std::size_t k = 0; k < priors_.size(); ++k) out[k] = priors_[k].draw(rng, width);
     }
 
 private:

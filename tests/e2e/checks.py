@@ -661,6 +661,65 @@ def check_killed_simulator():
     print(f"job ended {seconds:.1f} s after SIGKILL of rank 3; resumed from {latest}")
 
 
+def check_corpus():
+    """sgnn simulate writes the same corpus on any rank count; sgnn train --data trains from it and resumes exactly."""
+    corpora = {}
+    for n in (1, 3):
+        path = os.path.join(fresh_dir(f"corpus-{n}"), "corpus.h5")
+        os.makedirs(os.path.dirname(path))
+        command = ([] if n == 1 else mpi(n)) + [ARGS.sgnn, "simulate", "--config", os.path.join(ARGS.config_dir, "tiny.cfg"),
+                                                 "--samples", "12000", "--out", path, "--chunk", "1000"]
+        _, stdout, _, _ = run(command)
+        if "samples/s" not in stdout or "ETA" not in stdout or "MB/s" not in stdout:
+            fail(f"sgnn simulate should show rate, ETA and write speed:\n{stdout}")
+        corpora[n] = path
+    same = h5("a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')\n"
+              "cols = ['inputs', 'targets', 'parameters', 'labels', 'indices', 'valid']\n"
+              "print([a[c].shape for c in cols], a.attrs['parameter_names'].decode())\n"
+              "print(all(numpy.array_equal(a[c][()], b[c][()], equal_nan=a[c].dtype.kind == 'f') for c in cols))\n"
+              "print(a['config'][()].decode().count('[prior]'))", corpora[1], corpora[3])
+    if "(12000, 60)" not in same or "(12000, 6)" not in same or "True" not in same:
+        fail(f"corpora from 1 and 3 ranks should be identical, with the documented columns:\n{same}")
+    corpus = corpora[3]
+    out = fresh_dir("corpus-train")
+    run(mpi(3) + [ARGS.sgnn, "train", "--data", corpus, "--trainers", "2", "--out", out, "--train.steps", "300",
+                  "--eval.every", "300", "--model.hidden", "48"])
+    s = summary(out)
+    if not s["eval"]["r2"]["beta"] > 0.8:
+        fail(f"a network trained from the corpus should learn beta (R2 > 0.8): {s['eval']['r2']}")
+    with open(os.path.join(out, "config.ini")) as f:
+        if f"data = {corpus}" not in f.read():
+            fail("config.ini should record the corpus")
+    # From a corpus, a stop and a resume still give the same model bits.
+    whole, part = fresh_dir("corpus-whole"), fresh_dir("corpus-part")
+    run([ARGS.sgnn, "train", "--data", corpus, "--out", whole, "--train.steps", "250", "--eval.every", "250"])
+    run([ARGS.sgnn, "train", "--data", corpus, "--out", part, "--train.steps", "250", "--eval.every", "250",
+         "--checkpoint.every", "100"])
+    resumed = fresh_dir("corpus-resumed")
+    resume(1, os.path.join(part, "checkpoints", "step-00000100.h5"), "--out", resumed)
+    if summary(resumed)["model_sha256"] != summary(whole)["model_sha256"]:
+        fail("resuming a corpus run from step 100 changed the model")
+    # What a corpus cannot do, said in one line each.
+    for options, needle in ((["--prior.R0", "uniform(1, 2)"], "config incompatible: prior.R0"),
+                            (["--curriculum.stages", "3"], "curriculum"),
+                            (["--train.steps", "5"], None)):
+        command = [ARGS.sgnn, "train", "--data", corpus, "--out", fresh_dir("corpus-bad"), *options]
+        _, _, stderr, _ = run(command, expect_rc=None if needle is None else 2)
+        if needle is not None:
+            one_clean_error(stderr, needle)
+    _, _, stderr, _ = run(mpi(4) + [ARGS.sgnn, "train", "--data", corpus, "--trainers", "2"], expect_rc=2)
+    one_clean_error(stderr, "launch 3 ranks")
+    missing = os.path.join(ARGS.workdir, "no-such-corpus.h5")
+    _, _, stderr, _ = run([ARGS.sgnn, "train", "--data", missing], expect_rc=2)
+    one_clean_error(stderr, missing)
+    _, stdout, _, _ = run(mpi(2) + [ARGS.sgnn, "bench", "corpus", "--rows", "20000", "--dir", ARGS.workdir, "--json"])
+    bench = json.loads(stdout.strip().splitlines()[-1])
+    if not (bench["hdf5_write_MBps"] > 0 and bench["hdf5_read_MBps"] > 0 and bench["ranks"] == 2):
+        fail(f"bench corpus: {bench}")
+    print(f"identical corpora on 1 and 3 ranks; trained from one (beta R2 {s['eval']['r2']['beta']:.3f}); "
+          f"I/O {bench['hdf5_write_MBps']:.0f}/{bench['hdf5_read_MBps']:.0f} MB/s")
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser()

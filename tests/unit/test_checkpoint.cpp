@@ -1,3 +1,4 @@
+#include "sgnn/cli/options.hpp"
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
@@ -122,11 +123,22 @@ TEST_CASE("checkpoints are listed by step, pruned to the newest and found from a
 
 TEST_CASE("a resume refuses settings that change what the checkpoint means", "[checkpoint]") {
     const std::string before = "seed = 7\ntrainers = 2\n[model]\nhidden = 32\n[train]\nsteps = 300\nthreads = 1\n";
-    CHECK_NOTHROW(coord::check_resume_compatible(
-        "c.h5", before, "seed = 7\ntrainers = 3\n[model]\nhidden = 32\n[train]\nsteps = 900\nthreads = 4\n"));
-    CHECK_THROWS_WITH(coord::check_resume_compatible("c.h5", before,
-                                                     "seed = 7\n[model]\nhidden = 64\n[train]\nsteps = 300\n"),
-                      Contains("c.h5") && Contains("model.hidden is '32' in the checkpoint but '64' now"));
+    CHECK_NOTHROW(cli::require_same_settings(
+        "c.h5", before, "seed = 7\ntrainers = 3\n[model]\nhidden = 32\n[train]\nsteps = 900\nthreads = 4\n",
+        cli::defines_the_run, ""));
+    CHECK_THROWS_WITH(cli::require_same_settings("c.h5", before,
+                                                 "seed = 7\n[model]\nhidden = 64\n[train]\nsteps = 300\n",
+                                                 cli::defines_the_run, ""),
+                      Contains("c.h5") && Contains("model.hidden is '32' in the file but '64' now"));
+    // A corpus fixes the samples only: another network is fine, another prior is not.
+    const std::string corpus = "seed = 7\n[sim]\nmodel = sir\nthreads = 1\n[prior]\nR0 = uniform(1, 2)\n";
+    CHECK_NOTHROW(cli::require_same_settings(
+        "data", corpus, "seed = 9\n[sim]\nmodel = sir\nthreads = 4\n[prior]\nR0 = uniform(1, 2)\n[model]\nhidden = 8\n",
+        cli::defines_the_samples, ""));
+    CHECK_THROWS_WITH(cli::require_same_settings("data", corpus,
+                                                 "[sim]\nmodel = sir\n[prior]\nR0 = uniform(1, 3)\n",
+                                                 cli::defines_the_samples, ""),
+                      Contains("prior.R0"));
 }
 
 TEST_CASE("CSV tables restore the rows of an earlier run", "[checkpoint]") {

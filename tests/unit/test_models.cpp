@@ -288,9 +288,12 @@ TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
         std::string describe_sample(SampleStream& rng, double) const override {
             return "flaky with u = " + std::to_string(rng.uniform());
         }
+        const std::vector<std::string>& parameter_names() const override { return names_; }
+        void draw_parameters(SampleStream& rng, double, double* out) const override { out[0] = rng.uniform(); }
 
     private:
         SampleLayout layout_;
+        std::vector<std::string> names_{"u"};
     };
     const Flaky task;
     std::vector<std::uint64_t> indices(300);

@@ -7,6 +7,7 @@
 
 #include "sgnn/cli/run_config.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -54,6 +55,15 @@ RunConfig make_run_config(const ParsedOptions& options);
 
 // The effective configuration as an INI file that `--config` reads back.
 std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs);
+
+// Keys that define what a run computes (a resume must keep them), and keys that define
+// the samples (a corpus fixes them).
+bool defines_the_run(const std::string& key);
+bool defines_the_samples(const std::string& key);
+// Throws ConfigError "WHAT: config incompatible: KEY is 'A' in the file but 'B' now;
+// ADVICE" for the first key `matters` selects whose value differs.
+void require_same_settings(const std::string& what, const std::string& recorded_ini, const std::string& current_ini,
+                           const std::function<bool(const std::string&)>& matters, const std::string& advice);
 
 // The options section of --help.
 std::string options_help(const std::vector<OptionSpec>& specs);

@@ -18,6 +18,7 @@ struct RunConfig {
     std::uint64_t seed = 1;
     int trainers = 1;
     bool deterministic = false;
+    std::string data;  // a corpus to train from (sgnn simulate); empty: live simulators
     sim::TaskConfig task;
     stream::StreamConfig stream;
     train::TrainConfig train;

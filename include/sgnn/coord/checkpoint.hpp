@@ -63,10 +63,4 @@ struct CheckpointContents {
 // and the problem (truncated, checksum mismatch, wrong format version, ...).
 CheckpointContents read_checkpoint(const std::string& path, int batch_size, int n_inputs, int n_targets);
 
-// Refuses a resume whose configuration would change what the checkpoint means (the
-// simulator, the observation model, priors, network shape, optimizer, batch size,
-// seed). Settings that only change how the run executes may differ.
-void check_resume_compatible(const std::string& checkpoint_path, const std::string& checkpoint_ini,
-                             const std::string& current_ini);
-
 }  // namespace sgnn::coord

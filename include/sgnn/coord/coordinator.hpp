@@ -43,6 +43,7 @@ struct CoordinatorConfig {
     std::int64_t origin_step = 0;    // the step at which batch_origin starts
     std::uint64_t first_batch = 0;   // the earliest batch simulators make (a resumed run's)
     const CheckpointContents* resume = nullptr;  // the checkpoint this run continues, or nullptr
+    bool live_simulators = true;     // false: trainers read a corpus; no schedule to publish
 };
 
 class Coordinator {

@@ -69,6 +69,11 @@ public:
     // "sir with R0 = 0.71, gamma = 0.2, ...": the prior draws come first in a sample's
     // stream, so they can be made again without simulating (for error messages).
     virtual std::string describe_sample(SampleStream& rng, double prior_width) const = 0;
+    // Every parameter a sample can have (a mixture: every mechanism's, in order of first
+    // appearance), and the prior draws of the sample whose stream `rng` is, one per
+    // name (NaN for a parameter its mechanism lacks).
+    virtual const std::vector<std::string>& parameter_names() const = 0;
+    virtual void draw_parameters(SampleStream& rng, double prior_width, double* out) const = 0;
 };
 
 // A simulator's task's parameters: the simulator's, then the observation model's.

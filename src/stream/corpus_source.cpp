@@ -1,0 +1,108 @@
+#include "sgnn/stream/corpus_source.hpp"
+
+#include "sgnn/clock.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/io/corpus_file.hpp"
+#include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/sim/random.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+namespace sgnn::stream {
+
+CorpusBatchSource::CorpusBatchSource(const std::string& path, const sim::SampleLayout& layout,
+                                     const StreamConfig& config, int trainer_index, int trainers, StreamState resume)
+    : BatchSource(config, trainer_index, trainers, std::move(resume)),
+      n_inputs_(layout.n_inputs),
+      n_targets_(layout.n_targets()),
+      buffer_(config.batch_size, layout.n_inputs, layout.n_targets()) {
+    const auto fail = [&](const std::string& problem) { throw ConfigError("data = " + path + ": " + problem); };
+    std::uint64_t rows = 0;
+    try {
+        const io::DatasetReader reader(path);
+        if (!reader.has_attribute("format") || reader.attribute("format") != "sgnn-corpus") {
+            fail("not an sgnn corpus (write one with sgnn simulate)");
+        }
+        rows = std::stoull(reader.attribute("samples"));
+        const auto columns = [&](const char* name) { return std::stoull(reader.attribute(name)); };
+        if (columns("n_inputs") != static_cast<std::uint64_t>(n_inputs_)) {
+            fail("samples of " + reader.attribute("n_inputs") + " inputs, this run's network takes " +
+                 std::to_string(n_inputs_));
+        }
+        const std::uint64_t lo = rows * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
+        const std::uint64_t hi =
+            rows * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
+        const io::Dataset inputs = io::read_rows(path, "inputs", lo, hi - lo);
+        const io::Dataset targets = io::read_rows(path, "targets", lo, hi - lo);
+        if (targets.shape.size() != 2 || targets.shape[1] != static_cast<std::uint64_t>(n_targets_)) {
+            fail("targets have another width than this run's " + std::to_string(n_targets_) + " (sim.targets)");
+        }
+        const std::vector<std::uint8_t> valid = io::read_rows(path, "valid", lo, hi - lo).as<std::uint8_t>();
+        const std::vector<std::int64_t> labels = io::read_rows(path, "labels", lo, hi - lo).as<std::int64_t>();
+        const std::vector<std::uint64_t> indices = io::read_rows(path, "indices", lo, hi - lo).as<std::uint64_t>();
+        const std::vector<float> in = inputs.as<float>(), tg = targets.as<float>();
+        const auto n_in = static_cast<std::size_t>(n_inputs_), n_t = static_cast<std::size_t>(n_targets_);
+        for (std::size_t r = 0; r < valid.size(); ++r) {
+            if (!valid[r]) continue;  // a sample the simulator dropped
+            inputs_.insert(inputs_.end(), in.begin() + static_cast<long>(r * n_in), in.begin() + static_cast<long>((r + 1) * n_in));
+            targets_.insert(targets_.end(), tg.begin() + static_cast<long>(r * n_t), tg.begin() + static_cast<long>((r + 1) * n_t));
+            labels_.push_back(static_cast<float>(labels[r]));
+            indices_.push_back(indices[r]);
+        }
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        throw ConfigError(message.rfind(path, 0) == 0 ? "data = " + message : "data = " + path + ": " + message);
+    }
+    batches_per_epoch_ = shard_rows() / static_cast<std::uint64_t>(config.batch_size);
+    if (batches_per_epoch_ == 0) {
+        fail("trainer " + std::to_string(trainer_index) + "'s shard holds " + std::to_string(shard_rows()) +
+             " valid samples of " + std::to_string(rows) + ", fewer than one batch of stream.batch_size = " +
+             std::to_string(config.batch_size) + "; simulate more samples or use fewer trainers");
+    }
+}
+
+void CorpusBatchSource::shuffle(std::uint64_t epoch) {
+    order_.resize(labels_.size());
+    std::iota(order_.begin(), order_.end(), 0u);
+    sim::SampleStream rng(config_.seed, sim::Purpose::shuffle,
+                          epoch * static_cast<std::uint64_t>(trainers_) + static_cast<std::uint64_t>(trainer_index_));
+    // Fisher-Yates; an index below i + 1 from the top 64 bits of a 128-bit product.
+    for (std::size_t i = order_.size(); i > 1; --i) {
+        const auto j = static_cast<std::size_t>((static_cast<unsigned __int128>(rng.next_u64()) * i) >> 64);
+        std::swap(order_[i - 1], order_[j]);
+    }
+    epoch_ = epoch;
+}
+
+const BatchBuffer& CorpusBatchSource::acquire_new(std::uint64_t) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::uint64_t local = resume_.next_needed(next_local_);
+    next_local_ = local + 1;
+    const std::uint64_t epoch = local / batches_per_epoch_, position = local % batches_per_epoch_;
+    if (epoch != epoch_) shuffle(epoch);
+    const auto batch = static_cast<std::size_t>(config_.batch_size);
+    const auto n_in = static_cast<std::size_t>(n_inputs_), n_t = static_cast<std::size_t>(n_targets_);
+    for (std::size_t j = 0; j < batch; ++j) {
+        const std::size_t row = order_[static_cast<std::size_t>(position) * batch + j];
+        std::copy_n(inputs_.begin() + static_cast<long>(row * n_in), n_in, buffer_.inputs() + j * n_in);
+        std::copy_n(targets_.begin() + static_cast<long>(row * n_t), n_t, buffer_.targets() + j * n_t);
+        buffer_.labels()[j] = labels_[row];
+        buffer_.indices()[j] = indices_[row];
+    }
+    BatchHeader& header = buffer_.header();
+    header.batch_index = global_batch_index(config_.batch_origin, trainers_, trainer_index_, local);
+    header.schedule_version = 0;
+    header.sample_count = static_cast<std::uint32_t>(batch);
+    header.dropped_count = 0;
+    header.flags = 0;
+    buffer_.seal();
+    stats_.wait_seconds += seconds_since(start);
+    stats_.max_buffered_batches = 1;
+    return buffer_;
+}
+
+}  // namespace sgnn::stream

@@ -80,11 +80,29 @@ Reproducibility: sample i is a function of (seed, i) only. With --deterministic 
 trainer consumes its batches in index order, so the final model is bitwise identical
 for the same seed, config and trainer count, whatever the number of simulator ranks.
 
-Outputs in --out (default runs/<name>-<timestamp>), each written atomically:
+Outputs in --out (default runs/<name>-<timestamp>), each written atomically
+(layouts in docs/file-formats.md):
   config.ini    every option's effective value (feed it back with --config)
   metrics.csv   one row per evaluation (pandas.read_csv)
+  checkpoints/  step-<step>.h5: every checkpoint.every steps, every checkpoint.minutes,
+                and on SIGTERM/SIGUSR1; the newest checkpoint.keep are kept
   model.h5      parameters by name and target normalization (h5py)
   summary.json  held-out R2/RMSE per target, throughput, rank counts, model hash
+
+Checkpoints and resume:
+  mpiexec -n 6 build/sgnn train --config C --out runs/a --checkpoint.every 500
+  mpiexec -n 4 build/sgnn train --resume runs/a        (any number of simulators)
+  On SIGTERM or SIGUSR1 (SLURM: #SBATCH --signal=B:USR1@120) sgnn writes a
+  checkpoint after the current step and every rank exits with status 75; a job
+  script requeues on 75. --deterministic runs resume to the same model bits.
+  --resume DIR|FILE    continue from FILE, or the newest checkpoint of run DIR; the
+                       checkpoint's config is the base, options given now override
+                       what may change (steps, threads, evaluation, checkpoints)
+  --resume auto        with --out DIR: resume if DIR has a checkpoint, else start
+  --allow-reshard      resume with another trainer count (not bitwise reproducible)
+
+From a corpus instead of live simulators (sgnn simulate --help):
+  mpiexec -n 3 build/sgnn train --data corpus.h5 --trainers 2 --model.type cnn
 
 Options come from --config FILE (INI: top-level keys, then [section] blocks) and from
 the command line as --section.key VALUE; the command line wins. Errors name the key,

@@ -80,14 +80,18 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
         H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL);
         m.file = std::make_unique<H5Handle>(H5Fcreate(m.tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
                                             H5Fclose, "cannot create " + m.tmp + hdf5_error_cause());
+        // Every row gets written, so HDF5 need not write fill values first (parallel
+        // files allocate space at creation and would otherwise fill it).
+        H5Handle creation(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create dataset properties");
+        H5Pset_fill_time(creation.get(), H5D_FILL_TIME_NEVER);
         for (const CorpusColumn& c : m.columns) {
             std::vector<hsize_t> dims = {rows};
             if (c.width > 0) dims.push_back(c.width);
             H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
                            m.path + ": cannot create the dataspace of " + c.name);
             m.sets.push_back(std::make_unique<H5Handle>(
-                H5Dcreate2(m.file->get(), c.name.c_str(), h5_file_type(c.type), space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                           H5P_DEFAULT),
+                H5Dcreate2(m.file->get(), c.name.c_str(), h5_file_type(c.type), space.get(), H5P_DEFAULT,
+                           creation.get(), H5P_DEFAULT),
                 H5Dclose, m.path + ": cannot create column " + c.name));
         }
         m.collective = std::make_unique<H5Handle>(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create properties");

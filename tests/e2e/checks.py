@@ -509,6 +509,20 @@ def check_checkpoint_resume():
     print(f"stopped at step {stopped_at}, resumed with another simulator count: identical model")
 
 
+def check_checkpoint_minutes():
+    """checkpoint.minutes writes checkpoints on the clock; --keep-checkpoints keeps the newest."""
+    out = fresh_dir("ckpt-minutes")
+    # 300 steps of at least 10 ms: 3 s or more, a checkpoint every 0.6 s.
+    train(1, out, "--debug.step_delay_ms", "10", "--checkpoint.minutes", "0.01", "--keep-checkpoints", "2")
+    written = checkpoints_of(out)
+    if len(written) != 2:
+        fail(f"a checkpoint every 0.6 s of a 3 s run, 2 kept: expected 2 files, found {written}")
+    steps = [int(name[5:13]) for name in written]
+    if not 0 < steps[0] < steps[1] < 300:
+        fail(f"checkpoints on the clock should fall inside the run: steps {steps}")
+    print(f"time-triggered checkpoints, newest 2 kept: {written}")
+
+
 def check_checkpoint_fast_mode():
     """Fast mode: SIGUSR1 to mpiexec (forwarded), buffered batches kept, resumed, every step's samples counted once."""
     out = fresh_dir("ckpt-fast")

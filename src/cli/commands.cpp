@@ -2,6 +2,7 @@
 
 #include "sgnn/cli/bench_corpus.hpp"
 #include "sgnn/cli/bench_simulate.hpp"
+#include "sgnn/cli/experiment.hpp"
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
 #include "sgnn/cli/simulate.hpp"
@@ -39,6 +40,7 @@ Usage: sgnn <command> [options]
 Commands:
   train     train a network on streamed simulations       (sgnn train --help)
   simulate  write a synthetic corpus to one HDF5 file      (sgnn simulate --help)
+  experiment  paper-figure runs with baselines and figures (sgnn experiment --help)
   bench     measure pipeline and simulator throughput     (sgnn bench --help)
   list      list simulators, models or options            (sgnn list --help)
 
@@ -417,8 +419,9 @@ int main(int argc, char** argv) {
         return pipeline_command(true, args, &argc, &argv);
     }
     if (command == "simulate") return simulate_command(args, &argc, &argv);
+    if (command == "experiment") return experiment_command(args, &argc, &argv);
     if (command == "list") return list_command(args);
-    print_error("unknown command '" + command + "'; commands are train, simulate, bench and list (sgnn --help)");
+    print_error("unknown command '" + command + "'; commands are train, simulate, experiment, bench and list (sgnn --help)");
     return 2;
 }
 

@@ -212,83 +212,6 @@ const OptionSpec& find_spec(const std::vector<OptionSpec>& specs, const std::str
     throw std::logic_error("no option " + key);
 }
 
-class Validator {
-public:
-    explicit Validator(const ParsedOptions& options) : options_(options) {}
-
-    [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-        const auto origin = options_.origin.find(key);
-        const std::string where = origin == options_.origin.end() ? "" : " (" + origin->second + ")";
-        throw ConfigError(key + " = '" + options_.values.at(key) + "'" + where + ": " + problem);
-    }
-
-    double number(const std::string& key) const {
-        const OptionSpec& spec = find_spec(run_options(), key);
-        const std::string& text = options_.values.at(key);
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        const bool parsed = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v);
-        if (!parsed || (spec.type == Type::integer && std::floor(v) != v) || v < spec.min || v > spec.max) {
-            fail(key, "must be " + spec.allowed());
-        }
-        return v;
-    }
-    std::int64_t integer(const std::string& key) const { return static_cast<std::int64_t>(number(key)); }
-    int small_integer(const std::string& key) const { return static_cast<int>(number(key)); }
-
-    bool boolean(const std::string& key) const {
-        const std::string& t = options_.values.at(key);
-        if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
-        if (t == "false" || t == "0" || t == "no" || t == "off") return false;
-        fail(key, "must be true or false");
-    }
-
-    std::string choice(const std::string& key) const {
-        const OptionSpec& spec = find_spec(run_options(), key);
-        const std::string& t = options_.values.at(key);
-        for (const auto& c : spec.choices) {
-            if (c == t) return t;
-        }
-        fail(key, "must be " + spec.allowed());
-    }
-
-    std::string text(const std::string& key) const { return options_.values.at(key); }
-
-    // A comma-separated list of finite numbers (the key's value, or a part of it).
-    std::vector<double> numbers(const std::string& key, const std::string& part = "") const {
-        std::vector<double> result;
-        std::stringstream stream(part.empty() ? options_.values.at(key) : part);
-        for (std::string item; std::getline(stream, item, ',');) {
-            char* end = nullptr;
-            const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-            const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-            const double value = std::strtod(t.c_str(), &end);
-            if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value)) {
-                fail(key, "'" + t + "' is not a number; write comma-separated numbers");
-            }
-            result.push_back(value);
-        }
-        return result;
-    }
-
-    // Prior specs are checked here too, so that the message can say where they came
-    // from and which part of the model uses the parameter (`role`).
-    std::string prior(const std::string& key, const sim::ParameterDomain& domain, const std::string& role) const {
-        const std::string& t = options_.values.at(key);
-        try {
-            sim::ParameterPrior::parse(key, t, domain);
-        } catch (const ConfigError& error) {
-            const std::string message = error.what();
-            const auto colon = message.find("': ");
-            fail(key, (colon == std::string::npos ? message : message.substr(colon + 3)) + " (" + role + ")");
-        }
-        return t;
-    }
-
-private:
-    const ParsedOptions& options_;
-};
-
 // What uses each parameter in this run: "R0 of simulator sir", "reporting_rate of the
 // observation step report", for error messages.
 std::map<std::string, std::string> parameter_roles(const sim::TaskConfig& task) {
@@ -362,6 +285,73 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 }  // namespace
+
+
+[[noreturn]] void OptionReader::fail(const std::string& key, const std::string& problem) const {
+    const auto origin = options_.origin.find(key);
+    const std::string where = origin == options_.origin.end() ? "" : " (" + origin->second + ")";
+    throw ConfigError(key + " = '" + options_.values.at(key) + "'" + where + ": " + problem);
+}
+
+double OptionReader::number(const std::string& key) const {
+    const OptionSpec& spec = find_spec(specs_, key);
+    const std::string& text = options_.values.at(key);
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    const bool parsed = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v);
+    if (!parsed || (spec.type == Type::integer && std::floor(v) != v) || v < spec.min || v > spec.max) {
+        fail(key, "must be " + spec.allowed());
+    }
+    return v;
+}
+std::int64_t OptionReader::integer(const std::string& key) const { return static_cast<std::int64_t>(number(key)); }
+int OptionReader::small_integer(const std::string& key) const { return static_cast<int>(number(key)); }
+
+bool OptionReader::boolean(const std::string& key) const {
+    const std::string& t = options_.values.at(key);
+    if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+    if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+    fail(key, "must be true or false");
+}
+
+std::string OptionReader::choice(const std::string& key) const {
+    const OptionSpec& spec = find_spec(specs_, key);
+    const std::string& t = options_.values.at(key);
+    for (const auto& c : spec.choices) {
+        if (c == t) return t;
+    }
+    fail(key, "must be " + spec.allowed());
+}
+
+std::string OptionReader::text(const std::string& key) const { return options_.values.at(key); }
+
+std::vector<double> OptionReader::numbers(const std::string& key, const std::string& part) const {
+    std::vector<double> result;
+    std::stringstream stream(part.empty() ? options_.values.at(key) : part);
+    for (std::string item; std::getline(stream, item, ',');) {
+        char* end = nullptr;
+        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+        const double value = std::strtod(t.c_str(), &end);
+        if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value)) {
+            fail(key, "'" + t + "' is not a number; write comma-separated numbers");
+        }
+        result.push_back(value);
+    }
+    return result;
+}
+
+std::string OptionReader::prior(const std::string& key, const sim::ParameterDomain& domain, const std::string& role) const {
+    const std::string& t = options_.values.at(key);
+    try {
+        sim::ParameterPrior::parse(key, t, domain);
+    } catch (const ConfigError& error) {
+        const std::string message = error.what();
+        const auto colon = message.find("': ");
+        fail(key, (colon == std::string::npos ? message : message.substr(colon + 3)) + " (" + role + ")");
+    }
+    return t;
+}
 
 std::string OptionSpec::allowed() const {
     switch (type) {
@@ -475,7 +465,7 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
 }
 
 RunConfig make_run_config(const ParsedOptions& options) {
-    const Validator v(options);
+    const OptionReader v(options, run_options());
     RunConfig c;
     c.name = v.text("name");
     if (c.name.empty() || c.name.find('/') != std::string::npos) v.fail("name", "must be non-empty, without '/'");

@@ -8,6 +8,7 @@
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/stream/backoff.hpp"
 #include "sgnn/stream/batch_source.hpp"
 #include "sgnn/stream/corpus_source.hpp"
@@ -167,6 +168,26 @@ void prepare_checkpoint_directory(const std::string& out_dir) {
     std::filesystem::remove(dir + "/.writable", error);
 }
 
+// Every trainer's shard must hold a batch; checked on every rank from the corpus's
+// counts, so that all ranks refuse alike before any of them talks.
+void check_corpus_size(const RunConfig& config) {
+    std::uint64_t valid = 0;
+    try {
+        valid = std::stoull(io::DatasetReader(config.data).attribute("valid_samples"));
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        throw ConfigError("data = " + (message.rfind(config.data, 0) == 0 ? message : config.data + ": " + message) +
+                          " (write a corpus with sgnn simulate)");
+    }
+    const auto per_trainer = valid / static_cast<std::uint64_t>(config.trainers);
+    if (per_trainer < static_cast<std::uint64_t>(config.stream.batch_size)) {
+        throw ConfigError("data = " + config.data + ": " + std::to_string(valid) + " valid samples make " +
+                          std::to_string(per_trainer) + " per trainer, fewer than one batch (stream.batch_size = " +
+                          std::to_string(config.stream.batch_size) + "); simulate more, or use fewer trainers or "
+                          "smaller batches");
+    }
+}
+
 }  // namespace
 
 RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, const RunOptions& options) {
@@ -193,6 +214,7 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
                           std::to_string(config.trainers + 1) + " ranks (a coordinator and " +
                           std::to_string(config.trainers) + " trainers), not " + std::to_string(mpi.world_size()));
     }
+    if (from_corpus) check_corpus_size(config);
     const StreamStart start = stream_start(config, resume.get());
     const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps, start.origin);
 

@@ -101,6 +101,123 @@ std::string take_flag(std::vector<std::string>& args, const std::string& name, c
     return value;
 }
 
+CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const std::string& out, std::uint64_t chunk,
+                         bool show_progress) {
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    const std::unique_ptr<sim::Task> task = sim::make_task(config.task);
+    const sim::SampleLayout& layout = task->layout();
+    const std::vector<std::string>& parameter_names = task->parameter_names();
+    const auto n_in = static_cast<std::uint64_t>(layout.n_inputs), n_t = static_cast<std::uint64_t>(layout.n_targets());
+    const auto n_p = static_cast<std::uint64_t>(parameter_names.size());
+    io::CorpusWriter writer(MPI_COMM_WORLD, out, samples,
+                            {{"inputs", io::ElementType::f32, n_in},
+                             {"targets", io::ElementType::f32, n_t},
+                             {"parameters", io::ElementType::f64, n_p},
+                             {"labels", io::ElementType::i64, 0},
+                             {"indices", io::ElementType::u64, 0},
+                             {"valid", io::ElementType::u8, 0}});
+    const Share mine = share_of(samples, rank, ranks);
+    std::uint64_t rounds = 0;
+    for (int r = 0; r < ranks; ++r) rounds = std::max(rounds, (share_of(samples, r, ranks).count + chunk - 1) / chunk);
+
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> inputs(chunk * n_in), targets(chunk * n_t), packed_in(chunk * n_in), packed_t(chunk * n_t),
+        packed_labels(chunk);
+    std::vector<double> parameters(chunk * n_p);
+    std::vector<std::int64_t> labels(chunk);
+    std::vector<std::uint64_t> indices(chunk), packed_indices(chunk);
+    std::vector<std::uint8_t> valid(chunk);
+    stream::DropMonitor drops(*task, config.stream);
+    std::uint64_t dropped = 0;
+    const auto started = std::chrono::steady_clock::now();
+    double last_print = 0.0;
+    for (std::uint64_t round = 0; round < rounds; ++round) {
+        const std::uint64_t offset = std::min(mine.count, round * chunk);
+        const std::uint64_t count = std::min(chunk, mine.count - offset);
+        const std::uint64_t first = mine.first + offset;
+        if (count > 0) {
+            const sim::GenerateResult result = sim::generate_samples(
+                *task, config.seed, sim::Purpose::train, first, static_cast<int>(count), 1.0,
+                {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), static_cast<int>(count)},
+                config.task.threads);
+            drops.record(result, 1.0);
+            dropped += static_cast<std::uint64_t>(result.dropped);
+            // Back from packed (valid first) to one row per sample index.
+            std::fill(inputs.begin(), inputs.begin() + static_cast<long>(count * n_in), nan);
+            std::fill(targets.begin(), targets.begin() + static_cast<long>(count * n_t), nan);
+            std::fill(labels.begin(), labels.begin() + static_cast<long>(count), -1);
+            std::fill(valid.begin(), valid.begin() + static_cast<long>(count), 0);
+            for (int k = 0; k < result.valid; ++k) {
+                const std::uint64_t row = packed_indices[static_cast<std::size_t>(k)] - first;
+                std::copy_n(packed_in.begin() + static_cast<long>(k * n_in), n_in, inputs.begin() + static_cast<long>(row * n_in));
+                std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, targets.begin() + static_cast<long>(row * n_t));
+                labels[row] = static_cast<std::int64_t>(packed_labels[static_cast<std::size_t>(k)]);
+                valid[row] = 1;
+            }
+            for (std::uint64_t j = 0; j < count; ++j) {
+                indices[j] = first + j;
+                sim::SampleStream rng(config.seed, sim::Purpose::train, first + j);
+                task->draw_parameters(rng, 1.0, parameters.data() + j * n_p);
+            }
+        }
+        {
+            const Watchdog watchdog(config.checkpoint_timeout, "a collective write of " + out, "checkpoint.timeout");
+            writer.write_rows(first, count,
+                              {inputs.data(), targets.data(), parameters.data(), labels.data(), indices.data(),
+                               valid.data()});
+        }
+        // Collective writes keep the ranks in step, so every share's progress is known.
+        std::uint64_t done = 0;
+        for (int r = 0; r < ranks; ++r) done += std::min(share_of(samples, r, ranks).count, (round + 1) * chunk);
+        const double elapsed = seconds_since(started);
+        if (show_progress && (elapsed - last_print >= config.progress_interval || round + 1 == rounds)) {
+            last_print = elapsed;
+            const double rate = static_cast<double>(done) / std::max(1e-9, elapsed);
+            std::printf("[sgnn] simulate %s/%s %3.0f%% | %s samples/s | ETA %s\n", coord::format_count(done).c_str(),
+                        coord::format_count(samples).c_str(), 100.0 * done / samples,
+                        coord::format_count(rate).c_str(),
+                        coord::format_duration(static_cast<double>(samples - done) / std::max(1e-9, rate)).c_str());
+            std::fflush(stdout);
+        }
+    }
+    std::uint64_t total_dropped = dropped;
+    MPI_Allreduce(MPI_IN_PLACE, &total_dropped, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    double io_seconds = writer.write_seconds(), bytes = writer.bytes_written();
+    MPI_Allreduce(MPI_IN_PLACE, &io_seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    writer.commit(
+        {{"format", "sgnn-corpus"},
+         {"format_version", "1"},
+         {"samples", std::to_string(samples)},
+         {"valid_samples", std::to_string(samples - total_dropped)},
+         {"dropped_samples", std::to_string(total_dropped)},
+         {"seed", std::to_string(config.seed)},
+         {"purpose", "train"},
+         {"first_index", "0"},
+         {"n_inputs", std::to_string(n_in)},
+         {"input_channels", std::to_string(layout.n_channels)},
+         {"target_names", joined(layout.target_names)},
+         {"parameter_names", joined(parameter_names)},
+         {"class_names", joined(layout.class_names)},
+         {"config_sha256", io::sha256_hex(config.effective_ini)},
+         {"sgnn_version", SGNN_VERSION},
+         {"created", utc_now()},
+         {"ranks", std::to_string(ranks)}},
+        {{"config", config.effective_ini}});
+    if (show_progress) {
+        const double seconds = seconds_since(started);
+        std::printf("[sgnn] wrote %s: %s samples (%s dropped) in %s, %s samples/s on %d rank(s); %.1f MB written "
+                    "at %.0f MB/s\n",
+                    out.c_str(), coord::format_count(samples).c_str(), coord::format_count(total_dropped).c_str(),
+                    coord::format_duration(seconds).c_str(), coord::format_count(samples / seconds).c_str(), ranks,
+                    bytes / 1e6, bytes / 1e6 / std::max(1e-9, io_seconds));
+        std::fflush(stdout);
+    }
+    return {samples, total_dropped, bytes, io_seconds};
+}
+
 int simulate_command(const std::vector<std::string>& all_args, int* argc, char*** argv) {
     std::vector<std::string> args = all_args;
     RunConfig config;
@@ -131,117 +248,9 @@ int simulate_command(const std::vector<std::string>& all_args, int* argc, char**
     struct OdeRuntime {
         ~OdeRuntime() { sim::finalize_ode_runtime(); }
     } ode_runtime;
-    const int rank = mpi.world_rank(), ranks = mpi.world_size();
+    const int rank = mpi.world_rank();
     try {
-        const std::unique_ptr<sim::Task> task = sim::make_task(config.task);
-        const sim::SampleLayout& layout = task->layout();
-        const std::vector<std::string>& parameter_names = task->parameter_names();
-        const auto n_in = static_cast<std::uint64_t>(layout.n_inputs), n_t = static_cast<std::uint64_t>(layout.n_targets());
-        const auto n_p = static_cast<std::uint64_t>(parameter_names.size());
-        io::CorpusWriter writer(MPI_COMM_WORLD, out, samples,
-                                {{"inputs", io::ElementType::f32, n_in},
-                                 {"targets", io::ElementType::f32, n_t},
-                                 {"parameters", io::ElementType::f64, n_p},
-                                 {"labels", io::ElementType::i64, 0},
-                                 {"indices", io::ElementType::u64, 0},
-                                 {"valid", io::ElementType::u8, 0}});
-        const Share mine = share_of(samples, rank, ranks);
-        std::uint64_t rounds = 0;
-        for (int r = 0; r < ranks; ++r) rounds = std::max(rounds, (share_of(samples, r, ranks).count + chunk - 1) / chunk);
-
-        const float nan = std::numeric_limits<float>::quiet_NaN();
-        std::vector<float> inputs(chunk * n_in), targets(chunk * n_t), packed_in(chunk * n_in), packed_t(chunk * n_t),
-            packed_labels(chunk);
-        std::vector<double> parameters(chunk * n_p);
-        std::vector<std::int64_t> labels(chunk);
-        std::vector<std::uint64_t> indices(chunk), packed_indices(chunk);
-        std::vector<std::uint8_t> valid(chunk);
-        stream::DropMonitor drops(*task, config.stream);
-        std::uint64_t dropped = 0;
-        const auto started = std::chrono::steady_clock::now();
-        double last_print = 0.0;
-        for (std::uint64_t round = 0; round < rounds; ++round) {
-            const std::uint64_t offset = std::min(mine.count, round * chunk);
-            const std::uint64_t count = std::min(chunk, mine.count - offset);
-            const std::uint64_t first = mine.first + offset;
-            if (count > 0) {
-                const sim::GenerateResult result = sim::generate_samples(
-                    *task, config.seed, sim::Purpose::train, first, static_cast<int>(count), 1.0,
-                    {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), static_cast<int>(count)},
-                    config.task.threads);
-                drops.record(result, 1.0);
-                dropped += static_cast<std::uint64_t>(result.dropped);
-                // Back from packed (valid first) to one row per sample index.
-                std::fill(inputs.begin(), inputs.begin() + static_cast<long>(count * n_in), nan);
-                std::fill(targets.begin(), targets.begin() + static_cast<long>(count * n_t), nan);
-                std::fill(labels.begin(), labels.begin() + static_cast<long>(count), -1);
-                std::fill(valid.begin(), valid.begin() + static_cast<long>(count), 0);
-                for (int k = 0; k < result.valid; ++k) {
-                    const std::uint64_t row = packed_indices[static_cast<std::size_t>(k)] - first;
-                    std::copy_n(packed_in.begin() + static_cast<long>(k * n_in), n_in, inputs.begin() + static_cast<long>(row * n_in));
-                    std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, targets.begin() + static_cast<long>(row * n_t));
-                    labels[row] = static_cast<std::int64_t>(packed_labels[static_cast<std::size_t>(k)]);
-                    valid[row] = 1;
-                }
-                for (std::uint64_t j = 0; j < count; ++j) {
-                    indices[j] = first + j;
-                    sim::SampleStream rng(config.seed, sim::Purpose::train, first + j);
-                    task->draw_parameters(rng, 1.0, parameters.data() + j * n_p);
-                }
-            }
-            {
-                const Watchdog watchdog(config.checkpoint_timeout, "a collective write of " + out, "checkpoint.timeout");
-                writer.write_rows(first, count,
-                                  {inputs.data(), targets.data(), parameters.data(), labels.data(), indices.data(),
-                                   valid.data()});
-            }
-            // Collective writes keep the ranks in step, so every share's progress is known.
-            std::uint64_t done = 0;
-            for (int r = 0; r < ranks; ++r) done += std::min(share_of(samples, r, ranks).count, (round + 1) * chunk);
-            const double elapsed = seconds_since(started);
-            if (rank == 0 && (elapsed - last_print >= config.progress_interval || round + 1 == rounds)) {
-                last_print = elapsed;
-                const double rate = static_cast<double>(done) / std::max(1e-9, elapsed);
-                std::printf("[sgnn] simulate %s/%s %3.0f%% | %s samples/s | ETA %s\n", coord::format_count(done).c_str(),
-                            coord::format_count(samples).c_str(), 100.0 * done / samples,
-                            coord::format_count(rate).c_str(),
-                            coord::format_duration(static_cast<double>(samples - done) / std::max(1e-9, rate)).c_str());
-                std::fflush(stdout);
-            }
-        }
-        std::uint64_t total_dropped = dropped;
-        MPI_Allreduce(MPI_IN_PLACE, &total_dropped, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-        double io_seconds = writer.write_seconds(), bytes = writer.bytes_written();
-        MPI_Allreduce(MPI_IN_PLACE, &io_seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        writer.commit(
-            {{"format", "sgnn-corpus"},
-             {"format_version", "1"},
-             {"samples", std::to_string(samples)},
-             {"valid_samples", std::to_string(samples - total_dropped)},
-             {"dropped_samples", std::to_string(total_dropped)},
-             {"seed", std::to_string(config.seed)},
-             {"purpose", "train"},
-             {"first_index", "0"},
-             {"n_inputs", std::to_string(n_in)},
-             {"input_channels", std::to_string(layout.n_channels)},
-             {"target_names", joined(layout.target_names)},
-             {"parameter_names", joined(parameter_names)},
-             {"class_names", joined(layout.class_names)},
-             {"config_sha256", io::sha256_hex(config.effective_ini)},
-             {"sgnn_version", SGNN_VERSION},
-             {"created", utc_now()},
-             {"ranks", std::to_string(ranks)}},
-            {{"config", config.effective_ini}});
-        if (rank == 0) {
-            const double seconds = seconds_since(started);
-            std::printf("[sgnn] wrote %s: %s samples (%s dropped) in %s, %s samples/s on %d rank(s); %.1f MB written "
-                        "at %.0f MB/s\n",
-                        out.c_str(), coord::format_count(samples).c_str(), coord::format_count(total_dropped).c_str(),
-                        coord::format_duration(seconds).c_str(), coord::format_count(samples / seconds).c_str(), ranks,
-                        bytes / 1e6, bytes / 1e6 / std::max(1e-9, io_seconds));
-            std::fflush(stdout);
-        }
+        write_corpus(config, samples, out, chunk, rank == 0);
     } catch (const ConfigError& error) {
         if (rank == 0) std::fprintf(stderr, "sgnn: error: %s\n", error.what());
         return 2;

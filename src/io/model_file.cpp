@@ -82,6 +82,16 @@ ModelFile read_model_file(const std::string& path) {
         // Creation order is not tracked, so datasets come back in name order.
         H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &index, read_dataset, &context);
     }
+    std::vector<std::string> names;
+    hsize_t index = 0;
+    H5Aiterate2(
+        file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &index,
+        [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+            static_cast<std::vector<std::string>*>(data)->push_back(name);
+            return 0;
+        },
+        &names);
+    for (const std::string& name : names) model.attributes[name] = read_string_attribute(file.get(), name, path);
     return model;
 }
 

@@ -59,9 +59,12 @@ CorpusBatchSource::CorpusBatchSource(const std::string& path, const sim::SampleL
     }
     batches_per_epoch_ = shard_rows() / static_cast<std::uint64_t>(config.batch_size);
     if (batches_per_epoch_ == 0) {
-        fail("trainer " + std::to_string(trainer_index) + "'s shard holds " + std::to_string(shard_rows()) +
-             " valid samples of " + std::to_string(rows) + ", fewer than one batch of stream.batch_size = " +
-             std::to_string(config.batch_size) + "; simulate more samples or use fewer trainers");
+        // Only this trainer knows (dropped samples fell unevenly): a fatal error, not a
+        // configuration error that every rank would find alike.
+        throw std::runtime_error("data = " + path + ": trainer " + std::to_string(trainer_index) + "'s shard holds " +
+                                 std::to_string(shard_rows()) + " valid samples of " + std::to_string(rows) +
+                                 ", fewer than one batch of stream.batch_size = " + std::to_string(config.batch_size) +
+                                 "; simulate more samples or use fewer trainers");
     }
 }
 

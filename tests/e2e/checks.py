@@ -734,6 +734,56 @@ def check_corpus():
           f"I/O {bench['hdf5_write_MBps']:.0f}/{bench['hdf5_read_MBps']:.0f} MB/s")
 
 
+def finite_numbers(value, where):
+    """Every number in a JSON value is finite; returns how many there were."""
+    if isinstance(value, bool) or value is None:
+        return 0
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            fail(f"{where} is not finite: {value}")
+        return 1
+    if isinstance(value, dict):
+        return sum(finite_numbers(v, f"{where}.{k}") for k, v in value.items())
+    if isinstance(value, list):
+        return sum(finite_numbers(v, f"{where}[{i}]") for i, v in enumerate(value))
+    return 0
+
+
+def check_experiment_posterior_mean():
+    """The posterior-mean experiment's quick path, reduced: every summary key, finite numbers, tables, figures."""
+    out = fresh_dir("experiment-posterior-mean")
+    run(mpi(3) + [ARGS.sgnn, "experiment", "posterior-mean", "--scale", "quick", "--out", out,
+                  "--experiment.quick_budgets", "300,1000", "--experiment.quick_test_series", "200",
+                  "--experiment.grid", "60", "--experiment.quick_max_steps", "200", "--experiment.min_steps", "100",
+                  "--experiment.bootstrap", "100", "--stream.batch_size", "64"], timeout=240)
+    s = summary(out)
+    for key in ("experiment", "scale", "config_sha256", "git_commit", "bayes_mse", "sgnn_mse", "excess_risk",
+                "mse_ratio", "distance_to_posterior_mean", "claims_hold", "figures", "steps"):
+        if key not in s:
+            fail(f"summary.json lacks {key}: {sorted(s)}")
+    for key in ("sgnn_mse", "excess_risk", "mse_ratio"):
+        if sorted(s[key]) != ["1000", "300"]:
+            fail(f"summary.json {key} should have one entry per budget: {s[key]}")
+        for budget, interval in s[key].items():
+            if not interval["low"] <= interval["estimate"] <= interval["high"]:
+                fail(f"{key}[{budget}]: the estimate lies outside its bootstrap interval {interval}")
+    counted = finite_numbers(s, "summary")
+    if set(s["claims_hold"]) != {"excess_risk_shrinks", "within_10_percent_of_bayes"}:
+        fail(f"claims_hold: {s['claims_hold']}")
+    for table in ("risk.csv", "predictions.csv"):
+        with open(os.path.join(out, table)) as f:
+            rows = list(csv.DictReader(f))
+        if len(rows) != (2 if table == "risk.csv" else 200):
+            fail(f"{table} has {len(rows)} rows")
+    if s["figures"] != ["sgnn_vs_posterior_mean.png", "excess_risk_vs_budget.png"]:
+        fail(f"figures: {s['figures']} (is python3-matplotlib installed?)")
+    for figure in s["figures"]:
+        with open(os.path.join(out, figure), "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                fail(f"{figure} is not a PNG")
+    print(f"summary with {counted} finite numbers, claims {s['claims_hold']}, figures {s['figures']}")
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser()

@@ -1,15 +1,18 @@
 #include "sgnn/cli/options.hpp"
+#include "sgnn/coord/bootstrap.hpp"
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/csv.hpp"
 #include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/sim/random.hpp"
 #include "sgnn/stream/resume.hpp"
 
 #include "mpi.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -147,4 +150,27 @@ TEST_CASE("CSV tables restore the rows of an earlier run", "[checkpoint]") {
     table.add_row({200, 0.25});
     CHECK(table.text() == "step,loss\n100,0.5\n200,0.25\n");
     CHECK_THROWS(table.restore("step,accuracy\n1,2\n"));
+}
+
+TEST_CASE("bootstrap intervals cover the mean with the width the standard error implies", "[bootstrap]") {
+    // 400 values of a known spread: the 95% interval of their mean should be close to
+    // +-1.96 standard errors (within 20%: 1000 resamples put about 5% noise on its ends).
+    std::vector<double> values(400);
+    sim::SampleStream rng(3, sim::Purpose::test, 99);
+    for (double& v : values) v = 10.0 + 2.0 * rng.normal();
+    double mean = 0, var = 0;
+    for (double v : values) mean += v / 400.0;
+    for (double v : values) var += (v - mean) * (v - mean) / 399.0;
+    const double se = std::sqrt(var / 400.0);
+    const coord::Interval i =
+        coord::bootstrap(values.size(), 1000, 7, [&](const std::vector<std::size_t>& s) { return coord::mean_over(values, s); });
+    CHECK(i.estimate == Approx(mean));
+    CHECK(i.low < mean);
+    CHECK(i.high > mean);
+    CHECK((i.high - i.low) / (2 * 1.96 * se) == Approx(1.0).epsilon(0.2));
+    // Reproducible: the same seed gives the same interval.
+    const coord::Interval again =
+        coord::bootstrap(values.size(), 1000, 7, [&](const std::vector<std::size_t>& s) { return coord::mean_over(values, s); });
+    CHECK(again.low == i.low);
+    CHECK(again.high == i.high);
 }

@@ -1,9 +1,11 @@
 // PETSc TS ODE models: closed-form solutions, conserved quantities, batching, options.
 #include "sgnn/error.hpp"
+#include "sgnn/sim/logistic_posterior.hpp"
 #include "sgnn/sim/ode_models.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/simulator.hpp"
+#include "sgnn/sim/task.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -246,4 +248,52 @@ TEST_CASE("the mean of 2048 chain-binomial SIR runs tracks the deterministic SIR
         worst = std::max(worst, deviation / peak);
     }
     WARN("chain-binomial mean vs SIR ODE: worst gap " << worst << " of the peak; scheme gap " << gap / peak);
+}
+
+TEST_CASE("the exact logistic posterior is calibrated on simulated series", "[ode][posterior]") {
+    // Series from the simulator itself (PETSc TS, log-normal observation noise); by the
+    // tower property E[K - E[K|y]] = 0 and E[(K - E[K|y])^2] = E[Var(K|y)] over the
+    // prior predictive. 400 series: both are checked within 4 standard errors, which a
+    // wrong likelihood (a day off, the wrong noise scale) misses by far.
+    TaskConfig config;
+    config.model = "logistic";
+    config.days = 20;
+    config.observation = {"lognormal"};
+    config.targets = {"carrying_capacity"};
+    config.priors = {{"intrinsic_growth_rate", "loguniform(0.1, 0.5)"},
+                     {"carrying_capacity", "loguniform(1000, 10000)"},
+                     {"initial_size", "fixed(20)"},
+                     {"noise_sdlog", "fixed(0.1)"}};
+    const auto task = make_task(config);
+    const int count = 400;
+    std::vector<std::uint64_t> indices(count);
+    std::vector<float> inputs(static_cast<std::size_t>(count) * 20), targets(count), labels(count);
+    const auto result = generate_samples(*task, 5, Purpose::test, 0, count, 1.0,
+                                         {indices.data(), inputs.data(), targets.data(), labels.data(), count});
+    REQUIRE(result.valid == count);
+    LogisticPosteriorSetup setup;
+    setup.r_low = 0.1, setup.r_high = 0.5, setup.k_low = 1000, setup.k_high = 10000;
+    setup.initial_size = 20, setup.sdlog = 0.1, setup.days = 20, setup.grid = 120;
+    std::vector<double> error(count), variance(count);
+    for (int j = 0; j < count; ++j) {
+        double y[20];
+        for (int t = 0; t < 20; ++t) y[t] = std::expm1(static_cast<double>(inputs[static_cast<std::size_t>(j) * 20 + t]));
+        const LogisticPosterior post = logistic_posterior(setup, y);
+        error[static_cast<std::size_t>(j)] = targets[static_cast<std::size_t>(j)] - post.mean_k;
+        variance[static_cast<std::size_t>(j)] = post.sd_k * post.sd_k;
+    }
+    const auto mean_sd = [](const std::vector<double>& v) {
+        double m = 0, s = 0;
+        for (double x : v) m += x;
+        m /= static_cast<double>(v.size());
+        for (double x : v) s += (x - m) * (x - m);
+        return std::pair<double, double>(m, std::sqrt(s / static_cast<double>(v.size() - 1)));
+    };
+    const auto [bias, bias_sd] = mean_sd(error);
+    CHECK(std::fabs(bias) < 4 * bias_sd / std::sqrt(count));
+    std::vector<double> gap(count);
+    for (int j = 0; j < count; ++j) gap[static_cast<std::size_t>(j)] = error[static_cast<std::size_t>(j)] * error[static_cast<std::size_t>(j)] - variance[static_cast<std::size_t>(j)];
+    const auto [excess, excess_sd] = mean_sd(gap);
+    WARN("bias " << bias << ", squared error minus posterior variance " << excess << " (se " << excess_sd / 20 << ")");
+    CHECK(std::fabs(excess) < 4 * excess_sd / std::sqrt(count));
 }

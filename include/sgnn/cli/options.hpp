@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sgnn/cli/run_config.hpp"
+#include "sgnn/sim/parameters.hpp"
 
 #include <functional>
 #include <map>
@@ -48,6 +49,29 @@ struct ParsedOptions {
 ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
                             bool accept_json_flag, const std::string& base_config = "",
                             const std::string& base_origin = "");
+
+// Typed reads of parsed options, each checked against its spec; a failure is a
+// ConfigError naming the key, the bad value, where it came from and what is allowed.
+class OptionReader {
+public:
+    OptionReader(const ParsedOptions& options, const std::vector<OptionSpec>& specs)
+        : options_(options), specs_(specs) {}
+    [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+    double number(const std::string& key) const;
+    std::int64_t integer(const std::string& key) const;
+    int small_integer(const std::string& key) const;
+    bool boolean(const std::string& key) const;
+    std::string choice(const std::string& key) const;
+    std::string text(const std::string& key) const;
+    // A comma-separated list of finite numbers (the key's value, or `part` of it).
+    std::vector<double> numbers(const std::string& key, const std::string& part = "") const;
+    // A prior spec, checked against the parameter's domain; `role` says what uses it.
+    std::string prior(const std::string& key, const sim::ParameterDomain& domain, const std::string& role) const;
+
+private:
+    const ParsedOptions& options_;
+    const std::vector<OptionSpec>& specs_;
+};
 
 // Checks every value against its spec and builds the run configuration. Throws
 // ConfigError naming the key, the bad value, where it came from and what is allowed.

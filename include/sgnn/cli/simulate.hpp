@@ -3,10 +3,24 @@
 // hyperslab writes; `sgnn train --data corpus.h5` trains from it.
 #pragma once
 
+#include "sgnn/cli/run_config.hpp"
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace sgnn::cli {
+
+struct CorpusStats {
+    std::uint64_t samples = 0, dropped = 0;
+    double bytes = 0.0, write_seconds = 0.0;  // all ranks; the slowest rank's time in writes
+};
+
+// Collective over MPI_COMM_WORLD: samples 0..N-1 of `config`'s training stream into
+// `out` (docs/file-formats.md), `chunk` rows per rank and write. Progress and the
+// final line are printed where `show_progress`. Throws ConfigError or runtime_error.
+CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const std::string& out, std::uint64_t chunk,
+                         bool show_progress);
 
 int simulate_command(const std::vector<std::string>& args, int* argc, char*** argv);
 

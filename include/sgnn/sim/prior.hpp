@@ -38,6 +38,8 @@ public:
     // A central value: the midpoint, geometric midpoint, mean or most likely value.
     double centre() const;
     std::string spec() const;
+    Kind kind() const { return kind_; }
+    const std::vector<double>& arguments() const { return args_; }  // as written
 
 private:
     Kind kind_ = Kind::fixed;

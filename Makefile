@@ -3,7 +3,8 @@
 #   make quickstart   install missing Debian packages, build, run the default experiment
 #   make test         install missing Debian packages, build, run the whole test suite
 #
-# Other targets: make build (deps + compile), make deps (packages only), make clean.
+# Other targets: make build (deps + compile), make deps (packages only), make figures
+# (paper experiments at quick scale, refreshes docs/results.md), make clean.
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (all cores), RANKS (4).
 
 BUILD_DIR  ?= build
@@ -27,7 +28,7 @@ ifeq ($(shell id -u),0)
 endif
 MPIEXEC := mpiexec --oversubscribe $(MPI_ROOT_FLAGS)
 
-.PHONY: deps build quickstart test clean
+.PHONY: deps build quickstart test figures clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -50,6 +51,12 @@ quickstart: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+
+# Every paper experiment at quick scale, then the quick-scale section of docs/results.md.
+EXPERIMENTS := posterior-mean
+figures: build
+	for e in $(EXPERIMENTS); do $(BUILD_DIR)/sgnn experiment $$e --scale quick --out runs/figures/$$e || exit 1; done
+	/usr/bin/python3 scripts/update_results.py docs/results.md runs/figures
 
 clean:
 	rm -rf $(BUILD_DIR)

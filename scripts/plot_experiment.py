@@ -57,11 +57,11 @@ def posterior_mean(out):
     positive = [yi > 0 for yi in y]
     ax.errorbar([xi for xi, p in zip(x, positive) if p], [yi for yi, p in zip(y, positive) if p],
                 yerr=[[e for e, p in zip(low_err, positive) if p], [e for e, p in zip(high_err, positive) if p]],
-                marker="o", capsize=3, label="excess risk (bootstrap 95% CI)")
+                marker="o", capsize=3, label="E[(SGNN - E[K|y])^2], bootstrap 95% CI")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("simulation budget")
-    ax.set_ylabel("SGNN MSE - Bayes risk")
+    ax.set_ylabel("excess risk over the Bayes risk")
     bayes = float(risk[0]["bayes_mse"])
     ax.set_title(f"excess risk over the Bayes risk ({bayes:.3g})")
     if not all(positive):

@@ -1,5 +1,6 @@
 #include "sgnn/cli/bench_corpus.hpp"
 
+#include "sgnn/cli/fatal.hpp"
 #include "sgnn/cli/simulate.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
@@ -172,10 +173,7 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
             std::fflush(stdout);
         }
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "sgnn: error [bench corpus, rank %d]: %s\n", rank, error.what());
-        std::fflush(stderr);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-        return 1;
+        end_job(error, "bench corpus", rank);
     }
     return 0;
 }

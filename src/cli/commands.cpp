@@ -3,6 +3,7 @@
 #include "sgnn/cli/bench_corpus.hpp"
 #include "sgnn/cli/bench_simulate.hpp"
 #include "sgnn/cli/experiment.hpp"
+#include "sgnn/cli/fatal.hpp"
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
 #include "sgnn/cli/simulate.hpp"
@@ -368,17 +369,7 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
         if (mpi.world_rank() == 0) print_error(error.what());
         return 2;
     } catch (const std::exception& error) {
-        if (dynamic_cast<const PeerError*>(&error) != nullptr) {
-            // Give the rank that failed first the time to abort the job (and be the
-            // one that reports); if nobody does, this error is real and is reported.
-            std::this_thread::sleep_for(std::chrono::seconds(5));
-        }
-        std::fprintf(stderr, "sgnn: error [%s, rank %d]: %s\n",
-                     role_of_rank(config, mpi.world_rank(), mpi.world_size()).c_str(), mpi.world_rank(), error.what());
-        std::fflush(stderr);
-        // The only reliable way to stop ranks that are waiting on this one.
-        MPI_Abort(MPI_COMM_WORLD, 1);
-        return 1;
+        end_job(error, role_of_rank(config, mpi.world_rank(), mpi.world_size()), mpi.world_rank());
     }
     return 0;
 }

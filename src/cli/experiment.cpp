@@ -1,5 +1,6 @@
 #include "sgnn/cli/experiment.hpp"
 
+#include "sgnn/cli/fatal.hpp"
 #include "sgnn/cli/simulate.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/progress.hpp"
@@ -207,12 +208,7 @@ int experiment_command(const std::vector<std::string>& all_args, int* argc, char
         if (mpi.world_size() > 1) MPI_Abort(MPI_COMM_WORLD, 2);
         return 2;
     } catch (const std::exception& error) {
-        if (dynamic_cast<const PeerError*>(&error) != nullptr) std::this_thread::sleep_for(std::chrono::seconds(5));
-        std::fprintf(stderr, "sgnn: error [experiment %s, rank %d]: %s\n", context.name.c_str(), mpi.world_rank(),
-                     error.what());
-        std::fflush(stderr);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-        return 1;
+        end_job(error, "experiment " + context.name, mpi.world_rank());
     }
     return 0;
 }

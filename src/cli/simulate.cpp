@@ -1,5 +1,6 @@
 #include "sgnn/cli/simulate.hpp"
 
+#include "sgnn/cli/fatal.hpp"
 #include "sgnn/cli/options.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/progress.hpp"
@@ -255,11 +256,7 @@ int simulate_command(const std::vector<std::string>& all_args, int* argc, char**
         if (rank == 0) std::fprintf(stderr, "sgnn: error: %s\n", error.what());
         return 2;
     } catch (const std::exception& error) {
-        if (dynamic_cast<const PeerError*>(&error) != nullptr) std::this_thread::sleep_for(std::chrono::seconds(5));
-        std::fprintf(stderr, "sgnn: error [simulate, rank %d]: %s\n", rank, error.what());
-        std::fflush(stderr);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-        return 1;
+        end_job(error, "simulate", rank);
     }
     return 0;
 }

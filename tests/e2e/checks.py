@@ -758,7 +758,7 @@ def check_experiment_posterior_mean():
                   "--experiment.bootstrap", "100", "--stream.batch_size", "64"], timeout=240)
     s = summary(out)
     for key in ("experiment", "scale", "config_sha256", "git_commit", "bayes_mse", "sgnn_mse", "excess_risk",
-                "mse_ratio", "distance_to_posterior_mean", "claims_hold", "figures", "steps"):
+                "mse_ratio", "mse_minus_bayes", "claims_hold", "figures", "steps"):
         if key not in s:
             fail(f"summary.json lacks {key}: {sorted(s)}")
     for key in ("sgnn_mse", "excess_risk", "mse_ratio"):

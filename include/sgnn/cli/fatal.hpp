@@ -1,0 +1,14 @@
+// How a rank ends the whole job on a fatal error: one line naming its role and rank,
+// then MPI_Abort, the only reliable way to stop ranks that wait on this one. An error
+// that is probably the echo of another rank's failure (sgnn::PeerError) waits 5 s
+// first, so that the rank that failed first is the one that reports.
+#pragma once
+
+#include <exception>
+#include <string>
+
+namespace sgnn::cli {
+
+[[noreturn]] void end_job(const std::exception& error, const std::string& role, int rank);
+
+}  // namespace sgnn::cli

@@ -39,17 +39,20 @@ coordinator rank owns the prior schedule, evaluation, progress and outputs.
 Usage: sgnn <command> [options]
 
 Commands:
-  train     train a network on streamed simulations       (sgnn train --help)
-  simulate  write a synthetic corpus to one HDF5 file      (sgnn simulate --help)
-  experiment  paper-figure runs with baselines and figures (sgnn experiment --help)
-  bench     measure pipeline and simulator throughput     (sgnn bench --help)
-  list      list simulators, models or options            (sgnn list --help)
+  train       train a network on streamed simulations      (sgnn train --help)
+  simulate    write a synthetic corpus to one HDF5 file    (sgnn simulate --help)
+  experiment  paper-figure runs: baselines, tables, PNGs   (sgnn experiment --help)
+  bench       pipeline, simulator and corpus throughput    (sgnn bench --help)
+  list        list simulators, models or options           (sgnn list --help)
 
 Sample runs:
   build/sgnn train --config configs/quickstart.cfg                 # one process, every role
   mpiexec -n 4 --oversubscribe build/sgnn train --config configs/quickstart.cfg
                                                                    # 1 coordinator, 1 trainer, 2 simulators
   mpiexec -n 8 build/sgnn train --config configs/quickstart.cfg --trainers 2 --deterministic
+  mpiexec -n 8 build/sgnn train --resume runs/qs                  # continue from the newest checkpoint
+  mpiexec -n 4 build/sgnn simulate --config configs/quickstart.cfg --samples 1e6 --out corpus.h5
+  build/sgnn experiment posterior-mean --scale quick
   mpiexec -n 4 --oversubscribe build/sgnn bench stream --json
 
 Build: `make` (installs Debian packages if missing, builds build/sgnn); tests: `make test`.

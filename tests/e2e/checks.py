@@ -335,13 +335,22 @@ def check_config_errors():
 def check_help():
     """The command line explains itself."""
     _, stdout, _, _ = run([ARGS.sgnn, "--help"])
-    for word in ("train", "bench", "list", "mpiexec"):
+    for word in ("train", "simulate", "experiment", "bench", "list", "mpiexec", "--resume"):
         if word not in stdout:
             fail(f"sgnn --help does not mention {word}")
     _, stdout, _, _ = run([ARGS.sgnn, "train", "--help"])
-    for word in ("--trainers", "coordinator", "--deterministic", "Default: 2000", "summary.json", "--prior.R0"):
+    for word in ("--trainers", "coordinator", "--deterministic", "Default: 2000", "summary.json", "--prior.R0",
+                 "--resume", "--allow-reshard", "status 75", "--data", "--checkpoint.every", "--keep-checkpoints"):
         if word not in stdout:
             fail(f"sgnn train --help does not mention {word}")
+    for command, words in ((["simulate", "--help"], ("--samples", "collective", "valid")),
+                           (["experiment", "--help"], ("posterior-mean", "--scale", "summary.json",
+                                                       "--experiment.budgets")),
+                           (["bench", "corpus", "--help"], ("MB/s", "--rows"))):
+        _, stdout, _, _ = run([ARGS.sgnn, *command])
+        for word in words:
+            if word not in stdout:
+                fail(f"sgnn {' '.join(command)} does not mention {word}")
     _, stdout, _, _ = run([ARGS.sgnn, "list", "simulators"])
     if "sir" not in stdout or "R0" not in stdout:
         fail("sgnn list simulators does not list sir and its parameters")

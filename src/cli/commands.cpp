@@ -1,5 +1,6 @@
 #include "sgnn/cli/commands.hpp"
 
+#include "sgnn/cli/attribute.hpp"
 #include "sgnn/cli/bench_corpus.hpp"
 #include "sgnn/cli/bench_simulate.hpp"
 #include "sgnn/cli/experiment.hpp"
@@ -39,11 +40,13 @@ coordinator rank owns the prior schedule, evaluation, progress and outputs.
 Usage: sgnn <command> [options]
 
 Commands:
-  train       train a network on streamed simulations      (sgnn train --help)
-  simulate    write a synthetic corpus to one HDF5 file    (sgnn simulate --help)
-  experiment  paper-figure runs: baselines, tables, PNGs   (sgnn experiment --help)
-  bench       pipeline, simulator and corpus throughput    (sgnn bench --help)
-  list        list simulators, models or options           (sgnn list --help)
+  train       train a network on streamed simulations       (sgnn train --help)
+  simulate    write a synthetic corpus to one HDF5 file     (sgnn simulate --help)
+  experiment  paper-figure runs: baselines, tables, PNGs    (sgnn experiment --help)
+  bank        embed simulations into a memory bank          (sgnn bank --help)
+  attribute   explain an observation by nearest simulations (sgnn attribute --help)
+  bench       pipeline, simulator and corpus throughput     (sgnn bench --help)
+  list        list simulators, models or options            (sgnn list --help)
 
 Sample runs:
   build/sgnn train --config configs/quickstart.cfg                 # one process, every role
@@ -414,8 +417,10 @@ int main(int argc, char** argv) {
     }
     if (command == "simulate") return simulate_command(args, &argc, &argv);
     if (command == "experiment") return experiment_command(args, &argc, &argv);
+    if (command == "bank") return bank_command(args, &argc, &argv);
+    if (command == "attribute") return attribute_command(args);
     if (command == "list") return list_command(args);
-    print_error("unknown command '" + command + "'; commands are train, simulate, experiment, bench and list (sgnn --help)");
+    print_error("unknown command '" + command + "'; commands are train, simulate, experiment, bank, attribute, bench and list (sgnn --help)");
     return 2;
 }
 

@@ -1,0 +1,437 @@
+#include "sgnn/cli/attribute.hpp"
+
+#include "sgnn/cli/fatal.hpp"
+#include "sgnn/cli/options.hpp"
+#include "sgnn/cli/simulate.hpp"
+#include "sgnn/clock.hpp"
+#include "sgnn/coord/progress.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/io/corpus_file.hpp"
+#include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/io/json_file.hpp"
+#include "sgnn/sim/ode_solver.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/mpi_context.hpp"
+#include "sgnn/train/predictor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+namespace sgnn::cli {
+namespace {
+
+const char* kBankHelp = R"TXT(sgnn bank - a memory bank of embedded simulations for attribution
+
+Simulates samples 0..N-1 of the `bank` random stream (never trained on) under a
+training run's configuration, embeds each with the run's network (its penultimate
+layer) and writes them to one HDF5 file with collective writes from every rank.
+
+Sample runs:
+  build/sgnn bank --run runs/qs --samples 100000 --out bank.h5
+  mpiexec -n 4 build/sgnn bank --run runs/qs --samples 1e6 --out bank.h5
+
+  --run DIR      a finished training run (its config.ini and model.h5)
+  --samples N    simulations in the bank (required)
+  --out FILE     the bank file (default DIR/bank.h5), replaced atomically
+Layout: embeddings (N, width) float32, parameters (N, n_params) float64, targets,
+labels (mechanism index), indices, valid; attributes name the columns.
+)TXT";
+
+const char* kAttributeHelp = R"TXT(sgnn attribute - explain a prediction by the nearest training-like simulations
+
+Embeds an observed series with a trained network's penultimate layer, finds the k
+nearest simulations in a memory bank (sgnn bank) and prints their parameters and
+mechanisms, and the distribution the neighbours form: the attributed posterior.
+
+Sample runs:
+  build/sgnn attribute --run runs/qs --bank bank.h5 --data obs.csv
+  build/sgnn attribute --run runs/qs --bank bank.h5 --data obs.csv --k 50 --json
+
+  --run DIR      the training run whose network made the bank (config.ini, model.h5)
+  --model FILE   a model.h5 other than DIR/model.h5
+  --bank FILE    the memory bank (sgnn bank)
+  --data FILE    the observation: CSV, a header row, one row per day, one column per
+                 series of the model (day/date/t columns are ignored); as many rows as
+                 sim.days; empty cells only where obs.steps includes missing
+  --k K          neighbours (default: the square root of the bank size)
+  --show N       neighbours listed one by one (default 10)
+  --json         print one JSON object instead of tables
+)TXT";
+
+RunConfig run_config_of(const std::string& run_dir) {
+    const std::string ini = run_dir + "/config.ini";
+    std::ifstream probe(ini);
+    if (!probe) throw ConfigError("--run " + run_dir + ": no config.ini there (give a finished training run)");
+    return make_run_config(parse_options({"--config", ini}, run_options(), false));
+}
+
+std::string lowercase(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+struct Summary {
+    double mean, sd, q05, q50, q95;
+};
+
+Summary summarize(std::vector<double> values) {
+    Summary s{};
+    if (values.empty()) return {std::nan(""), std::nan(""), std::nan(""), std::nan(""), std::nan("")};
+    std::sort(values.begin(), values.end());
+    const double n = static_cast<double>(values.size());
+    s.mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+    double ss = 0.0;
+    for (double v : values) ss += (v - s.mean) * (v - s.mean);
+    s.sd = values.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+    const auto q = [&](double p) { return values[static_cast<std::size_t>(std::lround(p * (n - 1)))]; };
+    s.q05 = q(0.05), s.q50 = q(0.5), s.q95 = q(0.95);
+    return s;
+}
+
+std::vector<std::string> split_names(const std::string& text) {
+    std::vector<std::string> names;
+    std::stringstream stream(text);
+    for (std::string item; std::getline(stream, item, ',');) {
+        if (!item.empty()) names.push_back(item);
+    }
+    return names;
+}
+
+}  // namespace
+
+std::vector<float> read_observation(const std::string& path, int days, int channels, const std::string& transform,
+                                    bool missing_allowed) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("--data " + path + ": cannot be read");
+    std::string line;
+    if (!std::getline(in, line)) throw ConfigError("--data " + path + ": empty file (a header row, then one row per day)");
+    std::vector<std::string> header;
+    std::stringstream head(line);
+    for (std::string cell; std::getline(head, cell, ',');) header.push_back(lowercase(cell));
+    std::vector<std::size_t> columns;
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        const std::string name = header[c];
+        if (name == "day" || name == "date" || name == "t") continue;
+        columns.push_back(c);
+    }
+    if (static_cast<int>(columns.size()) != channels) {
+        throw ConfigError("--data " + path + ": " + std::to_string(columns.size()) + " data column(s), but the model " +
+                          "sees " + std::to_string(channels) + " series; give one column per series (day/date/t "
+                          "columns are ignored)");
+    }
+    std::vector<std::vector<float>> series(static_cast<std::size_t>(channels));
+    int row = 0;
+    while (std::getline(in, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        ++row;
+        std::vector<std::string> cells;
+        std::stringstream stream(line);
+        for (std::string cell; std::getline(stream, cell, ',');) cells.push_back(cell);
+        cells.resize(header.size());
+        for (int c = 0; c < channels; ++c) {
+            std::string cell = cells[columns[static_cast<std::size_t>(c)]];
+            cell.erase(0, cell.find_first_not_of(" \t"));
+            cell.erase(cell.find_last_not_of(" \t\r") + 1);
+            float value;
+            if (cell.empty() || lowercase(cell) == "na" || lowercase(cell) == "nan") {
+                if (!missing_allowed) {
+                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + " has an empty value; the "
+                                      "model was trained without missing values (obs.steps has no 'missing')");
+                }
+                value = -1.0f;  // how the missing step feeds a missing entry
+            } else {
+                char* end = nullptr;
+                const double v = std::strtod(cell.c_str(), &end);
+                if (end != cell.c_str() + cell.size() || !std::isfinite(v)) {
+                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + ", column '" +
+                                      header[columns[static_cast<std::size_t>(c)]] + "': '" + cell + "' is not a number");
+                }
+                if (transform == "log1p" && v < 0) {
+                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + ": " + cell +
+                                      " is negative; the model sees counts through log(1 + x)");
+                }
+                value = static_cast<float>(transform == "log1p" ? std::log1p(v) : v);
+            }
+            series[static_cast<std::size_t>(c)].push_back(value);
+        }
+    }
+    if (row != days) {
+        throw ConfigError("--data " + path + ": " + std::to_string(row) + " rows, but the model sees " +
+                          std::to_string(days) + " (sim.days); give exactly that many days");
+    }
+    std::vector<float> inputs;
+    for (const auto& s : series) inputs.insert(inputs.end(), s.begin(), s.end());  // channels one after the other
+    return inputs;
+}
+
+int bank_command(const std::vector<std::string>& all_args, int* argc, char*** argv) {
+    std::vector<std::string> args = all_args;
+    std::string run_dir, out;
+    std::uint64_t samples = 0;
+    RunConfig config;
+    try {
+        for (const auto& a : args) {
+            if (a == "--help" || a == "-h") {
+                std::printf("%s", kBankHelp);
+                return 0;
+            }
+        }
+        run_dir = take_flag(args, "--run", "");
+        const std::string samples_text = take_flag(args, "--samples", "");
+        out = take_flag(args, "--out", "");
+        if (!args.empty()) throw ConfigError("sgnn bank: unknown argument '" + args[0] + "' (sgnn bank --help)");
+        if (run_dir.empty()) throw ConfigError("sgnn bank needs --run DIR, a finished training run");
+        if (samples_text.empty()) throw ConfigError("sgnn bank needs --samples N");
+        const double n = std::strtod(samples_text.c_str(), nullptr);
+        if (!(n >= 1) || std::floor(n) != n) throw ConfigError("--samples = '" + samples_text + "': a whole number >= 1");
+        samples = static_cast<std::uint64_t>(n);
+        if (out.empty()) out = run_dir + "/bank.h5";
+        config = run_config_of(run_dir);
+    } catch (const ConfigError& error) {
+        std::fprintf(stderr, "sgnn: error: %s\n", error.what());
+        return 2;
+    }
+
+    stream::MpiSession mpi(argc, argv);
+    struct OdeRuntime {
+        ~OdeRuntime() { sim::finalize_ode_runtime(); }
+    } ode_runtime;
+    const int rank = mpi.world_rank(), ranks = mpi.world_size();
+    try {
+        const auto started = std::chrono::steady_clock::now();
+        const train::Predictor network(run_dir + "/model.h5");
+        const auto task = sim::make_task(config.task);
+        const sim::SampleLayout& layout = task->layout();
+        if (layout.n_inputs != network.n_inputs()) {
+            throw ConfigError("--run " + run_dir + ": model.h5 takes " + std::to_string(network.n_inputs()) +
+                              " inputs but config.ini makes " + std::to_string(layout.n_inputs));
+        }
+        const std::vector<float> probe(static_cast<std::size_t>(layout.n_inputs), 0.0f);
+        const auto width = static_cast<std::uint64_t>(network.embed(probe.data(), 1).size());
+        const auto n_p = static_cast<std::uint64_t>(task->parameter_names().size());
+        const auto n_t = static_cast<std::uint64_t>(layout.n_targets());
+        io::CorpusWriter writer(MPI_COMM_WORLD, out, samples,
+                                {{"embeddings", io::ElementType::f32, width},
+                                 {"parameters", io::ElementType::f64, n_p},
+                                 {"targets", io::ElementType::f32, n_t},
+                                 {"labels", io::ElementType::i64, 0},
+                                 {"indices", io::ElementType::u64, 0},
+                                 {"valid", io::ElementType::u8, 0}});
+        const std::uint64_t chunk = 4096;
+        const std::uint64_t lo = samples * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
+        const std::uint64_t hi = samples * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
+        const std::uint64_t rounds = (samples / static_cast<std::uint64_t>(ranks) + 1 + chunk - 1) / chunk;
+        const auto n_in = static_cast<std::uint64_t>(layout.n_inputs);
+        std::vector<float> packed_in(chunk * n_in), packed_t(chunk * n_t), packed_labels(chunk), embeddings(chunk * width),
+            targets(chunk * n_t);
+        std::vector<std::uint64_t> packed_indices(chunk), indices(chunk);
+        std::vector<double> parameters(chunk * n_p);
+        std::vector<std::int64_t> labels(chunk);
+        std::vector<std::uint8_t> valid(chunk);
+        for (std::uint64_t round = 0; round < rounds; ++round) {
+            const std::uint64_t first = std::min(hi, lo + round * chunk);
+            const std::uint64_t count = std::min(chunk, hi - first);
+            if (count > 0) {
+                const sim::GenerateResult made = sim::generate_samples(
+                    *task, config.seed, sim::Purpose::bank, first, static_cast<int>(count), 1.0,
+                    {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), static_cast<int>(count)},
+                    config.task.threads);
+                const std::vector<float> embedded = network.embed(packed_in.data(), made.valid);
+                std::fill(embeddings.begin(), embeddings.end(), std::numeric_limits<float>::quiet_NaN());
+                std::fill(targets.begin(), targets.end(), std::numeric_limits<float>::quiet_NaN());
+                std::fill(labels.begin(), labels.end(), -1);
+                std::fill(valid.begin(), valid.end(), 0);
+                for (int k = 0; k < made.valid; ++k) {
+                    const std::uint64_t row = packed_indices[static_cast<std::size_t>(k)] - first;
+                    std::copy_n(embedded.begin() + static_cast<long>(k * width), width, embeddings.begin() + static_cast<long>(row * width));
+                    std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, targets.begin() + static_cast<long>(row * n_t));
+                    labels[row] = static_cast<std::int64_t>(packed_labels[static_cast<std::size_t>(k)]);
+                    valid[row] = 1;
+                }
+                for (std::uint64_t j = 0; j < count; ++j) {
+                    indices[j] = first + j;
+                    sim::SampleStream rng(config.seed, sim::Purpose::bank, first + j);
+                    task->draw_parameters(rng, 1.0, parameters.data() + j * n_p);
+                }
+            }
+            writer.write_rows(first, count, {embeddings.data(), parameters.data(), targets.data(), labels.data(),
+                                             indices.data(), valid.data()});
+        }
+        const auto joined = [](const std::vector<std::string>& names) {
+            std::string text;
+            for (const auto& n : names) text += (text.empty() ? "" : ",") + n;
+            return text;
+        };
+        writer.commit({{"format", "sgnn-bank"},
+                       {"format_version", "1"},
+                       {"samples", std::to_string(samples)},
+                       {"embedding_width", std::to_string(width)},
+                       {"parameter_names", joined(task->parameter_names())},
+                       {"target_names", joined(layout.target_names)},
+                       {"class_names", joined(layout.class_names)},
+                       {"seed", std::to_string(config.seed)},
+                       {"purpose", "bank"},
+                       {"model_sha256", ""}},
+                      {{"config", config.effective_ini}});
+        if (rank == 0) {
+            std::printf("[sgnn] wrote %s: %s embedded simulations (width %llu) in %s\n", out.c_str(),
+                        coord::format_count(static_cast<double>(samples)).c_str(), static_cast<unsigned long long>(width),
+                        coord::format_duration(seconds_since(started)).c_str());
+        }
+    } catch (const ConfigError& error) {
+        if (rank == 0) std::fprintf(stderr, "sgnn: error: %s\n", error.what());
+        return 2;
+    } catch (const std::exception& error) {
+        end_job(error, "bank", rank);
+    }
+    return 0;
+}
+
+int attribute_command(const std::vector<std::string>& all_args) {
+    std::vector<std::string> args = all_args;
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+            std::printf("%s", kAttributeHelp);
+            return 0;
+        }
+    }
+    try {
+        const std::string run_dir = take_flag(args, "--run", "");
+        const std::string model = take_flag(args, "--model", run_dir.empty() ? "" : run_dir + "/model.h5");
+        const std::string bank = take_flag(args, "--bank", "");
+        const std::string data = take_flag(args, "--data", "");
+        const std::string k_text = take_flag(args, "--k", "");
+        const int show = std::stoi(take_flag(args, "--show", "10"));
+        bool json = false;
+        for (const auto& a : args) {
+            if (a != "--json") throw ConfigError("sgnn attribute: unknown argument '" + a + "' (sgnn attribute --help)");
+            json = true;
+        }
+        if (run_dir.empty() || bank.empty() || data.empty()) {
+            throw ConfigError("sgnn attribute needs --run DIR, --bank FILE and --data FILE (sgnn attribute --help)");
+        }
+        const RunConfig config = run_config_of(run_dir);
+        const auto task = sim::make_task(config.task);
+        const sim::SampleLayout& layout = task->layout();
+        const bool missing = std::find(config.task.observation.begin(), config.task.observation.end(), "missing") !=
+                             config.task.observation.end();
+        const std::vector<float> query =
+            read_observation(data, layout.n_inputs / layout.n_channels, layout.n_channels, config.task.transform, missing);
+        const train::Predictor network(model);
+        const std::vector<float> q = network.embed(query.data(), 1);
+        const std::vector<double> prediction = network.predict(query.data(), 1);
+
+        std::uint64_t n = 0;
+        std::vector<std::string> parameter_names, class_names;
+        try {
+            const io::DatasetReader reader(bank);
+            if (!reader.has_attribute("format") || reader.attribute("format") != "sgnn-bank") {
+                throw ConfigError("--bank " + bank + ": not an sgnn memory bank (make one with sgnn bank)");
+            }
+            n = std::stoull(reader.attribute("samples"));
+            parameter_names = split_names(reader.attribute("parameter_names"));
+            class_names = split_names(reader.attribute("class_names"));
+        } catch (const ConfigError&) {
+            throw;
+        } catch (const std::exception& error) {
+            throw ConfigError("--bank " + std::string(error.what()));
+        }
+        const io::Dataset embeddings = io::read_rows(bank, "embeddings", 0, n);
+        if (embeddings.shape.size() != 2 || embeddings.shape[1] != q.size()) {
+            throw ConfigError("--bank " + bank + ": embeddings of width " +
+                              std::to_string(embeddings.shape.size() == 2 ? embeddings.shape[1] : 0) + ", but " + model +
+                              " embeds into " + std::to_string(q.size()) + "; make the bank with this run's network");
+        }
+        const std::vector<float> e = embeddings.as<float>();
+        const std::vector<double> params = io::read_rows(bank, "parameters", 0, n).as<double>();
+        const std::vector<std::int64_t> labels = io::read_rows(bank, "labels", 0, n).as<std::int64_t>();
+        const std::vector<std::uint8_t> valid = io::read_rows(bank, "valid", 0, n).as<std::uint8_t>();
+        const std::size_t width = q.size(), n_p = parameter_names.size();
+        std::vector<std::pair<double, std::size_t>> distance;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!valid[i]) continue;
+            double d = 0.0;
+            for (std::size_t c = 0; c < width; ++c) d += std::pow(static_cast<double>(e[i * width + c]) - q[c], 2);
+            distance.emplace_back(std::sqrt(d), i);
+        }
+        const std::size_t k = std::min(distance.size(), k_text.empty() ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(distance.size()))))
+                                                                           : static_cast<std::size_t>(std::stoul(k_text)));
+        if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
+        std::partial_sort(distance.begin(), distance.begin() + static_cast<long>(k), distance.end());
+
+        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", distance.size()}, {"k", k}};
+        io::Json predicted = io::Json::object();
+        for (std::size_t t = 0; t < network.target_names().size(); ++t) predicted[network.target_names()[t]] = prediction[t];
+        for (std::size_t c = 0; c < network.class_names().size(); ++c) {
+            predicted["P(" + network.class_names()[c] + ")"] = prediction[network.target_names().size() + c];
+        }
+        result["network_prediction"] = predicted;
+        io::Json attributed = io::Json::object();
+        for (std::size_t p = 0; p < n_p; ++p) {
+            std::vector<double> values;
+            for (std::size_t r = 0; r < k; ++r) {
+                const double v = params[distance[r].second * n_p + p];
+                if (std::isfinite(v)) values.push_back(v);
+            }
+            const Summary s = summarize(values);
+            attributed[parameter_names[p]] = {{"mean", s.mean}, {"sd", s.sd}, {"q05", s.q05}, {"median", s.q50}, {"q95", s.q95},
+                                              {"neighbours_with_it", values.size()}};
+        }
+        result["attributed"] = attributed;
+        if (!class_names.empty()) {
+            io::Json shares = io::Json::object();
+            for (std::size_t c = 0; c < class_names.size(); ++c) {
+                std::size_t count = 0;
+                for (std::size_t r = 0; r < k; ++r) count += labels[distance[r].second] == static_cast<std::int64_t>(c);
+                shares[class_names[c]] = static_cast<double>(count) / static_cast<double>(k);
+            }
+            result["mechanism_shares"] = shares;
+        }
+        io::Json neighbours = io::Json::array();
+        for (std::size_t r = 0; r < std::min<std::size_t>(k, static_cast<std::size_t>(std::max(0, show))); ++r) {
+            const std::size_t i = distance[r].second;
+            io::Json row = {{"bank_index", i}, {"distance", distance[r].first}};
+            if (!class_names.empty() && labels[i] >= 0) row["mechanism"] = class_names[static_cast<std::size_t>(labels[i])];
+            for (std::size_t p = 0; p < n_p; ++p) {
+                if (std::isfinite(params[i * n_p + p])) row[parameter_names[p]] = params[i * n_p + p];
+            }
+            neighbours.push_back(row);
+        }
+        result["nearest"] = neighbours;
+        if (json) {
+            std::printf("%s\n", result.dump().c_str());
+            return 0;
+        }
+        std::printf("network prediction:");
+        for (auto& [name, value] : predicted.items()) std::printf(" %s = %.4g", name.c_str(), value.get<double>());
+        std::printf("\nattributed distribution of the %zu nearest of %zu simulations (embedding distance):\n", k,
+                    distance.size());
+        std::printf("  %-24s %12s %12s %12s %12s %12s\n", "parameter", "mean", "sd", "5%", "median", "95%");
+        for (auto& [name, s] : attributed.items()) {
+            std::printf("  %-24s %12.5g %12.5g %12.5g %12.5g %12.5g\n", name.c_str(), s["mean"].get<double>(),
+                        s["sd"].get<double>(), s["q05"].get<double>(), s["median"].get<double>(), s["q95"].get<double>());
+        }
+        if (result.contains("mechanism_shares")) {
+            std::printf("mechanisms among the neighbours:");
+            for (auto& [name, share] : result["mechanism_shares"].items()) std::printf(" %s %.2f", name.c_str(), share.get<double>());
+            std::printf("\n");
+        }
+        std::printf("nearest simulations:\n");
+        for (const auto& row : neighbours) std::printf("  %s\n", row.dump().c_str());
+    } catch (const ConfigError& error) {
+        std::fprintf(stderr, "sgnn: error: %s\n", error.what());
+        return 2;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "sgnn: error: %s\n", error.what());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace sgnn::cli

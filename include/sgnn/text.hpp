@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace sgnn {
 
@@ -42,6 +43,25 @@ inline std::string wrap(const std::string& text, std::size_t width, std::size_t 
         line += (line.empty() ? "" : " ") + word;
     }
     return out + line;
+}
+
+// "a, b,,c" -> {"a", "b", "c"}: comma-separated items, trimmed, empty ones dropped.
+inline std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        if (b != std::string::npos) items.push_back(item.substr(b, e - b + 1));
+    }
+    return items;
+}
+
+// {"a", "b"} -> "a,b", as HDF5 attributes list names.
+inline std::string join_list(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : ",") + item;
+    return text;
 }
 
 }  // namespace sgnn

@@ -12,6 +12,7 @@
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/mpi_context.hpp"
+#include "sgnn/text.hpp"
 #include "sgnn/train/predictor.hpp"
 
 #include <algorithm>
@@ -92,15 +93,6 @@ Summary summarize(std::vector<double> values) {
     const auto q = [&](double p) { return values[static_cast<std::size_t>(std::lround(p * (n - 1)))]; };
     s.q05 = q(0.05), s.q50 = q(0.5), s.q95 = q(0.95);
     return s;
-}
-
-std::vector<std::string> split_names(const std::string& text) {
-    std::vector<std::string> names;
-    std::stringstream stream(text);
-    for (std::string item; std::getline(stream, item, ',');) {
-        if (!item.empty()) names.push_back(item);
-    }
-    return names;
 }
 
 }  // namespace
@@ -199,9 +191,7 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
     }
 
     stream::MpiSession mpi(argc, argv);
-    struct OdeRuntime {
-        ~OdeRuntime() { sim::finalize_ode_runtime(); }
-    } ode_runtime;
+    const sim::OdeRuntimeScope ode_runtime;  // PETSc finalizes before MPI
     const int rank = mpi.world_rank(), ranks = mpi.world_size();
     try {
         const auto started = std::chrono::steady_clock::now();
@@ -263,18 +253,13 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
             writer.write_rows(first, count, {embeddings.data(), parameters.data(), targets.data(), labels.data(),
                                              indices.data(), valid.data()});
         }
-        const auto joined = [](const std::vector<std::string>& names) {
-            std::string text;
-            for (const auto& n : names) text += (text.empty() ? "" : ",") + n;
-            return text;
-        };
         writer.commit({{"format", "sgnn-bank"},
                        {"format_version", "1"},
                        {"samples", std::to_string(samples)},
                        {"embedding_width", std::to_string(width)},
-                       {"parameter_names", joined(task->parameter_names())},
-                       {"target_names", joined(layout.target_names)},
-                       {"class_names", joined(layout.class_names)},
+                       {"parameter_names", join_list(task->parameter_names())},
+                       {"target_names", join_list(layout.target_names)},
+                       {"class_names", join_list(layout.class_names)},
                        {"seed", std::to_string(config.seed)},
                        {"purpose", "bank"},
                        {"model_sha256", ""}},
@@ -335,8 +320,8 @@ int attribute_command(const std::vector<std::string>& all_args) {
                 throw ConfigError("--bank " + bank + ": not an sgnn memory bank (make one with sgnn bank)");
             }
             n = std::stoull(reader.attribute("samples"));
-            parameter_names = split_names(reader.attribute("parameter_names"));
-            class_names = split_names(reader.attribute("class_names"));
+            parameter_names = split_list(reader.attribute("parameter_names"));
+            class_names = split_list(reader.attribute("class_names"));
         } catch (const ConfigError&) {
             throw;
         } catch (const std::exception& error) {

@@ -355,10 +355,7 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
     }
 
     stream::MpiSession mpi(argc, argv);
-    // PETSc (ODE models) must finalize before MPI does: destroyed before `mpi`.
-    struct OdeRuntime {
-        ~OdeRuntime() { sim::finalize_ode_runtime(); }
-    } ode_runtime;
+    const sim::OdeRuntimeScope ode_runtime;  // PETSc finalizes before MPI
     if (!bench) coord::install_stop_signal_handlers();
     try {
         RunOptions options;

@@ -167,9 +167,7 @@ int experiment_command(const std::vector<std::string>& all_args, int* argc, char
     }
 
     stream::MpiSession mpi(argc, argv);
-    struct OdeRuntime {
-        ~OdeRuntime() { sim::finalize_ode_runtime(); }
-    } ode_runtime;
+    const sim::OdeRuntimeScope ode_runtime;  // PETSc finalizes before MPI
     context.mpi = &mpi;
     try {
         const auto started = std::chrono::steady_clock::now();

@@ -273,17 +273,6 @@ bool may_change_on_resume(const std::string& key) {
     return keys.count(key) > 0;
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> items;
-    std::stringstream stream(text);
-    std::string item;
-    while (std::getline(stream, item, ',')) {
-        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-        if (b != std::string::npos) items.push_back(item.substr(b, e - b + 1));
-    }
-    return items;
-}
-
 }  // namespace
 
 

@@ -10,6 +10,7 @@
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/stream/mpi_context.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
+#include "sgnn/text.hpp"
 #include "sgnn/watchdog.hpp"
 
 #include <algorithm>
@@ -75,12 +76,6 @@ std::string utc_now() {
     const std::time_t now = std::time(nullptr);
     char text[32];
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& n : names) text += (text.empty() ? "" : ",") + n;
     return text;
 }
 
@@ -199,9 +194,9 @@ CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const s
          {"first_index", "0"},
          {"n_inputs", std::to_string(n_in)},
          {"input_channels", std::to_string(layout.n_channels)},
-         {"target_names", joined(layout.target_names)},
-         {"parameter_names", joined(parameter_names)},
-         {"class_names", joined(layout.class_names)},
+         {"target_names", join_list(layout.target_names)},
+         {"parameter_names", join_list(parameter_names)},
+         {"class_names", join_list(layout.class_names)},
          {"config_sha256", io::sha256_hex(config.effective_ini)},
          {"sgnn_version", SGNN_VERSION},
          {"created", utc_now()},
@@ -246,9 +241,7 @@ int simulate_command(const std::vector<std::string>& all_args, int* argc, char**
     }
 
     stream::MpiSession mpi(argc, argv);
-    struct OdeRuntime {
-        ~OdeRuntime() { sim::finalize_ode_runtime(); }
-    } ode_runtime;
+    const sim::OdeRuntimeScope ode_runtime;  // PETSc finalizes before MPI
     const int rank = mpi.world_rank();
     try {
         write_corpus(config, samples, out, chunk, rank == 0);

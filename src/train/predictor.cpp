@@ -2,25 +2,12 @@
 
 #include "models.hpp"
 #include "sgnn/io/model_file.hpp"
+#include "sgnn/text.hpp"
 
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
 namespace sgnn::train {
-namespace {
-
-std::vector<std::string> split_names(const std::string& text) {
-    std::vector<std::string> names;
-    std::stringstream stream(text);
-    for (std::string item; std::getline(stream, item, ',');) {
-        if (!item.empty()) names.push_back(item);
-    }
-    return names;
-}
-
-}  // namespace
-
 struct Predictor::Impl {
     std::shared_ptr<Network> network;
     int n_inputs = 0;
@@ -49,8 +36,8 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
     config.kernel = std::stoi(attribute("kernel"));
     config.input_channels = std::stoi(attribute("input_channels"));
     impl_->n_inputs = std::stoi(attribute("n_inputs"));
-    impl_->targets = split_names(attribute("targets"));
-    impl_->classes = split_names(attribute("classes"));
+    impl_->targets = split_list(attribute("targets"));
+    impl_->classes = split_list(attribute("classes"));
     const int outputs = static_cast<int>(impl_->targets.size() + impl_->classes.size());
     impl_->network = make_network(config, impl_->n_inputs, outputs);
     std::map<std::string, const io::NamedArray*> stored;

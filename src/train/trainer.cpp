@@ -7,6 +7,7 @@
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/model_file.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -561,10 +562,8 @@ struct Trainer::Impl {
             {"target_mean", {n_t}, norm.target_mean},
             {"target_std", {n_t}, norm.target_std},
         };
-        std::string targets;
-        for (const auto& name : task.layout().target_names) targets += (targets.empty() ? "" : ",") + name;
-        std::string classes;  // the logits after the targets, in this order
-        for (const auto& name : task.layout().class_names) classes += (classes.empty() ? "" : ",") + name;
+        const std::string targets = join_list(task.layout().target_names);
+        const std::string classes = join_list(task.layout().class_names);  // the logits after the targets, in this order
         file.attributes = {
             {"format", "sgnn-model"},
             {"format_version", "1"},

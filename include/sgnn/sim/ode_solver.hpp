@@ -84,4 +84,13 @@ private:
 // Finalizes PETSc if this process initialized it; call before MPI_Finalize.
 void finalize_ode_runtime();
 
+// Calls finalize_ode_runtime() when it goes out of scope. Declare it after the
+// MpiSession, so that PETSc finalizes before MPI does.
+struct OdeRuntimeScope {
+    OdeRuntimeScope() = default;
+    OdeRuntimeScope(const OdeRuntimeScope&) = delete;
+    OdeRuntimeScope& operator=(const OdeRuntimeScope&) = delete;
+    ~OdeRuntimeScope() { finalize_ode_runtime(); }
+};
+
 }  // namespace sgnn::sim

@@ -72,13 +72,6 @@ std::uint64_t parse_count(const std::string& text, const std::string& flag) {
     return static_cast<std::uint64_t>(value);
 }
 
-std::string utc_now() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
 }  // namespace
 
 std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {

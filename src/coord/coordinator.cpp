@@ -13,17 +13,6 @@
 #include <limits>
 
 namespace sgnn::coord {
-namespace {
-
-std::string utc_now() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
-}  // namespace
-
 Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
                          const PriorSchedule& schedule, CoordinatorConfig config, CheckpointWriter& checkpoints)
     : comms_(comms), layout_(layout), schedule_(schedule), config_(std::move(config)), checkpoints_(checkpoints),

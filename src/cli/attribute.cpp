@@ -214,44 +214,29 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
                                  {"indices", io::ElementType::u64, 0},
                                  {"valid", io::ElementType::u8, 0}});
         const std::uint64_t chunk = 4096;
-        const std::uint64_t lo = samples * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
-        const std::uint64_t hi = samples * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
-        const std::uint64_t rounds = (samples / static_cast<std::uint64_t>(ranks) + 1 + chunk - 1) / chunk;
-        const auto n_in = static_cast<std::uint64_t>(layout.n_inputs);
-        std::vector<float> packed_in(chunk * n_in), packed_t(chunk * n_t), packed_labels(chunk), embeddings(chunk * width),
-            targets(chunk * n_t);
-        std::vector<std::uint64_t> packed_indices(chunk), indices(chunk);
-        std::vector<double> parameters(chunk * n_p);
-        std::vector<std::int64_t> labels(chunk);
-        std::vector<std::uint8_t> valid(chunk);
-        for (std::uint64_t round = 0; round < rounds; ++round) {
-            const std::uint64_t first = std::min(hi, lo + round * chunk);
-            const std::uint64_t count = std::min(chunk, hi - first);
-            if (count > 0) {
-                const sim::GenerateResult made = sim::generate_samples(
-                    *task, config.seed, sim::Purpose::bank, first, static_cast<int>(count), 1.0,
-                    {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), static_cast<int>(count)},
-                    config.task.threads);
-                const std::vector<float> embedded = network.embed(packed_in.data(), made.valid);
-                std::fill(embeddings.begin(), embeddings.end(), std::numeric_limits<float>::quiet_NaN());
-                std::fill(targets.begin(), targets.end(), std::numeric_limits<float>::quiet_NaN());
-                std::fill(labels.begin(), labels.end(), -1);
-                std::fill(valid.begin(), valid.end(), 0);
-                for (int k = 0; k < made.valid; ++k) {
-                    const std::uint64_t row = packed_indices[static_cast<std::size_t>(k)] - first;
-                    std::copy_n(embedded.begin() + static_cast<long>(k * width), width, embeddings.begin() + static_cast<long>(row * width));
-                    std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, targets.begin() + static_cast<long>(row * n_t));
-                    labels[row] = static_cast<std::int64_t>(packed_labels[static_cast<std::size_t>(k)]);
-                    valid[row] = 1;
-                }
-                for (std::uint64_t j = 0; j < count; ++j) {
-                    indices[j] = first + j;
-                    sim::SampleStream rng(config.seed, sim::Purpose::bank, first + j);
-                    task->draw_parameters(rng, 1.0, parameters.data() + j * n_p);
-                }
+        const RowShare mine = row_share(samples, rank, ranks);
+        const auto n_in = static_cast<std::size_t>(layout.n_inputs);
+        for (std::uint64_t round = 0, rounds = write_rounds(samples, ranks, chunk); round < rounds; ++round) {
+            const std::uint64_t offset = std::min(mine.count, round * chunk);
+            const std::uint64_t count = std::min(chunk, mine.count - offset);
+            const std::uint64_t first = mine.first + offset;
+            const sim::IndexedSamples rows = sim::generate_indexed_samples(*task, config.seed, sim::Purpose::bank, first,
+                                                                           static_cast<int>(count), config.task.threads);
+            // Embed the valid rows only; a dropped sample's embedding stays NaN.
+            std::vector<float> valid_inputs;
+            for (std::size_t j = 0; j < count; ++j) {
+                if (rows.valid[j]) valid_inputs.insert(valid_inputs.end(), rows.inputs.begin() + static_cast<long>(j * n_in),
+                                                       rows.inputs.begin() + static_cast<long>((j + 1) * n_in));
             }
-            writer.write_rows(first, count, {embeddings.data(), parameters.data(), targets.data(), labels.data(),
-                                             indices.data(), valid.data()});
+            const std::vector<float> embedded = network.embed(valid_inputs.data(), rows.result.valid);
+            std::vector<float> embeddings(std::max<std::uint64_t>(1, count * width), std::numeric_limits<float>::quiet_NaN());
+            for (std::size_t j = 0, k = 0; j < count; ++j) {
+                if (!rows.valid[j]) continue;
+                std::copy_n(embedded.begin() + static_cast<long>(k++ * width), width, embeddings.begin() + static_cast<long>(j * width));
+            }
+            std::vector<const void*> columns = column_pointers(rows);
+            // The bank's columns: embeddings in place of inputs, then parameters, targets, labels, indices, valid.
+            writer.write_rows(first, count, {embeddings.data(), columns[2], columns[1], columns[3], columns[4], columns[5]});
         }
         writer.commit({{"format", "sgnn-bank"},
                        {"format_version", "1"},

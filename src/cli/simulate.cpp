@@ -52,16 +52,6 @@ Every `sgnn train` option that describes the simulation is accepted (sim.*, obs.
 prior.*, ode.*, seed, sim.threads, sim.max_dropped_fraction; see sgnn train --help).
 )TXT";
 
-struct Share {
-    std::uint64_t first, count;
-};
-
-// Rank r simulates a contiguous share: rows [N r / P, N (r+1) / P).
-Share share_of(std::uint64_t samples, int rank, int ranks) {
-    const std::uint64_t lo = samples * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
-    const std::uint64_t hi = samples * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
-    return {lo, hi - lo};
-}
 
 std::uint64_t parse_count(const std::string& text, const std::string& flag) {
     char* end = nullptr;
@@ -73,6 +63,26 @@ std::uint64_t parse_count(const std::string& text, const std::string& flag) {
 }
 
 }  // namespace
+
+RowShare row_share(std::uint64_t rows, int rank, int ranks) {
+    const std::uint64_t lo = rows * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
+    const std::uint64_t hi = rows * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
+    return {lo, hi - lo};
+}
+
+std::uint64_t write_rounds(std::uint64_t rows, int ranks, std::uint64_t chunk) {
+    std::uint64_t rounds = 0;
+    for (int r = 0; r < ranks; ++r) rounds = std::max(rounds, (row_share(rows, r, ranks).count + chunk - 1) / chunk);
+    return rounds;
+}
+
+std::vector<const void*> column_pointers(const sim::IndexedSamples& rows) {
+    // A rank with no rows this round still joins the collective write, with a
+    // buffer HDF5 never reads (an empty vector's data() may be null).
+    static const double unused = 0.0;
+    const auto at = [](const auto& v) -> const void* { return v.empty() ? static_cast<const void*>(&unused) : v.data(); };
+    return {at(rows.inputs), at(rows.targets), at(rows.parameters), at(rows.labels), at(rows.indices), at(rows.valid)};
+}
 
 std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {
     std::string value = fallback;
@@ -107,17 +117,9 @@ CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const s
                              {"labels", io::ElementType::i64, 0},
                              {"indices", io::ElementType::u64, 0},
                              {"valid", io::ElementType::u8, 0}});
-    const Share mine = share_of(samples, rank, ranks);
-    std::uint64_t rounds = 0;
-    for (int r = 0; r < ranks; ++r) rounds = std::max(rounds, (share_of(samples, r, ranks).count + chunk - 1) / chunk);
+    const RowShare mine = row_share(samples, rank, ranks);
+    const std::uint64_t rounds = write_rounds(samples, ranks, chunk);
 
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    std::vector<float> inputs(chunk * n_in), targets(chunk * n_t), packed_in(chunk * n_in), packed_t(chunk * n_t),
-        packed_labels(chunk);
-    std::vector<double> parameters(chunk * n_p);
-    std::vector<std::int64_t> labels(chunk);
-    std::vector<std::uint64_t> indices(chunk), packed_indices(chunk);
-    std::vector<std::uint8_t> valid(chunk);
     stream::DropMonitor drops(*task, config.stream);
     std::uint64_t dropped = 0;
     const auto started = std::chrono::steady_clock::now();
@@ -126,40 +128,19 @@ CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const s
         const std::uint64_t offset = std::min(mine.count, round * chunk);
         const std::uint64_t count = std::min(chunk, mine.count - offset);
         const std::uint64_t first = mine.first + offset;
+        const sim::IndexedSamples rows = sim::generate_indexed_samples(*task, config.seed, sim::Purpose::train, first,
+                                                                       static_cast<int>(count), config.task.threads);
         if (count > 0) {
-            const sim::GenerateResult result = sim::generate_samples(
-                *task, config.seed, sim::Purpose::train, first, static_cast<int>(count), 1.0,
-                {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), static_cast<int>(count)},
-                config.task.threads);
-            drops.record(result, 1.0);
-            dropped += static_cast<std::uint64_t>(result.dropped);
-            // Back from packed (valid first) to one row per sample index.
-            std::fill(inputs.begin(), inputs.begin() + static_cast<long>(count * n_in), nan);
-            std::fill(targets.begin(), targets.begin() + static_cast<long>(count * n_t), nan);
-            std::fill(labels.begin(), labels.begin() + static_cast<long>(count), -1);
-            std::fill(valid.begin(), valid.begin() + static_cast<long>(count), 0);
-            for (int k = 0; k < result.valid; ++k) {
-                const std::uint64_t row = packed_indices[static_cast<std::size_t>(k)] - first;
-                std::copy_n(packed_in.begin() + static_cast<long>(k * n_in), n_in, inputs.begin() + static_cast<long>(row * n_in));
-                std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, targets.begin() + static_cast<long>(row * n_t));
-                labels[row] = static_cast<std::int64_t>(packed_labels[static_cast<std::size_t>(k)]);
-                valid[row] = 1;
-            }
-            for (std::uint64_t j = 0; j < count; ++j) {
-                indices[j] = first + j;
-                sim::SampleStream rng(config.seed, sim::Purpose::train, first + j);
-                task->draw_parameters(rng, 1.0, parameters.data() + j * n_p);
-            }
+            drops.record(rows.result, 1.0);
+            dropped += static_cast<std::uint64_t>(rows.result.dropped);
         }
         {
             const Watchdog watchdog(config.checkpoint_timeout, "a collective write of " + out, "checkpoint.timeout");
-            writer.write_rows(first, count,
-                              {inputs.data(), targets.data(), parameters.data(), labels.data(), indices.data(),
-                               valid.data()});
+            writer.write_rows(first, count, column_pointers(rows));
         }
         // Collective writes keep the ranks in step, so every share's progress is known.
         std::uint64_t done = 0;
-        for (int r = 0; r < ranks; ++r) done += std::min(share_of(samples, r, ranks).count, (round + 1) * chunk);
+        for (int r = 0; r < ranks; ++r) done += std::min(row_share(samples, r, ranks).count, (round + 1) * chunk);
         const double elapsed = seconds_since(started);
         if (show_progress && (elapsed - last_print >= config.progress_interval || round + 1 == rounds)) {
             last_print = elapsed;

@@ -267,4 +267,37 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
     return result;
 }
 
+IndexedSamples generate_indexed_samples(const Task& task, std::uint64_t seed, Purpose purpose,
+                                        std::uint64_t first_index, int count, int threads) {
+    const SampleLayout& layout = task.layout();
+    const auto n = static_cast<std::size_t>(count), n_in = static_cast<std::size_t>(layout.n_inputs);
+    const auto n_t = static_cast<std::size_t>(layout.n_targets()), n_p = task.parameter_names().size();
+    std::vector<float> packed_in(n * n_in), packed_t(n * n_t), packed_labels(n);
+    std::vector<std::uint64_t> packed_indices(n);
+    IndexedSamples rows;
+    rows.result = generate_samples(task, seed, purpose, first_index, count, 1.0,
+                                   {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), count},
+                                   threads);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    rows.inputs.assign(n * n_in, nan);
+    rows.targets.assign(n * n_t, nan);
+    rows.labels.assign(n, -1);
+    rows.valid.assign(n, 0);
+    for (std::size_t k = 0; k < static_cast<std::size_t>(rows.result.valid); ++k) {
+        const std::size_t row = static_cast<std::size_t>(packed_indices[k] - first_index);
+        std::copy_n(packed_in.begin() + static_cast<long>(k * n_in), n_in, rows.inputs.begin() + static_cast<long>(row * n_in));
+        std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, rows.targets.begin() + static_cast<long>(row * n_t));
+        rows.labels[row] = static_cast<std::int64_t>(packed_labels[k]);
+        rows.valid[row] = 1;
+    }
+    rows.indices.resize(n);
+    rows.parameters.resize(n * n_p);
+    for (std::size_t j = 0; j < n; ++j) {
+        rows.indices[j] = first_index + j;
+        SampleStream rng(seed, purpose, first_index + j);
+        task.draw_parameters(rng, 1.0, rows.parameters.data() + j * n_p);
+    }
+    return rows;
+}
+
 }  // namespace sgnn::sim

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "sgnn/cli/run_config.hpp"
+#include "sgnn/sim/task.hpp"
 
 #include <cstdint>
 #include <string>
@@ -23,6 +24,18 @@ CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const s
                          bool show_progress);
 
 int simulate_command(const std::vector<std::string>& args, int* argc, char*** argv);
+
+// Rows of a file written by every rank: rank r makes the contiguous share
+// [N r / P, N (r+1) / P), in write_rounds() rounds of at most `chunk` rows, the same
+// number on every rank (collective writes).
+struct RowShare {
+    std::uint64_t first, count;
+};
+RowShare row_share(std::uint64_t rows, int rank, int ranks);
+std::uint64_t write_rounds(std::uint64_t rows, int ranks, std::uint64_t chunk);
+// The columns inputs, targets, parameters, labels, indices, valid of a chunk, for
+// io::CorpusWriter::write_rows.
+std::vector<const void*> column_pointers(const sim::IndexedSamples& rows);
 
 // Removes "--name VALUE" or "--name=VALUE" from args; returns VALUE, or `fallback`.
 std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback);

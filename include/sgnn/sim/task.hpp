@@ -121,4 +121,18 @@ struct GenerateResult {
 GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose purpose, std::uint64_t first_index,
                                 int count, double prior_width, const SampleArrays& out, int threads = 1);
 
+// Samples first .. first+count-1 as one row per sample index, dropped ones included
+// (inputs and targets NaN, label -1, valid 0), with every sample's prior draws: the
+// rows of corpora and memory banks, whose files do not depend on who simulated what.
+struct IndexedSamples {
+    std::vector<float> inputs, targets;   // count x n_inputs, count x n_targets
+    std::vector<double> parameters;       // count x task.parameter_names().size()
+    std::vector<std::int64_t> labels;
+    std::vector<std::uint64_t> indices;
+    std::vector<std::uint8_t> valid;
+    GenerateResult result;
+};
+IndexedSamples generate_indexed_samples(const Task& task, std::uint64_t seed, Purpose purpose,
+                                        std::uint64_t first_index, int count, int threads = 1);
+
 }  // namespace sgnn::sim

@@ -32,6 +32,17 @@ long long step_of(const std::string& filename) {
 
 std::string trainer_group(int trainer_index) { return "stream/trainer_" + std::to_string(trainer_index); }
 
+// The batch groups under `prefix` ("stream/trainer_0/buffered/"), each named once.
+std::vector<std::string> buffered_batches(const std::map<std::string, io::Dataset>& all, const std::string& prefix) {
+    std::vector<std::string> groups;
+    for (const auto& [name, dataset] : all) {
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string group = name.substr(0, name.find('/', prefix.size()));
+        if (groups.empty() || groups.back() != group) groups.push_back(group);
+    }
+    return groups;
+}
+
 }  // namespace
 
 std::string checkpoint_directory(const std::string& out_dir) { return out_dir + "/checkpoints"; }
@@ -151,7 +162,13 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
             fail(path, "format version " + version + ", but this sgnn reads version " +
                            std::to_string(kCheckpointFormatVersion));
         }
-        reader.verify_all();
+        // Every dataset is read once, its checksum verified, and then taken from here.
+        const std::map<std::string, io::Dataset> all = reader.read_all();
+        const auto read = [&](const std::string& name) -> const io::Dataset& {
+            const auto it = all.find(name);
+            if (it == all.end()) fail(path, "missing dataset " + name);
+            return it->second;
+        };
         for (const char* name : {"format", "format_version", "step", "trainers", "batch_origin", "origin_step", "batch_size",
                                  "config_sha256", "seed", "deterministic", "sgnn_version", "created"}) {
             c.attributes[name] = reader.attribute(name);
@@ -164,16 +181,18 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
             fail(path, "batches of " + c.attributes["batch_size"] + " samples, but stream.batch_size is " +
                            std::to_string(batch_size));
         }
-        c.config_ini = reader.read("config").text();
-        c.metrics_csv = reader.read("coordinator/metrics_csv").text();
-        c.elapsed_seconds = reader.read("train/elapsed_seconds").as<double>().at(0);
-        for (const std::string& name : reader.dataset_paths("model")) c.model[name] = reader.read(name);
+        c.config_ini = read("config").text();
+        c.metrics_csv = read("coordinator/metrics_csv").text();
+        c.elapsed_seconds = read("train/elapsed_seconds").as<double>().at(0);
+        for (const auto& [name, dataset] : all) {
+            if (name.rfind("model/", 0) == 0) c.model[name] = dataset;
+        }
         for (int t = 0; t < c.trainers; ++t) {
             const std::string group = trainer_group(t);
             stream::StreamState state;
-            state.watermark = reader.read(group + "/watermark").as<std::uint64_t>().at(0);
-            state.consumed_above = reader.read(group + "/consumed_above").as<std::uint64_t>();
-            const std::vector<double> s = reader.read(group + "/stats").as<double>();
+            state.watermark = read(group + "/watermark").as<std::uint64_t>().at(0);
+            state.consumed_above = read(group + "/consumed_above").as<std::uint64_t>();
+            const std::vector<double> s = read(group + "/stats").as<double>();
             if (s.size() != 6) fail(path, group + "/stats has " + std::to_string(s.size()) + " values, expected 6");
             state.stats.wait_seconds = s[0];
             state.stats.batches = static_cast<std::uint64_t>(s[1]);
@@ -181,12 +200,12 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
             state.stats.dropped = static_cast<std::uint64_t>(s[3]);
             state.stats.schedule_version = static_cast<std::uint32_t>(s[4]);
             state.stats.max_buffered_batches = static_cast<int>(s[5]);
-            for (const std::string& name : reader.list(group + "/buffered")) {
-                const std::string b = group + "/buffered/" + name;
-                const std::vector<std::uint64_t> header = reader.read(b + "/header").as<std::uint64_t>();
-                const io::Dataset inputs = reader.read(b + "/inputs"), targets = reader.read(b + "/targets");
-                const std::vector<std::uint64_t> indices = reader.read(b + "/indices").as<std::uint64_t>();
-                const std::vector<float> labels = reader.read(b + "/labels").as<float>();
+            for (const std::string& b : buffered_batches(all, group + "/buffered/")) {
+                const std::vector<std::uint64_t> header = read(b + "/header").as<std::uint64_t>();
+                const io::Dataset& inputs = read(b + "/inputs");
+                const io::Dataset& targets = read(b + "/targets");
+                const std::vector<std::uint64_t> indices = read(b + "/indices").as<std::uint64_t>();
+                const std::vector<float> labels = read(b + "/labels").as<float>();
                 const std::uint64_t n = header.size() == 4 ? header[2] : 0;
                 if (header.size() != 4 || n > static_cast<std::uint64_t>(batch_size) || indices.size() != n ||
                     labels.size() != n || inputs.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_inputs)} ||

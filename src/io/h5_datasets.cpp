@@ -396,28 +396,12 @@ Dataset DatasetReader::read(const std::string& dataset_path) const {
 }
 
 namespace {
-herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* names) {
-    static_cast<std::vector<std::string>*>(names)->push_back(name);
-    return 0;
-}
-
 herr_t collect_dataset(hid_t group, const char* name, const H5O_info_t* info, void* paths) {
     if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(paths)->push_back(name);
     (void)group;
     return 0;
 }
 }  // namespace
-
-std::vector<std::string> DatasetReader::list(const std::string& group) const {
-    std::vector<std::string> names;
-    if (!group.empty() && !has(group)) return names;
-    H5Handle handle(H5Gopen2(static_cast<hid_t>(file_), group.empty() ? "/" : group.c_str(), H5P_DEFAULT), H5Gclose,
-                    path_ + ": group " + group + " cannot be opened");
-    hsize_t index = 0;
-    H5Literate(handle.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_name, &names);
-    std::sort(names.begin(), names.end());
-    return names;
-}
 
 std::vector<std::string> DatasetReader::dataset_paths(const std::string& group) const {
     std::vector<std::string> paths;
@@ -432,8 +416,10 @@ std::vector<std::string> DatasetReader::dataset_paths(const std::string& group) 
     return paths;
 }
 
-void DatasetReader::verify_all() const {
-    for (const std::string& p : dataset_paths()) read(p);
+std::map<std::string, Dataset> DatasetReader::read_all() const {
+    std::map<std::string, Dataset> all;
+    for (const std::string& p : dataset_paths()) all.emplace(p, read(p));
+    return all;
 }
 
 }  // namespace sgnn::io

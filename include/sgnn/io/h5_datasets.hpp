@@ -85,12 +85,11 @@ public:
     std::string attribute(const std::string& name) const;  // root attribute; throws if missing
     bool has(const std::string& dataset_path) const;
     Dataset read(const std::string& dataset_path) const;  // throws if missing or corrupt
-    // Names directly under a group ("" for the root), sorted.
-    std::vector<std::string> list(const std::string& group) const;
     // Full paths of every dataset under a group ("" for the whole file), sorted.
     std::vector<std::string> dataset_paths(const std::string& group = "") const;
-    // Reads every dataset in the file; throws on the first checksum mismatch.
-    void verify_all() const;
+    // Reads every dataset in the file, by path; throws on the first checksum mismatch.
+    std::map<std::string, Dataset> read_all() const;
+    void verify_all() const { read_all(); }
 
 private:
     std::string path_;

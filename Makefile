@@ -53,9 +53,9 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
 
 # Every paper experiment at quick scale, then the quick-scale section of docs/results.md.
-EXPERIMENTS := posterior-mean
+EXPERIMENTS := posterior-mean model-selection attribution unobservable mismatch
 figures: build
-	for e in $(EXPERIMENTS); do $(BUILD_DIR)/sgnn experiment $$e --scale quick --out runs/figures/$$e || exit 1; done
+	for e in $(EXPERIMENTS); do $(MPIEXEC) -n 2 $(BUILD_DIR)/sgnn experiment $$e --scale quick --out runs/figures/$$e || exit 1; done
 	/usr/bin/python3 scripts/update_results.py docs/results.md runs/figures
 
 clean:

@@ -2,6 +2,10 @@
 """Figures of an sgnn experiment, from the CSV tables the run wrote.
 
     /usr/bin/python3 scripts/plot_experiment.py posterior-mean runs/pm
+    /usr/bin/python3 scripts/plot_experiment.py model-selection runs/ms
+    /usr/bin/python3 scripts/plot_experiment.py attribution runs/attr
+    /usr/bin/python3 scripts/plot_experiment.py unobservable runs/r0
+    /usr/bin/python3 scripts/plot_experiment.py mismatch runs/mm
 
 `sgnn experiment` calls this at the end of a run. It needs Debian's python3-matplotlib
 (installed by `make deps`). Each figure is written to a temporary name and renamed, and
@@ -70,7 +74,173 @@ def posterior_mean(out):
     save(fig, out, "excess_risk_vs_budget.png")
 
 
-FIGURES = {"posterior-mean": posterior_mean}
+METHOD_LABELS = {
+    "sgnn": "SGNN (softmax)",
+    "aic": "AIC",
+    "aic_ode_mean": "AIC (ODE mean, subset)",
+    "bic": "BIC",
+    "two_features": "2 features (peak day, log total)",
+    "likelihood_ratio_tuned_on_test": "likelihood ratio, threshold tuned on test",
+}
+
+
+def model_selection(out):
+    errors = read_csv(os.path.join(out, "errors.csv"))
+    pairs = list(dict.fromkeys(r["pair"] for r in errors))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(7.5 * len(pairs), 4), squeeze=False)
+    for ax, pair in zip(axes[0], pairs):
+        rows = [r for r in errors if r["pair"] == pair]
+        names = [METHOD_LABELS.get(r["method"], r["method"]) for r in rows]
+        y = [float(r["error"]) for r in rows]
+        low = [max(0.0, yi - float(r["low"])) for yi, r in zip(y, rows)]
+        high = [max(0.0, float(r["high"]) - yi) for yi, r in zip(y, rows)]
+        colors = ["tab:blue" if r["method"] == "sgnn" else "tab:gray" for r in rows]
+        ax.barh(range(len(rows)), y, xerr=[low, high], color=colors, capsize=3)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("misclassification rate (95% bootstrap CI)")
+        ax.set_title(f"{pair} ({rows[0]['series']} held-out series)", fontsize=9)
+    fig.suptitle("model selection: SGNN against likelihood-based criteria")
+    fig.tight_layout()
+    save(fig, out, "model_selection_errors.png")
+
+    reliability = read_csv(os.path.join(out, "reliability.csv"))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for pair in pairs:
+        rows = [r for r in reliability if r["pair"] == pair]
+        ax.plot([float(r["mean_p1"]) for r in rows], [float(r["observed_fraction_1"]) for r in rows], marker="o",
+                label=pair)
+    ax.plot([0, 1], [0, 1], color="black", linewidth=1, label="perfect calibration")
+    ax.set_xlabel("SGNN probability of the second mechanism (bin mean)")
+    ax.set_ylabel("observed fraction of the second mechanism")
+    ax.set_title("reliability diagram (10 bins)")
+    ax.legend(loc="upper left", fontsize=8)
+    save(fig, out, "reliability.png")
+
+
+def attribution(out):
+    rows = read_csv(os.path.join(out, "w1.csv"))
+    sizes = [float(r["bank_size"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    y = [float(r["w1"]) for r in rows]
+    ax.errorbar(sizes, y, yerr=[[yi - float(r["w1_low"]) for yi, r in zip(y, rows)],
+                                [float(r["w1_high"]) - yi for yi, r in zip(y, rows)]],
+                marker="o", capsize=3, label="attributed (k = sqrt(N) nearest) vs exact posterior")
+    ax.plot(sizes, [float(r["w1_floor"]) for r in rows], marker="s", linestyle="--", color="gray",
+            label="k independent draws from the exact posterior")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("memory-bank size N")
+    ax.set_ylabel("mean Wasserstein-1 distance for K")
+    ax.set_title("back-to-simulation attribution converges to the posterior")
+    ax.legend(fontsize=8)
+    save(fig, out, "w1_vs_bank_size.png")
+
+    series = read_csv(os.path.join(out, "series.csv"))
+    largest = f"attributed_mean_{sizes[-1]:.0f}"
+    exact = [float(r["posterior_mean_k"]) for r in series]
+    attributed = [float(r[largest]) for r in series]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(exact, attributed, s=6, alpha=0.5, label=f"bank of {sizes[-1]:.0e}")
+    low, high = min(exact + attributed), max(exact + attributed)
+    ax.plot([low, high], [low, high], color="black", linewidth=1, label="y = x")
+    ax.set_xlabel("exact posterior mean E[K | y]")
+    ax.set_ylabel("mean K of the nearest simulations")
+    ax.legend(loc="upper left")
+    save(fig, out, "attributed_vs_posterior_mean.png")
+
+    path = os.path.join(out, "mechanism_shares.csv")
+    if os.path.exists(path):
+        shares = read_csv(path)
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for label, color in (("0", "tab:blue"), ("1", "tab:orange")):
+            pts = [r for r in shares if float(r["label"]) == float(label)]
+            ax.scatter([float(r["sgnn_p1"]) for r in pts], [float(r["neighbour_share_1"]) for r in pts], s=6,
+                       alpha=0.5, color=color, label=f"true mechanism {label}")
+        ax.plot([0, 1], [0, 1], color="black", linewidth=1)
+        ax.set_xlabel("SGNN probability of the second mechanism")
+        ax.set_ylabel("share of the second mechanism among the neighbours")
+        ax.legend(loc="upper left", fontsize=8)
+        save(fig, out, "mechanism_shares.png")
+
+
+UNOBSERVABLE_LABELS = {"sgnn": "SGNN", "growth_rate_method": "growth-rate method", "sir_mle": "SIR maximum likelihood",
+                       "sir_mle_known_period": "SIR max. likelihood, infectious period known"}
+
+
+def unobservable(out):
+    rows = read_csv(os.path.join(out, "metrics.csv"))
+    windows = sorted({int(r["window"]) for r in rows})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for method, label in UNOBSERVABLE_LABELS.items():
+        pts = sorted((int(r["window"]), r) for r in rows if r["method"] == method)
+        for ax, key in zip(axes, ("mse", "mape")):
+            y = [float(r[key]) for _, r in pts]
+            ax.errorbar([w for w, _ in pts], y, yerr=[[yi - float(r[key + "_low"]) for yi, (_, r) in zip(y, pts)],
+                                                      [float(r[key + "_high"]) - yi for yi, (_, r) in zip(y, pts)]],
+                        marker="o", capsize=3, label=label)
+    for ax, title in zip(axes, ("mean squared error of R0", "mean absolute percentage error of R0")):
+        ax.set_xlabel("days observed")
+        ax.set_xticks(windows)
+        ax.set_title(title)
+        ax.set_yscale("log")
+    axes[0].legend(fontsize=8)
+    save(fig, out, "r0_error_vs_window.png")
+
+    longest = os.path.join(out, f"window-{windows[0]}", "estimates.csv")
+    est = read_csv(longest)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    truth = [float(r["true_r0"]) for r in est]
+    for method, label in UNOBSERVABLE_LABELS.items():
+        ax.scatter(truth, [float(r[method]) for r in est], s=4, alpha=0.4, label=label)
+    ax.plot([min(truth), max(truth)], [min(truth), max(truth)], color="black", linewidth=1)
+    ax.set_ylim(0, 2 * max(truth))
+    ax.set_xlabel("true R0")
+    ax.set_ylabel(f"estimate from {windows[0]} days")
+    ax.legend(fontsize=8)
+    save(fig, out, "r0_estimates_shortest_window.png")
+
+
+def mismatch(out):
+    rows = read_csv(os.path.join(out, "risk.csv"))
+    families = list(dict.fromkeys(r["family"] for r in rows))
+    r_syn = float(rows[0]["risk"])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=False)
+    ax = axes[0]
+    for i, family in enumerate(families):
+        pts = [r for r in rows if r["family"] == family]
+        tv = [float(r["tv"]) for r in pts]
+        risk = [float(r["risk"]) for r in pts]
+        ax.errorbar(tv, risk, yerr=[[ri - float(r["risk_low"]) for ri, r in zip(risk, pts)],
+                                    [float(r["risk_high"]) - ri for ri, r in zip(risk, pts)]],
+                    marker="o", capsize=3, color=f"C{i}", label=family)
+    top = max(float(r["tv"]) for r in rows)
+    bound = float(rows[-1]["bound"]) - r_syn
+    m = bound / float(rows[-1]["tv"]) if float(rows[-1]["tv"]) > 0 else 1.0
+    ax.plot([0, max(top, 0.05)], [r_syn, r_syn + m * max(top, 0.05)], color="black", linestyle="--",
+            label="bound R_syn + M TV")
+    ax.set_xlabel("TV lower bound (classifier two-sample test, 2a - 1)")
+    ax.set_ylabel("SGNN risk, squared loss clipped at M")
+    ax.set_title("SGNN risk under mismatch")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    for i, family in enumerate(families):
+        pts = [r for r in rows if r["family"] == family]
+        levels = [float(r["level"]) for r in pts]
+        color = f"C{i}"
+        ax.plot(levels, [float(r["risk"]) for r in pts], marker="o", color=color, label=f"SGNN, {family}")
+        ax.plot(levels, [float(r["mle_risk"]) for r in pts], marker="s", linestyle=":", color=color,
+                label=f"SIR MLE, {family}")
+    ax.set_xlabel("mismatch level")
+    ax.set_ylabel("risk, squared loss clipped at M")
+    ax.set_title("SGNN against a likelihood fit under the same shifts")
+    ax.legend(fontsize=7, ncol=2)
+    save(fig, out, "risk_vs_tv.png")
+
+
+FIGURES = {"posterior-mean": posterior_mean, "model-selection": model_selection, "attribution": attribution,
+           "unobservable": unobservable, "mismatch": mismatch}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in FIGURES:

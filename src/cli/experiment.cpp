@@ -1,6 +1,9 @@
 #include "sgnn/cli/experiment.hpp"
 
 #include "sgnn/cli/fatal.hpp"
+#include "sgnn/cli/run.hpp"
+#include "sgnn/sim/prior.hpp"
+#include "sgnn/sim/task.hpp"
 #include "sgnn/cli/simulate.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/progress.hpp"
@@ -9,10 +12,13 @@
 #include "sgnn/io/sha256.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 
+#include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -34,11 +40,26 @@ Experiments:
   posterior-mean   an SGNN trained on 1e3..1e6 simulations converges to the exact
                    posterior mean of a logistic growth curve's carrying capacity K
                    (quadrature of the exact likelihood); excess risk against budget
+  model-selection  an SGNN classifier tells SIR from SEIR (and logistic from Gompertz
+                   growth) against AIC and BIC from TAO maximum-likelihood fits on the
+                   same balanced held-out series; calibration and diagnostics
+  attribution      the k = sqrt(N) nearest simulations of a memory bank of N, in the
+                   SGNN's embedding, approach the exact posterior of K as N grows
+                   (Wasserstein-1); mechanism shares among neighbours against the
+                   classifier's probabilities
+  mismatch         an SGNN trained on one simulator, tested where reality drifts
+                   (Gillespie dynamics, reporting, overdispersion, delays): risk of a
+                   clipped loss within R_syn + M TV, TV from a classifier two-sample
+                   test; an SIR likelihood fit under the same shifts
+  unobservable     R0, never observed, from the first 14-40 days of an outbreak: the
+                   SGNN against the exponential-growth-rate method and an SIR
+                   maximum-likelihood fit on the same series (MSE, MAPE)
 
 Sample runs:
   build/sgnn experiment posterior-mean --scale quick --out runs/pm
   mpiexec -n 5 build/sgnn experiment posterior-mean --scale paper --out runs/pm-paper
   build/sgnn experiment posterior-mean --scale quick --experiment.test_series 500
+  mpiexec -n 2 build/sgnn experiment model-selection --scale quick --out runs/ms
 
 Outputs in --out (default runs/NAME-SCALE): config.ini (every option, experiment.*
 included), summary.json (claims_hold says whether each headline inequality holds),
@@ -65,11 +86,6 @@ std::string git_commit() {
     return commit + (dirty ? "-dirty" : "");
 }
 
-std::string default_config(const std::string& name) {
-    const std::string installed = std::string(SGNN_SOURCE_DIR) + "/configs/paper/" + name + ".cfg";
-    return std::filesystem::exists(installed) ? installed : "configs/paper/" + name + ".cfg";
-}
-
 // Draws the figures with Debian's matplotlib; a missing matplotlib is said, not fatal.
 std::vector<std::string> draw_figures(const std::string& name, const std::string& out) {
     const std::string script = std::string(SGNN_SOURCE_DIR) + "/scripts/plot_experiment.py";
@@ -92,6 +108,110 @@ std::vector<std::string> draw_figures(const std::string& name, const std::string
 }
 
 }  // namespace
+
+std::string paper_config(const std::string& name) {
+    const std::string installed = std::string(SGNN_SOURCE_DIR) + "/configs/paper/" + name + ".cfg";
+    return std::filesystem::exists(installed) ? installed : "configs/paper/" + name + ".cfg";
+}
+
+// The quadrature needs the task the config describes to be the one it integrates.
+sim::LogisticPosteriorSetup logistic_posterior_setup(const ExperimentContext& context) {
+    const sim::TaskConfig& task = context.run.task;
+    const auto require = [&](bool ok, const std::string& key, const std::string& what) {
+        if (!ok) throw ConfigError(key + ": the " + context.name + " experiment integrates the exact posterior of " + what);
+    };
+    require(task.model == "logistic", "sim.model", "logistic growth (sim.model = logistic)");
+    require(task.observation == std::vector<std::string>{"lognormal"}, "obs.steps", "log-normal noise (obs.steps = lognormal)");
+    require(task.targets == std::vector<std::string>{"carrying_capacity"}, "sim.targets", "K (sim.targets = carrying_capacity)");
+    const auto prior = [&](const std::string& name, sim::ParameterPrior::Kind kind, const std::string& form) {
+        const sim::ParameterPrior p = sim::ParameterPrior::parse("prior." + name, task.priors.at(name),
+                                                                 sim::parameter_spec(name).domain);
+        require(p.kind() == kind, "prior." + name, "a model with prior." + name + " = " + form);
+        return p.arguments();
+    };
+    using Kind = sim::ParameterPrior::Kind;
+    sim::LogisticPosteriorSetup setup;
+    const auto r = prior("intrinsic_growth_rate", Kind::loguniform, "loguniform(A, B)");
+    const auto k = prior("carrying_capacity", Kind::loguniform, "loguniform(A, B)");
+    setup.r_low = r[0], setup.r_high = r[1], setup.k_low = k[0], setup.k_high = k[1];
+    setup.initial_size = prior("initial_size", Kind::fixed, "fixed(V)")[0];
+    setup.sdlog = prior("noise_sdlog", Kind::fixed, "fixed(V)")[0];
+    require(task.transform == "log1p", "obs.transform", "series fed to the network as log1p (obs.transform = log1p)");
+    setup.days = task.days;
+    setup.grid = OptionReader(context.options, experiment_options()).small_integer("experiment.grid");
+    return setup;
+}
+
+io::Json interval_json(const coord::Interval& i) { return {{"estimate", i.estimate}, {"low", i.low}, {"high", i.high}}; }
+
+double train_streamed(const ExperimentContext& context, RunConfig run, const std::string& dir, std::int64_t steps) {
+    const auto started = std::chrono::steady_clock::now();
+    run.out = dir;
+    run.trainers = 1;
+    run.train.steps = steps;
+    run.train.eval_every = steps;
+    run.checkpoint_minutes = 0;
+    run.train.optimizer.warmup_steps = std::min(run.train.optimizer.warmup_steps, steps / 10);
+    RunOptions quiet;
+    quiet.quiet = true;
+    run_training(run, *context.mpi, quiet);
+    const double seconds = seconds_since(started);
+    if (context.is_root()) {
+        std::printf("[sgnn]   SGNN: %lld steps of %d samples in %s\n", static_cast<long long>(steps),
+                    run.stream.batch_size, coord::format_duration(seconds).c_str());
+        std::fflush(stdout);
+    }
+    return seconds;
+}
+
+void reduce_to_root(std::vector<double>& values, const stream::MpiSession& mpi) {
+    if (mpi.world_size() == 1) return;
+    if (mpi.world_rank() == 0) {
+        MPI_Reduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    } else {
+        MPI_Reduce(values.data(), nullptr, static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    }
+}
+
+void for_my_series(int count, const stream::MpiSession& mpi, const std::string& what,
+                   const std::function<void(int)>& work) {
+    const int rank = mpi.world_rank(), ranks = mpi.world_size();
+    const auto started = std::chrono::steady_clock::now();
+    auto last = started;
+    const int mine = (count - rank + ranks - 1) / ranks;
+    int done = 0;
+    for (int j = rank; j < count; j += ranks) {
+        work(j);
+        ++done;
+        const auto now = std::chrono::steady_clock::now();
+        if (rank == 0 && std::chrono::duration<double>(now - last).count() > 15.0) {
+            last = now;
+            const double elapsed = seconds_since(started), rate = done / elapsed;
+            std::printf("[sgnn]   %s: %d/%d series on rank 0 (%d ranks), %.1f series/s, ETA %s\n", what.c_str(), done,
+                        mine, ranks, rate, coord::format_duration((mine - done) / rate).c_str());
+            std::fflush(stdout);
+        }
+    }
+}
+
+DrawnSamples draw_samples(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first,
+                          int count) {
+    const sim::SampleLayout& layout = task.layout();
+    DrawnSamples d;
+    d.inputs.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_inputs));
+    d.targets.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(std::max(1, layout.n_targets())));
+    d.labels.resize(static_cast<std::size_t>(count));
+    std::vector<std::uint64_t> indices(static_cast<std::size_t>(count));
+    const sim::GenerateResult made =
+        sim::generate_samples(task, seed, purpose, first, count, 1.0,
+                              {indices.data(), d.inputs.data(), d.targets.data(), d.labels.data(), count},
+                              omp_get_max_threads());
+    d.count = made.valid;
+    d.inputs.resize(static_cast<std::size_t>(d.count) * static_cast<std::size_t>(layout.n_inputs));
+    d.targets.resize(static_cast<std::size_t>(d.count) * static_cast<std::size_t>(std::max(1, layout.n_targets())));
+    d.labels.resize(static_cast<std::size_t>(d.count));
+    return d;
+}
 
 std::string ExperimentContext::scaled_key(const std::string& key) const {
     const std::string quick = "experiment.quick_" + key;
@@ -121,6 +241,52 @@ const std::vector<OptionSpec>& experiment_options() {
              10, 10000},
             {"experiment.bootstrap", Type::integer, "1000", "bootstrap resamples for the 95% intervals", 10, 1e6},
             {"experiment.keep_corpora", Type::boolean, "false", "keep each budget's corpus.h5 (they can be large)"},
+            {"experiment.steps", Type::integer, "30000", "training steps of a streamed SGNN (model-selection)", 1, 1e9},
+            {"experiment.quick_steps", Type::integer, "8000", "training steps at quick scale", 1, 1e9},
+            {"experiment.extra_pair_steps", Type::integer, "30000",
+             "training steps of the SGNNs of experiment.extra_pairs (model-selection)", 1, 1e9},
+            {"experiment.quick_extra_pair_steps", Type::integer, "4000", "the same at quick scale", 1, 1e9},
+            {"experiment.large_test_series", Type::integer, "20000",
+             "series of a separate large set the SGNN alone is scored on (is the test set lucky?)", 10, 1e8},
+            {"experiment.quick_large_test_series", Type::integer, "20000", "the large set at quick scale", 10, 1e8},
+            {"experiment.ode_fit_series", Type::integer, "2000",
+             "test series also fitted with continuous ODE means (the second AIC; epidemic pairs)", 0, 1e8},
+            {"experiment.quick_ode_fit_series", Type::integer, "100", "ODE-mean fits at quick scale", 0, 1e8},
+            {"experiment.optimizer_check_series", Type::integer, "200",
+             "series drawn from the fitted mean models themselves, whose fits must reach the truth's likelihood", 0,
+             1e8},
+            {"experiment.quick_optimizer_check_series", Type::integer, "40", "optimizer checks at quick scale", 0, 1e8},
+            {"experiment.feature_train_series", Type::integer, "20000",
+             "training simulations of the two-feature classifier (peak day, log total)", 10, 1e8},
+            {"experiment.restarts", Type::integer, "5",
+             "random starts per likelihood fit (plus 3 cross-starts from each other model's best fit)", 1, 1000},
+            {"experiment.extra_pairs", Type::text, "model-selection-shared-r0,model-selection-growth",
+             "more model pairs, each a config in configs/paper/ (model-selection)"},
+            {"experiment.quick_extra_pairs", Type::text, "model-selection-growth", "extra pairs at quick scale"},
+            {"experiment.families", Type::text, "dynamics,reporting,overdispersion,delay",
+             "families of drift from the training distribution (mismatch): dynamics (a share of exact Gillespie "
+             "series), reporting (lower reporting rates), overdispersion (more negative-binomial noise), delay "
+             "(a reporting delay)"},
+            {"experiment.levels", Type::text, "0,0.25,0.5,0.75,1", "mismatch levels from 0 (training) to 1"},
+            {"experiment.quick_levels", Type::text, "0,0.5,1", "mismatch levels at quick scale"},
+            {"experiment.loss_bound", Type::real, "1", "M: the squared loss is clipped at M, so the risk is bounded "
+             "(mismatch)", 1e-9, 1e9},
+            {"experiment.two_sample_ridge", Type::real, "0.001",
+             "ridge penalty of the two-sample classifier (logistic regression on the embedding)", 0, 1e6},
+            {"experiment.windows", Type::text, "14,21,28,40",
+             "observation windows in days from the first report; one SGNN and one set of fits each (unobservable)"},
+            {"experiment.quick_windows", Type::text, "14,28,40", "windows at quick scale"},
+            {"experiment.bank_sizes", Type::text, "1000,10000,100000,1000000",
+             "memory-bank sizes N (nested: the first N simulations of the bank stream); k = sqrt(N) neighbours "
+             "(attribution)"},
+            {"experiment.quick_bank_sizes", Type::text, "1000,10000,100000", "bank sizes at quick scale"},
+            {"experiment.mechanism_pair", Type::text, "model-selection",
+             "config in configs/paper/ of a two-mechanism mixture whose classifier's probabilities are compared with "
+             "the mechanism shares among neighbours (attribution; empty: skip)"},
+            {"experiment.mechanism_bank", Type::integer, "100000", "bank size for the mechanism comparison", 16, 2e7},
+            {"experiment.quick_mechanism_bank", Type::integer, "20000", "the same at quick scale", 16, 2e7},
+            {"experiment.mechanism_steps", Type::integer, "30000", "training steps of the mechanism classifier", 1, 1e9},
+            {"experiment.quick_mechanism_steps", Type::integer, "4000", "the same at quick scale", 1, 1e9},
         };
         all.insert(all.end(), mine.begin(), mine.end());
         return all;
@@ -138,7 +304,11 @@ int experiment_command(const std::vector<std::string>& all_args, int* argc, char
     context.name = args[0];
     args.erase(args.begin());
     const std::map<std::string, io::Json (*)(ExperimentContext&)> experiments = {
-        {"posterior-mean", run_posterior_mean}};
+        {"posterior-mean", run_posterior_mean},
+        {"model-selection", run_model_selection},
+        {"attribution", run_attribution},
+        {"unobservable", run_unobservable},
+        {"mismatch", run_mismatch}};
     try {
         if (experiments.count(context.name) == 0) {
             throw ConfigError("unknown experiment '" + context.name + "'; sgnn experiment --help lists them");
@@ -153,7 +323,7 @@ int experiment_command(const std::vector<std::string>& all_args, int* argc, char
         for (const auto& a : args) has_config |= a == "--config" || a.rfind("--config=", 0) == 0;
         if (!has_config) {
             args.push_back("--config");
-            args.push_back(default_config(context.name));
+            args.push_back(paper_config(context.name));
         }
         context.options = parse_options(args, experiment_options(), false);
         if (context.options.help) {

@@ -18,6 +18,7 @@
 #include "sgnn/sim/logistic_posterior.hpp"
 #include "sgnn/sim/prior.hpp"
 #include "sgnn/sim/task.hpp"
+#include "sgnn/text.hpp"
 #include "sgnn/train/predictor.hpp"
 
 #include <omp.h>
@@ -29,47 +30,9 @@
 #include <filesystem>
 
 namespace sgnn::cli {
-namespace {
-
-// The quadrature needs the task the config describes to be the one it integrates.
-sim::LogisticPosteriorSetup posterior_setup(const ExperimentContext& context) {
-    const sim::TaskConfig& task = context.run.task;
-    const auto require = [&](bool ok, const std::string& key, const std::string& what) {
-        if (!ok) throw ConfigError(key + ": the posterior-mean experiment integrates the exact posterior of " + what);
-    };
-    require(task.model == "logistic", "sim.model", "logistic growth (sim.model = logistic)");
-    require(task.observation == std::vector<std::string>{"lognormal"}, "obs.steps", "log-normal noise (obs.steps = lognormal)");
-    require(task.targets == std::vector<std::string>{"carrying_capacity"}, "sim.targets", "K (sim.targets = carrying_capacity)");
-    const auto prior = [&](const std::string& name, sim::ParameterPrior::Kind kind, const std::string& form) {
-        const sim::ParameterPrior p = sim::ParameterPrior::parse("prior." + name, task.priors.at(name),
-                                                                 sim::parameter_spec(name).domain);
-        require(p.kind() == kind, "prior." + name, "a model with prior." + name + " = " + form);
-        return p.arguments();
-    };
-    using Kind = sim::ParameterPrior::Kind;
-    sim::LogisticPosteriorSetup setup;
-    const auto r = prior("intrinsic_growth_rate", Kind::loguniform, "loguniform(A, B)");
-    const auto k = prior("carrying_capacity", Kind::loguniform, "loguniform(A, B)");
-    setup.r_low = r[0], setup.r_high = r[1], setup.k_low = k[0], setup.k_high = k[1];
-    setup.initial_size = prior("initial_size", Kind::fixed, "fixed(V)")[0];
-    setup.sdlog = prior("noise_sdlog", Kind::fixed, "fixed(V)")[0];
-    require(task.transform == "log1p", "obs.transform", "series fed to the network as log1p (obs.transform = log1p)");
-    setup.days = task.days;
-    setup.grid = OptionReader(context.options, experiment_options()).small_integer("experiment.grid");
-    return setup;
-}
-
-std::string budget_name(double budget) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.0f", budget);
-    return text;
-}
-
-}  // namespace
-
 io::Json run_posterior_mean(ExperimentContext& context) {
     const OptionReader options(context.options, experiment_options());
-    const sim::LogisticPosteriorSetup setup = posterior_setup(context);
+    const sim::LogisticPosteriorSetup setup = logistic_posterior_setup(context);
     std::vector<double> budgets = options.numbers(context.scaled_key("budgets"));
     for (double b : budgets) {
         if (!(b >= 100) || std::floor(b) != b) options.fail(context.scaled_key("budgets"), "budgets are whole numbers >= 100");
@@ -125,7 +88,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     std::vector<std::vector<double>> predictions;
     std::vector<std::int64_t> steps_of;
     for (double budget : budgets) {
-        const std::string dir = context.out + "/budget-" + budget_name(budget);
+        const std::string dir = context.out + "/budget-" + format_number(budget);
         const std::string corpus = dir + "/corpus.h5";
         const auto started = std::chrono::steady_clock::now();
         if (context.is_root()) std::filesystem::create_directories(dir);
@@ -149,7 +112,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
             const std::vector<double> out = network.predict(inputs.data(), test_series);
             predictions.push_back(out);  // one target: K
             if (!keep_corpora) std::filesystem::remove(corpus);
-            std::printf("[sgnn] budget %s: %lld steps on %d trainer(s) in %s\n", budget_name(budget).c_str(),
+            std::printf("[sgnn] budget %s: %lld steps on %d trainer(s) in %s\n", format_number(budget).c_str(),
                         static_cast<long long>(run.train.steps), trainers,
                         coord::format_duration(seconds_since(started)).c_str());
             std::fflush(stdout);
@@ -167,7 +130,6 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     std::vector<double> bayes_loss(n);
     for (std::size_t j = 0; j < n; ++j) bayes_loss[j] = std::pow(truth[j] - posterior_mean[j], 2);
     const std::uint64_t seed = context.run.seed;
-    const auto interval_json = [](const coord::Interval& i) { return io::Json{{"estimate", i.estimate}, {"low", i.low}, {"high", i.high}}; };
     const coord::Interval bayes = coord::bootstrap(n, resamples, seed, [&](const auto& s) { return coord::mean_over(bayes_loss, s); });
     io::Json sgnn_mse = io::Json::object(), excess = io::Json::object(), ratio = io::Json::object(),
              gap_json = io::Json::object(), steps = io::Json::object();
@@ -190,7 +152,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
         const coord::Interval rel = coord::bootstrap(n, resamples, seed, [&](const auto& s) {
             return coord::mean_over(loss, s) / coord::mean_over(bayes_loss, s);
         });
-        const std::string key = budget_name(budgets[b]);
+        const std::string key = format_number(budgets[b]);
         sgnn_mse[key] = interval_json(mse);
         excess[key] = interval_json(ex);
         ratio[key] = interval_json(rel);
@@ -202,7 +164,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     }
     risk.save();
     std::vector<std::string> columns = {"series", "true_k", "posterior_mean_k", "posterior_sd_k"};
-    for (double budget : budgets) columns.push_back("sgnn_" + budget_name(budget));
+    for (double budget : budgets) columns.push_back("sgnn_" + format_number(budget));
     io::CsvTable table(context.out + "/predictions.csv", columns);
     for (std::size_t j = 0; j < n; ++j) {
         std::vector<double> row = {static_cast<double>(j), truth[j], posterior_mean[j], posterior_sd[j]};
@@ -213,7 +175,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
 
     bool shrinks = true;
     for (std::size_t b = 1; b < excess_estimates.size(); ++b) shrinks &= excess_estimates[b] < excess_estimates[b - 1];
-    const double last_ratio = ratio[budget_name(budgets.back())]["estimate"].get<double>();
+    const double last_ratio = ratio[format_number(budgets.back())]["estimate"].get<double>();
     io::Json prior_mse;
     {
         double mean = 0.0;
@@ -225,7 +187,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     }
     std::printf("[sgnn] Bayes risk %.4g (prior variance %.4g); SGNN MSE / Bayes risk by budget:", bayes.estimate,
                 prior_mse.get<double>());
-    for (double budget : budgets) std::printf(" %s: %.3f", budget_name(budget).c_str(), ratio[budget_name(budget)]["estimate"].get<double>());
+    for (double budget : budgets) std::printf(" %s: %.3f", format_number(budget).c_str(), ratio[format_number(budget)]["estimate"].get<double>());
     std::printf("\n");
     return {
         {"task", {{"model", "logistic"}, {"days", days}, {"target", "carrying_capacity"},

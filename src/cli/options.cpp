@@ -118,6 +118,11 @@ std::vector<OptionSpec> build_run_options() {
          "age_sir: daily contacts between groups, rows separated by ';' (row: group infected, column: "
          "infector's group); R0 is set through the spectral radius of the next-generation matrix"},
         {"sim.group_shares", Type::text, "0.25,0.55,0.2", "age_sir: population share of each group (normalized)"},
+        {"sim.parameterize_by", Type::choice, "R0",
+         "epidemic models: R0 draws prior.R0; growth_rate draws prior.growth_rate, the early exponential growth "
+         "rate r, and derives R0 = 1 + r/gamma (with a latent class (1 + r/sigma)(1 + r/gamma)), so that "
+         "mechanisms compared under one prior on r grow alike early on",
+         0, 0, {"R0", "growth_rate"}},
         {"sim.steps_per_day", Type::integer, "1",
          "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
          "the count; 1 is the classic daily model, more steps approach the continuous-time model",
@@ -493,6 +498,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (!v.text("obs.delay_pmf").empty()) c.task.delay_pmf = v.numbers("obs.delay_pmf");
     c.task.transform = v.choice("obs.transform");
     c.task.options.steps_per_day = v.small_integer("sim.steps_per_day");
+    c.task.options.parameterize_by = v.choice("sim.parameterize_by");
     c.task.options.ode.method = v.choice("ode.method");
     c.task.options.ode.rtol = v.number("ode.rtol");
     c.task.options.ode.atol = v.number("ode.atol");

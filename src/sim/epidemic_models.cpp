@@ -32,6 +32,12 @@ double growth_rate(const Rates& r, double r0) {
     return 0.5 * (-(s + g) + std::sqrt((s - g) * (s - g) + 4.0 * s * g * r0));
 }
 
+// The inverse: R0 = 1 + r / gamma, or (1 + r/sigma)(1 + r/gamma) with a latent class.
+double reproduction_number(const Rates& r, double growth) {
+    const double infectious = 1.0 + growth / r.gamma;
+    return r.sigma <= 0.0 ? infectious : infectious * (1.0 + growth / r.sigma);
+}
+
 class EpidemicModel : public Simulator {
 public:
     // Parameter lists always start with R0 and infectious_period and end with
@@ -49,13 +55,21 @@ public:
 
     std::vector<std::string> parameters() const override { return names_; }
 
+    // sim.parameterize_by = growth_rate: the first parameter is the early growth rate r
+    // instead of R0, and R0 follows from r, gamma and sigma. Classes drawn with the same
+    // prior on r then grow alike early on, so speed alone does not tell them apart.
+    void parameterize_by_growth_rate() {
+        names_[0] = "growth_rate";
+        by_growth_rate_ = true;
+    }
+
     std::vector<std::string> derived() const override {
-        return {"beta", "gamma", "growth_rate", "doubling_time", "final_size", "peak_day"};
+        return {"beta", "gamma", by_growth_rate_ ? "R0" : "growth_rate", "doubling_time", "final_size", "peak_day"};
     }
 
     void compute_derived(const double* p, const double* incidence, int days, double* out) const override {
         const Rates r = rates(p);
-        const double growth = growth_rate(r, p[0]);
+        const double growth = by_growth_rate_ ? p[0] : growth_rate(r, p[0]);
         double total = 0.0;
         int peak = 0;
         for (int d = 0; d < days; ++d) {
@@ -64,7 +78,7 @@ public:
         }
         out[0] = r.beta;
         out[1] = r.gamma;
-        out[2] = growth;
+        out[2] = by_growth_rate_ ? reproduction_number(r, growth) : growth;
         out[3] = std::log(2.0) / growth;  // infinite when R0 = 1; such samples are dropped
         out[4] = total / static_cast<double>(r.population);
         out[5] = static_cast<double>(peak + 1);
@@ -78,8 +92,8 @@ protected:
 
     Rates rates(const double* p) const {
         Rates r;
-        const double r0 = p[0], period = p[1];
-        if (!(r0 > 0.0)) throw std::invalid_argument("R0 must be positive");
+        const double period = p[1];
+        if (!(p[0] > 0.0)) throw std::invalid_argument(names_[0] + " must be positive");
         if (!(period > 0.0)) throw std::invalid_argument("infectious_period must be positive");
         r.gamma = 1.0 / period;
         const int n = static_cast<int>(names_.size());
@@ -103,12 +117,14 @@ protected:
             }
             infectiousness = 1.0 - r.asymptomatic_fraction + r.asymptomatic_fraction * r.relative_infectiousness;
         }
+        const double r0 = by_growth_rate_ ? reproduction_number(r, p[0]) : p[0];
         r.beta = r0 * r.gamma / infectiousness;
         return r;
     }
 
 private:
     std::vector<std::string> names_;
+    bool by_growth_rate_ = false;
     // Positions of the optional parameters, found once (rates() runs per trajectory).
     int latent_, immunity_, asymptomatic_, relative_;
 };
@@ -595,7 +611,9 @@ void simulate_chain_binomial_sir(const SirParameters& params, int days, SampleSt
     for (int d = 0; d < days; ++d) incidence[d] = static_cast<std::int64_t>(series[static_cast<std::size_t>(d)]);
 }
 
-void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {
+namespace {
+
+void add_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {
     registry["sir"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSir>(o.steps_per_day); };
     registry["seir"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSeir>(o.steps_per_day); };
     registry["seair"] = [](const SimulatorOptions& o) { return std::make_unique<ChainBinomialSeair>(o.steps_per_day); };
@@ -608,6 +626,27 @@ void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry)
     registry["sir_ode"] = [](const SimulatorOptions& o) { return std::make_unique<EpidemicOde>(false, o.ode); };
     registry["seir_ode"] = [](const SimulatorOptions& o) { return std::make_unique<EpidemicOde>(true, o.ode); };
 }
+
+}  // namespace
+
+void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {
+    std::map<std::string, SimulatorFactory> models;
+    add_epidemic_models(models);
+    for (auto& [name, make] : models) {
+        registry[name] = [name = name, make = make](const SimulatorOptions& o) -> std::unique_ptr<Simulator> {
+            std::unique_ptr<Simulator> model = make(o);
+            if (o.parameterize_by == "growth_rate") {
+                if (name == "age_sir") {
+                    throw ConfigError("sim.parameterize_by = growth_rate: age_sir sets R0 through its contact "
+                                      "matrix and has no growth-rate form; use R0");
+                }
+                static_cast<EpidemicModel&>(*model).parameterize_by_growth_rate();
+            }
+            return model;
+        };
+    }
+}
+
 
 double spectral_radius(const std::vector<std::vector<double>>& matrix) {
     // Power iteration: the Perron root of a nonnegative matrix. Converges for the

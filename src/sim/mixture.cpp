@@ -43,7 +43,7 @@ public:
         // "parameters" stands for (each sample has its own mechanism's, the rest masked).
         std::vector<std::string> parameters;
         for (const auto& [name, weight] : config.mixture) {
-            for (const auto& p : task_parameters(name, config.observation)) {
+            for (const auto& p : task_parameters(name, config.observation, config.options)) {
                 if (std::find(parameters.begin(), parameters.end(), p) == parameters.end()) parameters.push_back(p);
             }
         }
@@ -57,7 +57,7 @@ public:
             }
         }
         for (const auto& [name, weight] : config.mixture) {
-            const std::vector<std::string> offered = available_targets(name, config.observation);
+            const std::vector<std::string> offered = available_targets(name, config.observation, config.options);
             TaskConfig part = config;
             part.model = name;
             part.mixture.clear();

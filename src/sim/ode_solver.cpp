@@ -1,6 +1,7 @@
 #include "sgnn/sim/ode_solver.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/petsc_runtime.hpp"
 #include "sgnn/text.hpp"
 
 #include <petscts.h>
@@ -15,8 +16,6 @@
 namespace sgnn::sim {
 namespace {
 
-std::mutex petsc_mutex;  // PETSc's global state (logging, memory) is not thread safe
-bool petsc_started_here = false;
 
 struct MethodInfo {
     const char* name;
@@ -32,27 +31,7 @@ const MethodInfo kMethods[] = {
     {"rk8vr", TSRK8VR, "Verner 8(7), adaptive: for very tight tolerances"},
 };
 
-void check(PetscErrorCode code, const char* what) {
-    if (code == 0) return;
-    const char* text = nullptr;
-    PetscErrorMessage(code, &text, nullptr);
-    throw std::runtime_error(std::string("PETSc ") + what + " failed: " + (text ? text : "unknown error"));
-}
-
-void ensure_petsc() {
-    PetscBool initialized = PETSC_FALSE;
-    check(PetscInitialized(&initialized), "PetscInitialized");
-    if (initialized) return;
-    int mpi_initialized = 0;
-    MPI_Initialized(&mpi_initialized);
-    // Each rank integrates its own blocks: PETSc's world is this process alone.
-    if (mpi_initialized) PETSC_COMM_WORLD = MPI_COMM_SELF;
-    // sgnn handles its own signals and errors: no PETSc handlers, no tracebacks on stderr.
-    check(PetscOptionsSetValue(nullptr, "-no_signal_handler", nullptr), "PetscOptionsSetValue");
-    check(PetscInitializeNoArguments(), "PetscInitialize");
-    check(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr), "PetscPushErrorHandler");
-    petsc_started_here = true;
-}
+void check(PetscErrorCode code, const char* what) { petsc_check(code, what); }
 
 const MethodInfo& method_info(const std::string& name) {
     for (const auto& m : kMethods) {
@@ -213,7 +192,7 @@ void validate_ode_settings(const OdeSettings& settings) {
     } decay;
     const double one = 1.0;
     double states[2];
-    std::lock_guard<std::mutex> lock(petsc_mutex);
+    std::lock_guard<std::mutex> lock(petsc_mutex());
     static std::set<std::string> checked;  // tasks are built more than once per process
     const std::string key = settings.method + "|" + format_number(settings.rtol) + "|" + format_number(settings.atol) +
                             "|" + settings.petsc_options;
@@ -237,7 +216,7 @@ void validate_ode_settings(const OdeSettings& settings) {
 void integrate_ode_block(const OdeSystem& system, const OdeSettings& settings, int count, int n_coefficients,
                          const double* coefficients, const double* initial, int days, double* states, char* ok) {
     if (count <= 0) return;
-    std::lock_guard<std::mutex> lock(petsc_mutex);
+    std::lock_guard<std::mutex> lock(petsc_mutex());
     ensure_petsc();
     if (solve_block(system, settings, count, n_coefficients, coefficients, initial, days, states)) {
         std::fill(ok, ok + count, 1);
@@ -287,12 +266,6 @@ void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, in
     }
 }
 
-void finalize_ode_runtime() {
-    std::lock_guard<std::mutex> lock(petsc_mutex);
-    PetscBool finalized = PETSC_FALSE;
-    PetscFinalized(&finalized);
-    if (petsc_started_here && !finalized) PetscFinalize();
-    petsc_started_here = false;
-}
+void finalize_ode_runtime() { finalize_petsc(); }
 
 }  // namespace sgnn::sim

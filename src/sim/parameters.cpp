@@ -7,6 +7,8 @@ namespace sgnn::sim {
 const std::vector<ParameterSpec>& parameter_catalog() {
     static const std::vector<ParameterSpec> catalog = {
         {"R0", "loguniform(1.5, 5)", {0.0, 100.0, false}, "basic reproduction number"},
+        {"growth_rate", "uniform(0.05, 0.25)", {0.0, 10.0, false},
+         "early exponential growth rate r of an epidemic, per day (with sim.parameterize_by = growth_rate)"},
         {"infectious_period", "uniform(3, 8)", {0.0, 1000.0, false}, "mean infectious period 1/gamma, days"},
         {"latent_period", "uniform(1, 4)", {0.0, 1000.0, false}, "mean latent (exposed) period 1/sigma, days"},
         {"asymptomatic_fraction", "uniform(0.2, 0.6)", {0.0, 1.0, true},

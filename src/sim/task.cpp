@@ -147,7 +147,7 @@ private:
             return {TargetSource::Kind::derived, static_cast<int>(derived - derived_names_.begin()), log};
         }
         std::string list;
-        for (const auto& t : available_targets(config.model, config.observation)) list += (list.empty() ? "" : ", ") + t;
+        for (const auto& t : available_targets(config.model, config.observation, config.options)) list += (list.empty() ? "" : ", ") + t;
         throw ConfigError("sim.targets: unknown target '" + name + "' for model " + config.model + "; choose from " +
                           list);
     }
@@ -166,17 +166,19 @@ private:
 
 }  // namespace
 
-std::vector<std::string> task_parameters(const std::string& model, const std::vector<std::string>& observation) {
-    std::vector<std::string> names = make_simulator(model)->parameters();
+std::vector<std::string> task_parameters(const std::string& model, const std::vector<std::string>& observation,
+                                         const SimulatorOptions& options) {
+    std::vector<std::string> names = make_simulator(model, options)->parameters();
     for (const auto& step : observation) {
         for (const auto& n : ObservationModel::parameters_of(step)) names.push_back(n);
     }
     return names;
 }
 
-std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation) {
-    std::vector<std::string> names = task_parameters(model, observation);
-    for (const auto& n : make_simulator(model)->derived()) names.push_back(n);
+std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation,
+                                           const SimulatorOptions& options) {
+    std::vector<std::string> names = task_parameters(model, observation, options);
+    for (const auto& n : make_simulator(model, options)->derived()) names.push_back(n);
     const std::size_t plain = names.size();
     for (std::size_t k = 0; k < plain; ++k) names.push_back("log_" + names[k]);
     names.push_back(kAllParameters);

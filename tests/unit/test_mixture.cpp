@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -109,4 +110,40 @@ TEST_CASE("mixture configuration errors name the key", "[mixture]") {
     TaskConfig single;
     single.targets = {"mechanism"};
     CHECK_THROWS_WITH(make_task(single), Contains("sim.model = mixture"));
+}
+
+TEST_CASE("parameterized by the growth rate, R0 follows from r and the periods", "[mixture][growth_rate]") {
+    // R0 = (1 + r L)(1 + r P) with a latent period L, 1 + r P without (continuous time).
+    TaskConfig config = sir_seir(1, 1);
+    config.options.parameterize_by = "growth_rate";
+    config.targets = {"mechanism", "R0", "growth_rate", "infectious_period", "latent_period"};
+    config.priors = {{"growth_rate", "uniform(0.05, 0.25)"}};
+    const auto task = make_task(config);
+    const auto& names = task->parameter_names();
+    REQUIRE(std::find(names.begin(), names.end(), "growth_rate") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "R0") == names.end());
+    const Drawn d = draw(*task, 0, 200);
+    int seen[2] = {0, 0};
+    for (int j = 0; j < d.result.valid; ++j) {
+        const float* t = d.targets.data() + static_cast<std::size_t>(j) * 4;
+        const double r = t[1], period = t[2];
+        const bool seir = d.labels[static_cast<std::size_t>(j)] == 1.0f;
+        ++seen[seir];
+        CHECK(r >= 0.05);
+        CHECK(r <= 0.25);
+        const double expected = (1.0 + r * period) * (seir ? 1.0 + r * t[3] : 1.0);
+        CHECK(t[0] == Approx(expected).epsilon(1e-5));
+        if (!seir) CHECK(std::isnan(t[3]));
+    }
+    CHECK(seen[0] > 50);
+    CHECK(seen[1] > 50);
+    // Every parameter draw lands in its own column of the mixture's table.
+    const IndexedSamples rows = generate_indexed_samples(*task, 7, Purpose::train, 0, 20);
+    const std::size_t g = static_cast<std::size_t>(std::find(names.begin(), names.end(), "growth_rate") - names.begin());
+    for (int j = 0; j < 20; ++j) CHECK(rows.parameters[static_cast<std::size_t>(j) * names.size() + g] >= 0.05);
+
+    TaskConfig age;
+    age.model = "age_sir";
+    age.options.parameterize_by = "growth_rate";
+    CHECK_THROWS_WITH(make_task(age), Contains("sim.parameterize_by"));
 }

@@ -4,11 +4,20 @@
 #pragma once
 
 #include "sgnn/cli/options.hpp"
+#include "sgnn/coord/bootstrap.hpp"
+#include "sgnn/sim/logistic_posterior.hpp"
+#include "sgnn/sim/random.hpp"
 #include "sgnn/io/json_file.hpp"
 #include "sgnn/stream/mpi_context.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+namespace sgnn::sim {
+class Task;
+}
 
 namespace sgnn::cli {
 
@@ -31,7 +40,44 @@ struct ExperimentContext {
 // The experiment.* options (shown by sgnn experiment --help).
 const std::vector<OptionSpec>& experiment_options();
 
+// configs/paper/NAME.cfg in the source tree (or relative to the working directory).
+std::string paper_config(const std::string& name);
+
+// Trains an SGNN on streamed simulations into `dir` (model.h5 and the run's files),
+// with one trainer so that the model does not depend on the rank count; every rank
+// takes part (simulators, coordinator). Returns the wall seconds, printed on rank 0.
+double train_streamed(const ExperimentContext& context, RunConfig run, const std::string& dir, std::int64_t steps);
+
+// The exact-posterior setup of a logistic-growth task (posterior-mean, attribution);
+// throws ConfigError naming the key if the task is not the one it integrates.
+sim::LogisticPosteriorSetup logistic_posterior_setup(const ExperimentContext& context);
+
+// {"estimate", "low", "high"} of an interval.
+io::Json interval_json(const coord::Interval& interval);
+
+// The valid samples among first..first+count-1 of a stream, packed in index order.
+struct DrawnSamples {
+    std::vector<float> inputs;   // count x n_inputs, as the network sees them
+    std::vector<float> targets;  // count x n_targets
+    std::vector<float> labels;
+    int count = 0;               // how many were valid
+};
+DrawnSamples draw_samples(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first,
+                          int count);
+
+// Runs work(j) for the j in [0, count) this rank owns (j mod ranks), printing progress
+// with rate and ETA on rank 0 every 15 s; results meet with reduce_to_root.
+void for_my_series(int count, const stream::MpiSession& mpi, const std::string& what,
+                   const std::function<void(int)>& work);
+
+// Sums a table every rank filled in part (zeros elsewhere) into rank 0.
+void reduce_to_root(std::vector<double>& values, const stream::MpiSession& mpi);
+
 // One experiment: runs on every rank, returns summary.json's headline content on rank 0.
 io::Json run_posterior_mean(ExperimentContext& context);
+io::Json run_model_selection(ExperimentContext& context);
+io::Json run_attribution(ExperimentContext& context);
+io::Json run_unobservable(ExperimentContext& context);
+io::Json run_mismatch(ExperimentContext& context);
 
 }  // namespace sgnn::cli

@@ -16,7 +16,7 @@ namespace sgnn::sim {
 
 // Separate key spaces for the different uses of simulated samples.
 // shuffle: the epoch permutations of a corpus (`sgnn train --data`), counter = epoch.
-enum class Purpose : std::uint64_t { train = 1, eval = 2, norm = 3, bank = 4, test = 5, shuffle = 6 };
+enum class Purpose : std::uint64_t { train = 1, eval = 2, norm = 3, bank = 4, test = 5, shuffle = 6, baseline = 7 };
 
 class SampleStream {
 public:

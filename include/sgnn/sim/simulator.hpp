@@ -80,6 +80,9 @@ struct SimulatorOptions {
     // Chain-binomial models: steps per day (each transition's rate scaled by 1/steps).
     // 1 is the classic daily model; more steps approach the continuous-time ODE.
     int steps_per_day = 1;
+    // Epidemic models: "R0" draws R0 from its prior; "growth_rate" draws the early
+    // growth rate r instead and derives R0 from r, gamma (and sigma).
+    std::string parameterize_by = "R0";
     OdeSettings ode;
 };
 

@@ -77,11 +77,13 @@ public:
 };
 
 // A simulator's task's parameters: the simulator's, then the observation model's.
-std::vector<std::string> task_parameters(const std::string& model, const std::vector<std::string>& observation);
+std::vector<std::string> task_parameters(const std::string& model, const std::vector<std::string>& observation,
+                                         const SimulatorOptions& options = {});
 
 // What a simulator's task offers: every parameter (the simulator's, then the
 // observation model's), the simulator's derived quantities, and log_ of each.
-std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation);
+std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation,
+                                           const SimulatorOptions& options = {});
 
 // The target that asks a mixture to classify its mechanisms.
 inline constexpr const char* kMechanismTarget = "mechanism";

@@ -16,6 +16,7 @@
 #include "sgnn/train/predictor.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -51,11 +52,12 @@ nearest simulations in a memory bank (sgnn bank) and prints their parameters and
 mechanisms, and the distribution the neighbours form: the attributed posterior.
 
 Sample runs:
-  build/sgnn attribute --run runs/qs --bank bank.h5 --data obs.csv
+  build/sgnn attribute --model runs/qs/model.h5 --bank bank.h5 --data obs.csv
   build/sgnn attribute --run runs/qs --bank bank.h5 --data obs.csv --k 50 --json
 
-  --run DIR      the training run whose network made the bank (config.ini, model.h5)
-  --model FILE   a model.h5 other than DIR/model.h5
+  --model FILE   the network that made the bank (a model.h5; the config.ini of its
+                 training run is read from the same directory)
+  --run DIR      the same given as the training run: DIR/model.h5, DIR/config.ini
   --bank FILE    the memory bank (sgnn bank)
   --data FILE    the observation: CSV, a header row, one row per day, one column per
                  series of the model (day/date/t columns are ignored); as many rows as
@@ -272,8 +274,13 @@ int attribute_command(const std::vector<std::string>& all_args) {
         }
     }
     try {
-        const std::string run_dir = take_flag(args, "--run", "");
-        const std::string model = take_flag(args, "--model", run_dir.empty() ? "" : run_dir + "/model.h5");
+        std::string run_dir = take_flag(args, "--run", "");
+        const std::string model_file = take_flag(args, "--model", "");
+        if (run_dir.empty() && !model_file.empty()) {
+            const std::string parent = std::filesystem::path(model_file).parent_path().string();
+            run_dir = parent.empty() ? "." : parent;
+        }
+        const std::string model = model_file.empty() ? run_dir + "/model.h5" : model_file;
         const std::string bank = take_flag(args, "--bank", "");
         const std::string data = take_flag(args, "--data", "");
         const std::string k_text = take_flag(args, "--k", "");
@@ -284,7 +291,8 @@ int attribute_command(const std::vector<std::string>& all_args) {
             json = true;
         }
         if (run_dir.empty() || bank.empty() || data.empty()) {
-            throw ConfigError("sgnn attribute needs --run DIR, --bank FILE and --data FILE (sgnn attribute --help)");
+            throw ConfigError("sgnn attribute needs --model FILE (or --run DIR), --bank FILE and --data FILE "
+                              "(sgnn attribute --help)");
         }
         const RunConfig config = run_config_of(run_dir);
         const auto task = sim::make_task(config.task);

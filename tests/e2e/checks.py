@@ -935,7 +935,9 @@ def check_attribution():
                 "    print(f['parameters'][i][names.index('R0')])", series, out).split()
     attributed_error, prior_error = [], []
     for i, truth in enumerate(float(t) for t in truths):
-        _, stdout, _, _ = run([ARGS.sgnn, "attribute", "--run", out, "--bank", bank, "--data",
+        # Both ways of naming the network: the model file, or its training run.
+        network = ["--model", os.path.join(out, "model.h5")] if i % 2 == 0 else ["--run", out]
+        _, stdout, _, _ = run([ARGS.sgnn, "attribute"] + network + ["--bank", bank, "--data",
                                os.path.join(out, f"obs-{i}.csv"), "--json"])
         result = json.loads(stdout)
         if result["k"] != round(4000 ** 0.5) or len(result["nearest"]) != 10:

@@ -12,6 +12,7 @@
 announced on stdout as "figure PATH" (relative to the run directory).
 """
 import csv
+import math
 import os
 import sys
 
@@ -109,8 +110,12 @@ def model_selection(out):
     fig, ax = plt.subplots(figsize=(5, 5))
     for pair in pairs:
         rows = [r for r in reliability if r["pair"] == pair]
-        ax.plot([float(r["mean_p1"]) for r in rows], [float(r["observed_fraction_1"]) for r in rows], marker="o",
-                label=pair)
+        observed = [float(r["observed_fraction_1"]) for r in rows]
+        # Binomial standard errors: the middle bins hold few series.
+        errors = [math.sqrt(max(o * (1 - o), 0.25 / float(r["series"])) / float(r["series"]))
+                  for o, r in zip(observed, rows)]
+        ax.errorbar([float(r["mean_p1"]) for r in rows], observed, yerr=errors, marker="o", capsize=2,
+                    label=f"{pair} (±1 s.e.)")
     ax.plot([0, 1], [0, 1], color="black", linewidth=1, label="perfect calibration")
     ax.set_xlabel("SGNN probability of the second mechanism (bin mean)")
     ax.set_ylabel("observed fraction of the second mechanism")

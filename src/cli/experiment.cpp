@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -192,6 +193,33 @@ void for_my_series(int count, const stream::MpiSession& mpi, const std::string& 
             std::fflush(stdout);
         }
     }
+}
+
+std::vector<double> observed_counts(const DrawnSamples& samples, int j, int days) {
+    std::vector<double> y(static_cast<std::size_t>(days));
+    const float* row = samples.inputs.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(days);
+    for (int t = 0; t < days; ++t) y[static_cast<std::size_t>(t)] = std::round(std::expm1(static_cast<double>(row[t])));
+    return y;
+}
+
+double daily_sir_population(const sim::TaskConfig& task, const std::string& experiment) {
+    const auto require = [&](bool ok, const std::string& key, const std::string& what) {
+        if (!ok) throw ConfigError(key + ": the " + experiment + " experiment " + what);
+    };
+    require(task.model == "sir" && task.options.steps_per_day == 1, "sim.model",
+            "fits the daily chain-binomial SIR (sim.model = sir, sim.steps_per_day = 1)");
+    require(task.targets == std::vector<std::string>{"R0"}, "sim.targets", "learns R0 (sim.targets = R0)");
+    require(task.observation == std::vector<std::string>{"report", "negbin"}, "obs.steps",
+            "fits negative-binomial likelihoods to thinned counts (obs.steps = report,negbin)");
+    require(task.options.parameterize_by == "R0", "sim.parameterize_by", "draws R0 from its prior");
+    require(task.transform == "log1p", "obs.transform", "reads counts back from log1p inputs (obs.transform = log1p)");
+    const auto it = task.priors.find("population");
+    const sim::ParameterSpec& spec = sim::parameter_spec("population");
+    const sim::ParameterPrior population =
+        sim::ParameterPrior::parse("prior.population", it == task.priors.end() ? spec.default_prior : it->second, spec.domain);
+    require(population.kind() == sim::ParameterPrior::Kind::fixed, "prior.population",
+            "gives the likelihood fit the population size: use fixed(N)");
+    return population.arguments()[0];
 }
 
 DrawnSamples draw_samples(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first,

@@ -120,19 +120,7 @@ double tv_lower_bound(const Scored& reference, const Scored& test, double bound,
 io::Json run_mismatch(ExperimentContext& context) {
     const OptionReader options(context.options, experiment_options());
     const sim::TaskConfig& base = context.run.task;
-    const auto require = [&](bool ok, const std::string& key, const std::string& what) {
-        if (!ok) throw ConfigError(key + ": the mismatch experiment " + what);
-    };
-    require(base.model == "sir", "sim.model", "trains on the daily chain-binomial SIR (sim.model = sir)");
-    require(base.targets == std::vector<std::string>{"R0"}, "sim.targets", "learns R0 (sim.targets = R0)");
-    require(base.observation == std::vector<std::string>{"report", "negbin"}, "obs.steps",
-            "starts from observation model A, obs.steps = report,negbin");
-    require(base.options.parameterize_by == "R0", "sim.parameterize_by", "draws R0 from its prior");
-    const std::string population_spec = base.priors.count("population") ? base.priors.at("population") : "";
-    const sim::ParameterPrior population =
-        sim::ParameterPrior::parse("prior.population", population_spec, sim::parameter_spec("population").domain);
-    require(population.kind() == sim::ParameterPrior::Kind::fixed, "prior.population",
-            "gives the likelihood fit the population size: use fixed(N)");
+    const double population = daily_sir_population(base, context.name);
 
     const std::vector<std::string> families = split_list(options.text("experiment.families"));
     std::vector<double> levels = options.numbers(context.scaled_key("levels"));
@@ -151,7 +139,7 @@ io::Json run_mismatch(ExperimentContext& context) {
     for (const auto& family : families) shifted(base, family, 0.5);  // names checked before training
 
     const double train_seconds = train_streamed(context, context.run, context.out + "/network", steps);
-    const auto sir = baseline::make_candidate("sir", population.arguments()[0]);
+    const auto sir = baseline::make_candidate("sir", population);
     const train::Predictor* network = nullptr;
     std::unique_ptr<train::Predictor> loaded;
     if (context.is_root()) {
@@ -186,11 +174,7 @@ io::Json run_mismatch(ExperimentContext& context) {
                 const int days = task->layout().n_inputs;
                 mle.assign(static_cast<std::size_t>(test.count), 0.0);
                 for_my_series(test.count, *context.mpi, "SIR fits", [&](int j) {
-                    std::vector<double> y(static_cast<std::size_t>(days));
-                    for (int t = 0; t < days; ++t) {
-                        y[static_cast<std::size_t>(t)] = std::round(
-                            std::expm1(static_cast<double>(test.inputs[static_cast<std::size_t>(j) * days + t])));
-                    }
+                    const std::vector<double> y = observed_counts(test, j, days);
                     mle[static_cast<std::size_t>(j)] =
                         baseline::fit_candidates({sir.get()}, y.data(), days, seed, static_cast<std::uint64_t>(j), restarts)[0].natural[0];
                 });

@@ -69,19 +69,7 @@ constexpr int kMethodCount = 4;
 io::Json run_unobservable(ExperimentContext& context) {
     const OptionReader options(context.options, experiment_options());
     const sim::TaskConfig& base = context.run.task;
-    const auto require = [&](bool ok, const std::string& key, const std::string& what) {
-        if (!ok) throw ConfigError(key + ": the unobservable experiment " + what);
-    };
-    require(base.model == "sir", "sim.model", "compares estimators of the daily chain-binomial SIR (sim.model = sir)");
-    require(base.targets == std::vector<std::string>{"R0"}, "sim.targets", "learns R0 (sim.targets = R0)");
-    require(base.observation == std::vector<std::string>{"report", "negbin"}, "obs.steps",
-            "fits negative-binomial likelihoods to thinned counts (obs.steps = report,negbin)");
-    require(base.options.parameterize_by == "R0" && base.options.steps_per_day == 1, "sim.parameterize_by",
-            "draws R0 from its prior in daily steps (sim.parameterize_by = R0, sim.steps_per_day = 1)");
-    require(base.transform == "log1p", "obs.transform", "reads counts back from log1p inputs (obs.transform = log1p)");
-    const sim::ParameterPrior population = prior_of(base, "population");
-    require(population.kind() == sim::ParameterPrior::Kind::fixed, "prior.population",
-            "gives the likelihood fit the population size: use fixed(N)");
+    const double population = daily_sir_population(base, context.name);
     const double infectious_period = prior_mean(prior_of(base, "infectious_period"), "prior.infectious_period");
 
     std::vector<double> windows = options.numbers(context.scaled_key("windows"));
@@ -96,10 +84,10 @@ io::Json run_unobservable(ExperimentContext& context) {
     baseline::RestartSettings restarts;
     restarts.random_starts = options.small_integer("experiment.restarts");
     const std::uint64_t seed = context.run.seed;
-    const auto sir = baseline::make_candidate("sir", population.arguments()[0]);
+    const auto sir = baseline::make_candidate("sir", population);
     // The same fit told the infectious period, as the growth-rate method is told the
     // generation interval: R0 is then identified by the early growth alone.
-    const auto sir_known_period = baseline::make_candidate("sir", population.arguments()[0]);
+    const auto sir_known_period = baseline::make_candidate("sir", population);
     sir_known_period->fix("infectious_period", infectious_period);
 
     io::Json mse = io::Json::object(), mape = io::Json::object(), ratio = io::Json::object();
@@ -125,11 +113,7 @@ io::Json run_unobservable(ExperimentContext& context) {
         const auto started = std::chrono::steady_clock::now();
         std::vector<double> growth(static_cast<std::size_t>(count), 0.0), mle(growth), mle_known(growth);
         for_my_series(count, *context.mpi, "SIR fits", [&](int j) {
-            std::vector<double> y(static_cast<std::size_t>(days));
-            for (int t = 0; t < days; ++t) {
-                y[static_cast<std::size_t>(t)] =
-                    std::round(std::expm1(static_cast<double>(test.inputs[static_cast<std::size_t>(j) * days + t])));
-            }
+            const std::vector<double> y = observed_counts(test, j, days);
             const int phase = baseline::exponential_phase_days(y.data(), days);
             growth[static_cast<std::size_t>(j)] =
                 baseline::chain_binomial_sir_r0(baseline::exponential_growth_rate(y.data(), phase), infectious_period);

@@ -65,6 +65,15 @@ struct DrawnSamples {
 DrawnSamples draw_samples(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose, std::uint64_t first,
                           int count);
 
+// The reported counts of sample j, read back from its log1p inputs (float32 on the
+// way, so rounded to the integers they were).
+std::vector<double> observed_counts(const DrawnSamples& samples, int j, int days);
+
+// Checks that the task is the one the daily-SIR likelihood fits model: sim.model = sir
+// in daily steps, R0 drawn and learned, obs.steps = report,negbin, log1p inputs, a
+// fixed population. Returns the population; throws ConfigError naming the key.
+double daily_sir_population(const sim::TaskConfig& task, const std::string& experiment);
+
 // Runs work(j) for the j in [0, count) this rank owns (j mod ranks), printing progress
 // with rate and ETA on rank 0 every 15 s; results meet with reduce_to_root.
 void for_my_series(int count, const stream::MpiSession& mpi, const std::string& what,

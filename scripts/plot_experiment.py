@@ -6,8 +6,9 @@
     /usr/bin/python3 scripts/plot_experiment.py attribution runs/attr
     /usr/bin/python3 scripts/plot_experiment.py unobservable runs/r0
     /usr/bin/python3 scripts/plot_experiment.py mismatch runs/mm
+    /usr/bin/python3 scripts/plot_experiment.py sweep runs/sweep-1234   (sweep.csv of sgnn sweep collect)
 
-`sgnn experiment` calls this at the end of a run. It needs Debian's python3-matplotlib
+`sgnn experiment` and `sgnn sweep collect` call this at the end. It needs Debian's python3-matplotlib
 (installed by `make deps`). Each figure is written to a temporary name and renamed, and
 announced on stdout as "figure PATH" (relative to the run directory).
 """
@@ -244,8 +245,56 @@ def mismatch(out):
     save(fig, out, "risk_vs_tv.png")
 
 
+def as_number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def sweep(out):
+    """Held-out loss against the first grid key: one line per setting of the other keys
+    (seeds averaged, each seed a dot), log x when the values span a factor of 4 or more
+    (budgets and learning rates are usually geometric grids)."""
+    rows = read_csv(os.path.join(out, "sweep.csv"))
+    columns = list(rows[0].keys())
+    keys = columns[1:columns.index("steps")]
+    x_key, others = keys[0], [k for k in keys[1:] if k != "seed"]
+    xs = [as_number(r[x_key]) for r in rows]
+    numeric = all(x is not None for x in xs)
+    order = sorted(set(xs)) if numeric else list(dict.fromkeys(r[x_key] for r in rows))
+    position = {v: (v if numeric else i) for i, v in enumerate(order)}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    groups = {}
+    for r, x in zip(rows, xs):
+        groups.setdefault(tuple(r[k] for k in others), []).append((position[x if numeric else r[x_key]],
+                                                                    float(r["eval_loss"])))
+    for label, points in groups.items():
+        means = {}
+        for x, y in points:
+            means.setdefault(x, []).append(y)
+        line_x = sorted(means)
+        name = ", ".join(f"{k} = {v}" for k, v in zip(others, label)) or "held-out loss"
+        line = ax.plot(line_x, [sum(means[x]) / len(means[x]) for x in line_x], marker="o", label=name)[0]
+        if any(len(v) > 1 for v in means.values()):
+            ax.scatter([x for x, _ in points], [y for _, y in points], s=10, alpha=0.5, color=line.get_color())
+    if numeric and min(order) > 0 and max(order) / min(order) >= 4:
+        ax.set_xscale("log")
+        ax.minorticks_off()
+    if numeric and len(order) <= 12:
+        ax.set_xticks(order, [f"{v:g}" for v in order])
+    if not numeric:
+        ax.set_xticks(range(len(order)), order)
+    ax.set_xlabel(x_key)
+    ax.set_ylabel("held-out loss (standardized targets)")
+    seeds = " (line: mean over seeds; dots: each seed)" if "seed" in keys[1:] else ""
+    ax.set_title(f"sweep of {len(rows)} runs{seeds}", fontsize=9)
+    ax.legend(fontsize=7)
+    save(fig, out, "sweep.png")
+
+
 FIGURES = {"posterior-mean": posterior_mean, "model-selection": model_selection, "attribution": attribution,
-           "unobservable": unobservable, "mismatch": mismatch}
+           "unobservable": unobservable, "mismatch": mismatch, "sweep": sweep}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in FIGURES:

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
-"""Refreshes the quick-scale section of docs/results.md from experiment summaries.
+"""Experiment summaries as markdown tables: the quick-scale section of docs/results.md,
+or a standalone report of a set of runs.
 
     /usr/bin/python3 scripts/update_results.py docs/results.md runs/figures
+    /usr/bin/python3 scripts/update_results.py --report runs/paper-X/results.md runs/paper-X
 
 `make figures` runs every experiment at quick scale into runs/figures/<name> and then
-calls this. It rewrites only what lies between the quick-scale markers.
+calls the first form, which rewrites only what lies between the quick-scale markers.
+jobs/paper/all.sh's report job calls the second, which writes a new file. Both read
+RUNS/<experiment>/summary.json for every experiment that has one.
 """
 import json
 import os
@@ -98,34 +102,55 @@ SECTIONS = {"posterior-mean": posterior_mean, "model-selection": model_selection
             "unobservable": unobservable, "mismatch": mismatch}
 
 
-def main(results, runs):
-    lines = [BEGIN, ""]
+def sections(runs):
+    lines = []
     for name, section in SECTIONS.items():
         path = os.path.join(runs, name, "summary.json")
         if not os.path.exists(path):
             continue
         with open(path) as f:
             s = json.load(f)
-        lines.append(f"### {name} (quick scale, git {s['git_commit'][:12]}, {s['wall_seconds']:.0f} s on "
-                     f"{s['ranks']} rank(s))")
+        lines.append(f"### {name} ({s.get('scale', 'quick')} scale, git {s['git_commit'][:12]}, "
+                     f"{s['wall_seconds']:.0f} s on {s['ranks']} rank(s))")
         lines.append("")
         lines += section(s)
         lines += ["", f"Figures: {', '.join(f'`{runs}/{name}/{fig}`' for fig in s['figures'])}.", ""]
-    lines.append(END)
+    return lines
+
+
+def write_atomically(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def update_quick_section(results, runs):
+    lines = [BEGIN, ""] + sections(runs) + [END]
     with open(results) as f:
         text = f.read()
     if BEGIN not in text or END not in text:
         sys.exit(f"{results} has no {BEGIN} ... {END} section")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    tmp = results + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(head + "\n".join(lines) + tail)
-    os.replace(tmp, results)
+    write_atomically(results, head + "\n".join(lines) + tail)
     print(f"updated the quick-scale section of {results}")
 
 
+def write_report(report, runs):
+    found = sections(runs)
+    if not found:
+        sys.exit(f"no {runs}/<experiment>/summary.json found (experiments: {', '.join(SECTIONS)})")
+    lines = [f"# sgnn experiments in {runs}", "", "Written by scripts/update_results.py --report; the numbers "
+             "are explained in docs/results.md.", ""] + found
+    write_atomically(report, "\n".join(lines))
+    print(f"wrote {report}")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) == 4 and sys.argv[1] == "--report":
+        write_report(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3:
+        update_quick_section(sys.argv[1], sys.argv[2])
+    else:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])

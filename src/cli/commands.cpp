@@ -8,6 +8,7 @@
 #include "sgnn/cli/options.hpp"
 #include "sgnn/cli/run.hpp"
 #include "sgnn/cli/simulate.hpp"
+#include "sgnn/cli/sweep.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/coord/signals.hpp"
@@ -45,6 +46,7 @@ Commands:
   experiment  paper-figure runs: baselines, tables, PNGs    (sgnn experiment --help)
   bank        embed simulations into a memory bank          (sgnn bank --help)
   attribute   explain an observation by nearest simulations (sgnn attribute --help)
+  sweep       parameter grids for SLURM job arrays          (sgnn sweep --help)
   bench       pipeline, simulator and corpus throughput     (sgnn bench --help)
   list        list simulators, models or options            (sgnn list --help)
 
@@ -56,6 +58,7 @@ Sample runs:
   mpiexec -n 8 build/sgnn train --resume runs/qs                  # continue from the newest checkpoint
   mpiexec -n 4 build/sgnn simulate --config configs/quickstart.cfg --samples 1e6 --out corpus.h5
   build/sgnn experiment posterior-mean --scale quick
+  sbatch jobs/train.sbatch --config configs/quickstart.cfg        # on SLURM (docs/cluster.md)
   mpiexec -n 4 --oversubscribe build/sgnn bench stream --json
 
 Build: `make` (installs Debian packages if missing, builds build/sgnn); tests: `make test`.
@@ -416,8 +419,9 @@ int main(int argc, char** argv) {
     if (command == "experiment") return experiment_command(args, &argc, &argv);
     if (command == "bank") return bank_command(args, &argc, &argv);
     if (command == "attribute") return attribute_command(args);
+    if (command == "sweep") return sweep_command(args);
     if (command == "list") return list_command(args);
-    print_error("unknown command '" + command + "'; commands are train, simulate, experiment, bank, attribute, bench and list (sgnn --help)");
+    print_error("unknown command '" + command + "'; commands are train, simulate, experiment, bank, attribute, sweep, bench and list (sgnn --help)");
     return 2;
 }
 

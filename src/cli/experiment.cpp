@@ -87,7 +87,8 @@ std::string git_commit() {
     return commit + (dirty ? "-dirty" : "");
 }
 
-// Draws the figures with Debian's matplotlib; a missing matplotlib is said, not fatal.
+}  // namespace
+
 std::vector<std::string> draw_figures(const std::string& name, const std::string& out) {
     const std::string script = std::string(SGNN_SOURCE_DIR) + "/scripts/plot_experiment.py";
     const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
@@ -107,8 +108,6 @@ std::vector<std::string> draw_figures(const std::string& name, const std::string
     }
     return figures;
 }
-
-}  // namespace
 
 std::string paper_config(const std::string& name) {
     const std::string installed = std::string(SGNN_SOURCE_DIR) + "/configs/paper/" + name + ".cfg";

@@ -25,6 +25,22 @@ void CsvTable::add_row(const std::vector<double>& values) {
     body_ += '\n';
 }
 
+void CsvTable::add_text_row(const std::vector<std::string>& cells) {
+    if (cells.size() != columns_.size()) throw std::logic_error("CSV row width does not match its header");
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        const std::string& cell = cells[i];
+        body_ += i == 0 ? "" : ",";
+        if (cell.find_first_of(",\"\n\r") == std::string::npos) {
+            body_ += cell;
+            continue;
+        }
+        body_ += '"';
+        for (char c : cell) body_ += c == '"' ? std::string("\"\"") : std::string(1, c);
+        body_ += '"';
+    }
+    body_ += '\n';
+}
+
 std::string CsvTable::text() const {
     std::string header;
     for (std::size_t i = 0; i < columns_.size(); ++i) header += (i == 0 ? "" : ",") + columns_[i];

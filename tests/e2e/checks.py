@@ -336,7 +336,7 @@ def check_config_errors():
 def check_help():
     """The command line explains itself."""
     _, stdout, _, _ = run([ARGS.sgnn, "--help"])
-    for word in ("train", "simulate", "experiment", "bench", "list", "mpiexec", "--resume"):
+    for word in ("train", "simulate", "experiment", "sweep", "bench", "list", "mpiexec", "sbatch", "--resume"):
         if word not in stdout:
             fail(f"sgnn --help does not mention {word}")
     _, stdout, _, _ = run([ARGS.sgnn, "train", "--help"])
@@ -956,6 +956,37 @@ def check_attribution():
     _, _, stderr, _ = run([ARGS.sgnn, "attribute", "--run", out, "--bank", bank, "--data", bad], expect_rc=2)
     one_clean_error(stderr, bad, "2 rows", "60")
     print(f"attributed R0 off by {a:.3f} on average against {p:.3f} for the prior's centre")
+
+
+def check_sweep():
+    """sgnn sweep: the shipped sweep checks out; args, collect and its errors, without SLURM."""
+    _, stdout, _, _ = run([ARGS.sgnn, "sweep", "show", os.path.join(ARGS.config_dir, "budget.sweep")])
+    if "8 tasks" not in stdout or "--array=0-7" not in stdout:
+        fail(f"configs/budget.sweep should list 8 tasks:\n{stdout}")
+    out = fresh_dir("sweep")
+    os.makedirs(out)
+    grid = os.path.join(out, "tiny.sweep")
+    with open(grid, "w") as f:
+        f.write(f"config = {os.path.join(ARGS.config_dir, 'tiny.cfg')}\n[grid]\ntrain.steps = 40 80\n"
+                "prior.R0 = \"uniform(1.5, 3)\"\n")
+    for task in (0, 1):
+        _, stdout, _, _ = run([ARGS.sgnn, "sweep", "args", grid, "--task", str(task)])
+        run([ARGS.sgnn, "train", *stdout.splitlines(), "--eval.every", "40", "--out", os.path.join(out, f"task-{task}")])
+    _, _, stderr, _ = run([ARGS.sgnn, "sweep", "args", grid, "--task", "2"], expect_rc=2)
+    one_clean_error(stderr, "integer in [0, 1]", "--array=0-1")
+    run([ARGS.sgnn, "sweep", "collect", grid, "--runs", out])
+    with open(os.path.join(out, "sweep.csv")) as f:
+        rows = list(csv.DictReader(f))
+    if [(r["task"], r["train.steps"], r["steps"], r["prior.R0"]) for r in rows] != \
+            [("0", "40", "40", "uniform(1.5, 3)"), ("1", "80", "80", "uniform(1.5, 3)")]:
+        fail(f"sweep.csv rows: {rows}")
+    with open(os.path.join(out, "sweep.png"), "rb") as f:
+        if f.read(8) != b"\x89PNG\r\n\x1a\n":
+            fail("sweep.png is not a PNG")
+    os.remove(os.path.join(out, "task-1", "summary.json"))
+    _, _, stderr, _ = run([ARGS.sgnn, "sweep", "collect", grid, "--runs", out], expect_rc=2)
+    one_clean_error(stderr, "task(s) 1 of 2")
+    print("sweep: 2 tasks trained from sweep args, collected into sweep.csv and sweep.png; a missing task is named")
 
 
 def main():

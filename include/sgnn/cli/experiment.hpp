@@ -37,6 +37,10 @@ struct ExperimentContext {
     std::string scaled_key(const std::string& key) const;
 };
 
+// Runs scripts/plot_experiment.py NAME OUT (Debian's matplotlib); returns the figures
+// it wrote, relative to OUT. A missing matplotlib is reported, not fatal.
+std::vector<std::string> draw_figures(const std::string& name, const std::string& out);
+
 // The experiment.* options (shown by sgnn experiment --help).
 const std::vector<OptionSpec>& experiment_options();
 

@@ -11,6 +11,8 @@ class CsvTable {
 public:
     CsvTable(std::string path, std::vector<std::string> columns);
     void add_row(const std::vector<double>& values);
+    // Cells as text (names, hashes, prior specs), quoted where CSV needs it.
+    void add_text_row(const std::vector<std::string>& cells);
     void save() const;
     // The file's content (header and rows), and the inverse: rows of an earlier run of
     // the same table (a resumed run keeps its metrics). Throws if the header differs.

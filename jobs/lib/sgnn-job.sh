@@ -37,7 +37,10 @@ mkdir -p "$SGNN_RUNS"
 sgnn_launch_command() {
   local launcher=$SGNN_LAUNCHER
   if [ "$launcher" = auto ]; then
-    if srun --mpi=list 2>&1 | grep -q pmix; then launcher=srun; else launcher=mpirun; fi
+    # Read the whole list first: `grep -q` in a pipe could end srun early (pipefail).
+    local plugins
+    plugins=$(srun --mpi=list 2>&1 || true)
+    if grep -q pmix <<< "$plugins"; then launcher=srun; else launcher=mpirun; fi
   fi
   case "$launcher" in
     srun)

@@ -106,7 +106,8 @@ Checkpoints and resume:
   mpiexec -n 4 build/sgnn train --resume runs/a        (any number of simulators)
   On SIGTERM or SIGUSR1 (SLURM: #SBATCH --signal=B:USR1@120) sgnn writes a
   checkpoint after the current step and every rank exits with status 75; a job
-  script requeues on 75. --deterministic runs resume to the same model bits.
+  script requeues on 75 (jobs/train.sbatch does; docs/cluster.md). --deterministic
+  runs resume to the same model bits.
   --resume DIR|FILE    continue from FILE, or the newest checkpoint of run DIR; the
                        checkpoint's config is the base, options given now override
                        what may change (steps, threads, evaluation, checkpoints)

@@ -211,9 +211,7 @@ std::vector<OptionSpec> build_run_options() {
 }
 
 const OptionSpec& find_spec(const std::vector<OptionSpec>& specs, const std::string& key) {
-    for (const auto& spec : specs) {
-        if (spec.key == key) return spec;
-    }
+    if (const OptionSpec* spec = find_option(specs, key)) return *spec;
     throw std::logic_error("no option " + key);
 }
 
@@ -367,6 +365,13 @@ std::string OptionSpec::allowed() const {
             return "text";
     }
     return {};
+}
+
+const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::string& key) {
+    for (const auto& spec : specs) {
+        if (spec.key == key) return &spec;
+    }
+    return nullptr;
 }
 
 const std::vector<OptionSpec>& run_options() {

@@ -71,13 +71,6 @@ std::vector<std::string> split_values(const std::string& text, const std::string
     return values;
 }
 
-const OptionSpec* find_option(const std::string& key) {
-    for (const auto& spec : run_options()) {
-        if (spec.key == key) return &spec;
-    }
-    return nullptr;
-}
-
 std::string describe(const std::vector<std::pair<std::string, std::string>>& task) {
     std::string text;
     for (const auto& [key, value] : task) text += (text.empty() ? "" : ", ") + key + " = " + value;
@@ -233,7 +226,7 @@ SweepGrid read_sweep_file(const std::string& path) {
             }
             continue;
         }
-        if (!find_option(key) || key == "out") {
+        if (!find_option(run_options(), key) || key == "out") {
             throw ConfigError(where + ": '" + key + "' is not an option a sweep can vary (the options: sgnn list options;"
                               " each task's output directory is set by the job script)");
         }

@@ -32,6 +32,9 @@ struct OptionSpec {
 // The options of `sgnn train` (and of `sgnn bench stream`, which runs the same pipeline).
 const std::vector<OptionSpec>& run_options();
 
+// The spec of `key` among `specs`, or nullptr when there is none.
+const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::string& key);
+
 struct ParsedOptions {
     std::map<std::string, std::string> values;  // every key, effective value
     std::map<std::string, std::string> origin;  // key -> "command line", the config file, or "default"

@@ -1,8 +1,11 @@
 // Small text helpers shared by help, error messages and progress lines.
 #pragma once
 
+#include "sgnn/error.hpp"
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -62,6 +65,80 @@ inline std::string join_list(const std::vector<std::string>& items) {
     std::string text;
     for (const auto& item : items) text += (text.empty() ? "" : ",") + item;
     return text;
+}
+
+// A decimal number as a person writes it: an optional sign, digits with at most one
+// '.', an optional exponent (2.5, -3, 1e6, .5). Hexadecimal, inf, nan, blanks and
+// trailing text are refused, where strtod would accept them.
+inline bool parse_decimal(const std::string& text, double& value) {
+    std::size_t i = 0;
+    const auto digits = [&] {
+        const std::size_t start = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+        return i - start;
+    };
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    std::size_t mantissa = digits();
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        mantissa += digits();
+    }
+    if (mantissa == 0) return false;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+        ++i;
+        if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+        if (digits() == 0) return false;
+    }
+    if (i != text.size()) return false;
+    value = std::strtod(text.c_str(), nullptr);
+    return std::isfinite(value);
+}
+
+// A whole number in [min, max] given as a decimal (1000, 1e6), for flags such as
+// --samples; a ConfigError "WHAT = 'TEXT': must be a whole number in [MIN, MAX]".
+inline double parse_whole_number(const std::string& text, const std::string& what, double min, double max) {
+    double value = 0.0;
+    if (!parse_decimal(text, value) || std::floor(value) != value || value < min || value > max) {
+        throw ConfigError(what + " = '" + text + "': must be a whole number in [" + format_number(min) + ", " +
+                          format_number(max) + "]");
+    }
+    return value;
+}
+
+// Text from a user or a file as it may appear in a one-line message: control
+// characters and bytes that are not UTF-8 as \xNN escapes, and at most `limit` bytes
+// of it, the rest summarized ("... (N more bytes)").
+inline std::string printable(const std::string& text, std::size_t limit = 200) {
+    std::string out;
+    std::size_t i = 0;
+    for (; i < text.size() && out.size() < limit; ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        bool valid = length > 0 && i + length <= text.size();
+        for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+        if (valid && length == 1 && c >= 0x20 && c != 0x7F) {
+            out += text[i];
+        } else if (valid && length > 1) {
+            out += text.substr(i, length);
+            i += length - 1;
+        } else {
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\x%02X", c);
+            out += escape;
+        }
+    }
+    if (i < text.size()) out += "... (" + std::to_string(text.size() - i) + " more bytes)";
+    return out;
+}
+
+// Whether `text` holds a control character (newline, tab, NUL, ...): such values
+// cannot be written into an INI file or a one-line message as they are.
+inline bool has_control_character(const std::string& text) {
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7F) return true;
+    }
+    return false;
 }
 
 }  // namespace sgnn

@@ -5,10 +5,14 @@
 #include "sgnn/cli/simulate.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/progress.hpp"
+#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/stop.hpp"
+#include "sgnn/io/bank_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/io/json_file.hpp"
+#include "sgnn/io/observation_csv.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/mpi_context.hpp"
@@ -74,11 +78,6 @@ RunConfig run_config_of(const std::string& run_dir) {
     return make_run_config(parse_options({"--config", ini}, run_options(), false));
 }
 
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 struct Summary {
     double mean, sd, q05, q50, q95;
 };
@@ -99,71 +98,6 @@ Summary summarize(std::vector<double> values) {
 
 }  // namespace
 
-std::vector<float> read_observation(const std::string& path, int days, int channels, const std::string& transform,
-                                    bool missing_allowed) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("--data " + path + ": cannot be read");
-    std::string line;
-    if (!std::getline(in, line)) throw ConfigError("--data " + path + ": empty file (a header row, then one row per day)");
-    std::vector<std::string> header;
-    std::stringstream head(line);
-    for (std::string cell; std::getline(head, cell, ',');) header.push_back(lowercase(cell));
-    std::vector<std::size_t> columns;
-    for (std::size_t c = 0; c < header.size(); ++c) {
-        const std::string name = header[c];
-        if (name == "day" || name == "date" || name == "t") continue;
-        columns.push_back(c);
-    }
-    if (static_cast<int>(columns.size()) != channels) {
-        throw ConfigError("--data " + path + ": " + std::to_string(columns.size()) + " data column(s), but the model " +
-                          "sees " + std::to_string(channels) + " series; give one column per series (day/date/t "
-                          "columns are ignored)");
-    }
-    std::vector<std::vector<float>> series(static_cast<std::size_t>(channels));
-    int row = 0;
-    while (std::getline(in, line)) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        ++row;
-        std::vector<std::string> cells;
-        std::stringstream stream(line);
-        for (std::string cell; std::getline(stream, cell, ',');) cells.push_back(cell);
-        cells.resize(header.size());
-        for (int c = 0; c < channels; ++c) {
-            std::string cell = cells[columns[static_cast<std::size_t>(c)]];
-            cell.erase(0, cell.find_first_not_of(" \t"));
-            cell.erase(cell.find_last_not_of(" \t\r") + 1);
-            float value;
-            if (cell.empty() || lowercase(cell) == "na" || lowercase(cell) == "nan") {
-                if (!missing_allowed) {
-                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + " has an empty value; the "
-                                      "model was trained without missing values (obs.steps has no 'missing')");
-                }
-                value = -1.0f;  // how the missing step feeds a missing entry
-            } else {
-                char* end = nullptr;
-                const double v = std::strtod(cell.c_str(), &end);
-                if (end != cell.c_str() + cell.size() || !std::isfinite(v)) {
-                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + ", column '" +
-                                      header[columns[static_cast<std::size_t>(c)]] + "': '" + cell + "' is not a number");
-                }
-                if (transform == "log1p" && v < 0) {
-                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + ": " + cell +
-                                      " is negative; the model sees counts through log(1 + x)");
-                }
-                value = static_cast<float>(transform == "log1p" ? std::log1p(v) : v);
-            }
-            series[static_cast<std::size_t>(c)].push_back(value);
-        }
-    }
-    if (row != days) {
-        throw ConfigError("--data " + path + ": " + std::to_string(row) + " rows, but the model sees " +
-                          std::to_string(days) + " (sim.days); give exactly that many days");
-    }
-    std::vector<float> inputs;
-    for (const auto& s : series) inputs.insert(inputs.end(), s.begin(), s.end());  // channels one after the other
-    return inputs;
-}
-
 int bank_command(const std::vector<std::string>& all_args, int* argc, char*** argv) {
     std::vector<std::string> args = all_args;
     std::string run_dir, out;
@@ -179,13 +113,12 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
         run_dir = take_flag(args, "--run", "");
         const std::string samples_text = take_flag(args, "--samples", "");
         out = take_flag(args, "--out", "");
-        if (!args.empty()) throw ConfigError("sgnn bank: unknown argument '" + args[0] + "' (sgnn bank --help)");
+        if (!args.empty()) throw ConfigError("sgnn bank: unknown argument '" + printable(args[0]) + "' (sgnn bank --help)");
         if (run_dir.empty()) throw ConfigError("sgnn bank needs --run DIR, a finished training run");
         if (samples_text.empty()) throw ConfigError("sgnn bank needs --samples N");
-        const double n = std::strtod(samples_text.c_str(), nullptr);
-        if (!(n >= 1) || std::floor(n) != n) throw ConfigError("--samples = '" + samples_text + "': a whole number >= 1");
-        samples = static_cast<std::uint64_t>(n);
+        samples = static_cast<std::uint64_t>(parse_whole_number(samples_text, "--samples", 1, 1e9));
         if (out.empty()) out = run_dir + "/bank.h5";
+        require_output_file(out, "--out");
         config = run_config_of(run_dir);
     } catch (const ConfigError& error) {
         std::fprintf(stderr, "sgnn: error: %s\n", error.what());
@@ -195,9 +128,17 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
     stream::MpiSession mpi(argc, argv);
     const sim::OdeRuntimeScope ode_runtime;  // PETSc finalizes before MPI
     const int rank = mpi.world_rank(), ranks = mpi.world_size();
+    coord::install_stop_signal_handlers();
     try {
+        const StopScope stop_abandons_the_bank;  // the temporary is removed, nothing is half-written
         const auto started = std::chrono::steady_clock::now();
-        const train::Predictor network(run_dir + "/model.h5");
+        const train::Predictor network = [&] {
+            try {
+                return train::Predictor(run_dir + "/model.h5");
+            } catch (const std::exception& error) {
+                throw ConfigError("--run " + run_dir + ": " + error.what());
+            }
+        }();
         const auto task = sim::make_task(config.task);
         const sim::SampleLayout& layout = task->layout();
         if (layout.n_inputs != network.n_inputs()) {
@@ -222,8 +163,8 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
             const std::uint64_t offset = std::min(mine.count, round * chunk);
             const std::uint64_t count = std::min(chunk, mine.count - offset);
             const std::uint64_t first = mine.first + offset;
-            const sim::IndexedSamples rows = sim::generate_indexed_samples(*task, config.seed, sim::Purpose::bank, first,
-                                                                           static_cast<int>(count), config.task.threads);
+            const sim::IndexedSamples rows = generate_chunk_or_stop(*task, config.seed, sim::Purpose::bank, first, count,
+                                                                    config.task.threads, "the simulation of " + out);
             // Embed the valid rows only; a dropped sample's embedding stays NaN.
             std::vector<float> valid_inputs;
             for (std::size_t j = 0; j < count; ++j) {
@@ -241,7 +182,7 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
             writer.write_rows(first, count, {embeddings.data(), columns[2], columns[1], columns[3], columns[4], columns[5]});
         }
         writer.commit({{"format", "sgnn-bank"},
-                       {"format_version", "1"},
+                       {"format_version", "2"},
                        {"samples", std::to_string(samples)},
                        {"embedding_width", std::to_string(width)},
                        {"parameter_names", join_list(task->parameter_names())},
@@ -259,6 +200,9 @@ int bank_command(const std::vector<std::string>& all_args, int* argc, char*** ar
     } catch (const ConfigError& error) {
         if (rank == 0) std::fprintf(stderr, "sgnn: error: %s\n", error.what());
         return 2;
+    } catch (const StopRequested& stop) {
+        if (rank == 0) std::fprintf(stderr, "sgnn: %s\n", stop.what());
+        return coord::kExitRequeue;
     } catch (const std::exception& error) {
         end_job(error, "bank", rank);
     }
@@ -284,10 +228,11 @@ int attribute_command(const std::vector<std::string>& all_args) {
         const std::string bank = take_flag(args, "--bank", "");
         const std::string data = take_flag(args, "--data", "");
         const std::string k_text = take_flag(args, "--k", "");
-        const int show = std::stoi(take_flag(args, "--show", "10"));
+        const double k_requested = k_text.empty() ? 0.0 : parse_whole_number(k_text, "--k", 1, 1e9);
+        const int show = static_cast<int>(parse_whole_number(take_flag(args, "--show", "10"), "--show", 0, 1e6));
         bool json = false;
         for (const auto& a : args) {
-            if (a != "--json") throw ConfigError("sgnn attribute: unknown argument '" + a + "' (sgnn attribute --help)");
+            if (a != "--json") throw ConfigError("sgnn attribute: unknown argument '" + printable(a) + "' (sgnn attribute --help)");
             json = true;
         }
         if (run_dir.empty() || bank.empty() || data.empty()) {
@@ -300,36 +245,29 @@ int attribute_command(const std::vector<std::string>& all_args) {
         const bool missing = std::find(config.task.observation.begin(), config.task.observation.end(), "missing") !=
                              config.task.observation.end();
         const std::vector<float> query =
-            read_observation(data, layout.n_inputs / layout.n_channels, layout.n_channels, config.task.transform, missing);
+            io::read_observation_csv(data, layout.n_inputs / layout.n_channels, layout.n_channels, config.task.transform, missing);
         const train::Predictor network(model);
         const std::vector<float> q = network.embed(query.data(), 1);
         const std::vector<double> prediction = network.predict(query.data(), 1);
 
-        std::uint64_t n = 0;
-        std::vector<std::string> parameter_names, class_names;
+        io::MemoryBank memory;
         try {
-            const io::DatasetReader reader(bank);
-            if (!reader.has_attribute("format") || reader.attribute("format") != "sgnn-bank") {
-                throw ConfigError("--bank " + bank + ": not an sgnn memory bank (make one with sgnn bank)");
-            }
-            n = std::stoull(reader.attribute("samples"));
-            parameter_names = split_list(reader.attribute("parameter_names"));
-            class_names = split_list(reader.attribute("class_names"));
-        } catch (const ConfigError&) {
-            throw;
+            memory = io::read_memory_bank(bank);
         } catch (const std::exception& error) {
             throw ConfigError("--bank " + std::string(error.what()));
         }
-        const io::Dataset embeddings = io::read_rows(bank, "embeddings", 0, n);
-        if (embeddings.shape.size() != 2 || embeddings.shape[1] != q.size()) {
-            throw ConfigError("--bank " + bank + ": embeddings of width " +
-                              std::to_string(embeddings.shape.size() == 2 ? embeddings.shape[1] : 0) + ", but " + model +
-                              " embeds into " + std::to_string(q.size()) + "; make the bank with this run's network");
+        if (memory.width != q.size()) {
+            throw ConfigError("--bank " + bank + ": embeddings of width " + std::to_string(memory.width) + ", but " +
+                              model + " embeds into " + std::to_string(q.size()) +
+                              "; make the bank with this run's network");
         }
-        const std::vector<float> e = embeddings.as<float>();
-        const std::vector<double> params = io::read_rows(bank, "parameters", 0, n).as<double>();
-        const std::vector<std::int64_t> labels = io::read_rows(bank, "labels", 0, n).as<std::int64_t>();
-        const std::vector<std::uint8_t> valid = io::read_rows(bank, "valid", 0, n).as<std::uint8_t>();
+        const std::uint64_t n = memory.samples;
+        const std::vector<float>& e = memory.embeddings;
+        const std::vector<double>& params = memory.parameters;
+        const std::vector<std::int64_t>& labels = memory.labels;
+        const std::vector<std::uint8_t>& valid = memory.valid;
+        const std::vector<std::string>& parameter_names = memory.parameter_names;
+        const std::vector<std::string>& class_names = memory.class_names;
         const std::size_t width = q.size(), n_p = parameter_names.size();
         std::vector<std::pair<double, std::size_t>> distance;
         for (std::size_t i = 0; i < n; ++i) {
@@ -339,7 +277,7 @@ int attribute_command(const std::vector<std::string>& all_args) {
             distance.emplace_back(std::sqrt(d), i);
         }
         const std::size_t k = std::min(distance.size(), k_text.empty() ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(distance.size()))))
-                                                                           : static_cast<std::size_t>(std::stoul(k_text)));
+                                                                           : static_cast<std::size_t>(k_requested));
         if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
         std::partial_sort(distance.begin(), distance.begin() + static_cast<long>(k), distance.end());
 
@@ -405,9 +343,15 @@ int attribute_command(const std::vector<std::string>& all_args) {
     } catch (const ConfigError& error) {
         std::fprintf(stderr, "sgnn: error: %s\n", error.what());
         return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "sgnn: error: out of memory reading the bank or the model; a bank of that many "
+                             "simulations needs more memory than this machine has (make a smaller one with "
+                             "sgnn bank --samples)\n");
+        return 2;
     } catch (const std::exception& error) {
+        // Everything attribute reads is the user's input: a damaged file is exit 2 too.
         std::fprintf(stderr, "sgnn: error: %s\n", error.what());
-        return 1;
+        return 2;
     }
     return 0;
 }

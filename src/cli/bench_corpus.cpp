@@ -4,12 +4,15 @@
 #include "sgnn/cli/simulate.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/text.hpp"
+#include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/json_file.hpp"
 #include "sgnn/stream/mpi_context.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -58,8 +61,8 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
     std::string dir;
     bool json = false;
     try {
-        rows = static_cast<std::uint64_t>(std::stod(take_flag(args, "--rows", "200000")));
-        width = static_cast<std::uint64_t>(std::stod(take_flag(args, "--width", "60")));
+        rows = static_cast<std::uint64_t>(parse_whole_number(take_flag(args, "--rows", "200000"), "--rows", 1, 1e10));
+        width = static_cast<std::uint64_t>(parse_whole_number(take_flag(args, "--width", "60"), "--width", 1, 1e6));
         dir = take_flag(args, "--dir", ".");
         for (const auto& a : args) {
             if (a == "--json") {
@@ -83,7 +86,7 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
     stream::MpiSession mpi(argc, argv);
     const int rank = mpi.world_rank(), ranks = mpi.world_size();
     const std::string path = dir + "/sgnn-bench-corpus.h5";
-    const std::string own = dir + "/sgnn-bench-posix-" + std::to_string(rank) + ".bin";
+    std::string own;
     try {
         const std::uint64_t lo = rows * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
         const std::uint64_t hi = rows * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
@@ -115,14 +118,23 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
         MPI_Barrier(MPI_COMM_WORLD);
         start = std::chrono::steady_clock::now();
         double checksum = 0.0;
-        for (const char* column : {"inputs", "targets", "labels", "indices", "valid"}) {
-            checksum += static_cast<double>(io::read_rows(path, column, lo, mine).bytes.size());
+        // As a trainer reads its shard: every block verified against its checksum.
+        using io::ElementType;
+        for (const auto& [column, type, columns] :
+             {std::tuple<const char*, ElementType, std::uint64_t>{"inputs", ElementType::f32, width},
+              {"targets", ElementType::f32, targets},
+              {"labels", ElementType::i64, 0},
+              {"indices", ElementType::u64, 0},
+              {"valid", ElementType::u8, 0}}) {
+            checksum += static_cast<double>(io::read_rows(path, column, type, columns, lo, mine).bytes.size());
         }
         const double hdf5_read = max_over_ranks(seconds_since(start));
 
         MPI_Barrier(MPI_COMM_WORLD);
         start = std::chrono::steady_clock::now();
         {
+            // A fresh file of this rank's own, created exclusively (no planted link is followed).
+            own = io::create_temporary_beside(dir + "/sgnn-bench-posix-" + std::to_string(rank) + ".bin");
             std::FILE* f = std::fopen(own.c_str(), "wb");
             if (f == nullptr) throw std::runtime_error("cannot write " + own);
             std::fwrite(inputs.data(), sizeof(float), inputs.size(), f);

@@ -2,7 +2,9 @@
 
 #include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/text.hpp"
 #include "sgnn/io/json_file.hpp"
+#include "sgnn/io/subprocess.hpp"
 #include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/simulator.hpp"
@@ -74,19 +76,20 @@ Measurement measure(const sim::Simulator& simulator, const std::vector<double>& 
 io::Json run_numpy(const std::string& python, int days, double population, double r0, double period, int initial,
                    double seconds) {
     const std::string script = std::string(SGNN_SOURCE_DIR) + "/tests/bench/numpy_sir.py";
-    char command[1024];
-    std::snprintf(command, sizeof command,
-                  "%s %s --json --days %d --population %.17g --r0 %.17g --infectious-period %.17g "
-                  "--initial-infected %d --seconds %.17g",
-                  python.c_str(), script.c_str(), days, population, r0, period, initial, seconds);
-    std::FILE* pipe = popen(command, "r");
-    if (pipe == nullptr) throw std::runtime_error("cannot run " + python);
-    std::string output;
-    char buffer[512];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-    const int status = pclose(pipe);
-    if (status != 0 || output.empty()) {
-        throw std::runtime_error("the NumPy reference failed (" + std::string(command) +
+    const auto number = [](double v) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", v);
+        return std::string(text);
+    };
+    const std::vector<std::string> command = {python, script, "--json", "--days", std::to_string(days),
+                                              "--population", number(population), "--r0", number(r0),
+                                              "--infectious-period", number(period), "--initial-infected",
+                                              std::to_string(initial), "--seconds", number(seconds)};
+    const io::ProcessResult result = io::run_process(command, io::ChildStderr::discard);
+    if (!result.started) throw std::runtime_error("cannot run " + python);
+    const std::string& output = result.output;
+    if (result.exit_code != 0 || output.empty()) {
+        throw std::runtime_error("the NumPy reference failed (" + python + " " + script +
                                  "); it needs NumPy for " + python + " (Debian: python3-numpy)");
     }
     return io::Json::parse(output);
@@ -143,6 +146,11 @@ int bench_simulate_command(const std::vector<std::string>& args) {
         simulator = sim::make_simulator(model);
     } catch (const ConfigError& error) {
         return bad(error.what());
+    }
+    if (simulator->events_per_individual() * population > 1e8) {
+        return bad("--population " + format_number(population) + ": one exact SSA trajectory would take up to " +
+                   format_number(simulator->events_per_individual() * population) +
+                   " events (1e8 at most here); measure a smaller population, the cost grows linearly");
     }
     // Named values from the command line; any other parameter at its default prior's centre.
     const std::map<std::string, double> given = {

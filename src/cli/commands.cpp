@@ -13,6 +13,8 @@
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/stop.hpp"
+#include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/ode_solver.hpp"
@@ -315,11 +317,13 @@ RunConfig corpus_config(const std::vector<std::string>& args, ParsedOptions& par
     const std::string path = parsed.values["data"];
     std::string corpus_ini;
     try {
+        const io::CorpusHeader header(path, "sgnn-corpus", "write one with sgnn simulate");  // format and checksums
         corpus_ini = io::DatasetReader(path).read("config").text();
     } catch (const std::exception& error) {
         const std::string message = error.what();
+        const bool advised = message.find("sgnn simulate") != std::string::npos;
         throw ConfigError("data = " + (message.rfind(path, 0) == 0 ? message : path + ": " + message) +
-                          " (write a corpus with sgnn simulate)");
+                          (advised ? "" : " (write a corpus with sgnn simulate)"));
     }
     parsed = parse_options(args, run_options(), false, corpus_ini, "corpus " + path);
     parsed.values["data"] = path;
@@ -375,6 +379,11 @@ int pipeline_command(bool bench, const std::vector<std::string>& args, int* argc
         // Found identically on every rank before any rank started talking.
         if (mpi.world_rank() == 0) print_error(error.what());
         return 2;
+    } catch (const StopRequested& stop) {
+        // Before the first step there is no checkpoint to write: the job just ends, as
+        // a stopped one does, and a requeued job starts afresh.
+        end_job_stopped(stop, role_of_rank(config, mpi.world_rank(), mpi.world_size()), mpi.world_rank(),
+                        mpi.world_size());
     } catch (const std::exception& error) {
         end_job(error, role_of_rank(config, mpi.world_rank(), mpi.world_size()), mpi.world_rank());
     }

@@ -10,6 +10,7 @@
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/sha256.hpp"
+#include "sgnn/io/subprocess.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 
 #include <omp.h>
@@ -67,13 +68,10 @@ included), summary.json (claims_hold says whether each headline inequality holds
 CSV tables, PNG figures, and one training run directory per trained network.
 )TXT";
 
-std::string command_output(const std::string& command) {
-    std::string text;
-    if (std::FILE* pipe = popen(command.c_str(), "r")) {
-        char buffer[256];
-        while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-        pclose(pipe);
-    }
+// A child's standard output, trailing blanks trimmed ("" when it could not run or failed).
+std::string command_output(const std::vector<std::string>& argv, io::ChildStderr stderr_mode) {
+    const io::ProcessResult result = io::run_process(argv, stderr_mode);
+    std::string text = result.output;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     return text;
 }
@@ -81,9 +79,11 @@ std::string command_output(const std::string& command) {
 // The commit the binary's source tree is at ("-dirty" with uncommitted changes).
 std::string git_commit() {
     const std::string source = SGNN_SOURCE_DIR;
-    const std::string commit = command_output("git -C '" + source + "' rev-parse HEAD 2>/dev/null");
+    const std::string commit = command_output({"git", "-C", source, "rev-parse", "HEAD"}, io::ChildStderr::discard);
     if (commit.empty()) return "unknown";
-    const bool dirty = !command_output("git -C '" + source + "' status --porcelain --untracked-files=no 2>/dev/null").empty();
+    const bool dirty = !command_output({"git", "-C", source, "status", "--porcelain", "--untracked-files=no"},
+                                       io::ChildStderr::discard)
+                            .empty();
     return commit + (dirty ? "-dirty" : "");
 }
 
@@ -92,7 +92,7 @@ std::string git_commit() {
 std::vector<std::string> draw_figures(const std::string& name, const std::string& out) {
     const std::string script = std::string(SGNN_SOURCE_DIR) + "/scripts/plot_experiment.py";
     const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    const std::string listed = command_output(python + " '" + script + "' " + name + " '" + out + "' 2>&1");
+    const std::string listed = command_output({python, script, name, out}, io::ChildStderr::merge);
     std::vector<std::string> figures;
     std::size_t at = 0;
     while (at < listed.size()) {
@@ -154,6 +154,7 @@ double train_streamed(const ExperimentContext& context, RunConfig run, const std
     run.train.optimizer.warmup_steps = std::min(run.train.optimizer.warmup_steps, steps / 10);
     RunOptions quiet;
     quiet.quiet = true;
+    quiet.replace_earlier_run = true;  // the experiment's own sub-run, from an earlier invocation
     run_training(run, *context.mpi, quiet);
     const double seconds = seconds_since(started);
     if (context.is_root()) {

@@ -105,6 +105,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
         run.train.optimizer.warmup_steps = std::min(run.train.optimizer.warmup_steps, run.train.steps / 10);
         RunOptions quiet;
         quiet.quiet = true;
+        quiet.replace_earlier_run = true;  // the experiment's own sub-run, from an earlier invocation
         run_training(run, *context.mpi, quiet);
         steps_of.push_back(run.train.steps);
         if (context.is_root()) {

@@ -14,8 +14,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -41,12 +43,14 @@ std::vector<std::string> split_petsc_options(const std::vector<std::string>& arg
     };
     auto is_value = [&](const std::string& a) {
         if (a.empty() || a[0] != '-') return true;
-        char* end = nullptr;
-        std::strtod(a.c_str(), &end);
-        return end == a.c_str() + a.size();  // a negative number
+        double number = 0.0;
+        return parse_decimal(a, number);  // a negative number
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (!is_petsc_name(args[i])) {
+        // The value of --ode.petsc_options ("-ts_adapt_type basic") is sgnn's, and so is
+        // any word with a space in it: PETSc option names have none.
+        const bool value_of_previous = i > 0 && args[i - 1] == "--ode.petsc_options";
+        if (!is_petsc_name(args[i]) || value_of_previous || args[i].find(' ') != std::string::npos) {
             rest.push_back(args[i]);
             continue;
         }
@@ -110,6 +114,9 @@ std::vector<OptionSpec> build_run_options() {
          "(sgnn list simulators shows them); 'parameters' stands for every parameter, and with sim.model = mixture "
          "'mechanism' trains a classifier of the mechanism"},
         {"sim.threads", Type::integer, "1", "OpenMP threads per simulator rank", 1, 256},
+        {"sim.max_ssa_events", Type::real, "1e7",
+         "exact SSA models (sir_gillespie, seir_gillespie): the most events one sample may cost, 2-3 per individual "
+         "of the largest population the prior allows (about 15 ns each); a prior above it is refused", 1, 1e15},
         {"sim.max_dropped_fraction", Type::real, "0.5",
          "a simulator rank that drops more than this share of its samples (non-finite or negative values, or a "
          "throw; judged after 500) stops the run with an error naming the simulator and an example parameter vector",
@@ -205,6 +212,7 @@ std::vector<OptionSpec> build_run_options() {
         {"debug.fail_rank", Type::integer, "-1", "test only: this rank fails on purpose", -1, 1e6, {}, true},
         {"debug.fail_after", Type::real, "1", "test only: seconds before the injected failure", 0, 1e6, {}, true},
         {"debug.step_delay_ms", Type::real, "0", "test only: slow every training step", 0, 1e5, {}, true},
+        {"debug.poison_step", Type::integer, "0", "test only: this step's inputs are NaN (0: none)", 0, 1e9, {}, true},
     };
     specs.insert(specs.end(), rest.begin(), rest.end());
     return specs;
@@ -268,7 +276,7 @@ std::map<std::string, std::string> parse_ini(const std::string& text) {
 // Settings that change how a run executes, not what it computes.
 bool may_change_on_resume(const std::string& key) {
     static const std::set<std::string> keys = {"name",        "out",           "trainers",       "deterministic",
-                                               "device",      "sim.threads",   "train.threads",  "stream.credits",
+                                               "device",      "sim.threads",   "sim.max_ssa_events", "train.threads",  "stream.credits",
                                                "train.steps", "eval.every",    "eval.samples"};
     for (const char* section : {"progress.", "checkpoint.", "debug."}) {
         if (key.rfind(section, 0) == 0) return true;
@@ -282,15 +290,14 @@ bool may_change_on_resume(const std::string& key) {
 [[noreturn]] void OptionReader::fail(const std::string& key, const std::string& problem) const {
     const auto origin = options_.origin.find(key);
     const std::string where = origin == options_.origin.end() ? "" : " (" + origin->second + ")";
-    throw ConfigError(key + " = '" + options_.values.at(key) + "'" + where + ": " + problem);
+    throw ConfigError(key + " = '" + printable(options_.values.at(key)) + "'" + where + ": " + problem);
 }
 
 double OptionReader::number(const std::string& key) const {
     const OptionSpec& spec = find_spec(specs_, key);
     const std::string& text = options_.values.at(key);
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    const bool parsed = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v);
+    double v = 0.0;
+    const bool parsed = parse_decimal(text, v);
     if (!parsed || (spec.type == Type::integer && std::floor(v) != v) || v < spec.min || v > spec.max) {
         fail(key, "must be " + spec.allowed());
     }
@@ -321,13 +328,10 @@ std::vector<double> OptionReader::numbers(const std::string& key, const std::str
     std::vector<double> result;
     std::stringstream stream(part.empty() ? options_.values.at(key) : part);
     for (std::string item; std::getline(stream, item, ',');) {
-        char* end = nullptr;
         const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
         const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-        const double value = std::strtod(t.c_str(), &end);
-        if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value)) {
-            fail(key, "'" + t + "' is not a number; write comma-separated numbers");
-        }
+        double value = 0.0;
+        if (!parse_decimal(t, value)) fail(key, "'" + printable(t) + "' is not a number; write comma-separated numbers");
         result.push_back(value);
     }
     return result;
@@ -410,9 +414,9 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
                       .run(),
                   command_line);
     } catch (const po::unknown_option& error) {
-        throw ConfigError("unknown option '" + error.get_option_name() + "' (the options are listed by --help)");
+        throw ConfigError("unknown option '" + printable(error.get_option_name()) + "' (the options are listed by --help)");
     } catch (const po::error& error) {
-        throw ConfigError(std::string("command line: ") + error.what());
+        throw ConfigError("command line: " + printable(error.what()));
     }
     parsed.help = command_line.count("help") > 0;
     parsed.json = command_line.count("json") > 0;
@@ -428,15 +432,24 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
     }
     if (command_line.count("config")) {
         parsed.config_file = command_line["config"].as<std::string>();
-        std::ifstream stream(parsed.config_file);
-        if (!stream) throw ConfigError("config file '" + parsed.config_file + "': cannot be read");
+        const std::string shown = printable(parsed.config_file);
+        std::error_code error;
+        if (std::filesystem::is_directory(parsed.config_file, error)) {
+            throw ConfigError("config file '" + shown + "': is a directory; give a config file (such as " +
+                              "configs/quickstart.cfg, or a run's config.ini)");
+        }
+        std::ifstream in(parsed.config_file, std::ios::binary);
+        if (!in) throw ConfigError("config file '" + shown + "': cannot be read");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // an editor's UTF-8 byte order mark
+        std::istringstream stream(text);
         try {
             po::store(po::parse_config_file(stream, file_keys, false), file);
         } catch (const po::unknown_option& error) {
-            throw ConfigError("config file '" + parsed.config_file + "': unknown key '" + error.get_option_name() +
+            throw ConfigError("config file '" + shown + "': unknown key '" + printable(error.get_option_name()) +
                               "' (sgnn train --help lists every key)");
         } catch (const po::error& error) {
-            throw ConfigError("config file '" + parsed.config_file + "': " + error.what());
+            throw ConfigError("config file '" + shown + "': " + printable(error.what()));
         }
     }
     for (const auto& spec : specs) {
@@ -454,9 +467,20 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
             parsed.origin[spec.key] = "default";
         }
     }
+    // A value goes into config.ini and checkpoints as one INI line, and into one-line
+    // messages: a newline would inject keys or sections, so control characters are refused.
+    for (const auto& [key, value] : parsed.values) {
+        if (has_control_character(value)) {
+            throw ConfigError(key + " = '" + printable(value) + "' (" + parsed.origin[key] +
+                              "): control characters (newline, tab, ...) are not allowed in values");
+        }
+    }
+    if (has_control_character(petsc_options)) {
+        throw ConfigError("PETSc options '" + printable(petsc_options) + "': control characters are not allowed");
+    }
     if (!petsc_options.empty()) {
         const auto it = parsed.values.find("ode.petsc_options");
-        if (it == parsed.values.end()) throw ConfigError("unknown option '" + petsc_options + "'");
+        if (it == parsed.values.end()) throw ConfigError("unknown option '" + printable(petsc_options) + "'");
         it->second += (it->second.empty() ? "" : " ") + petsc_options;
         parsed.origin["ode.petsc_options"] = "command line";
     }
@@ -481,6 +505,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     if (c.task.targets.empty()) v.fail("sim.targets", "name at least one target");
     if (unique.size() != c.task.targets.size()) v.fail("sim.targets", "a target is listed twice");
     c.task.threads = v.small_integer("sim.threads");
+    c.task.max_ssa_events = v.number("sim.max_ssa_events");
     if (c.task.model == "mixture") {
         const auto& registry = sim::simulator_registry();
         for (const std::string& item : split_list(v.text("sim.mixture"))) {
@@ -555,6 +580,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
     t.eval_every = v.integer("eval.every");
     t.eval_samples = v.small_integer("eval.samples");
     t.debug_step_delay_ms = v.number("debug.step_delay_ms");
+    t.debug_poison_step = v.integer("debug.poison_step");
 
     c.schedule.stages = v.small_integer("curriculum.stages");
     c.schedule.start_width = v.number("curriculum.start_width");
@@ -576,7 +602,7 @@ RunConfig make_run_config(const ParsedOptions& options) {
 bool defines_the_run(const std::string& key) { return !may_change_on_resume(key); }
 
 bool defines_the_samples(const std::string& key) {
-    if (key == "sim.threads" || key == "sim.max_dropped_fraction") return false;
+    if (key == "sim.threads" || key == "sim.max_dropped_fraction" || key == "sim.max_ssa_events") return false;
     for (const char* section : {"sim.", "obs.", "prior.", "ode."}) {
         if (key.rfind(section, 0) == 0) return true;
     }

@@ -8,6 +8,8 @@
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/corpus_file.hpp"
+#include "sgnn/io/directory_lock.hpp"
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/stream/backoff.hpp"
 #include "sgnn/stream/batch_source.hpp"
@@ -25,6 +27,30 @@
 namespace sgnn::cli {
 namespace {
 
+// Rank 0's text, on every rank.
+std::string broadcast(std::string text, const char* what) {
+    int length = static_cast<int>(text.size());
+    stream::check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD), what);
+    text.resize(static_cast<std::size_t>(length));
+    stream::check_mpi(MPI_Bcast(text.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD), what);
+    return text;
+}
+
+// An experiment's sub-run directory from an earlier invocation of the same
+// experiment: its known outputs go before the new run starts.
+void remove_earlier_run(const std::string& dir, const std::vector<std::string>& earlier) {
+    std::error_code error;
+    for (const std::string& name : earlier) {
+        if (name.rfind("checkpoints/", 0) == 0) {
+            for (const std::string& path : coord::list_checkpoints(coord::checkpoint_directory(dir))) {
+                std::filesystem::remove(path, error);
+            }
+        } else {
+            std::filesystem::remove(dir + "/" + name, error);
+        }
+    }
+}
+
 std::string default_out_dir(const std::string& name) {
     const std::time_t now = std::time(nullptr);
     char stamp[32];
@@ -35,18 +61,62 @@ std::string default_out_dir(const std::string& name) {
     return candidate;
 }
 
-// Rank 0 picks and creates the output directory; everyone learns its name.
-std::string agree_on_out_dir(const RunConfig& config, const stream::MpiSession& mpi) {
-    std::string dir;
+// The output directory as every rank knows it, with the run's identity. Rank 0 holds
+// the directory's lock for the whole run.
+struct RunDirectory {
+    std::string path;
+    std::string run_id;
+    std::unique_ptr<io::DirectoryLock> lock;  // rank 0 only
+};
+
+// Rank 0 picks, creates and locks the output directory, and settles the run's identity:
+// a fresh run refuses a directory that holds another run's outputs (unless the caller
+// replaces them, as experiments do for their own sub-runs) and draws a new run_id; a
+// resumed run keeps its checkpoint's. Every rank learns the result, or throws the same
+// ConfigError.
+RunDirectory prepare_run_directory(const RunConfig& config, const coord::CheckpointContents* resume,
+                                   bool replace_earlier_run, const stream::MpiSession& mpi) {
+    RunDirectory run;
+    std::string error;
     if (mpi.world_rank() == 0) {
-        dir = config.out.empty() ? default_out_dir(config.name) : config.out;
-        io::make_directories(dir);
+        try {
+            run.path = config.out.empty() ? default_out_dir(config.name) : config.out;
+            io::make_directories(run.path);
+            run.lock = std::make_unique<io::DirectoryLock>(run.path, "--out");
+            const std::string recorded = coord::run_id_of_directory(run.path);
+            if (resume == nullptr) {
+                const std::vector<std::string> earlier = coord::earlier_run_outputs(run.path);
+                if (!earlier.empty() && !replace_earlier_run) {
+                    std::string list;
+                    for (const std::string& name : earlier) list += (list.empty() ? "" : ", ") + name;
+                    throw ConfigError("--out " + run.path + " holds another run's outputs (" + list +
+                                      "); continue it with sgnn train --resume " + run.path +
+                                      ", or choose another --out");
+                }
+                if (!earlier.empty()) remove_earlier_run(run.path, earlier);
+                run.run_id = coord::new_run_id();
+            } else {
+                const auto it = resume->attributes.find("run_id");
+                // A checkpoint of an older sgnn has no identity: the run gets one now.
+                run.run_id = it != resume->attributes.end() && !it->second.empty() ? it->second : coord::new_run_id();
+                if (!recorded.empty() && recorded != run.run_id) {
+                    throw ConfigError("--out " + run.path + " belongs to another run (run_id " + recorded + ") than " +
+                                      resume->path + " (run_id " + run.run_id +
+                                      "); give the resumed run its own --out");
+                }
+            }
+            if (recorded != run.run_id) coord::record_run_id(run.path, run.run_id);
+        } catch (const ConfigError& failure) {
+            error = failure.what();
+        } catch (const std::exception& failure) {
+            error = failure.what();  // a directory that cannot be created or written
+        }
     }
-    int length = static_cast<int>(dir.size());
-    stream::check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast(output directory)");
-    dir.resize(static_cast<std::size_t>(length));
-    stream::check_mpi(MPI_Bcast(dir.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast(output directory)");
-    return dir;
+    error = broadcast(error, "MPI_Bcast(output directory)");
+    if (!error.empty()) throw ConfigError(error);
+    run.path = broadcast(run.path, "MPI_Bcast(output directory)");
+    run.run_id = broadcast(run.run_id, "MPI_Bcast(run id)");
+    return run;
 }
 
 // A simulator-only rank tells the coordinator once that it received SIGTERM or
@@ -173,7 +243,8 @@ void prepare_checkpoint_directory(const std::string& out_dir) {
 void check_corpus_size(const RunConfig& config) {
     std::uint64_t valid = 0;
     try {
-        valid = std::stoull(io::DatasetReader(config.data).attribute("valid_samples"));
+        valid = io::CorpusHeader(config.data, "sgnn-corpus", "write one with sgnn simulate")
+                    .count("valid_samples", 0, std::uint64_t(1) << 50);
     } catch (const std::exception& error) {
         const std::string message = error.what();
         throw ConfigError("data = " + (message.rfind(config.data, 0) == 0 ? message : config.data + ": " + message) +
@@ -219,7 +290,9 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
     const coord::PriorSchedule schedule(config.schedule, config.trainers, config.train.steps, start.origin);
 
     const int rank = mpi.world_rank();
-    const std::string out_dir = options.write_outputs ? agree_on_out_dir(config, mpi) : std::string();
+    RunDirectory run_directory;
+    if (options.write_outputs) run_directory = prepare_run_directory(config, resume.get(), options.replace_earlier_run, mpi);
+    const std::string& out_dir = run_directory.path;
     if (rank == 0 && !out_dir.empty()) prepare_checkpoint_directory(out_dir);
     stream::Communicators comms(layout, rank);
     const bool coordinates = rank == stream::RankLayout::coordinator_rank();
@@ -230,6 +303,7 @@ RunResult run_training(const RunConfig& config, const stream::MpiSession& mpi, c
     if (coordinates) {
         coord::CoordinatorConfig cc;
         cc.run_name = config.name;
+        cc.run_id = run_directory.run_id;
         cc.out_dir = out_dir;
         cc.effective_config = config.effective_ini;
         cc.total_steps = config.train.steps;

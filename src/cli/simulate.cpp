@@ -4,7 +4,10 @@
 #include "sgnn/cli/options.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/coord/progress.hpp"
+#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/stop.hpp"
+#include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/sha256.hpp"
 #include "sgnn/sim/ode_solver.hpp"
@@ -54,12 +57,7 @@ prior.*, ode.*, seed, sim.threads, sim.max_dropped_fraction; see sgnn train --he
 
 
 std::uint64_t parse_count(const std::string& text, const std::string& flag) {
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !(value >= 1) || value > 1e12 || std::floor(value) != value) {
-        throw ConfigError(flag + " = '" + text + "': must be a whole number in [1, 1e12]");
-    }
-    return static_cast<std::uint64_t>(value);
+    return static_cast<std::uint64_t>(parse_whole_number(text, flag, 1, 1e12));
 }
 
 }  // namespace
@@ -82,6 +80,30 @@ std::vector<const void*> column_pointers(const sim::IndexedSamples& rows) {
     static const double unused = 0.0;
     const auto at = [](const auto& v) -> const void* { return v.empty() ? static_cast<const void*>(&unused) : v.data(); };
     return {at(rows.inputs), at(rows.targets), at(rows.parameters), at(rows.labels), at(rows.indices), at(rows.valid)};
+}
+
+void require_output_file(const std::string& path, const std::string& option) {
+    try {
+        io::require_replaceable(path);
+    } catch (const std::exception& error) {
+        throw ConfigError(option + " " + printable(path) + ": " + error.what());
+    }
+}
+
+sim::IndexedSamples generate_chunk_or_stop(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose,
+                                           std::uint64_t first, std::uint64_t count, int threads,
+                                           const std::string& during) {
+    sim::IndexedSamples rows;
+    int stop = 0;
+    try {
+        rows = sim::generate_indexed_samples(task, seed, purpose, first, static_cast<int>(count), threads);
+    } catch (const StopRequested& abandoned) {
+        stop = abandoned.signal_number();
+    }
+    if (stop == 0) stop = stop_signal();
+    MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (stop != 0) throw StopRequested(stop, during);
+    return rows;
 }
 
 std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {
@@ -128,8 +150,8 @@ CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const s
         const std::uint64_t offset = std::min(mine.count, round * chunk);
         const std::uint64_t count = std::min(chunk, mine.count - offset);
         const std::uint64_t first = mine.first + offset;
-        const sim::IndexedSamples rows = sim::generate_indexed_samples(*task, config.seed, sim::Purpose::train, first,
-                                                                       static_cast<int>(count), config.task.threads);
+        const sim::IndexedSamples rows = generate_chunk_or_stop(*task, config.seed, sim::Purpose::train, first, count,
+                                                                config.task.threads, "the simulation of " + out);
         if (count > 0) {
             drops.record(rows.result, 1.0);
             dropped += static_cast<std::uint64_t>(rows.result.dropped);
@@ -159,7 +181,7 @@ CorpusStats write_corpus(const RunConfig& config, std::uint64_t samples, const s
     MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
     writer.commit(
         {{"format", "sgnn-corpus"},
-         {"format_version", "1"},
+         {"format_version", "2"},
          {"samples", std::to_string(samples)},
          {"valid_samples", std::to_string(samples - total_dropped)},
          {"dropped_samples", std::to_string(total_dropped)},
@@ -204,6 +226,7 @@ int simulate_command(const std::vector<std::string>& all_args, int* argc, char**
             if (samples_text.empty()) throw ConfigError("--samples: say how many samples to simulate (--samples N)");
             samples = parse_count(samples_text, "--samples");
             config = make_run_config(parsed);
+            require_output_file(out, "--out");
         }
     } catch (const ConfigError& error) {
         std::fprintf(stderr, "sgnn: error: %s\n", error.what());
@@ -217,11 +240,16 @@ int simulate_command(const std::vector<std::string>& all_args, int* argc, char**
     stream::MpiSession mpi(argc, argv);
     const sim::OdeRuntimeScope ode_runtime;  // PETSc finalizes before MPI
     const int rank = mpi.world_rank();
+    coord::install_stop_signal_handlers();
     try {
+        const StopScope stop_abandons_the_corpus;  // the temporary is removed, nothing is half-written
         write_corpus(config, samples, out, chunk, rank == 0);
     } catch (const ConfigError& error) {
         if (rank == 0) std::fprintf(stderr, "sgnn: error: %s\n", error.what());
         return 2;
+    } catch (const StopRequested& stop) {
+        if (rank == 0) std::fprintf(stderr, "sgnn: %s\n", stop.what());
+        return coord::kExitRequeue;
     } catch (const std::exception& error) {
         end_job(error, "simulate", rank);
     }

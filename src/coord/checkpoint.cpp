@@ -1,10 +1,15 @@
 #include "sgnn/coord/checkpoint.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/io/json_file.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <sstream>
 
 namespace sgnn::coord {
@@ -22,7 +27,7 @@ long long step_of(const std::string& filename) {
         return -1;
     }
     const std::string digits = filename.substr(prefix.size(), filename.size() - prefix.size() - suffix.size());
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+    if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
     return std::stoll(digits);
 }
 
@@ -66,9 +71,65 @@ std::vector<std::string> list_checkpoints(const std::string& directory) {
     return paths;
 }
 
-void prune_checkpoints(const std::string& directory, int keep) {
-    const std::vector<std::string> all = list_checkpoints(directory);
-    for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) std::remove(all[i].c_str());
+std::vector<std::string> list_checkpoints(const std::string& directory, const std::string& run_id) {
+    std::vector<std::string> own;
+    for (std::string& path : list_checkpoints(directory)) {
+        if (run_id_of_checkpoint(path) == run_id) own.push_back(std::move(path));
+    }
+    return own;
+}
+
+void prune_checkpoints(const std::string& directory, int keep, const std::string& run_id) {
+    const std::vector<std::string> own = list_checkpoints(directory, run_id);
+    for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < own.size(); ++i) std::remove(own[i].c_str());
+}
+
+std::string new_run_id() {
+    std::random_device entropy;
+    char text[33];
+    std::snprintf(text, sizeof text, "%08x%08x%08x%08x", entropy(), entropy(), entropy(), entropy());
+    return text;
+}
+
+std::string run_record_path(const std::string& out_dir) { return out_dir + "/run.json"; }
+
+std::string run_id_of_directory(const std::string& out_dir) {
+    std::ifstream in(run_record_path(out_dir));
+    if (!in) return "";
+    try {
+        const io::Json record = io::Json::parse(in);
+        return record.at("run_id").get<std::string>();
+    } catch (const std::exception&) {
+        throw ConfigError(run_record_path(out_dir) + ": not a run record (sgnn writes it when a run starts); "
+                          "choose another --out, or remove the file if the directory holds no run");
+    }
+}
+
+void record_run_id(const std::string& out_dir, const std::string& run_id) {
+    io::write_json_file(run_record_path(out_dir),
+                        {{"run_id", run_id},
+                         {"about", "the identity of the training run in this directory; its checkpoints carry the "
+                                   "same run_id, and sgnn rotates and resumes only those"}});
+}
+
+std::string run_id_of_checkpoint(const std::string& path) {
+    try {
+        const io::DatasetReader reader(path);
+        return reader.has_attribute("run_id") ? reader.attribute("run_id") : "";
+    } catch (const std::exception&) {
+        return "";  // damaged or foreign: never this run's
+    }
+}
+
+std::vector<std::string> earlier_run_outputs(const std::string& out_dir) {
+    std::vector<std::string> found;
+    std::error_code error;
+    for (const char* name : {"run.json", "summary.json", "model.h5", "metrics.csv", "config.ini"}) {
+        if (fs::exists(fs::symlink_status(out_dir + "/" + name, error))) found.push_back(name);
+    }
+    const std::vector<std::string> checkpoints = list_checkpoints(checkpoint_directory(out_dir));
+    if (!checkpoints.empty()) found.push_back("checkpoints/" + fs::path(checkpoints.back()).filename().string());
+    return found;
 }
 
 std::string resolve_resume_path(const std::string& what) {
@@ -77,9 +138,19 @@ std::string resolve_resume_path(const std::string& what) {
     if (!fs::is_directory(what, error)) {
         throw ConfigError("--resume " + what + ": no such file or directory (give a checkpoint file or a run directory)");
     }
+    // A run directory: its own run's newest checkpoint (a directory without run.json,
+    // from an older sgnn, or a bare folder of checkpoints: the newest of all).
+    const std::string run_id = run_id_of_directory(what);
     for (const std::string& directory : {checkpoint_directory(what), what}) {
-        const std::vector<std::string> found = list_checkpoints(directory);
-        if (!found.empty()) return found.back();
+        const std::vector<std::string> all = list_checkpoints(directory);
+        if (all.empty()) continue;
+        if (run_id.empty()) return all.back();
+        const std::vector<std::string> own = list_checkpoints(directory, run_id);
+        if (!own.empty()) return own.back();
+        throw ConfigError("--resume " + what + ": the checkpoints in " + directory + " (newest " +
+                          fs::path(all.back()).filename().string() + ") belong to another run than " +
+                          run_record_path(what) + " names (run_id " + run_id + "); to continue one of them anyway, "
+                          "name its file: --resume " + all.back());
     }
     throw ConfigError("--resume " + what + ": no checkpoint (step-*.h5) in " + what + " or " +
                       checkpoint_directory(what));
@@ -158,12 +229,14 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
             fail(path, "not an sgnn checkpoint (no format = sgnn-checkpoint attribute)");
         }
         const std::string version = reader.attribute("format_version");
-        if (version != std::to_string(kCheckpointFormatVersion)) {
-            fail(path, "format version " + version + ", but this sgnn reads version " +
+        if (version != std::to_string(kCheckpointFormatVersion) && version != "1") {
+            fail(path, "format version " + printable(version) + ", but this sgnn reads versions 1 and " +
                            std::to_string(kCheckpointFormatVersion));
         }
+        // Version 2 also checksums its attributes (step, trainers, batch origin, ...).
+        if (version != "1") reader.verify_attribute_checksum();
         // Every dataset is read once, its checksum verified, and then taken from here.
-        const std::map<std::string, io::Dataset> all = reader.read_all();
+        const std::map<std::string, io::Dataset> all = reader.read_all(version != "1");
         const auto read = [&](const std::string& name) -> const io::Dataset& {
             const auto it = all.find(name);
             if (it == all.end()) fail(path, "missing dataset " + name);
@@ -173,11 +246,20 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
                                  "config_sha256", "seed", "deterministic", "sgnn_version", "created"}) {
             c.attributes[name] = reader.attribute(name);
         }
-        c.step = std::stoll(c.attributes["step"]);
-        c.trainers = std::stoi(c.attributes["trainers"]);
-        c.batch_origin = std::stoull(c.attributes["batch_origin"]);
-        c.origin_step = std::stoll(c.attributes["origin_step"]);
-        if (std::stoi(c.attributes["batch_size"]) != batch_size) {
+        if (reader.has_attribute("run_id")) c.attributes["run_id"] = reader.attribute("run_id");
+        const auto whole = [&](const char* name, double max) {
+            double value = 0.0;
+            if (!parse_decimal(c.attributes[name], value) || value < 0 || value > max || std::floor(value) != value) {
+                fail(path, std::string("attribute ") + name + " = '" + printable(c.attributes[name]) +
+                               "' is not a whole number in [0, " + format_number(max) + "]");
+            }
+            return value;
+        };
+        c.step = static_cast<std::int64_t>(whole("step", 1e15));
+        c.trainers = static_cast<int>(whole("trainers", 1e6));
+        c.batch_origin = static_cast<std::uint64_t>(whole("batch_origin", 9e15));
+        c.origin_step = static_cast<std::int64_t>(whole("origin_step", 1e15));
+        if (static_cast<int>(whole("batch_size", 1e9)) != batch_size) {
             fail(path, "batches of " + c.attributes["batch_size"] + " samples, but stream.batch_size is " +
                            std::to_string(batch_size));
         }
@@ -207,6 +289,12 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
                 const std::vector<std::uint64_t> indices = read(b + "/indices").as<std::uint64_t>();
                 const std::vector<float> labels = read(b + "/labels").as<float>();
                 const std::uint64_t n = header.size() == 4 ? header[2] : 0;
+                using io::ElementType;
+                if (inputs.type != ElementType::f32 || targets.type != ElementType::f32 ||
+                    read(b + "/labels").type != ElementType::f32 || read(b + "/indices").type != ElementType::u64 ||
+                    read(b + "/header").type != ElementType::u64) {
+                    fail(path, b + " holds datasets of other types than sgnn writes");
+                }
                 if (header.size() != 4 || n > static_cast<std::uint64_t>(batch_size) || indices.size() != n ||
                     labels.size() != n || inputs.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_inputs)} ||
                     targets.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_targets)}) {

@@ -120,6 +120,7 @@ void Coordinator::write_checkpoint(const TrainerReport& report) {
     const std::map<std::string, std::string> attributes = {
         {"format", "sgnn-checkpoint"},
         {"format_version", std::to_string(kCheckpointFormatVersion)},
+        {"run_id", config_.run_id},
         {"step", std::to_string(report.step)},
         {"trainers", std::to_string(layout_.trainers())},
         {"simulators", std::to_string(layout_.simulator_ranks().size())},
@@ -136,7 +137,7 @@ void Coordinator::write_checkpoint(const TrainerReport& report) {
     };
     const auto start = std::chrono::steady_clock::now();
     checkpoints_.contribute(path, std::move(datasets), attributes);
-    prune_checkpoints(checkpoint_directory(config_.out_dir), config_.checkpoint_keep);
+    prune_checkpoints(checkpoint_directory(config_.out_dir), config_.checkpoint_keep, config_.run_id);
     last_checkpoint_ = seconds_since(started_);
     if (!config_.quiet) {
         std::printf("[sgnn] checkpoint at step %lld: %s (%.1f s)\n", static_cast<long long>(report.step), path.c_str(),
@@ -302,6 +303,7 @@ void Coordinator::finish(const TrainerReport& report) {
         {"prior_version", report.schedule_version},
         {"model_sha256", std::string(report.model_sha256)},
         {"config_sha256", io::sha256_hex(config_.effective_config)},
+        {"run_id", config_.run_id},
     };
     if (config_.resume != nullptr) {
         summary_["resumed_from"] = {{"checkpoint", config_.resume->path}, {"step", config_.resume->step},

@@ -1,14 +1,14 @@
 #include "sgnn/coord/signals.hpp"
 
+#include "sgnn/stop.hpp"
+
 #include <csignal>
 
 namespace sgnn::coord {
 namespace {
 
-volatile std::sig_atomic_t g_stop_signal = 0;
-
 extern "C" void record_stop_signal(int signal_number) {
-    if (g_stop_signal == 0) g_stop_signal = signal_number;
+    if (detail::stop_signal_number == 0) detail::stop_signal_number = signal_number;
 }
 
 }  // namespace
@@ -22,7 +22,7 @@ void install_stop_signal_handlers() {
     sigaction(SIGUSR1, &action, nullptr);
 }
 
-int pending_stop_signal() { return g_stop_signal; }
+int pending_stop_signal() { return stop_signal(); }
 
 const char* stop_signal_name(int signal_number) {
     switch (signal_number) {

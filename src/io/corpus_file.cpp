@@ -1,25 +1,22 @@
 #include "sgnn/io/corpus_file.hpp"
 
 #include "h5_handle.hpp"
+#include "mpi_text.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/sha256.hpp"
+#include "sgnn/text.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <sys/statvfs.h>
 
 namespace sgnn::io {
 namespace {
-
-std::string broadcast_text(MPI_Comm comm, std::string text) {
-    int length = static_cast<int>(text.size());
-    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-    text.resize(static_cast<std::size_t>(length));
-    MPI_Bcast(text.data(), length, MPI_CHAR, 0, comm);
-    return text;
-}
 
 // Rank 0's failure on every rank, or none: rank 0 reports it, the others' copies are
 // echoes (PeerError).
@@ -32,6 +29,55 @@ void agree(MPI_Comm comm, const std::string& local_error) {
     const std::string message = broadcast_text(comm, local_error.empty() ? "another rank failed writing" : local_error);
     if (rank == 0) throw std::runtime_error(message);
     throw PeerError(message);
+}
+
+// Reads rows [first, first + count) of a 1-D or 2-D dataset in its native type.
+void read_row_range(hid_t set, hid_t memory_type, int rank, hsize_t width, std::uint64_t first, std::uint64_t count,
+                    void* into, const std::string& what) {
+    if (count == 0) return;
+    H5Handle space(H5Dget_space(set), H5Sclose, what + ": unreadable dataspace");
+    std::vector<hsize_t> offset = {first}, extent = {count};
+    if (rank == 2) {
+        offset.push_back(0);
+        extent.push_back(width);
+    }
+    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, offset.data(), nullptr, extent.data(), nullptr);
+    H5Handle memory(H5Screate_simple(rank, extent.data(), nullptr), H5Sclose, what + ": dataspace");
+    if (H5Dread(set, memory_type, memory.get(), space.get(), H5P_DEFAULT, into) < 0) {
+        throw std::runtime_error(what + " cannot be read; the file is truncated or damaged");
+    }
+}
+
+// Writes /checksums/<column> for every column of the closed file `tmp` (serially).
+void write_block_checksums(const std::string& tmp, const std::string& path, const std::vector<CorpusColumn>& columns,
+                           std::uint64_t rows) {
+    H5Handle file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "cannot reopen " + tmp + hdf5_error_cause());
+    H5Handle group(H5Gcreate2(file.get(), "checksums", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                   "cannot write " + path + " (checksums)" + hdf5_error_cause());
+    const std::uint64_t blocks = (rows + kChecksumBlockRows - 1) / kChecksumBlockRows;
+    for (const CorpusColumn& c : columns) {
+        const std::string what = path + ": column " + c.name;
+        H5Handle set(H5Dopen2(file.get(), c.name.c_str(), H5P_DEFAULT), H5Dclose, what + ": cannot be reopened");
+        const std::uint64_t row_bytes = std::max<std::uint64_t>(1, c.width) * element_size(c.type);
+        std::vector<unsigned char> buffer(kChecksumBlockRows * row_bytes);
+        std::string digests;
+        for (std::uint64_t b = 0; b < blocks; ++b) {
+            const std::uint64_t first = b * kChecksumBlockRows, n = std::min(kChecksumBlockRows, rows - first);
+            read_row_range(set.get(), h5_memory_type(c.type), c.width > 0 ? 2 : 1, c.width, first, n, buffer.data(), what);
+            Sha256 hash;
+            hash.update(buffer.data(), n * row_bytes);
+            digests += hash.raw_digest();
+        }
+        const hsize_t dims[2] = {blocks, 32};
+        H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, what + ": checksum dataspace");
+        H5Handle sums(H5Dcreate2(group.get(), c.name.c_str(), H5T_STD_U8LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                 H5P_DEFAULT),
+                      H5Dclose, "cannot write " + path + " (checksums of " + c.name + ")" + hdf5_error_cause());
+        if (blocks > 0 && H5Dwrite(sums.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, digests.data()) < 0) {
+            throw std::runtime_error("cannot write " + path + " (checksums of " + c.name + ")" + hdf5_error_cause());
+        }
+    }
+    if (!file.close()) throw std::runtime_error("cannot write " + path + " (close)" + hdf5_error_cause());
 }
 
 }  // namespace
@@ -52,7 +98,6 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
     Impl& m = *impl_;
     m.comm = comm;
     m.path = std::move(path);
-    m.tmp = m.path + ".tmp";
     m.columns = std::move(columns);
     m.rows = rows;
     int rank = 0;
@@ -74,7 +119,15 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
                     folder + ", the corpus needs " + std::to_string(bytes / 1048576) + " MiB)";
         }
     }
+    if (rank == 0 && error.empty()) {
+        try {
+            m.tmp = create_temporary_beside(m.path);
+        } catch (const std::exception& failure) {
+            error = failure.what();
+        }
+    }
     agree(comm, error);
+    m.tmp = broadcast_text(comm, m.tmp);
     try {
         H5Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create file access properties");
         H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL);
@@ -100,7 +153,15 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
         error = failure.what();
     }
     // Creation is the same on every rank, so a failure here is too (a bad directory).
-    agree(comm, error);
+    try {
+        agree(comm, error);
+    } catch (...) {
+        m.sets.clear();
+        m.collective.reset();
+        m.file.reset();
+        if (rank == 0) std::remove(m.tmp.c_str());
+        throw;
+    }
 }
 
 CorpusWriter::~CorpusWriter() {
@@ -150,9 +211,12 @@ void CorpusWriter::commit(const std::map<std::string, std::string>& attributes,
     Impl& m = *impl_;
     int rank = 0;
     MPI_Comm_rank(m.comm, &rank);
-    for (const auto& [name, value] : attributes) {
-        write_string_attribute(m.file->get(), name, broadcast_text(m.comm, value), m.path);
-    }
+    // Rank 0's attributes on every rank, with the block size and their own checksum.
+    std::map<std::string, std::string> all;
+    for (const auto& [name, value] : attributes) all[name] = broadcast_text(m.comm, value);
+    all["checksum_block_rows"] = std::to_string(kChecksumBlockRows);
+    all["attributes_sha256"] = attributes_checksum(all);
+    for (const auto& [name, value] : all) write_string_attribute(m.file->get(), name, value, m.path);
     for (const auto& [name, local] : texts) {
         const std::string value = broadcast_text(m.comm, local);
         H5Handle type = string_type(value.size(), m.path);
@@ -170,52 +234,168 @@ void CorpusWriter::commit(const std::map<std::string, std::string>& attributes,
     const bool closed = m.file->close();
     m.file.reset();
     std::string error = closed ? "" : "cannot write " + m.path + " (close)" + hdf5_error_cause();
-    if (rank == 0 && error.empty() && std::rename(m.tmp.c_str(), m.path.c_str()) != 0) {
-        error = "cannot write " + m.path + ": " + std::strerror(errno);
+    if (rank == 0 && error.empty()) {
+        try {
+            write_block_checksums(m.tmp, m.path, m.columns, m.rows);
+        } catch (const std::exception& failure) {
+            error = failure.what();
+        }
+    }
+    if (rank == 0 && !error.empty()) std::remove(m.tmp.c_str());
+    if (rank == 0 && error.empty()) {
+        try {
+            publish_temporary(m.tmp, m.path);
+        } catch (const std::exception& failure) {
+            error = failure.what();
+        }
     }
     agree(m.comm, error);
 }
 
-Dataset read_rows(const std::string& path, const std::string& column, std::uint64_t first, std::uint64_t count) {
+std::map<std::string, std::string> read_root_attributes(const std::string& path) {
     silence_hdf5_errors();
+    if (H5Fis_hdf5(path.c_str()) <= 0) throw std::runtime_error(path + ": not an HDF5 file");
+    H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                  path + ": cannot be opened; the file is truncated or damaged");
+    std::vector<std::string> names;
+    hsize_t index = 0;
+    // An HDF5 callback: it only collects names, and no exception crosses the C library.
+    const herr_t listed = H5Aiterate2(
+        file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &index,
+        [](hid_t, const char* name, const H5A_info_t*, void* data) noexcept -> herr_t {
+            try {
+                static_cast<std::vector<std::string>*>(data)->push_back(name);
+                return 0;
+            } catch (...) {
+                return -1;
+            }
+        },
+        &names);
+    if (listed < 0) throw std::runtime_error(path + ": its attributes cannot be read; the file is damaged");
+    std::map<std::string, std::string> attributes;
+    for (const std::string& name : names) attributes[name] = read_string_attribute(file.get(), name, path);
+    return attributes;
+}
+
+std::string attributes_checksum(const std::map<std::string, std::string>& attributes) {
+    Sha256 hash;
+    for (const auto& [name, value] : attributes) {
+        if (name == "attributes_sha256") continue;
+        const std::string item = std::to_string(name.size()) + ':' + name + std::to_string(value.size()) + ':' + value;
+        hash.update(item.data(), item.size());
+    }
+    return hash.hex_digest();
+}
+
+CorpusHeader::CorpusHeader(const std::string& path, const std::string& format, const std::string& made_by)
+    : path_(path), attributes_(read_root_attributes(path)) {
+    const auto found = attributes_.find("format");
+    if (found == attributes_.end() || found->second != format) {
+        throw std::runtime_error(path + ": not an " + format + " file (" + made_by + ")");
+    }
+    const auto stored = attributes_.find("attributes_sha256");
+    if (stored == attributes_.end()) {
+        throw std::runtime_error(path + ": has no checksums (written by an sgnn before 0.2, or damaged); " + made_by +
+                                 " again");
+    }
+    if (stored->second != attributes_checksum(attributes_)) {
+        throw std::runtime_error(path + ": attribute checksum mismatch; the file is damaged");
+    }
+}
+
+std::string CorpusHeader::text(const std::string& name) const {
+    const auto it = attributes_.find(name);
+    if (it == attributes_.end()) throw std::runtime_error(path_ + ": no attribute " + name);
+    return it->second;
+}
+
+std::uint64_t CorpusHeader::count(const std::string& name, std::uint64_t min, std::uint64_t max) const {
+    const std::string value = text(name);
+    double number = 0.0;
+    if (!parse_decimal(value, number) || std::floor(number) != number || number < static_cast<double>(min) ||
+        number > static_cast<double>(max)) {
+        throw std::runtime_error(path_ + ": attribute " + name + " = '" + printable(value) +
+                                 "' is not a whole number in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+    return static_cast<std::uint64_t>(number);
+}
+
+Dataset read_rows(const std::string& path, const std::string& column, ElementType type, std::uint64_t width,
+                  std::uint64_t first, std::uint64_t count) {
+    silence_hdf5_errors();
+    const std::string what = path + ": column " + column;
     H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
                   path + ": cannot be opened; the file is missing, truncated or not HDF5");
-    H5Handle set(H5Dopen2(file.get(), column.c_str(), H5P_DEFAULT), H5Dclose, path + ": no column " + column);
-    H5Handle type(H5Dget_type(set.get()), H5Tclose, path + ": unreadable column " + column);
-    H5Handle space(H5Dget_space(set.get()), H5Sclose, path + ": unreadable column " + column);
+    if (H5Lexists(file.get(), column.c_str(), H5P_DEFAULT) <= 0) throw std::runtime_error(path + ": no column " + column);
+    H5Handle set(H5Dopen2(file.get(), column.c_str(), H5P_DEFAULT), H5Dclose, what + ": cannot be opened");
+    H5Handle stored_type(H5Dget_type(set.get()), H5Tclose, what + ": unreadable type");
+    ElementType stored = ElementType::text;
+    if (!element_type_of_h5(stored_type.get(), stored) || stored != type) {
+        throw std::runtime_error(what + " is not " + element_type_name(type) + " as sgnn writes it");
+    }
+    H5Handle space(H5Dget_space(set.get()), H5Sclose, what + ": unreadable dataspace");
     const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank < 1 || rank > 2) throw std::runtime_error(path + ": column " + column + " is not 1-D or 2-D");
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    if (first + count > dims[0]) {
-        throw std::runtime_error(path + ": column " + column + " has " + std::to_string(dims[0]) + " rows, not " +
-                                 std::to_string(first + count));
+    const int expected_rank = width > 0 ? 2 : 1;
+    hsize_t dims[2] = {0, 0};
+    if (rank != expected_rank || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != rank ||
+        (width > 0 && dims[1] != width)) {
+        throw std::runtime_error(what + " should have shape (rows" + (width > 0 ? ", " + std::to_string(width) : "") +
+                                 "); the file does not match its attributes");
+    }
+    const std::uint64_t rows = dims[0];
+    if (count > rows || first > rows - count) {
+        throw std::runtime_error(what + " has " + std::to_string(rows) + " rows, not " + std::to_string(first + count));
+    }
+    const std::uint64_t row_bytes = std::max<std::uint64_t>(1, width) * element_size(type);
+    if (!fits_in_file(path, static_cast<long double>(rows) * row_bytes)) {
+        throw std::runtime_error(what + ": its shape needs more bytes than the file holds; the file is truncated");
+    }
+    // The checksummed blocks that cover the rows asked for.
+    const std::string sums_path = "checksums/" + column;
+    if (H5Lexists(file.get(), "checksums", H5P_DEFAULT) <= 0 || H5Lexists(file.get(), sums_path.c_str(), H5P_DEFAULT) <= 0) {
+        throw std::runtime_error(what + " has no checksums (written by an sgnn before 0.2, or damaged)");
+    }
+    const std::uint64_t blocks = (rows + kChecksumBlockRows - 1) / kChecksumBlockRows;
+    H5Handle sums(H5Dopen2(file.get(), sums_path.c_str(), H5P_DEFAULT), H5Dclose, what + ": checksums cannot be opened");
+    {
+        H5Handle sums_type(H5Dget_type(sums.get()), H5Tclose, what + ": unreadable checksums");
+        H5Handle sums_space(H5Dget_space(sums.get()), H5Sclose, what + ": unreadable checksums");
+        ElementType sums_element = ElementType::text;
+        hsize_t sums_dims[2] = {0, 0};
+        if (!element_type_of_h5(sums_type.get(), sums_element) || sums_element != ElementType::u8 ||
+            H5Sget_simple_extent_ndims(sums_space.get()) != 2 ||
+            H5Sget_simple_extent_dims(sums_space.get(), sums_dims, nullptr) != 2 || sums_dims[0] != blocks ||
+            sums_dims[1] != 32) {
+            throw std::runtime_error(what + ": its checksums do not match its shape; the file is damaged");
+        }
     }
     Dataset d;
     d.path = column;
-    const std::size_t size = H5Tget_size(type.get());
-    switch (H5Tget_class(type.get())) {
-        case H5T_FLOAT: d.type = size == 4 ? ElementType::f32 : ElementType::f64; break;
-        case H5T_INTEGER:
-            d.type = size == 1 ? ElementType::u8
-                               : (H5Tget_sign(type.get()) == H5T_SGN_NONE ? ElementType::u64 : ElementType::i64);
-            break;
-        default: throw std::runtime_error(path + ": column " + column + " has an unsupported type");
-    }
-    std::vector<hsize_t> offset = {first}, extent = {count};
+    d.type = type;
     d.shape = {count};
-    if (rank == 2) {
-        offset.push_back(0);
-        extent.push_back(dims[1]);
-        d.shape.push_back(dims[1]);
-    }
-    d.bytes.resize(d.element_count() * element_size(d.type));
+    if (width > 0) d.shape.push_back(width);
     if (count == 0) return d;
-    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, offset.data(), nullptr, extent.data(), nullptr);
-    H5Handle memory(H5Screate_simple(rank, extent.data(), nullptr), H5Sclose, path + ": dataspace");
-    if (H5Dread(set.get(), h5_memory_type(d.type), memory.get(), space.get(), H5P_DEFAULT, d.bytes.data()) < 0) {
-        throw std::runtime_error(path + ": column " + column + " cannot be read; the file is truncated or damaged");
+    const std::uint64_t first_block = first / kChecksumBlockRows, last_block = (first + count - 1) / kChecksumBlockRows;
+    const std::uint64_t block_start = first_block * kChecksumBlockRows;
+    const std::uint64_t block_rows = std::min(rows, (last_block + 1) * kChecksumBlockRows) - block_start;
+    std::string digests((last_block - first_block + 1) * 32, '\0');
+    read_row_range(sums.get(), H5T_NATIVE_UINT8, 2, 32, first_block, last_block - first_block + 1, digests.data(),
+                   what + " (checksums)");
+    d.bytes.resize(block_rows * row_bytes);
+    read_row_range(set.get(), h5_memory_type(type), expected_rank, width, block_start, block_rows, d.bytes.data(), what);
+    for (std::uint64_t b = 0; b <= last_block - first_block; ++b) {
+        const std::uint64_t start = b * kChecksumBlockRows, n = std::min(kChecksumBlockRows, block_rows - start);
+        Sha256 hash;
+        hash.update(d.bytes.data() + start * row_bytes, n * row_bytes);
+        if (hash.raw_digest() != digests.substr(b * 32, 32)) {
+            throw std::runtime_error(what + ": checksum mismatch in rows " + std::to_string(block_start + start) + ".." +
+                                     std::to_string(block_start + start + n - 1) + "; the file is damaged");
+        }
     }
+    // Keep just the rows asked for.
+    const std::uint64_t skip = (first - block_start) * row_bytes;
+    d.bytes.erase(d.bytes.begin() + static_cast<long>(skip + count * row_bytes), d.bytes.end());
+    d.bytes.erase(d.bytes.begin(), d.bytes.begin() + static_cast<long>(skip));
     return d;
 }
 

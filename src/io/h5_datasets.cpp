@@ -1,7 +1,10 @@
 #include "sgnn/io/h5_datasets.hpp"
 
 #include "h5_handle.hpp"
+#include "mpi_text.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/sha256.hpp"
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <memory>
 #include <sstream>
@@ -96,6 +100,42 @@ std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<Data
     return entries;
 }
 
+constexpr const char* kManifestPath = "manifest";
+
+// "path[d0xd1]" (or "path[text]"): one line of /manifest.
+std::string manifest_line(const std::string& path, ElementType type, const std::vector<std::uint64_t>& shape) {
+    std::string dims;
+    for (const std::uint64_t n : shape) dims += (dims.empty() ? "" : "x") + std::to_string(n);
+    return path + "[" + (type == ElementType::text ? std::string("text") : dims) + "]";
+}
+
+// Collective: the manifest of every rank's datasets, sorted, on rank 0 (empty elsewhere).
+std::string manifest_text(MPI_Comm comm, const std::vector<Dataset>& mine) {
+    std::string lines;
+    for (const Dataset& d : mine) lines += manifest_line(d.path, d.type, d.shape) + '\n';
+    int size = 1, rank = 0;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    int length = static_cast<int>(lines.size());
+    std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
+    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, comm);
+    int total = 0;
+    for (int r = 0; r < size; ++r) {
+        offsets[static_cast<std::size_t>(r)] = total;
+        total += lengths[static_cast<std::size_t>(r)];
+    }
+    std::string all(rank == 0 ? static_cast<std::size_t>(total) : 0, '\0');
+    MPI_Gatherv(lines.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, comm);
+    if (rank != 0) return "";
+    std::vector<std::string> sorted;
+    std::istringstream stream(all);
+    for (std::string line; std::getline(stream, line);) sorted.push_back(line);
+    std::sort(sorted.begin(), sorted.end());
+    std::string text;
+    for (const std::string& line : sorted) text += line + '\n';
+    return text;
+}
+
 // Whether any rank failed; if so every rank gets the message of the lowest failing rank.
 bool agree_on_failure(MPI_Comm comm, std::string& error) {
     int size = 1, rank = 0;
@@ -148,33 +188,21 @@ std::string errno_text() {
     return errno != 0 ? std::string(": ") + std::strerror(errno) : hdf5_error_cause();
 }
 
-std::string folder_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// Free bytes in the folder that will hold `path`, or max when unknown.
-std::uint64_t free_bytes_for(const std::string& path) {
-    struct statvfs fs {};
-    if (::statvfs(folder_of(path).c_str(), &fs) != 0) return std::numeric_limits<std::uint64_t>::max();
-    return static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
-}
-
 bool enough_space(const std::string& path, std::uint64_t bytes_needed) { return free_bytes_for(path) >= bytes_needed; }
 
 // MPI-IO reports a short write without the system's reason; the file system says it.
 std::string write_failure_cause(const std::string& path, std::uint64_t bytes_needed) {
-    struct statvfs fs {};
-    if (::statvfs(folder_of(path).c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY)) return ": Read-only file system";
-    const std::uint64_t free_bytes = free_bytes_for(path);
-    if (free_bytes < bytes_needed) {
-        return ": No space left on device (" + std::to_string(free_bytes / 1024) + " KiB free in " + folder_of(path) +
-               ", the file needs about " + std::to_string(bytes_needed / 1024) + " KiB)";
-    }
-    return errno_text();
+    const std::string cause = space_problem(path, bytes_needed);
+    return cause.empty() ? errno_text() : ": " + cause;
 }
 
 }  // namespace
+
+bool fits_in_file(const std::string& path, long double bytes) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) return false;
+    return bytes <= static_cast<long double>(status.st_size);
+}
 
 std::size_t element_size(ElementType type) {
     switch (type) {
@@ -207,9 +235,12 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
     silence_hdf5_errors();
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    const std::string tmp = path + ".tmp";
-    const std::vector<ManifestEntry> manifest = gather_manifest(comm, mine);
-    const std::map<std::string, std::string> attributes = broadcast_attributes(comm, root_attributes);
+    std::vector<Dataset> with_manifest = mine;
+    if (rank == 0) with_manifest.push_back(make_text_dataset(kManifestPath, manifest_text(comm, mine)));
+    else manifest_text(comm, mine);
+    const std::vector<ManifestEntry> manifest = gather_manifest(comm, with_manifest);
+    std::map<std::string, std::string> attributes = broadcast_attributes(comm, root_attributes);
+    attributes["attributes_sha256"] = attributes_checksum(attributes);
     std::uint64_t total_bytes = 0;
     for (const ManifestEntry& e : manifest) {
         total_bytes += e.type == ElementType::text ? e.text_length : [&] {
@@ -222,11 +253,23 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
     // A parallel HDF5 file that fails part-way leaves the ranks in different collective
     // calls, so a full disk is found before writing: the data plus about 1 KiB of
     // metadata per dataset and a margin must fit.
+    // The temporary is created exclusively by rank 0 under a fresh name (never a
+    // planted link or an existing file), then opened by every rank.
+    std::string tmp;
     if (rank == 0) {
         const std::uint64_t needed = total_bytes + 1024 * manifest.size() + 16384;
-        if (!enough_space(tmp, needed)) error = "cannot write " + path + write_failure_cause(tmp, needed);
+        if (!enough_space(path, needed)) {
+            error = "cannot write " + path + write_failure_cause(path, needed);
+        } else {
+            try {
+                tmp = create_temporary_beside(path);
+            } catch (const std::exception& failure) {
+                error = failure.what();
+            }
+        }
     }
     if (agree_on_failure(comm, error)) throw_agreed(comm, error);
+    tmp = broadcast_text(comm, tmp);
     {
         std::unique_ptr<H5Handle> file;
         std::vector<std::unique_ptr<H5Handle>> sets;
@@ -307,10 +350,11 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
         }
     }
     if (rank == 0 && error.empty()) {
-        const int fd = ::open(tmp.c_str(), O_RDONLY);
-        const bool synced = fd >= 0 && ::fsync(fd) == 0;
-        if (fd >= 0) ::close(fd);
-        if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) error = "cannot write " + path + errno_text();
+        try {
+            publish_temporary(tmp, path);
+        } catch (const std::exception& failure) {
+            error = failure.what();
+        }
     }
     if (agree_on_failure(comm, error)) {
         if (rank == 0) std::remove(tmp.c_str());
@@ -329,6 +373,15 @@ DatasetReader::DatasetReader(const std::string& path) : path_(path), file_(-1) {
 
 DatasetReader::~DatasetReader() {
     if (file_ >= 0) H5Fclose(static_cast<hid_t>(file_));
+}
+
+void DatasetReader::verify_attribute_checksum() const {
+    const std::map<std::string, std::string> attributes = read_root_attributes(path_);
+    const auto stored = attributes.find("attributes_sha256");
+    if (stored == attributes.end()) throw std::runtime_error(path_ + ": has no attributes_sha256 checksum");
+    if (stored->second != attributes_checksum(attributes)) {
+        throw std::runtime_error(path_ + ": attribute checksum mismatch; the file is damaged");
+    }
 }
 
 bool DatasetReader::has_attribute(const std::string& name) const {
@@ -359,30 +412,29 @@ Dataset DatasetReader::read(const std::string& dataset_path) const {
     H5Handle space(H5Dget_space(set.get()), H5Sclose, what + ": unreadable dataspace");
     Dataset d;
     d.path = dataset_path;
-    const H5T_class_t type_class = H5Tget_class(type.get());
     const std::size_t size = H5Tget_size(type.get());
-    if (type_class == H5T_STRING) {
-        d.type = ElementType::text;
-    } else if (type_class == H5T_FLOAT) {
-        d.type = size == 4 ? ElementType::f32 : ElementType::f64;
-    } else if (type_class == H5T_INTEGER && size == 8) {
-        d.type = H5Tget_sign(type.get()) == H5T_SGN_NONE ? ElementType::u64 : ElementType::i64;
-    } else if (type_class == H5T_INTEGER && size == 1) {
-        d.type = ElementType::u8;
-    } else {
-        throw std::runtime_error(what + ": unsupported element type");
-    }
+    if (!element_type_of_h5(type.get(), d.type)) throw std::runtime_error(what + ": unsupported element type");
     herr_t status;
     if (d.type == ElementType::text) {
+        if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) throw std::runtime_error(what + ": text is not a scalar");
+        if (!fits_in_file(path_, static_cast<long double>(size))) {
+            throw std::runtime_error(what + ": a text of " + std::to_string(size) + " bytes cannot be in this file; it is damaged");
+        }
         d.bytes.resize(size);
         status = H5Dread(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
         // Null-padded: the text ends at the first NUL, if any.
         d.bytes.erase(std::find(d.bytes.begin(), d.bytes.end(), 0), d.bytes.end());
     } else {
         const int rank = H5Sget_simple_extent_ndims(space.get());
-        std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(0, rank)));
+        if (rank < 0 || rank > 8) throw std::runtime_error(what + ": unreadable dataspace");
+        std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
         H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
         d.shape.assign(dims.begin(), dims.end());
+        long double bytes = element_size(d.type);
+        for (hsize_t n : dims) bytes *= static_cast<long double>(n);
+        if (!fits_in_file(path_, bytes)) {
+            throw std::runtime_error(what + ": its shape needs more bytes than the file holds; the file is damaged");
+        }
         d.bytes.resize(d.element_count() * element_size(d.type));
         status = d.bytes.empty() ? 0
                                  : H5Dread(set.get(), h5_memory_type(d.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
@@ -396,10 +448,14 @@ Dataset DatasetReader::read(const std::string& dataset_path) const {
 }
 
 namespace {
-herr_t collect_dataset(hid_t group, const char* name, const H5O_info_t* info, void* paths) {
-    if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(paths)->push_back(name);
-    (void)group;
-    return 0;
+// An HDF5 callback: no exception may cross the C library, so a failure returns -1.
+herr_t collect_dataset(hid_t, const char* name, const H5O_info_t* info, void* paths) noexcept {
+    try {
+        if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(paths)->push_back(name);
+        return 0;
+    } catch (...) {
+        return -1;
+    }
 }
 }  // namespace
 
@@ -416,9 +472,25 @@ std::vector<std::string> DatasetReader::dataset_paths(const std::string& group) 
     return paths;
 }
 
-std::map<std::string, Dataset> DatasetReader::read_all() const {
+std::map<std::string, Dataset> DatasetReader::read_all(bool manifest_required) const {
     std::map<std::string, Dataset> all;
     for (const std::string& p : dataset_paths()) all.emplace(p, read(p));
+    const auto manifest = all.find(kManifestPath);
+    if (manifest == all.end()) {
+        if (manifest_required) throw std::runtime_error(path_ + ": has no manifest of its datasets; the file is damaged");
+        return all;
+    }
+    std::vector<std::string> lines;
+    for (const auto& [path, d] : all) {
+        if (path != kManifestPath) lines.push_back(manifest_line(path, d.type, d.shape));
+    }
+    std::sort(lines.begin(), lines.end());  // as the writer sorts them
+    std::string found;
+    for (const std::string& line : lines) found += line + '\n';
+    if (found != manifest->second.text()) {
+        throw std::runtime_error(path_ + ": its datasets are not those its manifest lists; the file is damaged");
+    }
+    all.erase(manifest);
     return all;
 }
 

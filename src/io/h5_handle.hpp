@@ -64,6 +64,50 @@ inline hid_t h5_memory_type(ElementType type) {
     throw std::logic_error("no fixed HDF5 type for text");
 }
 
+// The sgnn element type an HDF5 dataset type stores, or false when it is none of them
+// (a 16-bit float, a 32-bit integer, a compound, ...).
+inline bool element_type_of_h5(hid_t type, ElementType& element) {
+    const std::size_t size = H5Tget_size(type);
+    switch (H5Tget_class(type)) {
+        case H5T_FLOAT:
+            if (size != 4 && size != 8) return false;
+            element = size == 4 ? ElementType::f32 : ElementType::f64;
+            return true;
+        case H5T_INTEGER:
+            if (size == 8) {
+                element = H5Tget_sign(type) == H5T_SGN_NONE ? ElementType::u64 : ElementType::i64;
+                return true;
+            }
+            if (size == 1 && H5Tget_sign(type) == H5T_SGN_NONE) {
+                element = ElementType::u8;
+                return true;
+            }
+            return false;
+        case H5T_STRING:
+            element = ElementType::text;
+            return H5Tis_variable_str(type) <= 0;
+        default:
+            return false;
+    }
+}
+
+inline const char* element_type_name(ElementType type) {
+    switch (type) {
+        case ElementType::f32: return "float32";
+        case ElementType::f64: return "float64";
+        case ElementType::i64: return "int64";
+        case ElementType::u64: return "uint64";
+        case ElementType::u8: return "uint8";
+        case ElementType::text: return "a fixed-length string";
+    }
+    return "?";
+}
+
+// Whether reading `bytes` could be real for the file at `path`: sgnn stores datasets
+// uncompressed, so one cannot hold more bytes than its file. A damaged or forged
+// shape then becomes an error instead of a huge allocation.
+bool fits_in_file(const std::string& path, long double bytes);
+
 // HDF5 prints an error stack on every failed call by default; sgnn reports its own
 // one-line errors instead.
 inline void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }

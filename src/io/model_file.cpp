@@ -1,13 +1,31 @@
 #include "sgnn/io/model_file.hpp"
 
 #include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/corpus_file.hpp"
+#include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/io/sha256.hpp"
+#include "sgnn/text.hpp"
 
 #include "h5_handle.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sgnn::io {
 namespace {
+
+std::string checksum_of(const NamedArray& array) {
+    Sha256 hash;
+    hash.update(array.values.data(), array.values.size() * sizeof(float));
+    return hash.hex_digest();
+}
+
+// "parameters/head.weight[3x32]": a dataset as the attribute `datasets` lists it.
+std::string listed_name(const std::string& path, const std::vector<std::uint64_t>& shape) {
+    std::string dims;
+    for (const std::uint64_t n : shape) dims += (dims.empty() ? "" : "x") + std::to_string(n);
+    return path + "[" + dims + "]";
+}
 
 void write_array(hid_t group, const NamedArray& array, const std::string& path) {
     std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
@@ -19,38 +37,33 @@ void write_array(hid_t group, const NamedArray& array, const std::string& path) 
     if (H5Dwrite(set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
         throw std::runtime_error(path + ": cannot write dataset " + array.name);
     }
-}
-
-struct ReadContext {
-    std::vector<NamedArray>* arrays;
-    std::string path;
-};
-
-herr_t read_dataset(hid_t group, const char* name, const H5L_info_t*, void* data) {
-    auto* context = static_cast<ReadContext*>(data);
-    H5Handle set(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, context->path + ": cannot open dataset " + name);
-    H5Handle space(H5Dget_space(set.get()), H5Sclose, context->path + ": cannot read dataspace of " + name);
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank > 0 ? rank : 0));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    NamedArray array;
-    array.name = name;
-    std::size_t count = 1;
-    for (hsize_t d : dims) {
-        array.shape.push_back(d);
-        count *= d;
-    }
-    array.values.resize(count);
-    if (H5Dread(set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
-        throw std::runtime_error(context->path + ": cannot read dataset " + name);
-    }
-    context->arrays->push_back(std::move(array));
-    return 0;
+    // The same per-dataset checksum as checkpoints carry (io/h5_datasets.hpp).
+    write_string_attribute(set.get(), "sha256", checksum_of(array), path);
 }
 
 }  // namespace
 
 void write_model_file(const std::string& path, const ModelFile& model) {
+    std::map<std::string, std::string> attributes = model.attributes;
+    attributes["format_version"] = kModelFormatVersion;
+    // The list of datasets, under the attribute checksum: a dataset deleted or added
+    // later is found, not read as a different model.
+    std::vector<std::string> datasets;
+    for (const NamedArray& array : model.parameters) datasets.push_back(listed_name("parameters/" + array.name, array.shape));
+    for (const NamedArray& array : model.normalization) {
+        datasets.push_back(listed_name("normalization/" + array.name, array.shape));
+    }
+    std::sort(datasets.begin(), datasets.end());
+    attributes["datasets"] = join_list(datasets);
+    attributes["attributes_sha256"] = attributes_checksum(attributes);
+    // A model that does not fit says so, rather than failing somewhere inside HDF5.
+    std::uint64_t bytes = 65536;
+    for (const auto* arrays : {&model.parameters, &model.normalization}) {
+        for (const NamedArray& array : *arrays) bytes += 4 * array.values.size() + 1024;
+    }
+    if (const std::string problem = space_problem(path, bytes); !problem.empty()) {
+        throw std::runtime_error("cannot write " + path + ": " + problem);
+    }
     replace_file_atomically(path, [&](const std::string& tmp) {
         silence_hdf5_errors();
         H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
@@ -62,36 +75,45 @@ void write_model_file(const std::string& path, const ModelFile& model) {
                          path + ": cannot create group " + group_name);
             for (const NamedArray& array : *arrays) write_array(group.get(), array, path);
         }
-        for (const auto& [name, value] : model.attributes) write_string_attribute(file.get(), name, value, path);
+        for (const auto& [name, value] : attributes) write_string_attribute(file.get(), name, value, path);
         if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw std::runtime_error("cannot flush " + path);
+        if (!file.close()) throw std::runtime_error("cannot write " + path + hdf5_error_cause());
     });
 }
 
 ModelFile read_model_file(const std::string& path) {
-    silence_hdf5_errors();
-    H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-                path + ": not a readable HDF5 model file");
     ModelFile model;
-    for (const auto& [group_name, arrays] :
-         {std::pair<const char*, std::vector<NamedArray>*>{"parameters", &model.parameters},
-          {"normalization", &model.normalization}}) {
-        H5Handle group(H5Gopen2(file.get(), group_name, H5P_DEFAULT), H5Gclose,
-                     path + ": missing group /" + group_name);
-        ReadContext context{arrays, path};
-        hsize_t index = 0;
-        // Creation order is not tracked, so datasets come back in name order.
-        H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &index, read_dataset, &context);
+    model.attributes = read_root_attributes(path);
+    const auto attribute = [&](const std::string& name) {
+        const auto it = model.attributes.find(name);
+        return it == model.attributes.end() ? std::string() : it->second;
+    };
+    if (attribute("format") != "sgnn-model") throw std::runtime_error(path + ": not an sgnn model file (model.h5 of a training run)");
+    if (attribute("format_version") != kModelFormatVersion) {
+        throw std::runtime_error(path + ": model format_version '" + printable(attribute("format_version")) +
+                                 "', this sgnn reads version " + kModelFormatVersion + " (models with checksums); train it again");
     }
-    std::vector<std::string> names;
-    hsize_t index = 0;
-    H5Aiterate2(
-        file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &index,
-        [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
-            static_cast<std::vector<std::string>*>(data)->push_back(name);
-            return 0;
-        },
-        &names);
-    for (const std::string& name : names) model.attributes[name] = read_string_attribute(file.get(), name, path);
+    if (attribute("attributes_sha256") != attributes_checksum(model.attributes)) {
+        throw std::runtime_error(path + ": attribute checksum mismatch; the file is damaged");
+    }
+    const DatasetReader reader(path);
+    std::vector<std::string> found;
+    for (const auto& [group, arrays] : {std::pair<std::string, std::vector<NamedArray>*>{"parameters", &model.parameters},
+                                        {"normalization", &model.normalization}}) {
+        if (!reader.has(group)) throw std::runtime_error(path + ": missing group /" + group + "; the file is damaged");
+        // In name order; every read verifies the dataset's sha256.
+        for (const std::string& dataset : reader.dataset_paths(group)) {
+            const Dataset d = reader.read(dataset);
+            if (d.type != ElementType::f32) throw std::runtime_error(path + ": dataset " + dataset + " is not float32");
+            arrays->push_back({dataset.substr(group.size() + 1), d.shape, d.as<float>()});
+            found.push_back(listed_name(dataset, d.shape));
+        }
+    }
+    std::sort(found.begin(), found.end());
+    if (reader.dataset_paths().size() != found.size() || found != split_list(attribute("datasets"))) {
+        throw std::runtime_error(path + ": its datasets or their shapes are not those its attribute 'datasets' lists; "
+                                 "the file is damaged");
+    }
     return model;
 }
 

@@ -18,15 +18,20 @@ void Sha256::update(const void* data, std::size_t size) {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data, size);
 }
 
-std::string Sha256::hex_digest() {
+std::string Sha256::raw_digest() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest, &length);
+    return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string Sha256::hex_digest() {
     static const char* hex = "0123456789abcdef";
     std::string text;
-    for (unsigned int i = 0; i < length; ++i) {
-        text += hex[digest[i] >> 4];
-        text += hex[digest[i] & 15];
+    for (const char byte : raw_digest()) {
+        const auto b = static_cast<unsigned char>(byte);
+        text += hex[b >> 4];
+        text += hex[b & 15];
     }
     return text;
 }

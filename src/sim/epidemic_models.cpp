@@ -1,6 +1,7 @@
 #include "sgnn/sim/epidemic_models.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/stop.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 
 #include <algorithm>
@@ -452,6 +453,7 @@ public:
     explicit GillespieModel(bool latent) : EpidemicModel(latent ? std::vector<std::string>{"latent_period"}
                                                                 : std::vector<std::string>{}),
                                            latent_(latent) {}
+    double events_per_individual() const override { return latent_ ? 3.0 : 2.0; }
     std::string description() const override {
         return latent_ ? "exact continuous-time SEIR (Gillespie SSA), daily counts of new infectious"
                        : "exact continuous-time SIR (Gillespie SSA), daily counts of new infections";
@@ -462,7 +464,9 @@ public:
         std::int64_t s = r.population - r.initial_infected, e = 0, i = r.initial_infected;
         double t = 0.0;
         std::fill(incidence, incidence + days, 0.0);
-        for (;;) {
+        for (std::uint64_t events = 1;; ++events) {
+            // A large population makes one sample take minutes: a stop must not wait for it.
+            if ((events & 0xFFFF) == 0) throw_if_stopping("an exact SSA sample");
             const double infection = r.beta * static_cast<double>(s) * static_cast<double>(i) / n;
             const double onset = latent_ ? r.sigma * static_cast<double>(e) : 0.0;
             const double recovery = r.gamma * static_cast<double>(i);

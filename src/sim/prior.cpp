@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <sstream>
 
@@ -58,17 +59,14 @@ ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& 
     const std::string text = trim(spec);
     const auto open = text.find('(');
     if (open == std::string::npos || text.back() != ')') {
-        throw ConfigError(key + " = '" + spec + "': not a prior" + kUsage);
+        throw ConfigError(key + " = '" + printable(spec) + "': not a prior" + kUsage);
     }
     const std::string name = trim(text.substr(0, open));
-    auto fail = [&](const std::string& problem) { return ConfigError(key + " = '" + spec + "': " + problem); };
+    auto fail = [&](const std::string& problem) { return ConfigError(key + " = '" + printable(spec) + "': " + problem); };
     auto number = [&](const std::string& item) {
         const std::string t = trim(item);
-        char* end = nullptr;
-        const double v = std::strtod(t.c_str(), &end);
-        if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v)) {
-            throw fail("'" + t + "' is not a finite number");
-        }
+        double v = 0.0;
+        if (!parse_decimal(t, v)) throw fail("'" + printable(t) + "' is not a finite number (a decimal, such as 2.5 or 1e6)");
         return v;
     };
 
@@ -195,6 +193,19 @@ double ParameterPrior::draw(SampleStream& rng, double width) const {
         }
     }
     return a[0];
+}
+
+double ParameterPrior::upper_bound() const {
+    switch (kind_) {
+        case Kind::fixed: return args_[0];
+        case Kind::uniform:
+        case Kind::loguniform:
+        case Kind::uniform_int: return args_[1];
+        case Kind::truncnormal: return args_[3];
+        case Kind::normal: return std::numeric_limits<double>::infinity();
+        case Kind::categorical: return *std::max_element(values_.begin(), values_.end());
+    }
+    return std::numeric_limits<double>::infinity();
 }
 
 double ParameterPrior::centre() const {

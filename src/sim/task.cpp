@@ -1,6 +1,8 @@
 #include "sgnn/sim/task.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/stop.hpp"
+#include "sgnn/text.hpp"
 #include "sgnn/sim/mixture.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
@@ -42,6 +44,7 @@ public:
                                                                                                  : it->second,
                                                     spec.domain));
         }
+        check_ssa_cost(config);
         derived_names_ = simulator_->derived();
         const std::vector<std::string> targets = expand_targets(config.targets, parameter_names_);
         for (const auto& name : targets) {
@@ -135,6 +138,25 @@ public:
     }
 
 private:
+    // An exact SSA sample costs events in proportion to its population: with N = 1e10
+    // one sample would take hours, so an expensive prior is refused up front.
+    void check_ssa_cost(const TaskConfig& config) const {
+        const double per_individual = simulator_->events_per_individual();
+        const auto population = std::find(parameter_names_.begin(), parameter_names_.end(), "population");
+        if (per_individual <= 0.0 || population == parameter_names_.end()) return;
+        const double largest = priors_[static_cast<std::size_t>(population - parameter_names_.begin())].upper_bound();
+        const double events = per_individual * largest;
+        if (events <= config.max_ssa_events) return;
+        constexpr double kSecondsPerEvent = 15e-9;  // measured: docs/performance.md
+        throw ConfigError("prior.population allows N up to " + format_number(largest) + ": one exact " + config.model +
+                          " sample then takes up to " + format_number(events) + " events (about " +
+                          format_number(std::ceil(events * kSecondsPerEvent * 10) / 10) +
+                          " s each), above sim.max_ssa_events = " + format_number(config.max_ssa_events) +
+                          ". Use a smaller population, the tau-leaping model (sim.model = " +
+                          (per_individual > 2 ? "seir_tauleap" : "sir_tauleap") +
+                          ", about 90x faster), or raise sim.max_ssa_events");
+    }
+
     TargetSource resolve(const TaskConfig& config, const std::string& name) const {
         const bool log = name.rfind("log_", 0) == 0;
         const std::string base = log ? name.substr(4) : name;
@@ -236,6 +258,7 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
     const int blocks = (count + block - 1) / block;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
     for (int b = 0; b < blocks; ++b) {
+        if (stopping()) continue;  // abandoned: thrown below, outside the parallel region
         const int first = b * block, size = std::min(block, count - first);
         std::vector<SampleStream> rngs;
         rngs.reserve(static_cast<std::size_t>(size));
@@ -249,6 +272,15 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
         } catch (const std::exception&) {
             std::fill_n(valid.begin() + first, size, 0);  // counted as dropped below
         }
+    }
+
+    if (stopping()) {
+        const char* what = purpose == Purpose::norm   ? "normalization"
+                           : purpose == Purpose::eval ? "held-out evaluation"
+                           : purpose == Purpose::bank ? "memory bank"
+                           : purpose == Purpose::test ? "test"
+                                                      : "training";
+        throw_if_stopping(std::string("the simulation of ") + what + " samples");
     }
 
     // Compact valid samples to the front, keeping index order.

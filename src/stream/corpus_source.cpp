@@ -5,9 +5,11 @@
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/sim/random.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 namespace sgnn::stream {
@@ -21,32 +23,43 @@ CorpusBatchSource::CorpusBatchSource(const std::string& path, const sim::SampleL
     const auto fail = [&](const std::string& problem) { throw ConfigError("data = " + path + ": " + problem); };
     std::uint64_t rows = 0;
     try {
-        const io::DatasetReader reader(path);
-        if (!reader.has_attribute("format") || reader.attribute("format") != "sgnn-corpus") {
-            fail("not an sgnn corpus (write one with sgnn simulate)");
+        const io::CorpusHeader header(path, "sgnn-corpus", "write one with sgnn simulate");
+        if (header.text("format_version") != "2") {
+            fail("format_version " + printable(header.text("format_version")) +
+                 ", this sgnn reads version 2; simulate the corpus again with this sgnn");
         }
-        rows = std::stoull(reader.attribute("samples"));
-        const auto columns = [&](const char* name) { return std::stoull(reader.attribute(name)); };
-        if (columns("n_inputs") != static_cast<std::uint64_t>(n_inputs_)) {
-            fail("samples of " + reader.attribute("n_inputs") + " inputs, this run's network takes " +
+        rows = header.count("samples", 1, std::uint64_t(1) << 50);
+        if (header.count("n_inputs", 1, std::uint64_t(1) << 32) != static_cast<std::uint64_t>(n_inputs_)) {
+            fail("samples of " + header.text("n_inputs") + " inputs, this run's network takes " +
                  std::to_string(n_inputs_));
         }
         const std::uint64_t lo = rows * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
         const std::uint64_t hi =
             rows * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
-        const io::Dataset inputs = io::read_rows(path, "inputs", lo, hi - lo);
-        const io::Dataset targets = io::read_rows(path, "targets", lo, hi - lo);
-        if (targets.shape.size() != 2 || targets.shape[1] != static_cast<std::uint64_t>(n_targets_)) {
-            fail("targets have another width than this run's " + std::to_string(n_targets_) + " (sim.targets)");
-        }
-        const std::vector<std::uint8_t> valid = io::read_rows(path, "valid", lo, hi - lo).as<std::uint8_t>();
-        const std::vector<std::int64_t> labels = io::read_rows(path, "labels", lo, hi - lo).as<std::int64_t>();
-        const std::vector<std::uint64_t> indices = io::read_rows(path, "indices", lo, hi - lo).as<std::uint64_t>();
-        const std::vector<float> in = inputs.as<float>(), tg = targets.as<float>();
-        const auto n_in = static_cast<std::size_t>(n_inputs_), n_t = static_cast<std::size_t>(n_targets_);
+        const auto n_in = static_cast<std::uint64_t>(n_inputs_), n_t = static_cast<std::uint64_t>(n_targets_);
+        using io::ElementType;
+        // Every column is checked for its type, width, row count and checksums as it is read.
+        const std::vector<float> in = io::read_rows(path, "inputs", ElementType::f32, n_in, lo, hi - lo).as<float>();
+        const std::vector<float> tg = io::read_rows(path, "targets", ElementType::f32, n_t, lo, hi - lo).as<float>();
+        const std::vector<std::uint8_t> valid =
+            io::read_rows(path, "valid", ElementType::u8, 0, lo, hi - lo).as<std::uint8_t>();
+        const std::vector<std::int64_t> labels =
+            io::read_rows(path, "labels", ElementType::i64, 0, lo, hi - lo).as<std::int64_t>();
+        const std::vector<std::uint64_t> indices =
+            io::read_rows(path, "indices", ElementType::u64, 0, lo, hi - lo).as<std::uint64_t>();
+        const auto classes = static_cast<std::int64_t>(layout.n_classes());
         for (std::size_t r = 0; r < valid.size(); ++r) {
             if (!valid[r]) continue;  // a sample the simulator dropped
-            inputs_.insert(inputs_.end(), in.begin() + static_cast<long>(r * n_in), in.begin() + static_cast<long>((r + 1) * n_in));
+            const auto row_in = in.begin() + static_cast<long>(r * n_in);
+            if (!std::all_of(row_in, row_in + static_cast<long>(n_in), [](float x) { return std::isfinite(x); })) {
+                fail("row " + std::to_string(lo + r) + " is marked valid but its inputs are not finite numbers");
+            }
+            const bool label_ok = classes == 0 ? labels[r] == 0 : labels[r] >= 0 && labels[r] < classes;
+            if (!label_ok) {
+                fail("row " + std::to_string(lo + r) + " has label " + std::to_string(labels[r]) + ", this run has " +
+                     std::to_string(classes) + " mechanism class(es)");
+            }
+            inputs_.insert(inputs_.end(), row_in, row_in + static_cast<long>(n_in));
             targets_.insert(targets_.end(), tg.begin() + static_cast<long>(r * n_t), tg.begin() + static_cast<long>((r + 1) * n_t));
             labels_.push_back(static_cast<float>(labels[r]));
             indices_.push_back(indices[r]);

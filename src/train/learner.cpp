@@ -132,6 +132,14 @@ void Learner::load_state(const std::map<std::string, io::Dataset>& datasets) {
     }
 }
 
+std::string Learner::first_non_finite_parameter() const {
+    torch::NoGradGuard no_grad;
+    for (const auto& item : network_->named_parameters()) {
+        if (!torch::isfinite(item.value()).all().item<bool>()) return item.key();
+    }
+    return "";
+}
+
 std::string Learner::parameter_sha256() const {
     io::Sha256 hash;
     for (const io::NamedArray& array : parameter_arrays()) {

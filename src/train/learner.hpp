@@ -43,6 +43,8 @@ public:
     void load_state(const std::map<std::string, io::Dataset>& datasets);
     // SHA-256 of the float32 parameter bytes, in named_parameters() order.
     std::string parameter_sha256() const;
+    // The first parameter holding a NaN or an infinity, or "" when all are finite.
+    std::string first_non_finite_parameter() const;
     torch::Device device() const { return device_; }
 
 private:

@@ -28,14 +28,21 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
         if (it == file.attributes.end()) throw std::runtime_error(model_path + ": not an sgnn model (no " + name + ")");
         return it->second;
     };
+    // The same ranges as the model.* options: a file cannot make the network huge.
+    const auto whole = [&](const std::string& name, double min, double max) {
+        return static_cast<int>(parse_whole_number(attribute(name), model_path + ": attribute " + name, min, max));
+    };
     ModelConfig config;
     config.type = attribute("model");
-    config.hidden = std::stoi(attribute("hidden"));
-    config.blocks = std::stoi(attribute("blocks"));
-    config.channels = std::stoi(attribute("channels"));
-    config.kernel = std::stoi(attribute("kernel"));
-    config.input_channels = std::stoi(attribute("input_channels"));
-    impl_->n_inputs = std::stoi(attribute("n_inputs"));
+    if (config.type != "mlp" && config.type != "cnn") {
+        throw std::runtime_error(model_path + ": attribute model = '" + printable(config.type) + "' is not mlp or cnn");
+    }
+    config.hidden = whole("hidden", 1, 65536);
+    config.blocks = whole("blocks", 0, 64);
+    config.channels = whole("channels", 1, 4096);
+    config.kernel = whole("kernel", 1, 63);
+    config.input_channels = whole("input_channels", 1, 1024);
+    impl_->n_inputs = whole("n_inputs", 1, 1 << 24);
     impl_->targets = split_list(attribute("targets"));
     impl_->classes = split_list(attribute("classes"));
     const int outputs = static_cast<int>(impl_->targets.size() + impl_->classes.size());
@@ -45,20 +52,22 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
     torch::NoGradGuard no_grad;
     for (auto& item : impl_->network->named_parameters()) {
         const auto it = stored.find(item.key());
-        if (it == stored.end() || static_cast<std::int64_t>(it->second->values.size()) != item.value().numel()) {
+        if (it == stored.end() || it->second->shape != std::vector<std::uint64_t>(item.value().sizes().begin(), item.value().sizes().end())) {
             throw std::runtime_error(model_path + ": parameter " + item.key() + " is missing or has another shape");
         }
         item.value().copy_(torch::from_blob(const_cast<float*>(it->second->values.data()), item.value().sizes(),
                                             torch::kFloat));
     }
     impl_->network->eval();
+    bool input_mean = false, input_std = false;
     for (const io::NamedArray& array : file.normalization) {
-        if (array.name == "input_mean") impl_->input_mean = array.values.at(0);
-        if (array.name == "input_std") impl_->input_std = array.values.at(0);
+        if (array.name == "input_mean" && array.values.size() == 1) impl_->input_mean = array.values[0], input_mean = true;
+        if (array.name == "input_std" && array.values.size() == 1) impl_->input_std = array.values[0], input_std = true;
         if (array.name == "target_mean") impl_->target_mean = array.values;
         if (array.name == "target_std") impl_->target_std = array.values;
     }
-    if (impl_->target_mean.size() != impl_->targets.size() || impl_->target_std.size() != impl_->targets.size()) {
+    if (!input_mean || !input_std || impl_->target_mean.size() != impl_->targets.size() ||
+        impl_->target_std.size() != impl_->targets.size()) {
         throw std::runtime_error(model_path + ": normalization does not match the targets");
     }
 }

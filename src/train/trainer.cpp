@@ -6,6 +6,7 @@
 #include "sgnn/coord/report.hpp"
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/stop.hpp"
 #include "sgnn/io/model_file.hpp"
 #include "sgnn/text.hpp"
 
@@ -140,12 +141,16 @@ struct Trainer::Impl {
           device(cfg.device == "cuda" ? torch::kCUDA : torch::kCPU) {
         torch::set_num_threads(config.threads);
         const sim::SampleLayout& sample = task.layout();
-        if (resume != nullptr) {
-            restore_normalization(*resume);
-        } else {
-            compute_normalization();
+        {
+            // Nothing can be checkpointed before step 1, so a stop abandons these sets.
+            const StopScope stop_abandons_setup;
+            if (resume != nullptr) {
+                restore_normalization(*resume);
+            } else {
+                compute_normalization();
+            }
+            build_eval_shard();
         }
-        build_eval_shard();
         learner = std::make_unique<Learner>(config.model, config.optimizer, loss_spec(sample, config), sample.n_inputs,
                                             comms.trainers(), device, config.seed);
         double elapsed = 0.0;
@@ -400,16 +405,34 @@ struct Trainer::Impl {
         outbox.clear();
     }
 
+    // Training cannot recover from a NaN or an infinity, and a model made of them must
+    // never be written as if it were fine: the job stops naming the step and the causes.
+    [[noreturn]] void stop_on_non_finite(const std::string& what) const {
+        throw std::runtime_error(
+            "step " + std::to_string(step + 1) + ": " + what +
+            "; training stopped and no model.h5 was written. Likely causes: inputs or targets that are not finite "
+            "(a corpus with NaN in rows marked valid, a simulator or prior that yields inf), or a learning rate too "
+            "high for this network (train.lr = " + format_number(config.optimizer.learning_rate) + ")");
+    }
+
+    void require_finite_parameters() const {
+        const std::string bad = learner->first_non_finite_parameter();
+        if (!bad.empty()) stop_on_non_finite("parameter " + bad + " holds a NaN or an infinity");
+    }
+
     void train_one_step() {
         const stream::BatchBuffer& batch = source.acquire();
         const std::int64_t rows = batch.header().sample_count;
         if (rows > 0) {
-            const torch::Tensor x = standardize_inputs(batch.inputs(), rows);
+            torch::Tensor x = standardize_inputs(batch.inputs(), rows);
+            if (step + 1 == config.debug_poison_step) x = x * std::numeric_limits<float>::quiet_NaN();
             const torch::Tensor y = standardize_targets(batch.targets(), rows);
             const torch::Tensor labels =
                 torch::from_blob(const_cast<float*>(batch.labels()), {rows}, torch::kFloat).to(device);
             const double lr = learning_rate_at(config.optimizer, step, config.steps);
-            loss_sum += learner->step(x, y, labels, lr, config.batch_size);
+            const double loss = learner->step(x, y, labels, lr, config.batch_size);
+            if (!std::isfinite(loss)) stop_on_non_finite("the training loss is " + format_number(loss));
+            loss_sum += loss;
             ++loss_count;
         }
         source.release();
@@ -433,6 +456,7 @@ struct Trainer::Impl {
             last_report = now;
         }
         if (evaluation_due) {
+            require_finite_parameters();
             last_eval = evaluate(coord::ReportKind::evaluation);
             if (step < config.steps) send_report(last_eval);
         } else if (report_due) {
@@ -475,6 +499,7 @@ struct Trainer::Impl {
     }
 
     void write_checkpoint(std::int32_t flags, std::int32_t signal) {
+        require_finite_parameters();  // a checkpoint of NaNs would resume into the same failure
         if (trainer_index == 0) {
             coord::TrainerReport report = make_report(coord::ReportKind::checkpoint);
             report.request_flags = flags;
@@ -526,6 +551,7 @@ struct Trainer::Impl {
     }
 
     void close() {
+        require_finite_parameters();
         source.finish();
         const std::string sha = learner->parameter_sha256();
         // Replicas must agree bit for bit; a mismatch means the data-parallel step is broken.
@@ -566,7 +592,6 @@ struct Trainer::Impl {
         const std::string classes = join_list(task.layout().class_names);  // the logits after the targets, in this order
         file.attributes = {
             {"format", "sgnn-model"},
-            {"format_version", "1"},
             {"model", config.model.type},
             {"hidden", std::to_string(config.model.hidden)},
             {"blocks", std::to_string(config.model.blocks)},

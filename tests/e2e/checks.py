@@ -504,7 +504,7 @@ def check_checkpoint_resume():
                 "print(f.attrs['format'].decode(), f.attrs['format_version'].decode(), f.attrs['step'].decode())\n"
                 "print(f['stream/trainer_1/feeders'].shape, f['config'][()].decode().splitlines()[0])\n"
                 "print(sorted(f['model/parameters']) == sorted(k for k in f['model/optimizer']))", latest)
-    if f"sgnn-checkpoint 1 {stopped_at}" not in layout or "(1, 6)" not in layout or "True" not in layout:
+    if f"sgnn-checkpoint 2 {stopped_at}" not in layout or "(1, 6)" not in layout or "True" not in layout:
         fail(f"checkpoint layout differs from docs/file-formats.md:\n{layout}")
     # Resume with 2 simulator ranks instead of 1 (the coordinator's helper).
     resume(5, out)
@@ -989,8 +989,9 @@ def check_sweep():
     print("sweep: 2 tasks trained from sweep args, collected into sweep.csv and sweep.png; a missing task is named")
 
 
-def main():
-    global ARGS
+def command_line(*required):
+    """The arguments every check script takes (and `required` extra (flag, help) pairs);
+    makes the work folder."""
     parser = argparse.ArgumentParser()
     parser.add_argument("check")
     parser.add_argument("--sgnn", required=True)
@@ -998,13 +999,27 @@ def main():
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--mpiexec", required=True)
     parser.add_argument("--python", default="/usr/bin/python3", help="a python3 with h5py")
-    ARGS = parser.parse_args()
-    os.makedirs(ARGS.workdir, exist_ok=True)
-    checks = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
-    if ARGS.check not in checks:
-        fail(f"unknown check {ARGS.check}; known: {sorted(checks)}")
-    checks[ARGS.check]()
-    print(f"{ARGS.check}: ok")
+    for flag, help_text in required:
+        parser.add_argument(flag, required=True, help=help_text)
+    arguments = parser.parse_args()
+    os.makedirs(arguments.workdir, exist_ok=True)
+    global ARGS
+    ARGS = arguments  # the helpers here read it, also when another script calls them
+    return arguments
+
+
+def dispatch(name, functions):
+    """Runs check_NAME from `functions` (a module's globals())."""
+    known = {key[len("check_"):]: fn for key, fn in functions.items() if key.startswith("check_")}
+    if name not in known:
+        fail(f"unknown check {name}; known: {sorted(known)}")
+    known[name]()
+    print(f"{name}: ok")
+
+
+def main():
+    command_line()
+    dispatch(ARGS.check, globals())
 
 
 if __name__ == "__main__":

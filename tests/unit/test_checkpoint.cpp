@@ -117,7 +117,7 @@ TEST_CASE("checkpoints are listed by step, pruned to the newest and found from a
     CHECK(listed.back() == coord::checkpoint_path(run, 300));
     CHECK(coord::resolve_resume_path(run) == coord::checkpoint_path(run, 300));
     CHECK(coord::run_directory_of(coord::checkpoint_path(run, 300)) == run);
-    coord::prune_checkpoints(coord::checkpoint_directory(run), 2);
+    coord::prune_checkpoints(coord::checkpoint_directory(run), 2, "");  // none of them names a run
     CHECK(coord::list_checkpoints(coord::checkpoint_directory(run)) ==
           std::vector<std::string>{coord::checkpoint_path(run, 100), coord::checkpoint_path(run, 300)});
     CHECK_THROWS_AS(coord::resolve_resume_path(run + "/nothing-here"), ConfigError);

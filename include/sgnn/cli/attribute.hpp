@@ -15,11 +15,4 @@ namespace sgnn::cli {
 int bank_command(const std::vector<std::string>& args, int* argc, char*** argv);
 int attribute_command(const std::vector<std::string>& args);
 
-// The series of an observation file as the network sees it: a CSV with a header row,
-// one row per day and one numeric column per series of the model (a column named day,
-// date or t is ignored), transformed like the training inputs (obs.transform). Throws
-// ConfigError naming the file and what is wrong.
-std::vector<float> read_observation(const std::string& path, int days, int channels, const std::string& transform,
-                                    bool missing_allowed);
-
 }  // namespace sgnn::cli

@@ -11,4 +11,10 @@ namespace sgnn::cli {
 
 [[noreturn]] void end_job(const std::exception& error, const std::string& role, int rank);
 
+// How a rank ends the job when a stop signal found it where nothing can be saved
+// (sgnn::StopRequested): one line from the first trainer (or the only process), then
+// exit status 75 (coord::kExitRequeue), through MPI_Abort when other ranks may wait on
+// this one.
+[[noreturn]] void end_job_stopped(const std::exception& stop, const std::string& role, int rank, int ranks);
+
 }  // namespace sgnn::cli

@@ -11,6 +11,9 @@ namespace sgnn::cli {
 struct RunOptions {
     bool write_outputs = true;  // false: no output directory (benchmarks)
     bool quiet = false;         // no progress lines
+    // A fresh run in a directory that holds another run's outputs replaces them instead
+    // of refusing to start: experiments rerun their own sub-runs this way.
+    bool replace_earlier_run = false;
 };
 
 struct RunResult {

@@ -37,6 +37,17 @@ std::uint64_t write_rounds(std::uint64_t rows, int ranks, std::uint64_t chunk);
 // io::CorpusWriter::write_rows.
 std::vector<const void*> column_pointers(const sim::IndexedSamples& rows);
 
+// Collective over MPI_COMM_WORLD: one chunk of samples for a file every rank writes,
+// or StopRequested on every rank alike when any rank was asked to stop (a stop signal
+// abandons the chunk; the ranks must then leave the collective writes together).
+sim::IndexedSamples generate_chunk_or_stop(const sim::Task& task, std::uint64_t seed, sim::Purpose purpose,
+                                           std::uint64_t first, std::uint64_t count, int threads,
+                                           const std::string& during);
+
+// Throws ConfigError naming `option` unless `path` can be written (absent, or a
+// regular file that is replaced: never a device, FIFO, directory or link).
+void require_output_file(const std::string& path, const std::string& option);
+
 // Removes "--name VALUE" or "--name=VALUE" from args; returns VALUE, or `fallback`.
 std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback);
 

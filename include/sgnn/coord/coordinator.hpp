@@ -26,6 +26,7 @@ namespace sgnn::coord {
 
 struct CoordinatorConfig {
     std::string run_name;
+    std::string run_id;              // coord/checkpoint.hpp: stored in checkpoints, rotation keeps to it
     std::string out_dir;             // empty: write nothing (benchmarks)
     std::string effective_config;    // INI text of every option's effective value
     std::int64_t total_steps = 0;

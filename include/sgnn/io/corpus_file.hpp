@@ -1,12 +1,17 @@
 // corpus.h5: a synthetic corpus, one row per sample index, written by every rank at
 // once with collective hyperslab writes through the MPI-IO driver.
 //
-//   /<column>          one dataset per column: (rows,) or (rows, width), e.g. inputs,
-//                      targets, parameters, labels, indices, valid
-//   /config            the effective configuration (string, with a sha256 attribute)
-//   root attributes    strings (format, format_version, column names, counts, ...)
+//   /<column>            one dataset per column: (rows,) or (rows, width), e.g. inputs,
+//                        targets, parameters, labels, indices, valid
+//   /checksums/<column>  uint8 (blocks, 32): the SHA-256 of each block of
+//                        checksum_block_rows rows of the column (the last block shorter)
+//   /config              the effective configuration (string, with a sha256 attribute)
+//   root attributes      strings (format, format_version, column names, counts, ...),
+//                        checksum_block_rows, and attributes_sha256 over all the others
 //
-// The layout sgnn writes is documented in docs/file-formats.md.
+// Readers verify every block they read and the attributes, so a damaged file is an
+// error naming the file, never silently different data. The layout sgnn writes is
+// documented in docs/file-formats.md.
 #pragma once
 
 #include "sgnn/io/h5_datasets.hpp"
@@ -39,8 +44,8 @@ public:
     // Collective: this rank's rows [first, first + count) of every column, row-major,
     // in column order (count may be 0 on some ranks). Every rank calls it equally often.
     void write_rows(std::uint64_t first, std::uint64_t count, const std::vector<const void*>& columns);
-    // Collective: writes rank 0's attributes and texts, closes the file and renames it
-    // over `path`.
+    // Collective: writes rank 0's attributes and texts, closes the file, checksums
+    // every column (rank 0 reads the file back once) and renames it over `path`.
     void commit(const std::map<std::string, std::string>& attributes, const std::map<std::string, std::string>& texts);
 
     double write_seconds() const { return write_seconds_; }  // in write_rows, this rank
@@ -53,7 +58,33 @@ private:
     double bytes_ = 0.0;
 };
 
-// Rows [first, first + count) of a column of a corpus (or any 1-D/2-D dataset).
-Dataset read_rows(const std::string& path, const std::string& column, std::uint64_t first, std::uint64_t count);
+// Rows per checksummed block of a column.
+constexpr std::uint64_t kChecksumBlockRows = 4096;
+
+// The root attributes of a corpus-like file (`format` is "sgnn-corpus" or "sgnn-bank"),
+// verified against attributes_sha256. Errors are std::runtime_error naming the file.
+class CorpusHeader {
+public:
+    CorpusHeader(const std::string& path, const std::string& format, const std::string& made_by);
+    const std::string& path() const { return path_; }
+    std::string text(const std::string& name) const;  // throws if missing
+    // A whole-number attribute in [min, max]; throws naming the attribute otherwise.
+    std::uint64_t count(const std::string& name, std::uint64_t min, std::uint64_t max) const;
+
+private:
+    std::string path_;
+    std::map<std::string, std::string> attributes_;
+};
+
+// Rows [first, first + count) of a column of a corpus-like file, checked before use:
+// the column must hold `type` with `width` values per row (0: a 1-D column) and at
+// least first + count rows, and every block of rows read must match its checksum.
+Dataset read_rows(const std::string& path, const std::string& column, ElementType type, std::uint64_t width,
+                  std::uint64_t first, std::uint64_t count);
+
+// The root attributes of an HDF5 file, and their checksum as stored in
+// attributes_sha256 (which is left out of it).
+std::map<std::string, std::string> read_root_attributes(const std::string& path);
+std::string attributes_checksum(const std::map<std::string, std::string>& attributes);
 
 }  // namespace sgnn::io

@@ -3,7 +3,10 @@
 // checksums verified. The files open in h5py like any other HDF5 file.
 //
 //   dataset attribute  sha256   hex digest of the dataset's bytes (little-endian, C order)
-//   root attributes    strings given by the writer (format, format_version, ...)
+//   /manifest          text: every other dataset, one "path[d0xd1...]" per line (text
+//                      datasets "path[text]"), sorted; a reader finds one deleted or added
+//   root attributes    strings given by the writer (format, format_version, ...), and
+//                      attributes_sha256 over all the others
 #pragma once
 
 #include <mpi.h>
@@ -83,12 +86,17 @@ public:
     const std::string& path() const { return path_; }
     bool has_attribute(const std::string& name) const;
     std::string attribute(const std::string& name) const;  // root attribute; throws if missing
+    // Throws unless the root attributes match their attributes_sha256 (which
+    // write_datasets_collectively stores).
+    void verify_attribute_checksum() const;
     bool has(const std::string& dataset_path) const;
     Dataset read(const std::string& dataset_path) const;  // throws if missing or corrupt
     // Full paths of every dataset under a group ("" for the whole file), sorted.
     std::vector<std::string> dataset_paths(const std::string& group = "") const;
-    // Reads every dataset in the file, by path; throws on the first checksum mismatch.
-    std::map<std::string, Dataset> read_all() const;
+    // Reads every dataset in the file, by path; throws on the first checksum mismatch,
+    // and when the datasets are not those /manifest lists (a file without a manifest,
+    // written by an older sgnn, is accepted only with `manifest_required` false).
+    std::map<std::string, Dataset> read_all(bool manifest_required = true) const;
     void verify_all() const { read_all(); }
 
 private:

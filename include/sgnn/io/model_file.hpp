@@ -2,7 +2,11 @@
 //
 //   /parameters/<name>      float32 arrays, names as in the network ("blocks.0.fc1.weight")
 //   /normalization/<name>   float32 arrays that map network outputs back to target units
-//   root attributes         strings: format, format_version, model, targets, sha256, ...
+//   root attributes         strings: format, format_version, model, targets, sha256 (of
+//                           the parameters in network order), attributes_sha256 (of all
+//                           the other attributes)
+// Every dataset carries its own sha256 attribute, as checkpoints do; reading verifies
+// each one and the attributes, so a damaged file is an error, never other predictions.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +15,8 @@
 #include <vector>
 
 namespace sgnn::io {
+
+constexpr const char* kModelFormatVersion = "2";
 
 struct NamedArray {
     std::string name;
@@ -24,7 +30,8 @@ struct ModelFile {
     std::map<std::string, std::string> attributes;
 };
 
-// Written atomically; throws std::runtime_error naming the file.
+// Written atomically (format_version and attributes_sha256 are set here); throws
+// std::runtime_error naming the file.
 void write_model_file(const std::string& path, const ModelFile& model);
 ModelFile read_model_file(const std::string& path);
 

@@ -14,6 +14,7 @@ public:
     Sha256& operator=(const Sha256&) = delete;
     void update(const void* data, std::size_t size);
     std::string hex_digest();  // finishes the hash
+    std::string raw_digest();  // finishes the hash: its 32 bytes
 
 private:
     void* context_;

@@ -37,6 +37,8 @@ public:
     double draw(SampleStream& rng, double width = 1.0) const;
     // A central value: the midpoint, geometric midpoint, mean or most likely value.
     double centre() const;
+    // The largest value a draw can take (infinity for an unbounded normal).
+    double upper_bound() const;
     std::string spec() const;
     Kind kind() const { return kind_; }
     const std::vector<double>& arguments() const { return args_; }  // as written

@@ -50,6 +50,10 @@ public:
     // the chain-binomial block sampler runs 20% faster over 128 trajectories than 32,
     // and an ODE model's TS solve per block amortizes PETSc's overhead.
     virtual int block_size() const { return 128; }
+    // Exact stochastic simulators: the most events one individual can cause (infection,
+    // onset, recovery), so that a sample of population N costs up to this times N
+    // events. 0 for models whose cost does not grow with the population.
+    virtual double events_per_individual() const { return 0.0; }
     // Quantities of a draw that can be learned besides the parameters themselves
     // (R0, beta, final size, ...), computed from the parameters and the true series.
     virtual std::vector<std::string> derived() const { return {}; }

@@ -49,6 +49,9 @@ struct TaskConfig {
     SimulatorOptions options;                                   // non-scalar model settings
     std::map<std::string, std::string> priors;  // parameter name -> prior spec
     int threads = 1;                            // OpenMP threads across samples of a batch
+    // Exact SSA models: the most events one sample may cost under the priors (about
+    // 15 ns each); a larger population is refused before any rank starts simulating.
+    double max_ssa_events = 1e7;
 };
 
 class Task {

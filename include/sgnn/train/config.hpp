@@ -41,6 +41,7 @@ struct TrainConfig {
     std::int64_t checkpoint_every = 0;  // steps between checkpoints; 0: only on request
     double report_interval = 0.2;
     double debug_step_delay_ms = 0.0;  // test-only: slows every step
+    std::int64_t debug_poison_step = 0;  // test-only: NaN inputs at this step (a non-finite loss)
 };
 
 // Learning rate at `step`: linear warmup, then cosine decay to the minimum.

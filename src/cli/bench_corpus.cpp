@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace sgnn::cli {
@@ -47,10 +48,10 @@ double max_over_ranks(double value) {
 }
 
 void sync_file(const std::string& path) {
-    if (std::FILE* f = std::fopen(path.c_str(), "rb+")) {
-        fsync(fileno(f));
-        std::fclose(f);
-    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
 }
 
 }  // namespace
@@ -71,7 +72,7 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
                 std::printf("%s", kHelp);
                 return 0;
             } else {
-                throw ConfigError("sgnn bench corpus: unknown option '" + a + "' (sgnn bench corpus --help)");
+                throw ConfigError("sgnn bench corpus: unknown option '" + printable(a) + "' (sgnn bench corpus --help)");
             }
         }
         if (rows < 1 || width < 1) throw ConfigError("--rows and --width must be at least 1");
@@ -135,7 +136,9 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
         {
             // A fresh file of this rank's own, created exclusively (no planted link is followed).
             own = io::create_temporary_beside(dir + "/sgnn-bench-posix-" + std::to_string(rank) + ".bin");
-            std::FILE* f = std::fopen(own.c_str(), "wb");
+            // O_NOFOLLOW: the file just created, never a link swapped in since.
+            const int fd = ::open(own.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+            std::FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
             if (f == nullptr) throw std::runtime_error("cannot write " + own);
             std::fwrite(inputs.data(), sizeof(float), inputs.size(), f);
             std::fwrite(target_values.data(), sizeof(float), target_values.size(), f);

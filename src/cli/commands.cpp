@@ -14,6 +14,7 @@
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/stop.hpp"
+#include "sgnn/text.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/sim/observation.hpp"
@@ -289,7 +290,11 @@ RunConfig resumed_config(const std::vector<std::string>& args, ParsedOptions& pa
         }
         const std::string out = parsed.values["out"];
         const bool has_checkpoint = !coord::list_checkpoints(coord::checkpoint_directory(out)).empty();
-        if (!has_checkpoint) return make_run_config(parsed);
+        if (!has_checkpoint) {
+            RunConfig fresh = make_run_config(parsed);
+            fresh.resume_auto = true;
+            return fresh;
+        }
         path = coord::resolve_resume_path(out);
     } else {
         path = coord::resolve_resume_path(parsed.resume);
@@ -431,7 +436,7 @@ int main(int argc, char** argv) {
     if (command == "attribute") return attribute_command(args);
     if (command == "sweep") return sweep_command(args);
     if (command == "list") return list_command(args);
-    print_error("unknown command '" + command + "'; commands are train, simulate, experiment, bank, attribute, sweep, bench and list (sgnn --help)");
+    print_error("unknown command '" + printable(command) + "'; commands are train, simulate, experiment, bank, attribute, sweep, bench and list (sgnn --help)");
     return 2;
 }
 

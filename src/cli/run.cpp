@@ -17,6 +17,7 @@
 #include "sgnn/stream/simulator_worker.hpp"
 #include "sgnn/train/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -86,14 +87,18 @@ RunDirectory prepare_run_directory(const RunConfig& config, const coord::Checkpo
             const std::string recorded = coord::run_id_of_directory(run.path);
             if (resume == nullptr) {
                 const std::vector<std::string> earlier = coord::earlier_run_outputs(run.path);
-                if (!earlier.empty() && !replace_earlier_run) {
+                // --resume auto restarts a job that stopped before its first checkpoint in
+                // place; a finished run (summary.json) is never replaced that way.
+                const bool unfinished = std::find(earlier.begin(), earlier.end(), "summary.json") == earlier.end();
+                const bool restart_in_place = config.resume_auto && unfinished;
+                if (!earlier.empty() && !replace_earlier_run && !restart_in_place) {
                     std::string list;
                     for (const std::string& name : earlier) list += (list.empty() ? "" : ", ") + name;
                     throw ConfigError("--out " + run.path + " holds another run's outputs (" + list +
                                       "); continue it with sgnn train --resume " + run.path +
                                       ", or choose another --out");
                 }
-                if (!earlier.empty()) remove_earlier_run(run.path, earlier);
+                if (!earlier.empty()) remove_earlier_run(run.path, earlier);  // (auto: never a checkpoint here)
                 run.run_id = coord::new_run_id();
             } else {
                 const auto it = resume->attributes.find("run_id");

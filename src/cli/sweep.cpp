@@ -5,6 +5,7 @@
 #include "sgnn/error.hpp"
 #include "sgnn/io/csv.hpp"
 #include "sgnn/io/json_file.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -86,7 +87,7 @@ std::size_t task_index(const SweepGrid& grid, const std::string& text) {
         used = 0;
     }
     if (used != text.size() || index < 0 || static_cast<std::size_t>(index) >= grid.size()) {
-        throw ConfigError("--task '" + text + "': " + grid.path + " has " + std::to_string(grid.size()) +
+        throw ConfigError("--task '" + printable(text) + "': " + grid.path + " has " + std::to_string(grid.size()) +
                           " tasks, so a task is an integer in [0, " + std::to_string(grid.size() - 1) +
                           "] (submit with sbatch --array=0-" + std::to_string(grid.size() - 1) + ")");
     }
@@ -210,7 +211,7 @@ SweepGrid read_sweep_file(const std::string& path) {
             continue;
         }
         const auto eq = text.find('=');
-        if (eq == std::string::npos) throw ConfigError(where + ": expected KEY = VALUE, got '" + text + "'");
+        if (eq == std::string::npos) throw ConfigError(where + ": expected KEY = VALUE, got '" + printable(text) + "'");
         const std::string key = trim(text.substr(0, eq));
         const std::string value = trim(text.substr(eq + 1));
         if (section.empty()) {

@@ -253,7 +253,16 @@ def check_run_identity():
         run_id = json.load(f)["run_id"]
     if s["run_id"] != run_id or len(run_id) != 32:
         fail(f"summary.json and run.json should name the same run: {s['run_id']} / {run_id}")
-    print("another run's directory refused; resume and rotation kept to the run's own checkpoints")
+    # A job requeued after a stop before its first checkpoint restarts in place under
+    # --resume auto; a finished run is never replaced that way.
+    stopped = fresh_dir("identity-stopped")
+    train(1, stopped, "--train.steps", "20", "--eval.every", "20")
+    os.remove(os.path.join(stopped, "summary.json"))  # as if it had stopped before the end
+    sgnn("train", "--config", tiny(), "--out", stopped, "--resume", "auto", "--train.steps", "20", "--eval.every", "20")
+    _, _, stderr, _ = sgnn("train", "--config", tiny(), "--out", stopped, "--resume", "auto", expect_rc=2)
+    one_clean_error(stderr, "another run", "summary.json")
+    print("another run's directory refused; resume and rotation kept to the run's own checkpoints; "
+          "--resume auto restarts an unfinished run in place")
 
 
 def check_directory_lock():

@@ -30,6 +30,8 @@ struct RunConfig {
     double checkpoint_timeout = 600.0;  // seconds a checkpoint write may take before the job is stopped
     std::string resume;                 // checkpoint file to continue from (resolved); empty: a fresh run
     bool allow_reshard = false;         // resume with another trainer count
+    bool resume_auto = false;           // --resume auto found no checkpoint: a fresh start that may
+                                        // replace the outputs of a run that never checkpointed
     int debug_fail_rank = -1;      // test-only: this rank throws after debug_fail_after seconds
     double debug_fail_after = 1.0;
     std::string effective_ini;     // the full effective configuration, as written to config.ini

@@ -39,9 +39,10 @@ std::string checksum(const Dataset& d) {
 }
 
 // One line per dataset: path, type, text length, sha256, dims.
-std::string encode_manifest(const std::vector<Dataset>& datasets) {
+std::string encode_manifest(const std::vector<const Dataset*>& datasets) {
     std::string text;
-    for (const Dataset& d : datasets) {
+    for (const Dataset* dataset : datasets) {
+        const Dataset& d = *dataset;
         if (d.path.find_first_of("\t\n") != std::string::npos) throw std::logic_error("dataset path with tab or newline");
         text += d.path + '\t' + std::to_string(static_cast<int>(d.type)) + '\t' + std::to_string(d.bytes.size()) + '\t' +
                 checksum(d);
@@ -72,7 +73,7 @@ std::vector<ManifestEntry> decode_manifest(const std::string& text, int owner) {
 }
 
 // Every rank's manifest, in rank order.
-std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<Dataset>& mine) {
+std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<const Dataset*>& mine) {
     int size = 1, rank = 0;
     MPI_Comm_size(comm, &size);
     MPI_Comm_rank(comm, &rank);
@@ -93,7 +94,7 @@ std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<Data
                                                static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)])),
                                     r);
         if (r == rank) {
-            for (std::size_t i = 0; i < part.size(); ++i) part[i].data = &mine[i];
+            for (std::size_t i = 0; i < part.size(); ++i) part[i].data = mine[i];
         }
         entries.insert(entries.end(), part.begin(), part.end());
     }
@@ -235,10 +236,12 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
     silence_hdf5_errors();
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    std::vector<Dataset> with_manifest = mine;
-    if (rank == 0) with_manifest.push_back(make_text_dataset(kManifestPath, manifest_text(comm, mine)));
-    else manifest_text(comm, mine);
-    const std::vector<ManifestEntry> manifest = gather_manifest(comm, with_manifest);
+    // Rank 0 adds /manifest to what it writes; the others' datasets are not copied.
+    const Dataset listing = make_text_dataset(kManifestPath, manifest_text(comm, mine));
+    std::vector<const Dataset*> written;
+    for (const Dataset& d : mine) written.push_back(&d);
+    if (rank == 0) written.push_back(&listing);
+    const std::vector<ManifestEntry> manifest = gather_manifest(comm, written);
     std::map<std::string, std::string> attributes = broadcast_attributes(comm, root_attributes);
     attributes["attributes_sha256"] = attributes_checksum(attributes);
     std::uint64_t total_bytes = 0;

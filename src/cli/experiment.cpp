@@ -9,6 +9,7 @@
 #include "sgnn/coord/progress.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/directory_lock.hpp"
 #include "sgnn/io/sha256.hpp"
 #include "sgnn/io/subprocess.hpp"
 #include "sgnn/sim/ode_solver.hpp"
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <thread>
 
 namespace sgnn::cli {
@@ -370,8 +372,10 @@ int experiment_command(const std::vector<std::string>& all_args, int* argc, char
     try {
         const auto started = std::chrono::steady_clock::now();
         const std::string config_ini = effective_ini(context.options, experiment_options());
+        std::unique_ptr<io::DirectoryLock> lock;  // one experiment at a time in --out
         if (context.is_root()) {
             io::make_directories(context.out);
+            lock = std::make_unique<io::DirectoryLock>(context.out, "--out");
             io::write_file_atomically(context.out + "/config.ini", config_ini);
             std::printf("[sgnn] experiment %s at %s scale: outputs in %s\n", context.name.c_str(),
                         context.scale.c_str(), context.out.c_str());

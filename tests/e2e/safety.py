@@ -281,7 +281,18 @@ def check_directory_lock():
         fail(f"the first run failed: {stderr}")
     if summary(out)["model_sha256"] == "" or "seed = 7" not in open(os.path.join(out, "config.ini")).read():
         fail("the first run's outputs were mixed with the second's")
-    print("a second run on a locked directory was refused")
+    # An experiment's folder is locked the same way (the lock held here, as another
+    # process would hold it).
+    import fcntl
+    folder = fresh_dir("lock-experiment")
+    os.makedirs(folder)
+    with open(os.path.join(folder, ".sgnn.lock"), "w") as held:
+        held.write("pid 1 on elsewhere\n")
+        held.flush()
+        fcntl.flock(held, fcntl.LOCK_EX)
+        _, _, stderr, _ = sgnn("experiment", "posterior-mean", "--scale", "quick", "--out", folder, expect_rc=2)
+        one_clean_error(stderr, folder, "in use by another sgnn process", "pid 1 on elsewhere")
+    print("a second run on a locked directory was refused, and an experiment on a locked folder")
 
 
 def check_non_finite():

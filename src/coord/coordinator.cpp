@@ -86,7 +86,10 @@ bool Coordinator::watch_for_requests() {
     }
     if (signal != 0 && !stop_requested_) {
         if (!config_.quiet) {
-            std::printf("[sgnn] %s received: checkpointing after the current step, then stopping\n",
+            // Only a request: when the launcher sends this signal because a rank died,
+            // no checkpoint follows, and "checkpoint at step N" is printed only for one that was written.
+            std::printf("[sgnn] %s received: asking the trainers for a checkpoint after the current step, "
+                        "then stopping\n",
                         stop_signal_name(signal));
             std::fflush(stdout);
         }

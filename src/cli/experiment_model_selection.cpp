@@ -12,7 +12,7 @@
 //      continuous ODE mean as a second AIC on a subset; an optimizer check on series
 //      drawn from the mean models themselves;
 //   4. a two-feature classifier and the likelihood-ratio classifier with its threshold
-//      tuned on the test set (diagnostics, ../shared/notes/model-selection-baseline.md);
+//      tuned on the test set (diagnostics, docs/notes/model-selection-design.md);
 //   5. errors with paired bootstrap intervals, the SGNN's calibration (ECE and a
 //      reliability table) and its error on a large separate set.
 #include "sgnn/baseline/candidates.hpp"

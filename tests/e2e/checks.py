@@ -272,7 +272,7 @@ def check_mixture():
     if held_out != 1024:
         fail(f"the confusion matrix should count the 1024 held-out samples, counts {held_out}")
     # With shared priors SEIR epidemics peak much later, so this is the easy design
-    # (shared/notes/model-selection-baseline.md); the tiny model reaches about 0.95 in 300 steps.
+    # (docs/notes/model-selection-design.md); the tiny model reaches about 0.95 in 300 steps.
     if c["accuracy"] < 0.9:
         fail(f"mechanism accuracy {c['accuracy']:.3f} < 0.9")
     if not s["eval"]["r2"]["log_R0"] > 0.5:

@@ -2,7 +2,7 @@
 // regression on a full quadratic in two summary features of a series (for epidemics:
 // the peak day and the log of the total count). It shows how much of a model-selection
 // task is solved by coarse summaries alone, which a fair comparison must report
-// (../shared/notes/model-selection-baseline.md).
+// (docs/notes/model-selection-design.md).
 #pragma once
 
 #include "sgnn/baseline/logistic_regression.hpp"

@@ -4,8 +4,8 @@
 // daily recursion: expected transitions applied to expected states. It differs from
 // the continuous-time ODE mean: in the daily model a new infection can infect others
 // only from the next day on, a built-in one-day latency that lets a continuous SEIR
-// ODE fit SIR data better than the SIR ODE does (../shared/notes/model-selection-
-// baseline.md). Fits offer both, and the experiments compare against the stronger.
+// ODE fit SIR data better than the SIR ODE does (docs/notes/model-selection-design.md).
+// Fits offer both, and the experiments compare against the stronger.
 #pragma once
 
 #include <string>

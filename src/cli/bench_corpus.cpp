@@ -47,13 +47,6 @@ double max_over_ranks(double value) {
     return value;
 }
 
-void sync_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-}
-
 }  // namespace
 
 int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, char*** argv) {
@@ -113,7 +106,7 @@ int bench_corpus_command(const std::vector<std::string>& all_args, int* argc, ch
             writer.write_rows(lo, mine, {inputs.data(), target_values.data(), labels.data(), indices.data(), valid.data()});
             writer.commit({{"format", "sgnn-bench"}}, {});
         }
-        if (rank == 0) sync_file(path);
+        if (rank == 0) io::fsync_file(path);
         const double hdf5_write = max_over_ranks(seconds_since(start));
 
         MPI_Barrier(MPI_COMM_WORLD);

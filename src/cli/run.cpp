@@ -111,10 +111,8 @@ RunDirectory prepare_run_directory(const RunConfig& config, const coord::Checkpo
                 }
             }
             if (recorded != run.run_id) coord::record_run_id(run.path, run.run_id);
-        } catch (const ConfigError& failure) {
-            error = failure.what();
         } catch (const std::exception& failure) {
-            error = failure.what();  // a directory that cannot be created or written
+            error = failure.what();  // another run's folder, or one that cannot be created or written
         }
     }
     error = broadcast(error, "MPI_Bcast(output directory)");

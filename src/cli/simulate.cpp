@@ -56,10 +56,6 @@ prior.*, ode.*, seed, sim.threads, sim.max_dropped_fraction; see sgnn train --he
 )TXT";
 
 
-std::uint64_t parse_count(const std::string& text, const std::string& flag) {
-    return static_cast<std::uint64_t>(parse_whole_number(text, flag, 1, 1e12));
-}
-
 }  // namespace
 
 RowShare row_share(std::uint64_t rows, int rank, int ranks) {
@@ -219,12 +215,12 @@ int simulate_command(const std::vector<std::string>& all_args, int* argc, char**
     try {
         const std::string samples_text = take_flag(args, "--samples", "");
         out = take_flag(args, "--out", "corpus.h5");
-        chunk = parse_count(take_flag(args, "--chunk", "4096"), "--chunk");
+        chunk = static_cast<std::uint64_t>(parse_whole_number(take_flag(args, "--chunk", "4096"), "--chunk", 1, 1e12));
         const ParsedOptions parsed = parse_options(args, run_options(), false);
         help = parsed.help;
         if (!help) {
             if (samples_text.empty()) throw ConfigError("--samples: say how many samples to simulate (--samples N)");
-            samples = parse_count(samples_text, "--samples");
+            samples = static_cast<std::uint64_t>(parse_whole_number(samples_text, "--samples", 1, 1e12));
             config = make_run_config(parsed);
             require_output_file(out, "--out");
         }

@@ -30,13 +30,6 @@ mode_t new_file_mode() {
     return mode;
 }
 
-void fsync_path(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-}
-
 }  // namespace
 
 namespace {
@@ -90,7 +83,7 @@ std::string create_temporary_beside(const std::string& path) {
 }
 
 void publish_temporary(const std::string& tmp, const std::string& path) {
-    fsync_path(tmp);
+    fsync_file(tmp);
     try {
         require_replaceable(path);
     } catch (...) {
@@ -133,6 +126,13 @@ void write_file_atomically(const std::string& path, const std::string& content) 
         }
         if (::close(fd) != 0) throw std::runtime_error("cannot write " + path + ": " + system_error_text());
     });
+}
+
+void fsync_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
 }
 
 void make_directories(const std::string& path) {

@@ -9,11 +9,9 @@
 #include "sgnn/text.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <sys/statvfs.h>
 
 namespace sgnn::io {
 namespace {
@@ -106,17 +104,8 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
     if (rank == 0) {
         std::uint64_t bytes = 65536;
         for (const CorpusColumn& c : m.columns) bytes += rows * std::max<std::uint64_t>(1, c.width) * element_size(c.type);
-        const auto slash = m.path.find_last_of('/');
-        const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : m.path.substr(0, slash);
-        struct statvfs fs {};
-        if (::statvfs(folder.c_str(), &fs) != 0) {
-            error = "cannot write " + m.path + ": " + std::strerror(errno);
-        } else if (fs.f_flag & ST_RDONLY) {
-            error = "cannot write " + m.path + ": Read-only file system";
-        } else if (static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < bytes) {
-            error = "cannot write " + m.path + ": No space left on device (" +
-                    std::to_string(static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize / 1048576) + " MiB free in " +
-                    folder + ", the corpus needs " + std::to_string(bytes / 1048576) + " MiB)";
+        if (const std::string problem = space_problem(m.path, bytes); !problem.empty()) {
+            error = "cannot write " + m.path + ": " + problem;
         }
     }
     if (rank == 0 && error.empty()) {

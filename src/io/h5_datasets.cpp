@@ -103,13 +103,6 @@ std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<cons
 
 constexpr const char* kManifestPath = "manifest";
 
-// "path[d0xd1]" (or "path[text]"): one line of /manifest.
-std::string manifest_line(const std::string& path, ElementType type, const std::vector<std::uint64_t>& shape) {
-    std::string dims;
-    for (const std::uint64_t n : shape) dims += (dims.empty() ? "" : "x") + std::to_string(n);
-    return path + "[" + (type == ElementType::text ? std::string("text") : dims) + "]";
-}
-
 // Collective: the manifest of every rank's datasets, sorted, on rank 0 (empty elsewhere).
 std::string manifest_text(MPI_Comm comm, const std::vector<Dataset>& mine) {
     std::string lines;
@@ -198,6 +191,12 @@ std::string write_failure_cause(const std::string& path, std::uint64_t bytes_nee
 }
 
 }  // namespace
+
+std::string manifest_line(const std::string& path, ElementType type, const std::vector<std::uint64_t>& shape) {
+    std::string dims;
+    for (const std::uint64_t n : shape) dims += (dims.empty() ? "" : "x") + std::to_string(n);
+    return path + "[" + (type == ElementType::text ? std::string("text") : dims) + "]";
+}
 
 bool fits_in_file(const std::string& path, long double bytes) {
     struct stat status {};

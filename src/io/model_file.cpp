@@ -20,13 +20,6 @@ std::string checksum_of(const NamedArray& array) {
     return hash.hex_digest();
 }
 
-// "parameters/head.weight[3x32]": a dataset as the attribute `datasets` lists it.
-std::string listed_name(const std::string& path, const std::vector<std::uint64_t>& shape) {
-    std::string dims;
-    for (const std::uint64_t n : shape) dims += (dims.empty() ? "" : "x") + std::to_string(n);
-    return path + "[" + dims + "]";
-}
-
 void write_array(hid_t group, const NamedArray& array, const std::string& path) {
     std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
     H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
@@ -49,9 +42,11 @@ void write_model_file(const std::string& path, const ModelFile& model) {
     // The list of datasets, under the attribute checksum: a dataset deleted or added
     // later is found, not read as a different model.
     std::vector<std::string> datasets;
-    for (const NamedArray& array : model.parameters) datasets.push_back(listed_name("parameters/" + array.name, array.shape));
+    for (const NamedArray& array : model.parameters) {
+        datasets.push_back(manifest_line("parameters/" + array.name, ElementType::f32, array.shape));
+    }
     for (const NamedArray& array : model.normalization) {
-        datasets.push_back(listed_name("normalization/" + array.name, array.shape));
+        datasets.push_back(manifest_line("normalization/" + array.name, ElementType::f32, array.shape));
     }
     std::sort(datasets.begin(), datasets.end());
     attributes["datasets"] = join_list(datasets);
@@ -106,7 +101,7 @@ ModelFile read_model_file(const std::string& path) {
             const Dataset d = reader.read(dataset);
             if (d.type != ElementType::f32) throw std::runtime_error(path + ": dataset " + dataset + " is not float32");
             arrays->push_back({dataset.substr(group.size() + 1), d.shape, d.as<float>()});
-            found.push_back(listed_name(dataset, d.shape));
+            found.push_back(manifest_line(dataset, d.type, d.shape));
         }
     }
     std::sort(found.begin(), found.end());

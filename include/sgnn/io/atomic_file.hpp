@@ -39,6 +39,9 @@ std::uint64_t free_bytes_for(const std::string& path);
 // "No space left on device (N KiB free in DIR, the file needs about M KiB)", or "".
 std::string space_problem(const std::string& path, std::uint64_t bytes);
 
+// Flushes a file's data to disk (never through a link); best effort.
+void fsync_file(const std::string& path);
+
 // Creates the directory and its parents; throws a message naming the path.
 void make_directories(const std::string& path);
 

@@ -65,6 +65,10 @@ Dataset make_dataset(const std::string& path, const std::vector<T>& values, std:
 }
 Dataset make_text_dataset(const std::string& path, const std::string& text);
 
+// A dataset as manifests list it: "path[d0xd1...]", or "path[text]" for a string
+// (/manifest of collectively written files, the `datasets` attribute of model.h5).
+std::string manifest_line(const std::string& path, ElementType type, const std::vector<std::uint64_t>& shape);
+
 // Collective over `comm`: every rank passes the datasets it owns (each path owned by
 // one rank); the root attributes are rank 0's. The file is created as "<path>.tmp" through
 // the MPI-IO driver, every rank writes its own datasets, the file is flushed and

@@ -45,6 +45,8 @@ Sample runs:
   --run DIR      a finished training run (its config.ini and model.h5)
   --samples N    simulations in the bank (required)
   --out FILE     the bank file (default DIR/bank.h5), replaced atomically
+On SIGTERM or SIGUSR1 every rank stops within about a second, the temporary file is
+removed and the exit status is 75.
 Layout: embeddings (N, width) float32, parameters (N, n_params) float64, targets,
 labels (mechanism index), indices, valid; attributes name the columns.
 )TXT";

@@ -103,6 +103,9 @@ Outputs in --out (default runs/<name>-<timestamp>), each written atomically
                 and on SIGTERM/SIGUSR1; the newest checkpoint.keep are kept
   model.h5      parameters by name and target normalization (h5py)
   summary.json  held-out R2/RMSE per target, throughput, rank counts, model hash
+  run.json      the run's identity (run_id, also in its checkpoints)
+A run locks --out while it runs (a second run there is refused), and a fresh run
+refuses a folder that holds another run's outputs (docs/safety.md).
 
 Checkpoints and resume:
   mpiexec -n 6 build/sgnn train --config C --out runs/a --checkpoint.every 500
@@ -110,11 +113,14 @@ Checkpoints and resume:
   On SIGTERM or SIGUSR1 (SLURM: #SBATCH --signal=B:USR1@120) sgnn writes a
   checkpoint after the current step and every rank exits with status 75; a job
   script requeues on 75 (jobs/train.sbatch does; docs/cluster.md). --deterministic
-  runs resume to the same model bits.
-  --resume DIR|FILE    continue from FILE, or the newest checkpoint of run DIR; the
+  runs resume to the same model bits. A signal before the first step (while the
+  normalization and held-out sets are simulated) ends the job within about a second,
+  also with 75: there is nothing to checkpoint yet.
+  --resume DIR|FILE    continue from FILE, or run DIR's own newest checkpoint; the
                        checkpoint's config is the base, options given now override
                        what may change (steps, threads, evaluation, checkpoints)
   --resume auto        with --out DIR: resume if DIR has a checkpoint, else start
+                       (in place of a run that left none, never of a finished one)
   --allow-reshard      resume with another trainer count (not bitwise reproducible)
 
 From a corpus instead of live simulators (sgnn simulate --help):

@@ -51,6 +51,9 @@ Layout (docs/file-formats.md), one row per sample, in sample-index order:
   --samples N        samples to simulate (required)
   --out FILE         the corpus file (default corpus.h5), replaced atomically
   --chunk ROWS       rows per rank and collective write (default 4096)
+Every column carries SHA-256 checksums per 4096 rows, verified when it is read. On
+SIGTERM or SIGUSR1 every rank stops within about a second, the temporary file is
+removed and the exit status is 75.
 Every `sgnn train` option that describes the simulation is accepted (sim.*, obs.*,
 prior.*, ode.*, seed, sim.threads, sim.max_dropped_fraction; see sgnn train --help).
 )TXT";

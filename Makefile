@@ -4,7 +4,9 @@
 #   make test         install missing Debian packages, build, run the whole test suite
 #
 # Other targets: make build (deps + compile), make deps (packages only), make figures
-# (paper experiments at quick scale, refreshes docs/results.md), make clean.
+# (paper experiments at quick scale, refreshes docs/results.md), make format (apply
+# .clang-format), make tidy (clang-tidy over src/), make sanitize (the unit tests under
+# AddressSanitizer and UndefinedBehaviorSanitizer), make clean.
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (all cores), RANKS (4).
 
 BUILD_DIR  ?= build
@@ -19,7 +21,7 @@ PACKAGES := build-essential cmake pkg-config \
 	libtorch-dev libopenblas0-openmp \
 	libhdf5-openmpi-dev petsc-dev \
 	libboost-program-options-dev catch2 librandom123-dev \
-	nlohmann-json3-dev libssl-dev \
+	nlohmann-json3-dev libssl-dev clang-format \
 	python3 python3-numpy python3-h5py python3-matplotlib
 
 # Open MPI refuses to start as root unless told; containers and CI often run as root.
@@ -28,7 +30,7 @@ ifeq ($(shell id -u),0)
 endif
 MPIEXEC := mpiexec --oversubscribe $(MPI_ROOT_FLAGS)
 
-.PHONY: deps build quickstart test figures clean
+.PHONY: deps build quickstart test figures format tidy sanitize clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -58,5 +60,22 @@ figures: build
 	for e in $(EXPERIMENTS); do $(MPIEXEC) -n 2 $(BUILD_DIR)/sgnn experiment $$e --scale quick --out runs/figures/$$e || exit 1; done
 	/usr/bin/python3 scripts/update_results.py docs/results.md runs/figures
 
+# The C++ sources in sgnn's layout (.clang-format); CTest lint_format checks it.
+CXX_SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
+format:
+	clang-format -i $(CXX_SOURCES)
+
+# clang-tidy with .clang-tidy's checks over every translation unit of src/.
+tidy: build
+	@command -v run-clang-tidy >/dev/null || { echo "sgnn: make tidy needs clang-tidy (apt-get install clang-tidy)"; exit 1; }
+	run-clang-tidy -p $(BUILD_DIR) -quiet -j $(JOBS) '$(CURDIR)/src/.*\.cpp$$'
+
+# The debug-sanitize preset (CMakePresets.json): unit and MPI tests under ASan + UBSan.
+sanitize: deps
+	cmake --preset debug-sanitize
+	cmake --build --preset debug-sanitize -j $(JOBS) --target sgnn_unit_tests sgnn_test_data_parallel
+	export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
+	build-sanitize/tests/sgnn_unit_tests && $(MPIEXEC) -n 2 build-sanitize/tests/sgnn_test_data_parallel
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-sanitize

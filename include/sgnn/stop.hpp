@@ -28,8 +28,9 @@ inline int stop_signal() noexcept { return detail::stop_signal_number; }
 class StopRequested : public std::runtime_error {
 public:
     StopRequested(int signal_number, const std::string& during)
-        : std::runtime_error("stopped by " + std::string(signal_number == SIGUSR1 ? "SIGUSR1" : "SIGTERM") + " during " +
-                             during + ", before anything could be saved; run the command again to redo it"),
+        : std::runtime_error("stopped by " + std::string(signal_number == SIGUSR1 ? "SIGUSR1" : "SIGTERM") +
+                             " during " + during +
+                             ", before anything could be saved; run the command again to redo it"),
           signal_(signal_number) {}
     int signal_number() const { return signal_; }
 

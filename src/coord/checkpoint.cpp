@@ -100,7 +100,8 @@ std::string run_id_of_directory(const std::string& out_dir) {
         const io::Json record = io::Json::parse(in);
         return record.at("run_id").get<std::string>();
     } catch (const std::exception&) {
-        throw ConfigError(run_record_path(out_dir) + ": not a run record (sgnn writes it when a run starts); "
+        throw ConfigError(run_record_path(out_dir) +
+                          ": not a run record (sgnn writes it when a run starts); "
                           "choose another --out, or remove the file if the directory holds no run");
     }
 }
@@ -108,8 +109,9 @@ std::string run_id_of_directory(const std::string& out_dir) {
 void record_run_id(const std::string& out_dir, const std::string& run_id) {
     io::write_json_file(run_record_path(out_dir),
                         {{"run_id", run_id},
-                         {"about", "the identity of the training run in this directory; its checkpoints carry the "
-                                   "same run_id, and sgnn rotates and resumes only those"}});
+                         {"about",
+                          "the identity of the training run in this directory; its checkpoints carry the "
+                          "same run_id, and sgnn rotates and resumes only those"}});
 }
 
 std::string run_id_of_checkpoint(const std::string& path) {
@@ -136,7 +138,8 @@ std::string resolve_resume_path(const std::string& what) {
     std::error_code error;
     if (fs::is_regular_file(what, error)) return what;
     if (!fs::is_directory(what, error)) {
-        throw ConfigError("--resume " + what + ": no such file or directory (give a checkpoint file or a run directory)");
+        throw ConfigError("--resume " + what +
+                          ": no such file or directory (give a checkpoint file or a run directory)");
     }
     // A run directory: its own run's newest checkpoint (a directory without run.json,
     // from an older sgnn, or a bare folder of checkpoints: the newest of all).
@@ -149,8 +152,10 @@ std::string resolve_resume_path(const std::string& what) {
         if (!own.empty()) return own.back();
         throw ConfigError("--resume " + what + ": the checkpoints in " + directory + " (newest " +
                           fs::path(all.back()).filename().string() + ") belong to another run than " +
-                          run_record_path(what) + " names (run_id " + run_id + "); to continue one of them anyway, "
-                          "name its file: --resume " + all.back());
+                          run_record_path(what) + " names (run_id " + run_id +
+                          "); to continue one of them anyway, "
+                          "name its file: --resume " +
+                          all.back());
     }
     throw ConfigError("--resume " + what + ": no checkpoint (step-*.h5) in " + what + " or " +
                       checkpoint_directory(what));
@@ -171,9 +176,9 @@ std::vector<io::Dataset> stream_state_datasets(int trainer_index, const stream::
     datasets.push_back(io::make_dataset<std::uint64_t>(group + "/consumed_above", state.consumed_above));
     const stream::SourceStats& s = state.stats;
     datasets.push_back(io::make_dataset<double>(
-        group + "/stats", {s.wait_seconds, static_cast<double>(s.batches), static_cast<double>(s.samples),
-                           static_cast<double>(s.dropped), static_cast<double>(s.schedule_version),
-                           static_cast<double>(s.max_buffered_batches)}));
+        group + "/stats",
+        {s.wait_seconds, static_cast<double>(s.batches), static_cast<double>(s.samples), static_cast<double>(s.dropped),
+         static_cast<double>(s.schedule_version), static_cast<double>(s.max_buffered_batches)}));
     // Where each feeder resumes: its next local and global batch, and the first sample
     // index (the Philox counter) of that batch.
     const stream::ResumePoint resume = state.resume_point(config, trainers, trainer_index);
@@ -193,11 +198,14 @@ std::vector<io::Dataset> stream_state_datasets(int trainer_index, const stream::
         const stream::BatchHeader& h = batch.header();
         const std::string b = group + "/buffered/batch_" + std::to_string(h.batch_index);
         const std::uint64_t n = h.sample_count;
-        const auto n_in = static_cast<std::uint64_t>(batch.n_inputs()), n_t = static_cast<std::uint64_t>(batch.n_targets());
+        const auto n_in = static_cast<std::uint64_t>(batch.n_inputs()),
+                   n_t = static_cast<std::uint64_t>(batch.n_targets());
+        datasets.push_back(io::make_dataset<std::uint64_t>(
+            b + "/header", {h.batch_index, h.schedule_version, h.sample_count, h.dropped_count}));
         datasets.push_back(
-            io::make_dataset<std::uint64_t>(b + "/header", {h.batch_index, h.schedule_version, h.sample_count, h.dropped_count}));
-        datasets.push_back(io::make_dataset(b + "/indices", std::vector<std::uint64_t>(batch.indices(), batch.indices() + n)));
-        datasets.push_back(io::make_dataset(b + "/inputs", std::vector<float>(batch.inputs(), batch.inputs() + n * n_in), {n, n_in}));
+            io::make_dataset(b + "/indices", std::vector<std::uint64_t>(batch.indices(), batch.indices() + n)));
+        datasets.push_back(
+            io::make_dataset(b + "/inputs", std::vector<float>(batch.inputs(), batch.inputs() + n * n_in), {n, n_in}));
         datasets.push_back(
             io::make_dataset(b + "/targets", std::vector<float>(batch.targets(), batch.targets() + n * n_t), {n, n_t}));
         datasets.push_back(io::make_dataset(b + "/labels", std::vector<float>(batch.labels(), batch.labels() + n)));
@@ -213,7 +221,8 @@ std::uint64_t CheckpointContents::next_unused_batch() const {
         for (std::uint64_t k : s.consumed_above) highest = std::max(highest, k + 1);
         for (const stream::BatchBuffer& b : s.buffered) {
             highest = std::max(highest, (b.header().batch_index - batch_origin - static_cast<std::uint64_t>(t)) /
-                                                static_cast<std::uint64_t>(trainers) + 1);
+                                                static_cast<std::uint64_t>(trainers) +
+                                            1);
         }
         next = std::max(next, stream::global_batch_index(batch_origin, trainers, 0, highest));
     }
@@ -242,8 +251,8 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
             if (it == all.end()) fail(path, "missing dataset " + name);
             return it->second;
         };
-        for (const char* name : {"format", "format_version", "step", "trainers", "batch_origin", "origin_step", "batch_size",
-                                 "config_sha256", "seed", "deterministic", "sgnn_version", "created"}) {
+        for (const char* name : {"format", "format_version", "step", "trainers", "batch_origin", "origin_step",
+                                 "batch_size", "config_sha256", "seed", "deterministic", "sgnn_version", "created"}) {
             c.attributes[name] = reader.attribute(name);
         }
         if (reader.has_attribute("run_id")) c.attributes["run_id"] = reader.attribute("run_id");
@@ -296,15 +305,20 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
                     fail(path, b + " holds datasets of other types than sgnn writes");
                 }
                 if (header.size() != 4 || n > static_cast<std::uint64_t>(batch_size) || indices.size() != n ||
-                    labels.size() != n || inputs.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_inputs)} ||
+                    labels.size() != n ||
+                    inputs.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_inputs)} ||
                     targets.shape != std::vector<std::uint64_t>{n, static_cast<std::uint64_t>(n_targets)}) {
-                    fail(path, b + " does not match this run's batch shape (" + std::to_string(batch_size) + " samples of " +
-                                   std::to_string(n_inputs) + " inputs and " + std::to_string(n_targets) + " targets)");
+                    fail(path, b + " does not match this run's batch shape (" + std::to_string(batch_size) +
+                                   " samples of " + std::to_string(n_inputs) + " inputs and " +
+                                   std::to_string(n_targets) + " targets)");
                 }
                 stream::BatchBuffer batch(batch_size, n_inputs, n_targets);
-                batch.header() = stream::BatchHeader{header[0], static_cast<std::uint32_t>(header[1]),
+                batch.header() = stream::BatchHeader{header[0],
+                                                     static_cast<std::uint32_t>(header[1]),
                                                      static_cast<std::uint32_t>(header[2]),
-                                                     static_cast<std::uint32_t>(header[3]), 0, 0};
+                                                     static_cast<std::uint32_t>(header[3]),
+                                                     0,
+                                                     0};
                 std::copy(indices.begin(), indices.end(), batch.indices());
                 const std::vector<float> in = inputs.as<float>(), tg = targets.as<float>();
                 std::copy(in.begin(), in.end(), batch.inputs());
@@ -320,7 +334,8 @@ CheckpointContents read_checkpoint(const std::string& path, int batch_size, int 
     } catch (const std::exception& error) {
         const std::string message = error.what();
         // io errors already name the file
-        throw ConfigError(message.rfind(path, 0) == 0 ? "checkpoint " + message : "checkpoint " + path + ": " + message);
+        throw ConfigError(message.rfind(path, 0) == 0 ? "checkpoint " + message
+                                                      : "checkpoint " + path + ": " + message);
     }
     return c;
 }

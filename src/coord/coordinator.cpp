@@ -15,12 +15,16 @@
 namespace sgnn::coord {
 Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
                          const PriorSchedule& schedule, CoordinatorConfig config, CheckpointWriter& checkpoints)
-    : comms_(comms), layout_(layout), schedule_(schedule), config_(std::move(config)), checkpoints_(checkpoints),
+    : comms_(comms),
+      layout_(layout),
+      schedule_(schedule),
+      config_(std::move(config)),
+      checkpoints_(checkpoints),
       started_(std::chrono::steady_clock::now()) {
     if (!config_.out_dir.empty()) {
         io::write_file_atomically(config_.out_dir + "/config.ini", config_.effective_config);
-        std::vector<std::string> columns = {"step",          "samples",    "elapsed_s",    "samples_per_s",
-                                            "train_loss",    "eval_loss",  "learning_rate", "prior_version",
+        std::vector<std::string> columns = {"step",          "samples",        "elapsed_s",     "samples_per_s",
+                                            "train_loss",    "eval_loss",      "learning_rate", "prior_version",
                                             "wait_fraction", "dropped_samples"};
         for (const auto& name : config_.target_names) columns.push_back("r2_" + name);
         for (const auto& name : config_.target_names) columns.push_back("rmse_" + name);
@@ -32,12 +36,12 @@ Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankL
         if (config_.resume != nullptr) metrics_->restore(config_.resume->metrics_csv);
         metrics_->save();
     }
-    stream::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout.trainer_rank(0),
-                                stream::kTagReport, comms.control(), &report_request_),
-                      "MPI_Irecv(trainer report)");
-    stream::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, stream::kTagStopSignal,
-                                comms.control(), &signal_receive_),
-                      "MPI_Irecv(stop signal notice)");
+    comm::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout.trainer_rank(0), comm::kTagReport,
+                              comms.control(), &report_request_),
+                    "MPI_Irecv(trainer report)");
+    comm::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, comm::kTagStopSignal, comms.control(),
+                              &signal_receive_),
+                    "MPI_Irecv(stop signal notice)");
     // Two stages ahead of need: the next one is always published before any simulator
     // can reach it, so simulators do not stall at stage boundaries. (A resumed run
     // starts at the stage of its first batch.)
@@ -48,26 +52,23 @@ Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankL
 
 Coordinator::~Coordinator() {
     for (MPI_Request* request : {&report_request_, &signal_receive_}) {
-        if (*request != MPI_REQUEST_NULL) {
-            MPI_Cancel(request);
-            MPI_Wait(request, MPI_STATUS_IGNORE);
-        }
+        comm::cancel(*request, "MPI_Cancel(coordinator receive)");
     }
 }
 
 void Coordinator::request_checkpoint(std::int32_t flags, std::int32_t signal) {
-    if ((flags & stream::kRequestStop) != 0) {
+    if ((flags & comm::kRequestStop) != 0) {
         if (stop_requested_) return;
         stop_requested_ = true;
     }
     last_checkpoint_ = seconds_since(started_);  // no time-based request right behind this one
-    const stream::CheckpointRequest request{flags, signal, ++last_request_id_, 0};
+    const comm::CheckpointRequest request{flags, signal, ++last_request_id_, 0};
     for (int t = 0; t < layout_.trainers(); ++t) {
         request_messages_.push_back(request);
         MPI_Request send;
-        stream::check_mpi(MPI_Isend(&request_messages_.back(), sizeof request, MPI_BYTE, layout_.trainer_rank(t),
-                                    stream::kTagCheckpointRequest, comms_.control(), &send),
-                          "MPI_Isend(checkpoint request)");
+        comm::check_mpi(MPI_Isend(&request_messages_.back(), sizeof request, MPI_BYTE, layout_.trainer_rank(t),
+                                  comm::kTagCheckpointRequest, comms_.control(), &send),
+                        "MPI_Isend(checkpoint request)");
         request_sends_.push_back(send);
     }
 }
@@ -77,48 +78,49 @@ bool Coordinator::watch_for_requests() {
     bool any = false;
     if (config_.out_dir.empty() || received_final_) return false;
     int arrived = 0;
-    stream::check_mpi(MPI_Test(&signal_receive_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(stop signal notice)");
+    comm::check_mpi(MPI_Test(&signal_receive_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(stop signal notice)");
     std::int32_t signal = arrived ? signal_notice_ : pending_stop_signal();
     if (arrived) {
-        stream::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, stream::kTagStopSignal,
-                                    comms_.control(), &signal_receive_),
-                          "MPI_Irecv(stop signal notice)");
+        comm::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, comm::kTagStopSignal,
+                                  comms_.control(), &signal_receive_),
+                        "MPI_Irecv(stop signal notice)");
     }
     if (signal != 0 && !stop_requested_) {
         if (!config_.quiet) {
             // Only a request: when the launcher sends this signal because a rank died,
             // no checkpoint follows, and "checkpoint at step N" is printed only for one that was written.
-            std::printf("[sgnn] %s received: asking the trainers for a checkpoint after the current step, "
-                        "then stopping\n",
-                        stop_signal_name(signal));
+            std::printf(
+                "[sgnn] %s received: asking the trainers for a checkpoint after the current step, "
+                "then stopping\n",
+                stop_signal_name(signal));
             std::fflush(stdout);
         }
-        request_checkpoint(stream::kRequestCheckpoint | stream::kRequestStop, signal);
+        request_checkpoint(comm::kRequestCheckpoint | comm::kRequestStop, signal);
         any = true;
     } else if (config_.checkpoint_minutes > 0 &&
                seconds_since(started_) - last_checkpoint_ >= 60.0 * config_.checkpoint_minutes) {
-        request_checkpoint(stream::kRequestCheckpoint, 0);
+        request_checkpoint(comm::kRequestCheckpoint, 0);
         any = true;
     }
-    if (stream::test_all(request_sends_, "MPI_Testall(checkpoint requests)")) request_messages_.clear();
+    if (comm::test_all(request_sends_, "MPI_Testall(checkpoint requests)")) request_messages_.clear();
     return any;
 }
 
-void Coordinator::write_checkpoint(const TrainerReport& report) {
+void Coordinator::write_checkpoint(const comm::TrainerReport& report) {
     const std::string path = checkpoint_path(config_.out_dir, report.step);
     std::vector<io::Dataset> datasets;
     datasets.push_back(io::make_text_dataset("config", config_.effective_config));
     datasets.push_back(io::make_text_dataset("coordinator/metrics_csv", metrics_ ? metrics_->text() : std::string()));
     std::vector<double> stages;
     for (int v = 0; v < schedule_.stage_count(); ++v) {
-        const stream::ScheduleStage& stage = schedule_.stage(v);
+        const comm::ScheduleStage& stage = schedule_.stage(v);
         for (double x : {static_cast<double>(stage.version), static_cast<double>(stage.first_batch),
                          static_cast<double>(stage.valid_until), stage.width}) {
             stages.push_back(x);
         }
     }
-    datasets.push_back(io::make_dataset(
-        "schedule/stages", stages, {static_cast<std::uint64_t>(schedule_.stage_count()), 4}));
+    datasets.push_back(
+        io::make_dataset("schedule/stages", stages, {static_cast<std::uint64_t>(schedule_.stage_count()), 4}));
     datasets.push_back(io::make_dataset<std::int64_t>("schedule/published_version", {published_}));
     const std::map<std::string, std::string> attributes = {
         {"format", "sgnn-checkpoint"},
@@ -135,8 +137,9 @@ void Coordinator::write_checkpoint(const TrainerReport& report) {
         {"config_sha256", io::sha256_hex(config_.effective_config)},
         {"sgnn_version", config_.sgnn_version},
         {"created", utc_now()},
-        {"rng", "Philox4x64-10 keyed by (seed, purpose); sample i of the training stream uses counter i, so a "
-                "simulator resumes at stream/trainer_<t>/feeders[:, 5]"},
+        {"rng",
+         "Philox4x64-10 keyed by (seed, purpose); sample i of the training stream uses counter i, so a "
+         "simulator resumes at stream/trainer_<t>/feeders[:, 5]"},
     };
     const auto start = std::chrono::steady_clock::now();
     checkpoints_.contribute(path, std::move(datasets), attributes);
@@ -149,12 +152,11 @@ void Coordinator::write_checkpoint(const TrainerReport& report) {
     }
 }
 
-void Coordinator::report_stop(const TrainerReport& report) {
+void Coordinator::report_stop(const comm::TrainerReport& report) {
     received_final_ = true;
     stopped_ = true;
     std::printf("[sgnn] stopped on %s after step %lld; resume with: sgnn train --resume %s\n",
-                stop_signal_name(report.signal), static_cast<long long>(report.step),
-                config_.out_dir.c_str());
+                stop_signal_name(report.signal), static_cast<long long>(report.step), config_.out_dir.c_str());
     std::fflush(stdout);
 }
 
@@ -165,9 +167,9 @@ void Coordinator::publish(int version) {
     for (int rank : layout_.simulator_ranks()) {
         stage_messages_.push_back(schedule_.stage(version));
         MPI_Request request;
-        stream::check_mpi(MPI_Isend(&stage_messages_.back(), sizeof(stream::ScheduleStage), MPI_BYTE, rank,
-                                    stream::kTagScheduleStage, comms_.control(), &request),
-                          "MPI_Isend(schedule stage)");
+        comm::check_mpi(MPI_Isend(&stage_messages_.back(), sizeof(comm::ScheduleStage), MPI_BYTE, rank,
+                                  comm::kTagScheduleStage, comms_.control(), &request),
+                        "MPI_Isend(schedule stage)");
         stage_requests_.push_back(request);
     }
 }
@@ -177,27 +179,27 @@ bool Coordinator::poll() {
     bool any = false;
     while (!received_final_) {
         int arrived = 0;
-        stream::check_mpi(MPI_Test(&report_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(trainer report)");
+        comm::check_mpi(MPI_Test(&report_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(trainer report)");
         if (!arrived) break;
-        const TrainerReport report = incoming_;
-        if (report.kind != ReportKind::final && report.kind != ReportKind::stopped) {
-            stream::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout_.trainer_rank(0),
-                                        stream::kTagReport, comms_.control(), &report_request_),
-                              "MPI_Irecv(trainer report)");
+        const comm::TrainerReport report = incoming_;
+        if (report.kind != comm::ReportKind::final && report.kind != comm::ReportKind::stopped) {
+            comm::check_mpi(MPI_Irecv(&incoming_, sizeof incoming_, MPI_BYTE, layout_.trainer_rank(0), comm::kTagReport,
+                                      comms_.control(), &report_request_),
+                            "MPI_Irecv(trainer report)");
         }
         handle(report);
         any = true;
     }
     any |= watch_for_requests();
-    if (stream::test_all(stage_requests_, "MPI_Testall(schedule stages)")) stage_messages_.clear();
-    if (received_final_ && stream::test_all(request_sends_, "MPI_Testall(checkpoint requests)")) {
+    if (comm::test_all(stage_requests_, "MPI_Testall(schedule stages)")) stage_messages_.clear();
+    if (received_final_ && comm::test_all(request_sends_, "MPI_Testall(checkpoint requests)")) {
         request_messages_.clear();
     }
     finished_ = received_final_ && stage_requests_.empty() && request_sends_.empty();
     return any;
 }
 
-void Coordinator::handle(const TrainerReport& report) {
+void Coordinator::handle(const comm::TrainerReport& report) {
     step_rate_.update(report.elapsed_seconds, static_cast<double>(report.step));
     sample_rate_.update(report.elapsed_seconds, report.samples);
     // Stay one stage ahead of the trainers: they report as soon as they enter a stage.
@@ -205,29 +207,29 @@ void Coordinator::handle(const TrainerReport& report) {
         publish(published_ + 1);
     }
     switch (report.kind) {
-        case ReportKind::progress:
+        case comm::ReportKind::progress:
             if (config_.progress_interval > 0 && seconds_since(started_) - last_print_ >= config_.progress_interval) {
                 print_line(report, false);
             }
             break;
-        case ReportKind::evaluation:
+        case comm::ReportKind::evaluation:
             record_evaluation(report);
             print_line(report, true);
             break;
-        case ReportKind::final:
+        case comm::ReportKind::final:
             record_evaluation(report);
             finish(report);
             break;
-        case ReportKind::checkpoint:
+        case comm::ReportKind::checkpoint:
             write_checkpoint(report);
             break;
-        case ReportKind::stopped:
+        case comm::ReportKind::stopped:
             report_stop(report);
             break;
     }
 }
 
-void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
+void Coordinator::print_line(const comm::TrainerReport& report, bool evaluation) {
     last_print_ = seconds_since(started_);
     if (config_.quiet) return;
     // Until the smoothed rates have two reports to work from, use the run's average.
@@ -242,8 +244,7 @@ void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
                 format_count(sample_rate_.per_second() > 0 ? sample_rate_.per_second()
                                                            : report.samples / std::max(1e-9, report.elapsed_seconds))
                     .c_str(),
-                report.train_loss, 100.0 * report.wait_fraction,
-                report.schedule_version, format_duration(eta).c_str());
+                report.train_loss, 100.0 * report.wait_fraction, report.schedule_version, format_duration(eta).c_str());
     if (report.dropped_samples > 0) std::printf(" | dropped %s", format_count(report.dropped_samples).c_str());
     if (evaluation) {
         std::printf(" | eval loss %.4f", report.eval_loss);
@@ -257,12 +258,18 @@ void Coordinator::print_line(const TrainerReport& report, bool evaluation) {
     std::fflush(stdout);
 }
 
-void Coordinator::record_evaluation(const TrainerReport& report) {
+void Coordinator::record_evaluation(const comm::TrainerReport& report) {
     if (!metrics_) return;
     const double rate = report.elapsed_seconds > 0 ? report.samples / report.elapsed_seconds : 0.0;
-    std::vector<double> row = {static_cast<double>(report.step), report.samples, report.elapsed_seconds, rate,
-                               report.train_loss, report.eval_loss, report.learning_rate,
-                               static_cast<double>(report.schedule_version), report.wait_fraction,
+    std::vector<double> row = {static_cast<double>(report.step),
+                               report.samples,
+                               report.elapsed_seconds,
+                               rate,
+                               report.train_loss,
+                               report.eval_loss,
+                               report.learning_rate,
+                               static_cast<double>(report.schedule_version),
+                               report.wait_fraction,
                                report.dropped_samples};
     for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_r2[j]);
     for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_rmse[j]);
@@ -274,7 +281,7 @@ void Coordinator::record_evaluation(const TrainerReport& report) {
     metrics_->save();
 }
 
-void Coordinator::finish(const TrainerReport& report) {
+void Coordinator::finish(const comm::TrainerReport& report) {
     received_final_ = true;
     const double rate = report.elapsed_seconds > 0 ? report.samples / report.elapsed_seconds : 0.0;
     io::Json r2 = io::Json::object(), rmse = io::Json::object();
@@ -309,7 +316,8 @@ void Coordinator::finish(const TrainerReport& report) {
         {"run_id", config_.run_id},
     };
     if (config_.resume != nullptr) {
-        summary_["resumed_from"] = {{"checkpoint", config_.resume->path}, {"step", config_.resume->step},
+        summary_["resumed_from"] = {{"checkpoint", config_.resume->path},
+                                    {"step", config_.resume->step},
                                     {"trainers", config_.resume->trainers}};
     }
     if (report.n_classes > 0) {

@@ -20,25 +20,27 @@ PriorSchedule::PriorSchedule(const ScheduleConfig& config, int trainers, std::in
     }
     const std::uint64_t t = static_cast<std::uint64_t>(trainers);
     for (int v = 0; v < n; ++v) {
-        stream::ScheduleStage stage{};
+        comm::ScheduleStage stage{};
         stage.version = static_cast<std::uint32_t>(v);
         stage.width = n == 1 ? 1.0 : config.start_width + (1.0 - config.start_width) * v / (n - 1.0);
         const std::int64_t step = n == 1 ? 0 : std::llround(static_cast<double>(v) * ramp / (n - 1.0));
-        stage.first_batch = origin.batch + static_cast<std::uint64_t>(std::max<std::int64_t>(0, step - origin.step)) * t;
+        stage.first_batch =
+            origin.batch + static_cast<std::uint64_t>(std::max<std::int64_t>(0, step - origin.step)) * t;
         stages_.push_back(stage);
     }
     for (int v = 0; v < n; ++v) {
-        stages_[static_cast<std::size_t>(v)].valid_until =
-            v + 1 < n ? stages_[static_cast<std::size_t>(v + 1)].first_batch : std::numeric_limits<std::uint64_t>::max();
+        stages_[static_cast<std::size_t>(v)].valid_until = v + 1 < n
+                                                               ? stages_[static_cast<std::size_t>(v + 1)].first_batch
+                                                               : std::numeric_limits<std::uint64_t>::max();
     }
 }
 
 std::int64_t PriorSchedule::first_step(int version) const {
-    return origin_.step +
-           static_cast<std::int64_t>((stage(version).first_batch - origin_.batch) / static_cast<std::uint64_t>(trainers_));
+    return origin_.step + static_cast<std::int64_t>((stage(version).first_batch - origin_.batch) /
+                                                    static_cast<std::uint64_t>(trainers_));
 }
 
-const stream::ScheduleStage& PriorSchedule::stage_for_batch(std::uint64_t batch) const {
+const comm::ScheduleStage& PriorSchedule::stage_for_batch(std::uint64_t batch) const {
     for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) {
         if (it->first_batch <= batch) return *it;
     }

@@ -26,9 +26,12 @@ int pending_stop_signal() { return stop_signal(); }
 
 const char* stop_signal_name(int signal_number) {
     switch (signal_number) {
-        case SIGTERM: return "SIGTERM";
-        case SIGUSR1: return "SIGUSR1";
-        default: return "a signal";
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGUSR1:
+            return "SIGUSR1";
+        default:
+            return "a signal";
     }
 }
 

@@ -1,17 +1,17 @@
 #include "sgnn/io/atomic_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <stdexcept>
 #include <limits>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
+#include <stdexcept>
 #include <system_error>
-#include <unistd.h>
 
 namespace sgnn::io {
 namespace {

@@ -12,7 +12,8 @@ MemoryBank read_memory_bank(const std::string& path) {
     const CorpusHeader header(path, "sgnn-bank", "make one with sgnn bank");
     if (header.text("format_version") != kBankFormatVersion) {
         throw std::runtime_error(path + ": bank format_version " + printable(header.text("format_version")) +
-                                 ", this sgnn reads version " + kBankFormatVersion + "; make the bank again with sgnn bank");
+                                 ", this sgnn reads version " + kBankFormatVersion +
+                                 "; make the bank again with sgnn bank");
     }
     MemoryBank bank;
     bank.samples = header.count("samples", 1, std::uint64_t(1) << 40);
@@ -29,8 +30,8 @@ MemoryBank read_memory_bank(const std::string& path) {
         if (!bank.valid[i]) continue;
         const std::int64_t label = bank.labels[i];
         if (classes == 0 ? label != 0 : label < 0 || label >= classes) {
-            throw std::runtime_error(path + ": row " + std::to_string(i) + " has label " + std::to_string(label) + " but " +
-                                     std::to_string(classes) + " class name(s); the file is damaged");
+            throw std::runtime_error(path + ": row " + std::to_string(i) + " has label " + std::to_string(label) +
+                                     " but " + std::to_string(classes) + " class name(s); the file is damaged");
         }
         for (std::uint64_t c = 0; c < bank.width; ++c) {
             if (!std::isfinite(bank.embeddings[i * bank.width + c])) {

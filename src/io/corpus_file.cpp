@@ -1,8 +1,8 @@
 #include "sgnn/io/corpus_file.hpp"
 
 #include "h5_handle.hpp"
-#include "mpi_text.hpp"
 #include "sgnn/clock.hpp"
+#include "sgnn/comm/mpi.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/sha256.hpp"
@@ -15,19 +15,6 @@
 
 namespace sgnn::io {
 namespace {
-
-// Rank 0's failure on every rank, or none: rank 0 reports it, the others' copies are
-// echoes (PeerError).
-void agree(MPI_Comm comm, const std::string& local_error) {
-    int failed = local_error.empty() ? 0 : 1;
-    MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm);
-    if (!failed) return;
-    int rank = 0;
-    MPI_Comm_rank(comm, &rank);
-    const std::string message = broadcast_text(comm, local_error.empty() ? "another rank failed writing" : local_error);
-    if (rank == 0) throw std::runtime_error(message);
-    throw PeerError(message);
-}
 
 // Reads rows [first, first + count) of a 1-D or 2-D dataset in its native type.
 void read_row_range(hid_t set, hid_t memory_type, int rank, hsize_t width, std::uint64_t first, std::uint64_t count,
@@ -49,7 +36,8 @@ void read_row_range(hid_t set, hid_t memory_type, int rank, hsize_t width, std::
 // Writes /checksums/<column> for every column of the closed file `tmp` (serially).
 void write_block_checksums(const std::string& tmp, const std::string& path, const std::vector<CorpusColumn>& columns,
                            std::uint64_t rows) {
-    H5Handle file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "cannot reopen " + tmp + hdf5_error_cause());
+    H5Handle file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose,
+                  "cannot reopen " + tmp + hdf5_error_cause());
     H5Handle group(H5Gcreate2(file.get(), "checksums", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                    "cannot write " + path + " (checksums)" + hdf5_error_cause());
     const std::uint64_t blocks = (rows + kChecksumBlockRows - 1) / kChecksumBlockRows;
@@ -61,16 +49,17 @@ void write_block_checksums(const std::string& tmp, const std::string& path, cons
         std::string digests;
         for (std::uint64_t b = 0; b < blocks; ++b) {
             const std::uint64_t first = b * kChecksumBlockRows, n = std::min(kChecksumBlockRows, rows - first);
-            read_row_range(set.get(), h5_memory_type(c.type), c.width > 0 ? 2 : 1, c.width, first, n, buffer.data(), what);
+            read_row_range(set.get(), h5_memory_type(c.type), c.width > 0 ? 2 : 1, c.width, first, n, buffer.data(),
+                           what);
             Sha256 hash;
             hash.update(buffer.data(), n * row_bytes);
             digests += hash.raw_digest();
         }
         const hsize_t dims[2] = {blocks, 32};
         H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, what + ": checksum dataspace");
-        H5Handle sums(H5Dcreate2(group.get(), c.name.c_str(), H5T_STD_U8LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                                 H5P_DEFAULT),
-                      H5Dclose, "cannot write " + path + " (checksums of " + c.name + ")" + hdf5_error_cause());
+        H5Handle sums(
+            H5Dcreate2(group.get(), c.name.c_str(), H5T_STD_U8LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            H5Dclose, "cannot write " + path + " (checksums of " + c.name + ")" + hdf5_error_cause());
         if (blocks > 0 && H5Dwrite(sums.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, digests.data()) < 0) {
             throw std::runtime_error("cannot write " + path + " (checksums of " + c.name + ")" + hdf5_error_cause());
         }
@@ -98,12 +87,12 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
     m.path = std::move(path);
     m.columns = std::move(columns);
     m.rows = rows;
-    int rank = 0;
-    MPI_Comm_rank(comm, &rank);
+    const int rank = comm::rank_in(comm);
     std::string error;
     if (rank == 0) {
         std::uint64_t bytes = 65536;
-        for (const CorpusColumn& c : m.columns) bytes += rows * std::max<std::uint64_t>(1, c.width) * element_size(c.type);
+        for (const CorpusColumn& c : m.columns)
+            bytes += rows * std::max<std::uint64_t>(1, c.width) * element_size(c.type);
         if (const std::string problem = space_problem(m.path, bytes); !problem.empty()) {
             error = "cannot write " + m.path + ": " + problem;
         }
@@ -115,8 +104,8 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
             error = failure.what();
         }
     }
-    agree(comm, error);
-    m.tmp = broadcast_text(comm, m.tmp);
+    comm::throw_if_any_failed(comm, error);
+    m.tmp = comm::broadcast_text(comm, m.tmp);
     try {
         H5Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create file access properties");
         H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL);
@@ -131,10 +120,10 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
             if (c.width > 0) dims.push_back(c.width);
             H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
                            m.path + ": cannot create the dataspace of " + c.name);
-            m.sets.push_back(std::make_unique<H5Handle>(
-                H5Dcreate2(m.file->get(), c.name.c_str(), h5_file_type(c.type), space.get(), H5P_DEFAULT,
-                           creation.get(), H5P_DEFAULT),
-                H5Dclose, m.path + ": cannot create column " + c.name));
+            m.sets.push_back(
+                std::make_unique<H5Handle>(H5Dcreate2(m.file->get(), c.name.c_str(), h5_file_type(c.type), space.get(),
+                                                      H5P_DEFAULT, creation.get(), H5P_DEFAULT),
+                                           H5Dclose, m.path + ": cannot create column " + c.name));
         }
         m.collective = std::make_unique<H5Handle>(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "cannot create properties");
         H5Pset_dxpl_mpio(m.collective->get(), H5FD_MPIO_COLLECTIVE);
@@ -143,7 +132,7 @@ CorpusWriter::CorpusWriter(MPI_Comm comm, std::string path, std::uint64_t rows, 
     }
     // Creation is the same on every rank, so a failure here is too (a bad directory).
     try {
-        agree(comm, error);
+        comm::throw_if_any_failed(comm, error);
     } catch (...) {
         m.sets.clear();
         m.collective.reset();
@@ -160,7 +149,7 @@ CorpusWriter::~CorpusWriter() {
     impl_->collective.reset();
     impl_->file.reset();
     int rank = 0;
-    MPI_Comm_rank(impl_->comm, &rank);
+    comm::report_mpi(MPI_Comm_rank(impl_->comm, &rank), "MPI_Comm_rank(corpus writer)");
     if (rank == 0) std::remove(impl_->tmp.c_str());
 }
 
@@ -183,10 +172,12 @@ void CorpusWriter::write_rows(std::uint64_t first, std::uint64_t count, const st
             H5Sselect_none(memory->get());
         } else {
             H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr, extent.data(), nullptr);
-            memory = std::make_unique<H5Handle>(H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr),
-                                                H5Sclose, m.path + ": dataspace");
+            memory =
+                std::make_unique<H5Handle>(H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr),
+                                           H5Sclose, m.path + ": dataspace");
         }
-        if (H5Dwrite(set, h5_memory_type(c.type), memory->get(), file_space.get(), m.collective->get(), columns[i]) < 0) {
+        if (H5Dwrite(set, h5_memory_type(c.type), memory->get(), file_space.get(), m.collective->get(), columns[i]) <
+            0) {
             throw std::runtime_error("cannot write " + m.path + " (column " + c.name + ", rows " +
                                      std::to_string(first) + "+" + std::to_string(count) + ")" + hdf5_error_cause());
         }
@@ -198,23 +189,23 @@ void CorpusWriter::write_rows(std::uint64_t first, std::uint64_t count, const st
 void CorpusWriter::commit(const std::map<std::string, std::string>& attributes,
                           const std::map<std::string, std::string>& texts) {
     Impl& m = *impl_;
-    int rank = 0;
-    MPI_Comm_rank(m.comm, &rank);
+    const int rank = comm::rank_in(m.comm);
     // Rank 0's attributes on every rank, with the block size and their own checksum.
     std::map<std::string, std::string> all;
-    for (const auto& [name, value] : attributes) all[name] = broadcast_text(m.comm, value);
+    for (const auto& [name, value] : attributes) all[name] = comm::broadcast_text(m.comm, value);
     all["checksum_block_rows"] = std::to_string(kChecksumBlockRows);
     all["attributes_sha256"] = attributes_checksum(all);
     for (const auto& [name, value] : all) write_string_attribute(m.file->get(), name, value, m.path);
     for (const auto& [name, local] : texts) {
-        const std::string value = broadcast_text(m.comm, local);
+        const std::string value = comm::broadcast_text(m.comm, local);
         H5Handle type = string_type(value.size(), m.path);
         H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, m.path);
-        H5Handle set(H5Dcreate2(m.file->get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                                H5P_DEFAULT),
-                     H5Dclose, m.path + ": cannot create " + name);
+        H5Handle set(
+            H5Dcreate2(m.file->get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            H5Dclose, m.path + ": cannot create " + name);
         write_string_attribute(set.get(), "sha256", sha256_hex(value), m.path);
-        if (rank == 0 && !value.empty() && H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.c_str()) < 0) {
+        if (rank == 0 && !value.empty() &&
+            H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.c_str()) < 0) {
             throw std::runtime_error("cannot write " + m.path + " (" + name + ")" + hdf5_error_cause());
         }
     }
@@ -238,7 +229,7 @@ void CorpusWriter::commit(const std::map<std::string, std::string>& attributes,
             error = failure.what();
         }
     }
-    agree(m.comm, error);
+    comm::throw_if_any_failed(m.comm, error);
 }
 
 std::map<std::string, std::string> read_root_attributes(const std::string& path) {
@@ -304,7 +295,8 @@ std::uint64_t CorpusHeader::count(const std::string& name, std::uint64_t min, st
     if (!parse_decimal(value, number) || std::floor(number) != number || number < static_cast<double>(min) ||
         number > static_cast<double>(max)) {
         throw std::runtime_error(path_ + ": attribute " + name + " = '" + printable(value) +
-                                 "' is not a whole number in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+                                 "' is not a whole number in [" + std::to_string(min) + ", " + std::to_string(max) +
+                                 "]");
     }
     return static_cast<std::uint64_t>(number);
 }
@@ -315,7 +307,8 @@ Dataset read_rows(const std::string& path, const std::string& column, ElementTyp
     const std::string what = path + ": column " + column;
     H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
                   path + ": cannot be opened; the file is missing, truncated or not HDF5");
-    if (H5Lexists(file.get(), column.c_str(), H5P_DEFAULT) <= 0) throw std::runtime_error(path + ": no column " + column);
+    if (H5Lexists(file.get(), column.c_str(), H5P_DEFAULT) <= 0)
+        throw std::runtime_error(path + ": no column " + column);
     H5Handle set(H5Dopen2(file.get(), column.c_str(), H5P_DEFAULT), H5Dclose, what + ": cannot be opened");
     H5Handle stored_type(H5Dget_type(set.get()), H5Tclose, what + ": unreadable type");
     ElementType stored = ElementType::text;
@@ -341,11 +334,13 @@ Dataset read_rows(const std::string& path, const std::string& column, ElementTyp
     }
     // The checksummed blocks that cover the rows asked for.
     const std::string sums_path = "checksums/" + column;
-    if (H5Lexists(file.get(), "checksums", H5P_DEFAULT) <= 0 || H5Lexists(file.get(), sums_path.c_str(), H5P_DEFAULT) <= 0) {
+    if (H5Lexists(file.get(), "checksums", H5P_DEFAULT) <= 0 ||
+        H5Lexists(file.get(), sums_path.c_str(), H5P_DEFAULT) <= 0) {
         throw std::runtime_error(what + " has no checksums (written by an sgnn before 0.2, or damaged)");
     }
     const std::uint64_t blocks = (rows + kChecksumBlockRows - 1) / kChecksumBlockRows;
-    H5Handle sums(H5Dopen2(file.get(), sums_path.c_str(), H5P_DEFAULT), H5Dclose, what + ": checksums cannot be opened");
+    H5Handle sums(H5Dopen2(file.get(), sums_path.c_str(), H5P_DEFAULT), H5Dclose,
+                  what + ": checksums cannot be opened");
     {
         H5Handle sums_type(H5Dget_type(sums.get()), H5Tclose, what + ": unreadable checksums");
         H5Handle sums_space(H5Dget_space(sums.get()), H5Sclose, what + ": unreadable checksums");
@@ -371,14 +366,15 @@ Dataset read_rows(const std::string& path, const std::string& column, ElementTyp
     read_row_range(sums.get(), H5T_NATIVE_UINT8, 2, 32, first_block, last_block - first_block + 1, digests.data(),
                    what + " (checksums)");
     d.bytes.resize(block_rows * row_bytes);
-    read_row_range(set.get(), h5_memory_type(type), expected_rank, width, block_start, block_rows, d.bytes.data(), what);
+    read_row_range(set.get(), h5_memory_type(type), expected_rank, width, block_start, block_rows, d.bytes.data(),
+                   what);
     for (std::uint64_t b = 0; b <= last_block - first_block; ++b) {
         const std::uint64_t start = b * kChecksumBlockRows, n = std::min(kChecksumBlockRows, block_rows - start);
         Sha256 hash;
         hash.update(d.bytes.data() + start * row_bytes, n * row_bytes);
         if (hash.raw_digest() != digests.substr(b * 32, 32)) {
-            throw std::runtime_error(what + ": checksum mismatch in rows " + std::to_string(block_start + start) + ".." +
-                                     std::to_string(block_start + start + n - 1) + "; the file is damaged");
+            throw std::runtime_error(what + ": checksum mismatch in rows " + std::to_string(block_start + start) +
+                                     ".." + std::to_string(block_start + start + n - 1) + "; the file is damaged");
         }
     }
     // Keep just the rows asked for.

@@ -2,11 +2,11 @@
 
 #include "sgnn/error.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace sgnn::io {
 
@@ -33,8 +33,8 @@ DirectoryLock::DirectoryLock(const std::string& directory, const std::string& op
         ::close(fd_);
         fd_ = -1;
         throw ConfigError(option + " " + directory + " is in use by another sgnn process" +
-                          (who.empty() ? "" : " (" + who + ")") +
-                          "; wait for it to finish, or choose another " + option);
+                          (who.empty() ? "" : " (" + who + ")") + "; wait for it to finish, or choose another " +
+                          option);
     }
     char host[128] = {0};
     ::gethostname(host, sizeof host - 1);

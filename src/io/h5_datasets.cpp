@@ -1,23 +1,23 @@
 #include "sgnn/io/h5_datasets.hpp"
 
 #include "h5_handle.hpp"
-#include "mpi_text.hpp"
+#include "sgnn/comm/mpi.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/sha256.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <limits>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <memory>
 #include <sstream>
-#include <unistd.h>
 
 namespace sgnn::io {
 namespace {
@@ -43,9 +43,10 @@ std::string encode_manifest(const std::vector<const Dataset*>& datasets) {
     std::string text;
     for (const Dataset* dataset : datasets) {
         const Dataset& d = *dataset;
-        if (d.path.find_first_of("\t\n") != std::string::npos) throw std::logic_error("dataset path with tab or newline");
-        text += d.path + '\t' + std::to_string(static_cast<int>(d.type)) + '\t' + std::to_string(d.bytes.size()) + '\t' +
-                checksum(d);
+        if (d.path.find_first_of("\t\n") != std::string::npos)
+            throw std::logic_error("dataset path with tab or newline");
+        text += d.path + '\t' + std::to_string(static_cast<int>(d.type)) + '\t' + std::to_string(d.bytes.size()) +
+                '\t' + checksum(d);
         for (std::uint64_t n : d.shape) text += '\t' + std::to_string(n);
         text += '\n';
     }
@@ -74,20 +75,20 @@ std::vector<ManifestEntry> decode_manifest(const std::string& text, int owner) {
 
 // Every rank's manifest, in rank order.
 std::vector<ManifestEntry> gather_manifest(MPI_Comm comm, const std::vector<const Dataset*>& mine) {
-    int size = 1, rank = 0;
-    MPI_Comm_size(comm, &size);
-    MPI_Comm_rank(comm, &rank);
+    const int size = comm::size_of(comm), rank = comm::rank_in(comm);
     const std::string local = encode_manifest(mine);
     int length = static_cast<int>(local.size());
     std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
-    MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm);
+    comm::check_mpi(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm), "MPI_Allgather(manifest)");
     int total = 0;
     for (int r = 0; r < size; ++r) {
         offsets[static_cast<std::size_t>(r)] = total;
         total += lengths[static_cast<std::size_t>(r)];
     }
     std::string all(static_cast<std::size_t>(total), '\0');
-    MPI_Allgatherv(local.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, comm);
+    comm::check_mpi(
+        MPI_Allgatherv(local.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, comm),
+        "MPI_Allgatherv(manifest)");
     std::vector<ManifestEntry> entries;
     for (int r = 0; r < size; ++r) {
         auto part = decode_manifest(all.substr(static_cast<std::size_t>(offsets[static_cast<std::size_t>(r)]),
@@ -107,19 +108,19 @@ constexpr const char* kManifestPath = "manifest";
 std::string manifest_text(MPI_Comm comm, const std::vector<Dataset>& mine) {
     std::string lines;
     for (const Dataset& d : mine) lines += manifest_line(d.path, d.type, d.shape) + '\n';
-    int size = 1, rank = 0;
-    MPI_Comm_size(comm, &size);
-    MPI_Comm_rank(comm, &rank);
+    const int size = comm::size_of(comm), rank = comm::rank_in(comm);
     int length = static_cast<int>(lines.size());
     std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
-    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, comm);
+    comm::check_mpi(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, comm), "MPI_Gather(manifest)");
     int total = 0;
     for (int r = 0; r < size; ++r) {
         offsets[static_cast<std::size_t>(r)] = total;
         total += lengths[static_cast<std::size_t>(r)];
     }
     std::string all(rank == 0 ? static_cast<std::size_t>(total) : 0, '\0');
-    MPI_Gatherv(lines.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, comm);
+    comm::check_mpi(
+        MPI_Gatherv(lines.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, comm),
+        "MPI_Gatherv(manifest)");
     if (rank != 0) return "";
     std::vector<std::string> sorted;
     std::istringstream stream(all);
@@ -130,37 +131,12 @@ std::string manifest_text(MPI_Comm comm, const std::vector<Dataset>& mine) {
     return text;
 }
 
-// Whether any rank failed; if so every rank gets the message of the lowest failing rank.
-bool agree_on_failure(MPI_Comm comm, std::string& error) {
-    int size = 1, rank = 0;
-    MPI_Comm_size(comm, &size);
-    MPI_Comm_rank(comm, &rank);
-    int first = error.empty() ? size : rank;
-    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
-    if (first == size) return false;
-    int length = static_cast<int>(error.size());
-    MPI_Bcast(&length, 1, MPI_INT, first, comm);
-    error.resize(static_cast<std::size_t>(length));
-    MPI_Bcast(error.data(), length, MPI_CHAR, first, comm);
-    return true;
-}
-
-[[noreturn]] void throw_agreed(MPI_Comm comm, const std::string& message) {
-    int rank = 0;
-    MPI_Comm_rank(comm, &rank);
-    // Rank 0 reports; the others' copies are echoes of the same failure.
-    if (rank == 0) throw std::runtime_error(message);
-    throw PeerError(message);
-}
-
 // Rank 0's attributes, for everyone: HDF5 needs the same metadata calls on every rank.
 std::map<std::string, std::string> broadcast_attributes(MPI_Comm comm, const std::map<std::string, std::string>& mine) {
     std::string text;
-    for (const auto& [name, value] : mine) text += std::to_string(name.size()) + ':' + name + std::to_string(value.size()) + ':' + value;
-    int length = static_cast<int>(text.size());
-    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-    text.resize(static_cast<std::size_t>(length));
-    MPI_Bcast(text.data(), length, MPI_CHAR, 0, comm);
+    for (const auto& [name, value] : mine)
+        text += std::to_string(name.size()) + ':' + name + std::to_string(value.size()) + ':' + value;
+    text = comm::broadcast_text(comm, text);
     std::map<std::string, std::string> attributes;
     std::size_t at = 0;
     const auto next = [&]() {
@@ -178,9 +154,7 @@ std::map<std::string, std::string> broadcast_attributes(MPI_Comm comm, const std
 }
 
 // Why the last call failed: the system's errno if set, else HDF5's innermost cause.
-std::string errno_text() {
-    return errno != 0 ? std::string(": ") + std::strerror(errno) : hdf5_error_cause();
-}
+std::string errno_text() { return errno != 0 ? std::string(": ") + std::strerror(errno) : hdf5_error_cause(); }
 
 bool enough_space(const std::string& path, std::uint64_t bytes_needed) { return free_bytes_for(path) >= bytes_needed; }
 
@@ -206,12 +180,18 @@ bool fits_in_file(const std::string& path, long double bytes) {
 
 std::size_t element_size(ElementType type) {
     switch (type) {
-        case ElementType::f32: return 4;
-        case ElementType::f64: return 8;
-        case ElementType::i64: return 8;
-        case ElementType::u64: return 8;
-        case ElementType::u8: return 1;
-        case ElementType::text: return 1;
+        case ElementType::f32:
+            return 4;
+        case ElementType::f64:
+            return 8;
+        case ElementType::i64:
+            return 8;
+        case ElementType::u64:
+            return 8;
+        case ElementType::u8:
+            return 1;
+        case ElementType::text:
+            return 1;
     }
     return 1;
 }
@@ -233,8 +213,7 @@ Dataset make_text_dataset(const std::string& path, const std::string& text) {
 void write_datasets_collectively(MPI_Comm comm, const std::string& path, const std::vector<Dataset>& mine,
                                  const std::map<std::string, std::string>& root_attributes) {
     silence_hdf5_errors();
-    int rank = 0;
-    MPI_Comm_rank(comm, &rank);
+    const int rank = comm::rank_in(comm);
     // Rank 0 adds /manifest to what it writes; the others' datasets are not copied.
     const Dataset listing = make_text_dataset(kManifestPath, manifest_text(comm, mine));
     std::vector<const Dataset*> written;
@@ -270,8 +249,8 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
             }
         }
     }
-    if (agree_on_failure(comm, error)) throw_agreed(comm, error);
-    tmp = broadcast_text(comm, tmp);
+    if (comm::agree_on_failure(comm, error)) comm::throw_agreed(comm, error);
+    tmp = comm::broadcast_text(comm, tmp);
     {
         std::unique_ptr<H5Handle> file;
         std::vector<std::unique_ptr<H5Handle>> sets;
@@ -300,13 +279,13 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
                     type_id = h5_file_type(e.type);
                 }
                 std::vector<hsize_t> dims(e.shape.begin(), e.shape.end());
-                H5Handle space(e.type == ElementType::text ? H5Screate(H5S_SCALAR)
-                                                            : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
-                                                                               nullptr),
+                H5Handle space(e.type == ElementType::text
+                                   ? H5Screate(H5S_SCALAR)
+                                   : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                H5Sclose, what + ": cannot create dataspace");
-                auto set = std::make_unique<H5Handle>(
-                    H5Dcreate2(file->get(), e.path.c_str(), type_id, space.get(), links.get(), H5P_DEFAULT, H5P_DEFAULT),
-                    H5Dclose, what + ": cannot create");
+                auto set = std::make_unique<H5Handle>(H5Dcreate2(file->get(), e.path.c_str(), type_id, space.get(),
+                                                                 links.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                                      H5Dclose, what + ": cannot create");
                 write_string_attribute(set->get(), "sha256", e.sha256, what);
                 sets.push_back(std::move(set));
             }
@@ -314,7 +293,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
         } catch (const std::exception& failure) {
             error = failure.what();
         }
-        if (!agree_on_failure(comm, error)) {
+        if (!comm::agree_on_failure(comm, error)) {
             // Raw data: each rank writes its own datasets independently.
             try {
                 for (std::size_t i = 0; i < manifest.size(); ++i) {
@@ -324,7 +303,8 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
                     herr_t status;
                     if (e.type == ElementType::text) {
                         H5Handle type = string_type(e.text_length, path);
-                        status = H5Dwrite(sets[i]->get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, e.data->bytes.data());
+                        status =
+                            H5Dwrite(sets[i]->get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, e.data->bytes.data());
                     } else {
                         status = H5Dwrite(sets[i]->get(), h5_memory_type(e.type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                           e.data->bytes.data());
@@ -337,7 +317,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
             } catch (const std::exception& failure) {
                 error = failure.what();
             }
-            agree_on_failure(comm, error);
+            comm::agree_on_failure(comm, error);
         }
         // Closing flushes the metadata: collective, and the last chance for a full disk to show.
         sets.clear();
@@ -358,9 +338,9 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
             error = failure.what();
         }
     }
-    if (agree_on_failure(comm, error)) {
+    if (comm::agree_on_failure(comm, error)) {
         if (rank == 0) std::remove(tmp.c_str());
-        throw_agreed(comm, error);
+        comm::throw_agreed(comm, error);
     }
 }
 
@@ -418,9 +398,11 @@ Dataset DatasetReader::read(const std::string& dataset_path) const {
     if (!element_type_of_h5(type.get(), d.type)) throw std::runtime_error(what + ": unsupported element type");
     herr_t status;
     if (d.type == ElementType::text) {
-        if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) throw std::runtime_error(what + ": text is not a scalar");
+        if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR)
+            throw std::runtime_error(what + ": text is not a scalar");
         if (!fits_in_file(path_, static_cast<long double>(size))) {
-            throw std::runtime_error(what + ": a text of " + std::to_string(size) + " bytes cannot be in this file; it is damaged");
+            throw std::runtime_error(what + ": a text of " + std::to_string(size) +
+                                     " bytes cannot be in this file; it is damaged");
         }
         d.bytes.resize(size);
         status = H5Dread(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
@@ -438,8 +420,9 @@ Dataset DatasetReader::read(const std::string& dataset_path) const {
             throw std::runtime_error(what + ": its shape needs more bytes than the file holds; the file is damaged");
         }
         d.bytes.resize(d.element_count() * element_size(d.type));
-        status = d.bytes.empty() ? 0
-                                 : H5Dread(set.get(), h5_memory_type(d.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
+        status = d.bytes.empty()
+                     ? 0
+                     : H5Dread(set.get(), h5_memory_type(d.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data());
     }
     if (status < 0) throw std::runtime_error(what + ": cannot be read; the file is truncated or damaged");
     if (H5Aexists(set.get(), "sha256") <= 0) throw std::runtime_error(what + ": has no sha256 checksum");
@@ -479,7 +462,8 @@ std::map<std::string, Dataset> DatasetReader::read_all(bool manifest_required) c
     for (const std::string& p : dataset_paths()) all.emplace(p, read(p));
     const auto manifest = all.find(kManifestPath);
     if (manifest == all.end()) {
-        if (manifest_required) throw std::runtime_error(path_ + ": has no manifest of its datasets; the file is damaged");
+        if (manifest_required)
+            throw std::runtime_error(path_ + ": has no manifest of its datasets; the file is damaged");
         return all;
     }
     std::vector<std::string> lines;

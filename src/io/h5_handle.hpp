@@ -42,24 +42,36 @@ private:
 // HDF5 types of sgnn's element types (text has no fixed type).
 inline hid_t h5_file_type(ElementType type) {
     switch (type) {
-        case ElementType::f32: return H5T_IEEE_F32LE;
-        case ElementType::f64: return H5T_IEEE_F64LE;
-        case ElementType::i64: return H5T_STD_I64LE;
-        case ElementType::u64: return H5T_STD_U64LE;
-        case ElementType::u8: return H5T_STD_U8LE;
-        case ElementType::text: break;
+        case ElementType::f32:
+            return H5T_IEEE_F32LE;
+        case ElementType::f64:
+            return H5T_IEEE_F64LE;
+        case ElementType::i64:
+            return H5T_STD_I64LE;
+        case ElementType::u64:
+            return H5T_STD_U64LE;
+        case ElementType::u8:
+            return H5T_STD_U8LE;
+        case ElementType::text:
+            break;
     }
     throw std::logic_error("no fixed HDF5 type for text");
 }
 
 inline hid_t h5_memory_type(ElementType type) {
     switch (type) {
-        case ElementType::f32: return H5T_NATIVE_FLOAT;
-        case ElementType::f64: return H5T_NATIVE_DOUBLE;
-        case ElementType::i64: return H5T_NATIVE_INT64;
-        case ElementType::u64: return H5T_NATIVE_UINT64;
-        case ElementType::u8: return H5T_NATIVE_UINT8;
-        case ElementType::text: break;
+        case ElementType::f32:
+            return H5T_NATIVE_FLOAT;
+        case ElementType::f64:
+            return H5T_NATIVE_DOUBLE;
+        case ElementType::i64:
+            return H5T_NATIVE_INT64;
+        case ElementType::u64:
+            return H5T_NATIVE_UINT64;
+        case ElementType::u8:
+            return H5T_NATIVE_UINT8;
+        case ElementType::text:
+            break;
     }
     throw std::logic_error("no fixed HDF5 type for text");
 }
@@ -93,12 +105,18 @@ inline bool element_type_of_h5(hid_t type, ElementType& element) {
 
 inline const char* element_type_name(ElementType type) {
     switch (type) {
-        case ElementType::f32: return "float32";
-        case ElementType::f64: return "float64";
-        case ElementType::i64: return "int64";
-        case ElementType::u64: return "uint64";
-        case ElementType::u8: return "uint8";
-        case ElementType::text: return "a fixed-length string";
+        case ElementType::f32:
+            return "float32";
+        case ElementType::f64:
+            return "float64";
+        case ElementType::i64:
+            return "int64";
+        case ElementType::u64:
+            return "uint64";
+        case ElementType::u8:
+            return "uint8";
+        case ElementType::text:
+            return "a fixed-length string";
     }
     return "?";
 }
@@ -135,7 +153,8 @@ inline H5Handle string_type(std::size_t length, const std::string& what) {
     return type;
 }
 
-inline void write_string_attribute(hid_t object, const std::string& name, const std::string& value, const std::string& what) {
+inline void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
+                                   const std::string& what) {
     H5Handle type = string_type(value.size(), what);
     H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, what);
     H5Handle attribute(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,

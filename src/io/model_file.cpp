@@ -23,10 +23,10 @@ std::string checksum_of(const NamedArray& array) {
 void write_array(hid_t group, const NamedArray& array, const std::string& path) {
     std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
     H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
-                 path + ": cannot create dataspace for " + array.name);
-    H5Handle set(H5Dcreate2(group, array.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                          H5P_DEFAULT),
-               H5Dclose, path + ": cannot create dataset " + array.name);
+                   path + ": cannot create dataspace for " + array.name);
+    H5Handle set(
+        H5Dcreate2(group, array.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Dclose, path + ": cannot create dataset " + array.name);
     if (H5Dwrite(set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.values.data()) < 0) {
         throw std::runtime_error(path + ": cannot write dataset " + array.name);
     }
@@ -62,12 +62,12 @@ void write_model_file(const std::string& path, const ModelFile& model) {
     replace_file_atomically(path, [&](const std::string& tmp) {
         silence_hdf5_errors();
         H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                    "cannot create " + path);
+                      "cannot create " + path);
         for (const auto& [group_name, arrays] :
              {std::pair<const char*, const std::vector<NamedArray>*>{"parameters", &model.parameters},
               {"normalization", &model.normalization}}) {
             H5Handle group(H5Gcreate2(file.get(), group_name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                         path + ": cannot create group " + group_name);
+                           path + ": cannot create group " + group_name);
             for (const NamedArray& array : *arrays) write_array(group.get(), array, path);
         }
         for (const auto& [name, value] : attributes) write_string_attribute(file.get(), name, value, path);
@@ -83,18 +83,21 @@ ModelFile read_model_file(const std::string& path) {
         const auto it = model.attributes.find(name);
         return it == model.attributes.end() ? std::string() : it->second;
     };
-    if (attribute("format") != "sgnn-model") throw std::runtime_error(path + ": not an sgnn model file (model.h5 of a training run)");
+    if (attribute("format") != "sgnn-model")
+        throw std::runtime_error(path + ": not an sgnn model file (model.h5 of a training run)");
     if (attribute("format_version") != kModelFormatVersion) {
         throw std::runtime_error(path + ": model format_version '" + printable(attribute("format_version")) +
-                                 "', this sgnn reads version " + kModelFormatVersion + " (models with checksums); train it again");
+                                 "', this sgnn reads version " + kModelFormatVersion +
+                                 " (models with checksums); train it again");
     }
     if (attribute("attributes_sha256") != attributes_checksum(model.attributes)) {
         throw std::runtime_error(path + ": attribute checksum mismatch; the file is damaged");
     }
     const DatasetReader reader(path);
     std::vector<std::string> found;
-    for (const auto& [group, arrays] : {std::pair<std::string, std::vector<NamedArray>*>{"parameters", &model.parameters},
-                                        {"normalization", &model.normalization}}) {
+    for (const auto& [group, arrays] :
+         {std::pair<std::string, std::vector<NamedArray>*>{"parameters", &model.parameters},
+          {"normalization", &model.normalization}}) {
         if (!reader.has(group)) throw std::runtime_error(path + ": missing group /" + group + "; the file is damaged");
         // In name order; every read verifies the dataset's sha256.
         for (const std::string& dataset : reader.dataset_paths(group)) {
@@ -106,7 +109,8 @@ ModelFile read_model_file(const std::string& path) {
     }
     std::sort(found.begin(), found.end());
     if (reader.dataset_paths().size() != found.size() || found != split_list(attribute("datasets"))) {
-        throw std::runtime_error(path + ": its datasets or their shapes are not those its attribute 'datasets' lists; "
+        throw std::runtime_error(path +
+                                 ": its datasets or their shapes are not those its attribute 'datasets' lists; "
                                  "the file is damaged");
     }
     return model;

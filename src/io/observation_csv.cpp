@@ -21,7 +21,7 @@ std::string lowercase(std::string s) {
 }  // namespace
 
 std::vector<float> read_observation_csv(const std::string& path, int days, int channels, const std::string& transform,
-                                    bool missing_allowed) {
+                                        bool missing_allowed) {
     std::error_code error;
     if (!std::filesystem::is_regular_file(path, error)) {
         throw ConfigError("--data " + path + ": not a readable file (a CSV with a header row, then one row per day)");
@@ -29,7 +29,8 @@ std::vector<float> read_observation_csv(const std::string& path, int days, int c
     std::ifstream in(path);
     if (!in) throw ConfigError("--data " + path + ": cannot be read");
     std::string line;
-    if (!std::getline(in, line)) throw ConfigError("--data " + path + ": empty file (a header row, then one row per day)");
+    if (!std::getline(in, line))
+        throw ConfigError("--data " + path + ": empty file (a header row, then one row per day)");
     // A spreadsheet's UTF-8 byte order mark is not part of the first column's name.
     if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -48,7 +49,8 @@ std::vector<float> read_observation_csv(const std::string& path, int days, int c
     }
     if (static_cast<int>(columns.size()) != channels) {
         throw ConfigError("--data " + path + ": " + std::to_string(columns.size()) + " data column(s), but the model " +
-                          "sees " + std::to_string(channels) + " series; give one column per series (day/date/t "
+                          "sees " + std::to_string(channels) +
+                          " series; give one column per series (day/date/t "
                           "columns are ignored)");
     }
     std::vector<std::vector<float>> series(static_cast<std::size_t>(channels));
@@ -67,7 +69,8 @@ std::vector<float> read_observation_csv(const std::string& path, int days, int c
             float value;
             if (cell.empty() || lowercase(cell) == "na" || lowercase(cell) == "nan") {
                 if (!missing_allowed) {
-                    throw ConfigError("--data " + path + ": row " + std::to_string(row) + " has an empty value; the "
+                    throw ConfigError("--data " + path + ": row " + std::to_string(row) +
+                                      " has an empty value; the "
                                       "model was trained without missing values (obs.steps has no 'missing')");
                 }
                 value = -1.0f;  // how the missing step feeds a missing entry
@@ -75,8 +78,8 @@ std::vector<float> read_observation_csv(const std::string& path, int days, int c
                 double v = 0.0;
                 if (!parse_decimal(cell, v)) {
                     throw ConfigError("--data " + path + ": row " + std::to_string(row) + ", column '" +
-                                      printable(header[columns[static_cast<std::size_t>(c)]]) + "': '" + printable(cell) +
-                                      "' is not a decimal number");
+                                      printable(header[columns[static_cast<std::size_t>(c)]]) + "': '" +
+                                      printable(cell) + "' is not a decimal number");
                 }
                 if (transform == "log1p" && v < 0) {
                     throw ConfigError("--data " + path + ": row " + std::to_string(row) + ": " + printable(cell) +

@@ -1,8 +1,8 @@
 #include "sgnn/sim/epidemic_models.hpp"
 
 #include "sgnn/error.hpp"
-#include "sgnn/stop.hpp"
 #include "sgnn/sim/ode_solver.hpp"
+#include "sgnn/stop.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -350,19 +350,23 @@ public:
     explicit AgeStructuredSir(const SimulatorOptions& options)
         : DailyModel({}, options.steps_per_day), contacts_(options.contact_matrix), shares_(options.group_shares) {
         const std::size_t n = contacts_.size();
-        if (n == 0) throw ConfigError("sim.contact_matrix (simulator age_sir): empty; write a square matrix of contact rates, rows separated by ';'");
+        if (n == 0)
+            throw ConfigError(
+                "sim.contact_matrix (simulator age_sir): empty; write a square matrix of contact rates, rows separated "
+                "by ';'");
         for (const auto& row : contacts_) {
             if (row.size() != n) {
                 throw ConfigError("sim.contact_matrix (simulator age_sir): not square; a row has " +
                                   std::to_string(row.size()) + " entries, not " + std::to_string(n));
             }
             for (double c : row) {
-                if (!(c >= 0.0) || !std::isfinite(c)) throw ConfigError("sim.contact_matrix (simulator age_sir): entries must be >= 0");
+                if (!(c >= 0.0) || !std::isfinite(c))
+                    throw ConfigError("sim.contact_matrix (simulator age_sir): entries must be >= 0");
             }
         }
         if (shares_.size() != n) {
-            throw ConfigError("sim.group_shares (simulator age_sir): " + std::to_string(shares_.size()) + " shares for " +
-                              std::to_string(n) + " groups of sim.contact_matrix");
+            throw ConfigError("sim.group_shares (simulator age_sir): " + std::to_string(shares_.size()) +
+                              " shares for " + std::to_string(n) + " groups of sim.contact_matrix");
         }
         double total = 0.0;
         for (double s : shares_) {
@@ -375,7 +379,8 @@ public:
             for (std::size_t h = 0; h < n; ++h) ngm[g][h] = contacts_[g][h] * shares_[g] / shares_[h];
         }
         radius_ = spectral_radius(ngm);
-        if (!(radius_ > 0.0)) throw ConfigError("sim.contact_matrix (simulator age_sir): no contacts at all (spectral radius 0)");
+        if (!(radius_ > 0.0))
+            throw ConfigError("sim.contact_matrix (simulator age_sir): no contacts at all (spectral radius 0)");
     }
 
     std::string description() const override {
@@ -403,7 +408,8 @@ public:
             x.i[g] = std::min(x.size[g], static_cast<std::int64_t>(std::llround(shares_[g] * r.initial_infected)));
             assigned += x.i[g];
         }
-        if (assigned == 0) x.i[static_cast<std::size_t>(std::max_element(shares_.begin(), shares_.end()) - shares_.begin())] = 1;
+        if (assigned == 0)
+            x.i[static_cast<std::size_t>(std::max_element(shares_.begin(), shares_.end()) - shares_.begin())] = 1;
         for (std::size_t g = 0; g < n; ++g) x.s[g] = x.size[g] - x.i[g];
         return x;
     }
@@ -450,9 +456,9 @@ private:
 // grows with the number of events, about 2-3 per infection: use moderate populations.
 class GillespieModel final : public EpidemicModel {
 public:
-    explicit GillespieModel(bool latent) : EpidemicModel(latent ? std::vector<std::string>{"latent_period"}
-                                                                : std::vector<std::string>{}),
-                                           latent_(latent) {}
+    explicit GillespieModel(bool latent)
+        : EpidemicModel(latent ? std::vector<std::string>{"latent_period"} : std::vector<std::string>{}),
+          latent_(latent) {}
     double events_per_individual() const override { return latent_ ? 3.0 : 2.0; }
     std::string description() const override {
         return latent_ ? "exact continuous-time SEIR (Gillespie SSA), daily counts of new infectious"
@@ -502,9 +508,9 @@ private:
 // compartment sizes. Approximate; its bias shrinks with the step.
 class TauLeapModel final : public EpidemicModel {
 public:
-    explicit TauLeapModel(bool latent) : EpidemicModel(latent ? std::vector<std::string>{"latent_period"}
-                                                              : std::vector<std::string>{}),
-                                         latent_(latent) {}
+    explicit TauLeapModel(bool latent)
+        : EpidemicModel(latent ? std::vector<std::string>{"latent_period"} : std::vector<std::string>{}),
+          latent_(latent) {}
     std::string description() const override {
         return latent_ ? "tau-leaping SEIR (Poisson steps of 1/4 day)" : "tau-leaping SIR (Poisson steps of 1/4 day)";
     }
@@ -519,7 +525,8 @@ public:
             for (int step = 0; step < kStepsPerDay; ++step) {
                 const double si = static_cast<double>(s) * static_cast<double>(i);
                 const std::int64_t infected = std::min(s, poisson(rng, r.beta * si / n * tau));
-                const std::int64_t onset = latent_ ? std::min(e, poisson(rng, r.sigma * static_cast<double>(e) * tau)) : 0;
+                const std::int64_t onset =
+                    latent_ ? std::min(e, poisson(rng, r.sigma * static_cast<double>(e) * tau)) : 0;
                 const std::int64_t recovered = std::min(i, poisson(rng, r.gamma * static_cast<double>(i) * tau));
                 s -= infected;
                 if (latent_) {
@@ -553,7 +560,6 @@ public:
         return latent_ ? "deterministic SEIR ODE (PETSc TS), expected daily incidence of new infectious"
                        : "deterministic SIR ODE (PETSc TS), expected daily incidence of new infections";
     }
-
 
     void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,
                         char* ok) const override {
@@ -641,8 +647,9 @@ void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry)
             std::unique_ptr<Simulator> model = make(o);
             if (o.parameterize_by == "growth_rate") {
                 if (name == "age_sir") {
-                    throw ConfigError("sim.parameterize_by = growth_rate: age_sir sets R0 through its contact "
-                                      "matrix and has no growth-rate form; use R0");
+                    throw ConfigError(
+                        "sim.parameterize_by = growth_rate: age_sir sets R0 through its contact "
+                        "matrix and has no growth-rate form; use R0");
                 }
                 static_cast<EpidemicModel&>(*model).parameterize_by_growth_rate();
             }
@@ -650,7 +657,6 @@ void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry)
         };
     }
 }
-
 
 double spectral_radius(const std::vector<std::vector<double>>& matrix) {
     // Power iteration: the Perron root of a nonnegative matrix. Converges for the

@@ -77,7 +77,8 @@ public:
         }
         for (std::size_t t = 0; t < regression.size(); ++t) {
             const bool somewhere = std::any_of(mechanisms_.begin(), mechanisms_.end(), [&](const Mechanism& m) {
-                return std::find(m.target_slots.begin(), m.target_slots.end(), static_cast<int>(t)) != m.target_slots.end();
+                return std::find(m.target_slots.begin(), m.target_slots.end(), static_cast<int>(t)) !=
+                       m.target_slots.end();
             });
             if (!somewhere) {
                 throw ConfigError("sim.targets: no mechanism of sim.mixture has '" + regression[t] +

@@ -74,7 +74,8 @@ std::vector<std::string> ObservationModel::parameters_of(const std::string& step
 
 // Spreads series[d] over days d, d+1, ... with weights pmf; what would arrive after the
 // last day is not reported yet (right truncation).
-static void convolve(std::vector<double>& series, std::vector<double>& next, int length, const std::vector<double>& pmf) {
+static void convolve(std::vector<double>& series, std::vector<double>& next, int length,
+                     const std::vector<double>& pmf) {
     next.assign(static_cast<std::size_t>(length), 0.0);
     for (int d = 0; d < length; ++d) {
         for (std::size_t lag = 0; lag < pmf.size() && d + static_cast<int>(lag) < length; ++lag) {
@@ -116,7 +117,8 @@ ObservationModel::ObservationModel(const std::vector<std::string>& steps, int da
             total += w;
         }
         if (!(total > 0.0)) {
-            throw ConfigError("obs.delay_pmf: the delay_pmf step needs weights, e.g. 0.2,0.5,0.3 for delays of 0-2 days");
+            throw ConfigError(
+                "obs.delay_pmf: the delay_pmf step needs weights, e.g. 0.2,0.5,0.3 for delays of 0-2 days");
         }
         for (double& w : delay_pmf_) w /= total;
     }
@@ -125,8 +127,9 @@ ObservationModel::ObservationModel(const std::vector<std::string>& steps, int da
         channel_length_ = days / 7;
     }
     if (transform_ == Transform::identity && std::find(steps_.begin(), steps_.end(), Step::missing) != steps_.end()) {
-        throw ConfigError("obs.steps: 'missing' feeds missing entries as -1, which needs obs.transform = log1p "
-                          "(with identity, -1 could be a real value)");
+        throw ConfigError(
+            "obs.steps: 'missing' feeds missing entries as -1, which needs obs.transform = log1p "
+            "(with identity, -1 could be a real value)");
     }
 }
 
@@ -233,8 +236,7 @@ bool ObservationModel::observe_channel(const double* values, const double* param
             continue;
         }
         if (!(v >= 0.0)) return false;
-        out[d] = !missing.empty() && missing[static_cast<std::size_t>(d)] ? -1.0f
-                                                                           : static_cast<float>(std::log1p(v));
+        out[d] = !missing.empty() && missing[static_cast<std::size_t>(d)] ? -1.0f : static_cast<float>(std::log1p(v));
     }
     return true;
 }

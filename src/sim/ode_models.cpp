@@ -10,7 +10,8 @@ namespace sgnn::sim {
 namespace {
 
 double positive(const double* p, int index, const char* name) {
-    if (!(p[index] > 0.0) || !std::isfinite(p[index])) throw std::invalid_argument(std::string(name) + " must be positive");
+    if (!(p[index] > 0.0) || !std::isfinite(p[index]))
+        throw std::invalid_argument(std::string(name) + " must be positive");
     return p[index];
 }
 
@@ -103,8 +104,8 @@ public:
         return "Lotka-Volterra predator-prey dx/dt = a x - b x y, dy/dt = d x y - c y, PETSc TS";
     }
     std::vector<std::string> parameters() const override {
-        return {"prey_growth_rate", "predation_rate", "predator_death_rate", "predator_conversion", "initial_prey",
-                "initial_predators"};
+        return {"prey_growth_rate",    "predation_rate", "predator_death_rate",
+                "predator_conversion", "initial_prey",   "initial_predators"};
     }
     std::vector<std::string> channels() const override { return {"prey", "predators"}; }
 
@@ -137,8 +138,8 @@ public:
         return {"prey_equilibrium", "predator_equilibrium", "cycle_period"};
     }
     void compute_derived(const double* p, const double*, int, double* out) const override {
-        out[0] = p[2] / p[3];                                   // x* = c / d
-        out[1] = p[0] / p[1];                                   // y* = a / b
+        out[0] = p[2] / p[3];                                            // x* = c / d
+        out[1] = p[0] / p[1];                                            // y* = a / b
         out[2] = 2.0 * 3.14159265358979323846 / std::sqrt(p[0] * p[2]);  // small-orbit period
     }
 
@@ -171,9 +172,15 @@ double lotka_volterra_invariant(double a, double b, double c, double d, double x
 
 void register_ode_models(std::map<std::string, SimulatorFactory>& registry) {
     using Law = GrowthModel::Law;
-    registry["logistic"] = [](const SimulatorOptions& o) { return std::make_unique<GrowthModel>(Law::logistic, o.ode); };
-    registry["gompertz"] = [](const SimulatorOptions& o) { return std::make_unique<GrowthModel>(Law::gompertz, o.ode); };
-    registry["richards"] = [](const SimulatorOptions& o) { return std::make_unique<GrowthModel>(Law::richards, o.ode); };
+    registry["logistic"] = [](const SimulatorOptions& o) {
+        return std::make_unique<GrowthModel>(Law::logistic, o.ode);
+    };
+    registry["gompertz"] = [](const SimulatorOptions& o) {
+        return std::make_unique<GrowthModel>(Law::gompertz, o.ode);
+    };
+    registry["richards"] = [](const SimulatorOptions& o) {
+        return std::make_unique<GrowthModel>(Law::richards, o.ode);
+    };
     registry["lotka_volterra"] = [](const SimulatorOptions& o) { return std::make_unique<LotkaVolterra>(o.ode); };
 }
 

@@ -16,7 +16,6 @@
 namespace sgnn::sim {
 namespace {
 
-
 struct MethodInfo {
     const char* name;
     const char* rk_type;
@@ -207,8 +206,10 @@ void validate_ode_settings(const OdeSettings& settings) {
         throw ConfigError("ode.petsc_options = '" + settings.petsc_options + "': " + error.what());
     }
     if (!solved || std::fabs(states[1] - std::exp(-1.0)) > 1e-3) {
-        throw ConfigError("ode.method / ode.petsc_options: PETSc could not integrate the test equation dy/dt = -y "
-                          "with these settings ('" + settings.petsc_options + "')");
+        throw ConfigError(
+            "ode.method / ode.petsc_options: PETSc could not integrate the test equation dy/dt = -y "
+            "with these settings ('" +
+            settings.petsc_options + "')");
     }
     checked.insert(key);
 }
@@ -226,15 +227,16 @@ void integrate_ode_block(const OdeSystem& system, const OdeSettings& settings, i
     const int d = system.dimension();
     const std::size_t record_size = static_cast<std::size_t>(days + 1) * static_cast<std::size_t>(d);
     for (int j = 0; j < count; ++j) {
-        ok[j] = solve_block(system, settings, 1, n_coefficients, coefficients + static_cast<std::size_t>(j) * n_coefficients,
+        ok[j] = solve_block(system, settings, 1, n_coefficients,
+                            coefficients + static_cast<std::size_t>(j) * n_coefficients,
                             initial + static_cast<std::size_t>(j) * d, days, states + j * record_size)
                     ? 1
                     : 0;
     }
 }
 
-void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, int n_coefficients, int count,
-                        int days, const std::function<void(int, double*, double*)>& prepare,
+void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, int n_coefficients, int count, int days,
+                        const std::function<void(int, double*, double*)>& prepare,
                         const std::function<void(int, const double*)>& emit, char* ok) {
     const std::size_t d = static_cast<std::size_t>(system.dimension());
     const std::size_t n_coef = static_cast<std::size_t>(n_coefficients);

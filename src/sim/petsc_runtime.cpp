@@ -1,5 +1,7 @@
 #include "sgnn/sim/petsc_runtime.hpp"
 
+#include "sgnn/comm/mpi.hpp"
+
 #include <mpi.h>
 #include <petscsys.h>
 
@@ -30,7 +32,7 @@ void ensure_petsc() {
     petsc_check(PetscInitialized(&initialized), "PetscInitialized");
     if (initialized) return;
     int mpi_initialized = 0;
-    MPI_Initialized(&mpi_initialized);
+    comm::check_mpi(MPI_Initialized(&mpi_initialized), "MPI_Initialized");
     // Each rank solves its own problems: PETSc's world is this process alone.
     if (mpi_initialized) PETSC_COMM_WORLD = MPI_COMM_SELF;
     // sgnn handles its own signals and errors: no PETSc handlers, no tracebacks on stderr.

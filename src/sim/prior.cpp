@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 namespace sgnn::sim {
@@ -54,19 +54,21 @@ std::string ParameterDomain::describe() const {
     return std::string(integer ? "an integer in " : "a number in ") + lo + ", " + hi;
 }
 
-ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& spec,
-                                     const ParameterDomain& domain) {
+ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& spec, const ParameterDomain& domain) {
     const std::string text = trim(spec);
     const auto open = text.find('(');
     if (open == std::string::npos || text.back() != ')') {
         throw ConfigError(key + " = '" + printable(spec) + "': not a prior" + kUsage);
     }
     const std::string name = trim(text.substr(0, open));
-    auto fail = [&](const std::string& problem) { return ConfigError(key + " = '" + printable(spec) + "': " + problem); };
+    auto fail = [&](const std::string& problem) {
+        return ConfigError(key + " = '" + printable(spec) + "': " + problem);
+    };
     auto number = [&](const std::string& item) {
         const std::string t = trim(item);
         double v = 0.0;
-        if (!parse_decimal(t, v)) throw fail("'" + printable(t) + "' is not a finite number (a decimal, such as 2.5 or 1e6)");
+        if (!parse_decimal(t, v))
+            throw fail("'" + printable(t) + "' is not a finite number (a decimal, such as 2.5 or 1e6)");
         return v;
     };
 
@@ -84,10 +86,13 @@ ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& 
         }
     }
 
-    static const std::vector<std::pair<std::string, Kind>> kinds = {
-        {"fixed", Kind::fixed},   {"uniform", Kind::uniform}, {"loguniform", Kind::loguniform},
-        {"uniform_int", Kind::uniform_int}, {"normal", Kind::normal}, {"truncnormal", Kind::truncnormal},
-        {"categorical", Kind::categorical}};
+    static const std::vector<std::pair<std::string, Kind>> kinds = {{"fixed", Kind::fixed},
+                                                                    {"uniform", Kind::uniform},
+                                                                    {"loguniform", Kind::loguniform},
+                                                                    {"uniform_int", Kind::uniform_int},
+                                                                    {"normal", Kind::normal},
+                                                                    {"truncnormal", Kind::truncnormal},
+                                                                    {"categorical", Kind::categorical}};
     const auto found = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == name; });
     if (found == kinds.end()) throw fail("unknown distribution '" + name + "'" + kUsage);
     prior.kind_ = found->second;
@@ -188,8 +193,8 @@ double ParameterPrior::draw(SampleStream& rng, double width) const {
         case Kind::categorical: {
             const double u = rng.uniform();
             const auto it = std::lower_bound(cumulative_.begin(), cumulative_.end(), u);
-            return values_[static_cast<std::size_t>(std::min<std::ptrdiff_t>(it - cumulative_.begin(),
-                                                                              static_cast<std::ptrdiff_t>(values_.size()) - 1))];
+            return values_[static_cast<std::size_t>(
+                std::min<std::ptrdiff_t>(it - cumulative_.begin(), static_cast<std::ptrdiff_t>(values_.size()) - 1))];
         }
     }
     return a[0];
@@ -197,13 +202,18 @@ double ParameterPrior::draw(SampleStream& rng, double width) const {
 
 double ParameterPrior::upper_bound() const {
     switch (kind_) {
-        case Kind::fixed: return args_[0];
+        case Kind::fixed:
+            return args_[0];
         case Kind::uniform:
         case Kind::loguniform:
-        case Kind::uniform_int: return args_[1];
-        case Kind::truncnormal: return args_[3];
-        case Kind::normal: return std::numeric_limits<double>::infinity();
-        case Kind::categorical: return *std::max_element(values_.begin(), values_.end());
+        case Kind::uniform_int:
+            return args_[1];
+        case Kind::truncnormal:
+            return args_[3];
+        case Kind::normal:
+            return std::numeric_limits<double>::infinity();
+        case Kind::categorical:
+            return *std::max_element(values_.begin(), values_.end());
     }
     return std::numeric_limits<double>::infinity();
 }
@@ -239,8 +249,8 @@ double ParameterPrior::centre() const {
 }
 
 std::string ParameterPrior::spec() const {
-    static const char* names[] = {"fixed", "uniform", "loguniform", "uniform_int", "normal", "truncnormal",
-                                  "categorical"};
+    static const char* names[] = {"fixed",  "uniform",     "loguniform", "uniform_int",
+                                  "normal", "truncnormal", "categorical"};
     std::string text = std::string(names[static_cast<int>(kind_)]) + "(";
     if (kind_ == Kind::categorical) {
         double previous = 0.0;

@@ -19,10 +19,9 @@ constexpr double kInversionBelow = 20.0;
 // arithmetic, so no libm result enters a draw), three terms of the series above.
 // Branch-free, so loops over it vectorize.
 inline double stirling_correction(double k) {
-    constexpr std::array<double, 10> kSmall{0.08106146679532726,  0.0413406959554093,   0.02767792568499834,
-                                            0.020790672103765093, 0.016644691189821193, 0.013876128823070748,
-                                            0.01189670994589177,  0.010411265261972096, 0.009255462182712733,
-                                            0.00833056343336287};
+    constexpr std::array<double, 10> kSmall{
+        0.08106146679532726,  0.0413406959554093,  0.02767792568499834,  0.020790672103765093, 0.016644691189821193,
+        0.013876128823070748, 0.01189670994589177, 0.010411265261972096, 0.009255462182712733, 0.00833056343336287};
     const double kp1 = k + 1.0;
     const double inv2 = 1.0 / (kp1 * kp1);
     const double series = (1.0 / 12.0 - (1.0 / 360.0 - (1.0 / 1260.0) * inv2) * inv2) / kp1;
@@ -124,9 +123,8 @@ inline double exp_of_negative(double y) {
 // every x86-64 CPU, where glibc picks its log by CPU features.
 inline double log_of_positive(double x) {
     constexpr std::uint64_t kSqrtHalfBits = 0x3fe6a09e667f3bcdULL, kExponentOne = 0x3ff0000000000000ULL;
-    constexpr double kLg1 = 6.666666666666735130e-01, kLg2 = 3.999999999940941908e-01,
-                     kLg3 = 2.857142874366239149e-01, kLg4 = 2.222219843214978396e-01,
-                     kLg5 = 1.818357216161805012e-01, kLg6 = 1.531383769920937332e-01,
+    constexpr double kLg1 = 6.666666666666735130e-01, kLg2 = 3.999999999940941908e-01, kLg3 = 2.857142874366239149e-01,
+                     kLg4 = 2.222219843214978396e-01, kLg5 = 1.818357216161805012e-01, kLg6 = 1.531383769920937332e-01,
                      kLg7 = 1.479819860511658591e-01;
     std::uint64_t bits;
     std::memcpy(&bits, &x, sizeof bits);
@@ -232,9 +230,9 @@ private:
         rng_.resize(capacity);
         out_.resize(capacity);
         open_.resize(capacity);
-        for (auto* field : {&nd_, &p_, &v_, &u_, &b_, &a_, &c_, &inv_v_r_, &v_r_, &alpha_, &m_, &r_, &h_, &inv_npq_,
-                            &outcome_, &log_v_, &candidate_, &open_k_, &open_nd_, &open_r_, &open_m_, &open_h_,
-                            &open_log_v_}) {
+        for (auto* field : {&nd_,        &p_,      &v_,       &u_,      &b_,      &a_,       &c_,         &inv_v_r_,
+                            &v_r_,       &alpha_,  &m_,       &r_,      &h_,      &inv_npq_, &outcome_,   &log_v_,
+                            &candidate_, &open_k_, &open_nd_, &open_r_, &open_m_, &open_h_,  &open_log_v_}) {
             field->resize(capacity);
         }
     }
@@ -349,7 +347,8 @@ private:
             const double nd = open_nd_[j], kd = open_k_[j], r = open_r_[j];
             const double nm = nd - open_m_[j] + 1.0, nk = nd - kd + 1.0;
             const double log_ratio = open_h_[j] + (nd + 1.0) * log_of_positive(nm / nk) +
-                                     (kd + 0.5) * log_of_positive(nk * r / (kd + 1.0)) - stirling_correction(kd) - stirling_correction(nd - kd);
+                                     (kd + 0.5) * log_of_positive(nk * r / (kd + 1.0)) - stirling_correction(kd) -
+                                     stirling_correction(nd - kd);
             open_log_v_[j] = open_log_v_[j] <= log_ratio ? kd : kRejected;  // now the outcome
         }
         for (std::size_t j = 0; j < open; ++j) outcome_[open_[j]] = open_log_v_[j];
@@ -413,7 +412,7 @@ public:
 #pragma GCC ivdep
         for (std::size_t i = 0; i < count; ++i) {
             const double q_pow_n = exp_of_negative(nd[i] * rate[i]);  // (1 - p)^n
-            const double s = expm1_small(rate[i]);                      // p / (1 - p)
+            const double s = expm1_small(rate[i]);                    // p / (1 - p)
             const double a = (nd[i] + 1.0) * s;
             const double bound = std::min(nd[i], 255.0);
             double x = 0.0, px = q_pow_n, u = rest[i];
@@ -499,10 +498,9 @@ Regime regime_with_rate(std::int64_t n, double rate) {
 // calls and no branches, so it vectorizes and the square roots and divisions of
 // different draws overlap. p is the caller's where given (> 0), else 1 - exp(-rate);
 // y the draw, or -1.
-SGNN_VECTOR_KERNEL void btrd_fast_acceptance(std::size_t count, const double* __restrict v,
-                                             const double* __restrict nd, const double* __restrict rate,
-                                             const double* __restrict given_p, double* __restrict p,
-                                             double* __restrict y) {
+SGNN_VECTOR_KERNEL void btrd_fast_acceptance(std::size_t count, const double* __restrict v, const double* __restrict nd,
+                                             const double* __restrict rate, const double* __restrict given_p,
+                                             double* __restrict p, double* __restrict y) {
     for (std::size_t k = 0; k < count; ++k) {
         const double computed = one_minus_exp_neg_small(rate[k]);
         const double pk = given_p[k] > 0.0 ? given_p[k] : computed;

@@ -23,12 +23,25 @@ void Simulator::simulate_batch(const double* params, int count, int days, Sample
     }
 }
 
-void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng,
-                       double* series) {
+void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng, double* series) {
     char ok = 0;
     simulator.simulate_batch(params, 1, days, &rng, series, &ok);
-    if (!ok) throw std::invalid_argument("no valid trajectory for this parameter set (" + simulator.description() + ")");
+    if (!ok)
+        throw std::invalid_argument("no valid trajectory for this parameter set (" + simulator.description() + ")");
 }
+
+namespace {
+
+// Simulators added by a program that links sgnn (add_simulator), and whether the
+// registry was built: it is built once, on first use, and never changes after, so that
+// every part of a run sees the same models.
+std::map<std::string, SimulatorFactory>& added_simulators() {
+    static std::map<std::string, SimulatorFactory> added;
+    return added;
+}
+bool registry_built = false;
+
+}  // namespace
 
 // Explicit registration: static self-registering objects would be dropped by the
 // linker from a static library that nothing else references.
@@ -39,9 +52,21 @@ const std::map<std::string, SimulatorFactory>& simulator_registry() {
         register_ode_models(r);
         // User models: one line each.
         r["sis"] = [](const SimulatorOptions&) { return std::make_unique<user::SisExample>(); };
+        for (const auto& [name, factory] : added_simulators()) {
+            if (!r.emplace(name, factory).second)
+                throw std::logic_error("simulator '" + name + "' is already built in");
+        }
+        registry_built = true;
         return r;
     }();
     return registry;
+}
+
+void add_simulator(const std::string& name, SimulatorFactory factory) {
+    if (registry_built) throw std::logic_error("add_simulator('" + name + "') after the simulator registry was built");
+    if (!added_simulators().emplace(name, std::move(factory)).second) {
+        throw std::logic_error("simulator '" + name + "' is added twice");
+    }
 }
 
 std::unique_ptr<Simulator> make_simulator(const std::string& name, const SimulatorOptions& options) {

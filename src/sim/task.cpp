@@ -1,15 +1,15 @@
 #include "sgnn/sim/task.hpp"
 
 #include "sgnn/error.hpp"
-#include "sgnn/stop.hpp"
-#include "sgnn/text.hpp"
 #include "sgnn/sim/mixture.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
+#include "sgnn/stop.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -40,16 +40,16 @@ public:
         for (const auto& name : parameter_names_) {
             const ParameterSpec& spec = parameter_spec(name);
             const auto it = config.priors.find(name);
-            priors_.push_back(ParameterPrior::parse("prior." + name, it == config.priors.end() ? spec.default_prior
-                                                                                                 : it->second,
-                                                    spec.domain));
+            priors_.push_back(ParameterPrior::parse(
+                "prior." + name, it == config.priors.end() ? spec.default_prior : it->second, spec.domain));
         }
         check_ssa_cost(config);
         derived_names_ = simulator_->derived();
         const std::vector<std::string> targets = expand_targets(config.targets, parameter_names_);
         for (const auto& name : targets) {
             if (name == kMechanismTarget) {
-                throw ConfigError("sim.targets: '" + name + "' classifies the mechanisms of a mixture; set "
+                throw ConfigError("sim.targets: '" + name +
+                                  "' classifies the mechanisms of a mixture; set "
                                   "sim.model = mixture and list them in sim.mixture");
             }
             targets_.push_back(resolve(config, name));
@@ -169,7 +169,8 @@ private:
             return {TargetSource::Kind::derived, static_cast<int>(derived - derived_names_.begin()), log};
         }
         std::string list;
-        for (const auto& t : available_targets(config.model, config.observation, config.options)) list += (list.empty() ? "" : ", ") + t;
+        for (const auto& t : available_targets(config.model, config.observation, config.options))
+            list += (list.empty() ? "" : ", ") + t;
         throw ConfigError("sim.targets: unknown target '" + name + "' for model " + config.model + "; choose from " +
                           list);
     }
@@ -309,9 +310,9 @@ IndexedSamples generate_indexed_samples(const Task& task, std::uint64_t seed, Pu
     std::vector<float> packed_in(n * n_in), packed_t(n * n_t), packed_labels(n);
     std::vector<std::uint64_t> packed_indices(n);
     IndexedSamples rows;
-    rows.result = generate_samples(task, seed, purpose, first_index, count, 1.0,
-                                   {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), count},
-                                   threads);
+    rows.result = generate_samples(
+        task, seed, purpose, first_index, count, 1.0,
+        {packed_indices.data(), packed_in.data(), packed_t.data(), packed_labels.data(), count}, threads);
     const float nan = std::numeric_limits<float>::quiet_NaN();
     rows.inputs.assign(n * n_in, nan);
     rows.targets.assign(n * n_t, nan);
@@ -319,8 +320,10 @@ IndexedSamples generate_indexed_samples(const Task& task, std::uint64_t seed, Pu
     rows.valid.assign(n, 0);
     for (std::size_t k = 0; k < static_cast<std::size_t>(rows.result.valid); ++k) {
         const std::size_t row = static_cast<std::size_t>(packed_indices[k] - first_index);
-        std::copy_n(packed_in.begin() + static_cast<long>(k * n_in), n_in, rows.inputs.begin() + static_cast<long>(row * n_in));
-        std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t, rows.targets.begin() + static_cast<long>(row * n_t));
+        std::copy_n(packed_in.begin() + static_cast<long>(k * n_in), n_in,
+                    rows.inputs.begin() + static_cast<long>(row * n_in));
+        std::copy_n(packed_t.begin() + static_cast<long>(k * n_t), n_t,
+                    rows.targets.begin() + static_cast<long>(row * n_t));
         rows.labels[row] = static_cast<std::int64_t>(packed_labels[k]);
         rows.valid[row] = 1;
     }

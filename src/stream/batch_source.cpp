@@ -2,8 +2,8 @@
 
 #include "sgnn/clock.hpp"
 
+#include "sgnn/comm/backoff.hpp"
 #include "sgnn/error.hpp"
-#include "sgnn/stream/backoff.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -17,17 +17,20 @@ ResumePoint StreamState::resume_point(const StreamConfig& config, int trainers, 
     point.watermark = watermark;
     point.skip = consumed_above;
     for (const BatchBuffer& batch : buffered) {
-        point.skip.push_back((batch.header().batch_index - config.batch_origin -
-                              static_cast<std::uint64_t>(trainer_index)) /
-                             static_cast<std::uint64_t>(trainers));
+        point.skip.push_back(
+            (batch.header().batch_index - config.batch_origin - static_cast<std::uint64_t>(trainer_index)) /
+            static_cast<std::uint64_t>(trainers));
     }
     std::sort(point.skip.begin(), point.skip.end());
     return point;
 }
 
 BatchSource::BatchSource(const StreamConfig& config, int trainer_index, int trainers, StreamState resume)
-    : config_(config), trainer_index_(trainer_index), trainers_(trainers),
-      resume_(resume.resume_point(config, trainers, trainer_index)), stats_(resume.stats),
+    : config_(config),
+      trainer_index_(trainer_index),
+      trainers_(trainers),
+      resume_(resume.resume_point(config, trainers, trainer_index)),
+      stats_(resume.stats),
       consumed_(resume.watermark, resume.consumed_above) {
     for (BatchBuffer& batch : resume.buffered) {
         const std::uint64_t local = local_of(batch.header().batch_index);
@@ -79,8 +82,8 @@ StreamState BatchSource::snapshot() {
     return state;
 }
 
-StreamedBatchSource::StreamedBatchSource(const Communicators& comms, const RankLayout& layout,
-                                         const sim::Task& task, const StreamConfig& config, StreamState resume)
+StreamedBatchSource::StreamedBatchSource(const Communicators& comms, const RankLayout& layout, const sim::Task& task,
+                                         const StreamConfig& config, StreamState resume)
     : BatchSource(config, layout.trainer_index(comms.world_rank()), layout.trainers(), std::move(resume)),
       comms_(comms) {
     const sim::SampleLayout& sample = task.layout();
@@ -107,9 +110,9 @@ StreamedBatchSource::~StreamedBatchSource() {
 
 void StreamedBatchSource::post(Feeder& feeder, int slot) {
     BatchBuffer& buffer = feeder.buffers[static_cast<std::size_t>(slot)];
-    check_mpi(MPI_Irecv(buffer.data(), buffer.size_bytes(), MPI_BYTE, feeder.rank, kTagBatch, comms_.data(),
-                        &feeder.requests[static_cast<std::size_t>(slot)]),
-              "MPI_Irecv(batch)");
+    comm::check_mpi(MPI_Irecv(buffer.data(), buffer.size_bytes(), MPI_BYTE, feeder.rank, comm::kTagBatch, comms_.data(),
+                              &feeder.requests[static_cast<std::size_t>(slot)]),
+                    "MPI_Irecv(batch)");
     feeder.posted.push_back(slot);
 }
 
@@ -118,7 +121,7 @@ bool StreamedBatchSource::front_ready(Feeder& feeder) {
     MPI_Request& request = feeder.requests[static_cast<std::size_t>(feeder.posted.front())];
     if (request == MPI_REQUEST_NULL) return true;  // completed by an earlier test
     int done = 0;
-    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
+    comm::check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
     return done != 0;
 }
 
@@ -128,7 +131,7 @@ int StreamedBatchSource::count_buffered() {
         for (int slot : feeder.posted) {
             MPI_Request& request = feeder.requests[static_cast<std::size_t>(slot)];
             int done = request == MPI_REQUEST_NULL;
-            if (!done) check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
+            if (!done) comm::check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
             buffered += done;
         }
     }
@@ -138,7 +141,7 @@ int StreamedBatchSource::count_buffered() {
 const BatchBuffer& StreamedBatchSource::acquire_new(std::uint64_t expected_local) {
     const auto start = std::chrono::steady_clock::now();
     const int n_feeders = static_cast<int>(feeders_.size());
-    Backoff backoff;
+    comm::Backoff backoff;
     int chosen = -1;
     while (chosen < 0) {
         if (config_.deterministic) {
@@ -167,18 +170,17 @@ const BatchBuffer& StreamedBatchSource::acquire_new(std::uint64_t expected_local
     const BatchBuffer& batch = feeder.buffers[static_cast<std::size_t>(held_slot_)];
     const BatchHeader& header = batch.header();
     if (header.flags & kEndOfStream) {
-        throw PeerError("simulator rank " + std::to_string(feeder.rank) +
-                                 " ended its stream before training finished");
+        throw PeerError("simulator rank " + std::to_string(feeder.rank) + " ended its stream before training finished");
     }
     if (!batch.checksum_ok()) {
         throw PeerError("batch " + std::to_string(header.batch_index) + " from simulator rank " +
-                                 std::to_string(feeder.rank) + " failed its checksum");
+                        std::to_string(feeder.rank) + " failed its checksum");
     }
     const std::uint64_t expected = global_batch_index(config_.batch_origin, trainers_, trainer_index_, expected_local);
     if (config_.deterministic && header.batch_index != expected) {
         throw PeerError("deterministic stream out of order: expected batch " + std::to_string(expected) +
-                                 " from simulator rank " + std::to_string(feeder.rank) + ", got " +
-                                 std::to_string(header.batch_index));
+                        " from simulator rank " + std::to_string(feeder.rank) + ", got " +
+                        std::to_string(header.batch_index));
     }
     return batch;
 }
@@ -190,7 +192,7 @@ std::vector<const BatchBuffer*> StreamedBatchSource::received() {
         for (int slot : feeder.posted) {
             MPI_Request& request = feeder.requests[static_cast<std::size_t>(slot)];
             int done = request == MPI_REQUEST_NULL;
-            if (!done) check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
+            if (!done) comm::check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch receive)");
             if (!done) break;
             batches.push_back(&feeder.buffers[static_cast<std::size_t>(slot)]);
         }
@@ -209,14 +211,14 @@ void StreamedBatchSource::release_new() {
 void StreamedBatchSource::finish() {
     BatchSource::release();
     std::vector<MPI_Request> stop_requests(feeders_.size(), MPI_REQUEST_NULL);
-    std::vector<LaneStop> stops(feeders_.size(), LaneStop{trainer_index_, 0});
+    std::vector<comm::LaneStop> stops(feeders_.size(), comm::LaneStop{trainer_index_, 0});
     for (std::size_t f = 0; f < feeders_.size(); ++f) {
-        check_mpi(MPI_Isend(&stops[f], sizeof(LaneStop), MPI_BYTE, feeders_[f].rank, kTagLaneStop, comms_.data(),
-                            &stop_requests[f]),
-                  "MPI_Isend(lane stop)");
+        comm::check_mpi(MPI_Isend(&stops[f], sizeof(comm::LaneStop), MPI_BYTE, feeders_[f].rank, comm::kTagLaneStop,
+                                  comms_.data(), &stop_requests[f]),
+                        "MPI_Isend(lane stop)");
     }
     // Drain: keep accepting (and discarding) batches until each feeder's end marker.
-    Backoff backoff;
+    comm::Backoff backoff;
     for (;;) {
         bool progressed = false;
         bool all_ended = true;
@@ -230,17 +232,14 @@ void StreamedBatchSource::finish() {
             if (feeder.buffers[static_cast<std::size_t>(slot)].header().flags & kEndOfStream) {
                 feeder.ended = true;
                 for (int open_slot : feeder.posted) {
-                    MPI_Request& request = feeder.requests[static_cast<std::size_t>(open_slot)];
-                    if (request == MPI_REQUEST_NULL) continue;
-                    MPI_Cancel(&request);
-                    MPI_Wait(&request, MPI_STATUS_IGNORE);
+                    comm::cancel(feeder.requests[static_cast<std::size_t>(open_slot)], "MPI_Cancel(batch receive)");
                 }
                 feeder.posted.clear();
             } else {
                 post(feeder, slot);
             }
         }
-        const bool stops_done = test_all(stop_requests, "MPI_Testall(lane stop)");
+        const bool stops_done = comm::test_all(stop_requests, "MPI_Testall(lane stop)");
         if (all_ended && stops_done) return;
         if (progressed) {
             backoff.reset();
@@ -250,9 +249,8 @@ void StreamedBatchSource::finish() {
     }
 }
 
-InlineBatchSource::InlineBatchSource(const sim::Task& task, const StreamConfig& config, int trainer_index,
-                                     int trainers, std::function<ScheduleStage(std::uint64_t)> stage_for,
-                                     StreamState resume)
+InlineBatchSource::InlineBatchSource(const sim::Task& task, const StreamConfig& config, int trainer_index, int trainers,
+                                     std::function<comm::ScheduleStage(std::uint64_t)> stage_for, StreamState resume)
     : BatchSource(config, trainer_index, trainers, std::move(resume)),
       task_(task),
       stage_for_(std::move(stage_for)),
@@ -264,7 +262,7 @@ const BatchBuffer& InlineBatchSource::acquire_new(std::uint64_t) {
     const std::uint64_t local = resume_.next_needed(next_local_);
     next_local_ = local + 1;
     const std::uint64_t batch_index = global_batch_index(config_.batch_origin, trainers_, trainer_index_, local);
-    const ScheduleStage stage = stage_for_(batch_index);
+    const comm::ScheduleStage stage = stage_for_(batch_index);
     drops_.record(fill_batch(task_, config_, batch_index, stage, buffer_), stage.width);
     // Time spent simulating is time the trainer does not train: it counts as waiting.
     stats_.wait_seconds += seconds_since(start);

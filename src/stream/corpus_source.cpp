@@ -33,7 +33,8 @@ CorpusBatchSource::CorpusBatchSource(const std::string& path, const sim::SampleL
             fail("samples of " + header.text("n_inputs") + " inputs, this run's network takes " +
                  std::to_string(n_inputs_));
         }
-        const std::uint64_t lo = rows * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
+        const std::uint64_t lo =
+            rows * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
         const std::uint64_t hi =
             rows * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
         const auto n_in = static_cast<std::uint64_t>(n_inputs_), n_t = static_cast<std::uint64_t>(n_targets_);
@@ -60,7 +61,8 @@ CorpusBatchSource::CorpusBatchSource(const std::string& path, const sim::SampleL
                      std::to_string(classes) + " mechanism class(es)");
             }
             inputs_.insert(inputs_.end(), row_in, row_in + static_cast<long>(n_in));
-            targets_.insert(targets_.end(), tg.begin() + static_cast<long>(r * n_t), tg.begin() + static_cast<long>((r + 1) * n_t));
+            targets_.insert(targets_.end(), tg.begin() + static_cast<long>(r * n_t),
+                            tg.begin() + static_cast<long>((r + 1) * n_t));
             labels_.push_back(static_cast<float>(labels[r]));
             indices_.push_back(indices[r]);
         }

@@ -11,9 +11,10 @@ RankLayout::RankLayout(int world_size, int trainers) : world_size_(world_size), 
     if (trainers < 1) throw ConfigError("trainers = " + std::to_string(trainers) + ": must be at least 1");
     if (world_size == 1) {
         if (trainers != 1) {
-            throw ConfigError("trainers = " + std::to_string(trainers) + ": a run without mpiexec has 1 process, so trainers must be 1; " +
-                              "launch at least " + std::to_string(trainers + 1) + " ranks (1 coordinator + " +
-                              std::to_string(trainers) + " trainers) for more");
+            throw ConfigError("trainers = " + std::to_string(trainers) +
+                              ": a run without mpiexec has 1 process, so trainers must be 1; " + "launch at least " +
+                              std::to_string(trainers + 1) + " ranks (1 coordinator + " + std::to_string(trainers) +
+                              " trainers) for more");
         }
         return;
     }
@@ -37,9 +38,7 @@ bool RankLayout::is_simulator(int rank) const {
     return std::find(simulator_ranks_.begin(), simulator_ranks_.end(), rank) != simulator_ranks_.end();
 }
 
-int RankLayout::dedicated_simulators() const {
-    return single_process() ? 0 : world_size_ - 1 - trainers_;
-}
+int RankLayout::dedicated_simulators() const { return single_process() ? 0 : world_size_ - 1 - trainers_; }
 
 // With S >= T simulators, simulator s feeds trainer s mod T (each trainer gets every
 // T-th simulator). With S < T, trainer t is fed by simulator t mod S, so one

@@ -7,13 +7,13 @@
 
 namespace sgnn::stream {
 
-void StageTable::add(const ScheduleStage& stage) {
+void StageTable::add(const comm::ScheduleStage& stage) {
     stages_.push_back(stage);
     std::sort(stages_.begin(), stages_.end(),
-              [](const ScheduleStage& a, const ScheduleStage& b) { return a.first_batch < b.first_batch; });
+              [](const comm::ScheduleStage& a, const comm::ScheduleStage& b) { return a.first_batch < b.first_batch; });
 }
 
-const ScheduleStage* StageTable::find(std::uint64_t batch) const {
+const comm::ScheduleStage* StageTable::find(std::uint64_t batch) const {
     for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) {
         if (it->first_batch <= batch) return batch < it->valid_until ? &*it : nullptr;
     }
@@ -21,7 +21,7 @@ const ScheduleStage* StageTable::find(std::uint64_t batch) const {
 }
 
 sim::GenerateResult fill_batch(const sim::Task& task, const StreamConfig& config, std::uint64_t batch_index,
-                               const ScheduleStage& stage, BatchBuffer& buffer) {
+                               const comm::ScheduleStage& stage, BatchBuffer& buffer) {
     const std::uint64_t batch_size = static_cast<std::uint64_t>(config.batch_size);
     const sim::GenerateResult result = sim::generate_samples(
         task, config.seed, sim::Purpose::train, batch_index * batch_size, config.batch_size, stage.width,
@@ -48,7 +48,8 @@ void DropMonitor::record(const sim::GenerateResult& result, double prior_width) 
     if (share <= config_.max_dropped_fraction) return;
     sim::SampleStream rng(config_.seed, sim::Purpose::train, example_);
     char text[256];
-    std::snprintf(text, sizeof text, "%.1f%% of %llu simulated samples were dropped (non-finite or negative values, or "
+    std::snprintf(text, sizeof text,
+                  "%.1f%% of %llu simulated samples were dropped (non-finite or negative values, or "
                   "the simulator threw), more than sim.max_dropped_fraction = %g; ",
                   100.0 * share, static_cast<unsigned long long>(simulated_), config_.max_dropped_fraction);
     throw std::runtime_error(std::string(text) + "for example sample " + std::to_string(example_) + ": " +
@@ -75,22 +76,19 @@ SimulatorWorker::SimulatorWorker(const Communicators& comms, const RankLayout& l
         finished_ = true;
         return;
     }
-    check_mpi(MPI_Irecv(&incoming_stage_, sizeof incoming_stage_, MPI_BYTE, RankLayout::coordinator_rank(),
-                        kTagScheduleStage, comms.control(), &stage_request_),
-              "MPI_Irecv(schedule stage)");
-    check_mpi(MPI_Irecv(&incoming_stop_, sizeof incoming_stop_, MPI_BYTE, MPI_ANY_SOURCE, kTagLaneStop,
-                        comms.data(), &stop_request_),
-              "MPI_Irecv(lane stop)");
+    comm::check_mpi(MPI_Irecv(&incoming_stage_, sizeof incoming_stage_, MPI_BYTE, RankLayout::coordinator_rank(),
+                              comm::kTagScheduleStage, comms.control(), &stage_request_),
+                    "MPI_Irecv(schedule stage)");
+    comm::check_mpi(MPI_Irecv(&incoming_stop_, sizeof incoming_stop_, MPI_BYTE, MPI_ANY_SOURCE, comm::kTagLaneStop,
+                              comms.data(), &stop_request_),
+                    "MPI_Irecv(lane stop)");
 }
 
 SimulatorWorker::~SimulatorWorker() {
     // Outstanding control receives are cancelled; nothing else can be pending once
     // every lane has finished. (After an error the job is aborted instead.)
     for (MPI_Request* request : {&stage_request_, &stop_request_}) {
-        if (*request != MPI_REQUEST_NULL) {
-            MPI_Cancel(request);
-            MPI_Wait(request, MPI_STATUS_IGNORE);
-        }
+        comm::cancel(*request, "MPI_Cancel(simulator control receive)");
     }
 }
 
@@ -98,17 +96,17 @@ bool SimulatorWorker::receive_control() {
     bool any = false;
     for (;;) {
         int arrived = 0;
-        check_mpi(MPI_Test(&stage_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(schedule stage)");
+        comm::check_mpi(MPI_Test(&stage_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(schedule stage)");
         if (!arrived) break;
         stages_.add(incoming_stage_);
         any = true;
-        check_mpi(MPI_Irecv(&incoming_stage_, sizeof incoming_stage_, MPI_BYTE, RankLayout::coordinator_rank(),
-                            kTagScheduleStage, comms_.control(), &stage_request_),
-                  "MPI_Irecv(schedule stage)");
+        comm::check_mpi(MPI_Irecv(&incoming_stage_, sizeof incoming_stage_, MPI_BYTE, RankLayout::coordinator_rank(),
+                                  comm::kTagScheduleStage, comms_.control(), &stage_request_),
+                        "MPI_Irecv(schedule stage)");
     }
     for (;;) {
         int arrived = 0;
-        check_mpi(MPI_Test(&stop_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(lane stop)");
+        comm::check_mpi(MPI_Test(&stop_request_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(lane stop)");
         if (!arrived) break;
         for (LaneState& lane : lanes_) {
             if (lane.lane.trainer_index == incoming_stop_.trainer_index) lane.stop_requested = true;
@@ -117,9 +115,9 @@ bool SimulatorWorker::receive_control() {
         if (std::all_of(lanes_.begin(), lanes_.end(), [](const LaneState& l) { return l.stop_requested; })) {
             break;  // no further stops can come; the receive is not re-posted
         }
-        check_mpi(MPI_Irecv(&incoming_stop_, sizeof incoming_stop_, MPI_BYTE, MPI_ANY_SOURCE, kTagLaneStop,
-                            comms_.data(), &stop_request_),
-                  "MPI_Irecv(lane stop)");
+        comm::check_mpi(MPI_Irecv(&incoming_stop_, sizeof incoming_stop_, MPI_BYTE, MPI_ANY_SOURCE, comm::kTagLaneStop,
+                                  comms_.data(), &stop_request_),
+                        "MPI_Irecv(lane stop)");
     }
     return any;
 }
@@ -129,7 +127,7 @@ bool SimulatorWorker::retire_sends(LaneState& lane) {
     // Sends on one lane match in order (MPI non-overtaking), so only the front can be done.
     while (!lane.in_flight.empty()) {
         int done = 0;
-        check_mpi(MPI_Test(&lane.in_flight.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch send)");
+        comm::check_mpi(MPI_Test(&lane.in_flight.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test(batch send)");
         if (!done) break;
         lane.free_buffers.push_back(lane.in_flight.front().buffer);
         lane.in_flight.pop_front();
@@ -142,7 +140,7 @@ bool SimulatorWorker::produce(LaneState& lane) {
     if (lane.stop_requested || lane.free_buffers.empty()) return false;
     const std::uint64_t batch_index =
         global_batch_index(config_.batch_origin, trainers_, lane.lane.trainer_index, lane.next_local_batch);
-    const ScheduleStage* stage = stages_.find(batch_index);
+    const comm::ScheduleStage* stage = stages_.find(batch_index);
     if (stage == nullptr) return false;  // the coordinator has not published this batch's prior yet
 
     const int buffer_id = lane.free_buffers.back();
@@ -151,9 +149,9 @@ bool SimulatorWorker::produce(LaneState& lane) {
     drops_.record(fill_batch(task_, config_, batch_index, *stage, buffer), stage->width);
 
     MPI_Request request;
-    check_mpi(MPI_Issend(buffer.data(), buffer.size_bytes(), MPI_BYTE, lane.lane.trainer_rank, kTagBatch,
-                         comms_.data(), &request),
-              "MPI_Issend(batch)");
+    comm::check_mpi(MPI_Issend(buffer.data(), buffer.size_bytes(), MPI_BYTE, lane.lane.trainer_rank, comm::kTagBatch,
+                               comms_.data(), &request),
+                    "MPI_Issend(batch)");
     lane.in_flight.push_back({buffer_id, request});
     lane.next_local_batch =
         lane.resume.next_needed(lane.next_local_batch + 1, lane.lane.feeder_slot, lane.lane.feeder_count);
@@ -167,15 +165,15 @@ bool SimulatorWorker::finish_lane(LaneState& lane) {
         // the draining trainer knows nothing more will come from us.
         lane.end_header = BatchHeader{};
         lane.end_header.flags = kEndOfStream;
-        check_mpi(MPI_Issend(&lane.end_header, sizeof lane.end_header, MPI_BYTE, lane.lane.trainer_rank, kTagBatch,
-                             comms_.data(), &lane.end_request),
-                  "MPI_Issend(end of stream)");
+        comm::check_mpi(MPI_Issend(&lane.end_header, sizeof lane.end_header, MPI_BYTE, lane.lane.trainer_rank,
+                                   comm::kTagBatch, comms_.data(), &lane.end_request),
+                        "MPI_Issend(end of stream)");
         lane.end_sent = true;
         return true;
     }
     if (!lane.in_flight.empty()) return false;
     int done = 0;
-    check_mpi(MPI_Test(&lane.end_request, &done, MPI_STATUS_IGNORE), "MPI_Test(end of stream)");
+    comm::check_mpi(MPI_Test(&lane.end_request, &done, MPI_STATUS_IGNORE), "MPI_Test(end of stream)");
     if (done) lane.done = true;
     return done != 0;
 }

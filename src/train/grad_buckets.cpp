@@ -12,7 +12,8 @@ GradientBucketer::GradientBucketer(std::vector<torch::Tensor> parameters, std::s
     arrived_.assign(parameters_.size(), 0);
     std::size_t bucket_bytes = cap_bytes;  // forces a new bucket for the first parameter
     for (int i = static_cast<int>(parameters_.size()) - 1; i >= 0; --i) {
-        const std::size_t bytes = static_cast<std::size_t>(parameters_[static_cast<std::size_t>(i)].numel()) * sizeof(float);
+        const std::size_t bytes =
+            static_cast<std::size_t>(parameters_[static_cast<std::size_t>(i)].numel()) * sizeof(float);
         if (buckets_.empty() || bucket_bytes + bytes > cap_bytes) {
             buckets_.emplace_back();
             bucket_bytes = 0;
@@ -41,7 +42,8 @@ void GradientBucketer::on_gradient(int parameter, const torch::Tensor& gradient)
     const Slot& slot = slots_[static_cast<std::size_t>(parameter)];
     Bucket& bucket = buckets_[static_cast<std::size_t>(slot.bucket)];
     const torch::Tensor host = gradient.detach().to(torch::kCPU, torch::kFloat).contiguous();
-    std::memcpy(bucket.flat.data() + slot.offset, host.data_ptr<float>(), static_cast<std::size_t>(host.numel()) * sizeof(float));
+    std::memcpy(bucket.flat.data() + slot.offset, host.data_ptr<float>(),
+                static_cast<std::size_t>(host.numel()) * sizeof(float));
     arrived_[static_cast<std::size_t>(parameter)] = 1;
     if (--bucket.pending == 0 && std::this_thread::get_id() == owner_) start(bucket);
     if (std::this_thread::get_id() == owner_) transport_.progress();

@@ -1,7 +1,7 @@
 #include "learner.hpp"
 
 #include "sgnn/io/sha256.hpp"
-#include "sgnn/stream/mpi_context.hpp"
+#include "sgnn/stream/communicators.hpp"
 
 namespace sgnn::train {
 
@@ -20,8 +20,8 @@ Learner::Learner(const ModelConfig& model, const OptimizerConfig& optimizer, con
         for (torch::Tensor& parameter : parameters_) {
             torch::NoGradGuard no_grad;
             torch::Tensor host = parameter.detach().to(torch::kCPU).contiguous();
-            stream::check_mpi(MPI_Bcast(host.data_ptr<float>(), static_cast<int>(host.numel()), MPI_FLOAT, 0, trainers),
-                              "MPI_Bcast(initial parameters)");
+            comm::check_mpi(MPI_Bcast(host.data_ptr<float>(), static_cast<int>(host.numel()), MPI_FLOAT, 0, trainers),
+                            "MPI_Bcast(initial parameters)");
             parameter.copy_(host.to(device_));
         }
         bucketer_ = std::make_unique<GradientBucketer>(

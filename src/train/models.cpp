@@ -19,7 +19,9 @@ public:
           fc1_(register_module("fc1", nn::Linear(width, width))),
           fc2_(register_module("fc2", nn::Linear(width, width))) {}
 
-    torch::Tensor forward(const torch::Tensor& x) { return x + fc2_->forward(torch::gelu(fc1_->forward(norm_->forward(x)))); }
+    torch::Tensor forward(const torch::Tensor& x) {
+        return x + fc2_->forward(torch::gelu(fc1_->forward(norm_->forward(x))));
+    }
 
 private:
     nn::LayerNorm norm_;

@@ -52,16 +52,18 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
     torch::NoGradGuard no_grad;
     for (auto& item : impl_->network->named_parameters()) {
         const auto it = stored.find(item.key());
-        if (it == stored.end() || it->second->shape != std::vector<std::uint64_t>(item.value().sizes().begin(), item.value().sizes().end())) {
+        if (it == stored.end() ||
+            it->second->shape != std::vector<std::uint64_t>(item.value().sizes().begin(), item.value().sizes().end())) {
             throw std::runtime_error(model_path + ": parameter " + item.key() + " is missing or has another shape");
         }
-        item.value().copy_(torch::from_blob(const_cast<float*>(it->second->values.data()), item.value().sizes(),
-                                            torch::kFloat));
+        item.value().copy_(
+            torch::from_blob(const_cast<float*>(it->second->values.data()), item.value().sizes(), torch::kFloat));
     }
     impl_->network->eval();
     bool input_mean = false, input_std = false;
     for (const io::NamedArray& array : file.normalization) {
-        if (array.name == "input_mean" && array.values.size() == 1) impl_->input_mean = array.values[0], input_mean = true;
+        if (array.name == "input_mean" && array.values.size() == 1)
+            impl_->input_mean = array.values[0], input_mean = true;
         if (array.name == "input_std" && array.values.size() == 1) impl_->input_std = array.values[0], input_std = true;
         if (array.name == "target_mean") impl_->target_mean = array.values;
         if (array.name == "target_std") impl_->target_std = array.values;

@@ -3,18 +3,18 @@
 #include "sgnn/clock.hpp"
 
 #include "learner.hpp"
-#include "sgnn/coord/report.hpp"
+#include "sgnn/comm/protocol.hpp"
 #include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
-#include "sgnn/stop.hpp"
 #include "sgnn/io/model_file.hpp"
+#include "sgnn/stop.hpp"
 #include "sgnn/text.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <stdexcept>
@@ -33,11 +33,11 @@ double learning_rate_at(const OptimizerConfig& config, std::int64_t step, std::i
 }
 
 void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes) {
-    if (n_targets > coord::kMaxTargets) {
-        throw ConfigError("sim.targets: at most " + std::to_string(coord::kMaxTargets) + " targets");
+    if (n_targets > comm::kMaxTargets) {
+        throw ConfigError("sim.targets: at most " + std::to_string(comm::kMaxTargets) + " targets");
     }
-    if (n_classes > coord::kMaxClasses) {
-        throw ConfigError("sim.mixture: at most " + std::to_string(coord::kMaxClasses) + " mechanisms to classify");
+    if (n_classes > comm::kMaxClasses) {
+        throw ConfigError("sim.mixture: at most " + std::to_string(comm::kMaxClasses) + " mechanisms to classify");
     }
     check_device(config.device);
     make_network(config.model, n_inputs, n_targets + n_classes);
@@ -47,8 +47,9 @@ void check_device(const std::string& device) {
     if (device == "cpu") return;
     if (device == "cuda") {
         if (!torch::cuda::is_available()) {
-            throw ConfigError("device = cuda: this LibTorch build sees no usable CUDA GPU (Debian's libtorch is "
-                              "CPU-only); use device = cpu or a CUDA-enabled LibTorch");
+            throw ConfigError(
+                "device = cuda: this LibTorch build sees no usable CUDA GPU (Debian's libtorch is "
+                "CPU-only); use device = cpu or a CUDA-enabled LibTorch");
         }
         return;
     }
@@ -81,9 +82,9 @@ sim::GenerateResult generate_fixed_set(const sim::Task& task, std::uint64_t seed
     labels.resize(static_cast<std::size_t>(count));
     inputs.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_inputs));
     targets.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layout.n_targets()));
-    const sim::GenerateResult result = sim::generate_samples(
-        task, seed, purpose, first, count, 1.0, {indices.data(), inputs.data(), targets.data(), labels.data(), count},
-        threads);
+    const sim::GenerateResult result =
+        sim::generate_samples(task, seed, purpose, first, count, 1.0,
+                              {indices.data(), inputs.data(), targets.data(), labels.data(), count}, threads);
     inputs.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_inputs));
     targets.resize(static_cast<std::size_t>(result.valid) * static_cast<std::size_t>(layout.n_targets()));
     labels.resize(static_cast<std::size_t>(result.valid));
@@ -122,22 +123,28 @@ struct Trainer::Impl {
     std::int64_t loss_count = 0;
     double last_train_loss = 0.0;
     std::uint32_t reported_version = 0;
-    coord::TrainerReport last_eval{};
+    comm::TrainerReport last_eval{};
 
-    std::deque<coord::TrainerReport> outbox;  // deque: stable addresses while sends are in flight
+    std::deque<comm::TrainerReport> outbox;  // deque: stable addresses while sends are in flight
     std::vector<MPI_Request> sends;
 
     // Checkpoint requests from the coordinator (time-based, or a signal it received).
-    stream::CheckpointRequest incoming_request{};
+    comm::CheckpointRequest incoming_request{};
     MPI_Request request_receive = MPI_REQUEST_NULL;
-    stream::CheckpointRequest pending_request{};  // the newest one not yet served
-    std::int32_t served_request = 0;               // id of the last request served
+    comm::CheckpointRequest pending_request{};  // the newest one not yet served
+    std::int32_t served_request = 0;            // id of the last request served
     bool stopped = false;
 
     Impl(const stream::Communicators& c, const stream::RankLayout& l, const sim::Task& t, const TrainConfig& cfg,
          stream::BatchSource& s, coord::CheckpointWriter& w, const coord::CheckpointContents* resume)
-        : comms(c), layout(l), task(t), config(cfg), source(s), checkpoints(w),
-          trainer_index(l.trainer_index(c.world_rank())), trainers(l.trainers()),
+        : comms(c),
+          layout(l),
+          task(t),
+          config(cfg),
+          source(s),
+          checkpoints(w),
+          trainer_index(l.trainer_index(c.world_rank())),
+          trainers(l.trainers()),
           device(cfg.device == "cuda" ? torch::kCUDA : torch::kCPU) {
         torch::set_num_threads(config.threads);
         const sim::SampleLayout& sample = task.layout();
@@ -164,22 +171,22 @@ struct Trainer::Impl {
             elapsed = resume->elapsed_seconds;
             reported_version = source.stats().schedule_version;
         }
-        started = std::chrono::steady_clock::now() -
-                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(elapsed));
+        started = std::chrono::steady_clock::now() - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                         std::chrono::duration<double>(elapsed));
         post_request_receive();
     }
 
     void post_request_receive() {
-        stream::check_mpi(MPI_Irecv(&incoming_request, sizeof incoming_request, MPI_BYTE,
-                                    stream::RankLayout::coordinator_rank(), stream::kTagCheckpointRequest,
-                                    comms.control(), &request_receive),
-                          "MPI_Irecv(checkpoint request)");
+        comm::check_mpi(
+            MPI_Irecv(&incoming_request, sizeof incoming_request, MPI_BYTE, stream::RankLayout::coordinator_rank(),
+                      comm::kTagCheckpointRequest, comms.control(), &request_receive),
+            "MPI_Irecv(checkpoint request)");
     }
 
     void receive_requests() {
         for (;;) {
             int arrived = 0;
-            stream::check_mpi(MPI_Test(&request_receive, &arrived, MPI_STATUS_IGNORE), "MPI_Test(checkpoint request)");
+            comm::check_mpi(MPI_Test(&request_receive, &arrived, MPI_STATUS_IGNORE), "MPI_Test(checkpoint request)");
             if (!arrived) return;
             if (incoming_request.id > pending_request.id) pending_request = incoming_request;
             post_request_receive();
@@ -237,7 +244,8 @@ struct Trainer::Impl {
                 ++present;
             }
             if (present < 2) {
-                throw std::runtime_error("fewer than 2 of " + std::to_string(n) + " normalization samples have target '" +
+                throw std::runtime_error("fewer than 2 of " + std::to_string(n) +
+                                         " normalization samples have target '" +
                                          task.layout().target_names[static_cast<std::size_t>(j)] +
                                          "': raise the weight of the mechanisms that have it in sim.mixture");
             }
@@ -264,8 +272,10 @@ struct Trainer::Impl {
 
     void build_eval_shard() {
         const std::uint64_t total = static_cast<std::uint64_t>(config.eval_samples);
-        const std::uint64_t lo = total * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
-        const std::uint64_t hi = total * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
+        const std::uint64_t lo =
+            total * static_cast<std::uint64_t>(trainer_index) / static_cast<std::uint64_t>(trainers);
+        const std::uint64_t hi =
+            total * static_cast<std::uint64_t>(trainer_index + 1) / static_cast<std::uint64_t>(trainers);
         std::vector<float> inputs, targets, labels;
         generate_fixed_set(task, config.seed, sim::Purpose::eval, lo, static_cast<int>(hi - lo), 1, inputs, targets,
                            labels);
@@ -281,13 +291,13 @@ struct Trainer::Impl {
     // all reach it at the same step.
     void sum_over_trainers(std::vector<double>& values, MPI_Op op = MPI_SUM) const {
         if (trainers == 1) return;
-        stream::check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, op,
-                                        comms.trainers()),
-                          "MPI_Allreduce(metrics)");
+        comm::check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, op,
+                                      comms.trainers()),
+                        "MPI_Allreduce(metrics)");
     }
 
-    coord::TrainerReport make_report(coord::ReportKind kind) const {
-        coord::TrainerReport report{};
+    comm::TrainerReport make_report(comm::ReportKind kind) const {
+        comm::TrainerReport report{};
         report.kind = kind;
         report.n_targets = task.layout().n_targets();
         report.n_classes = task.layout().n_classes();
@@ -304,7 +314,7 @@ struct Trainer::Impl {
     }
 
     // Held-out metrics (all trainers take part) and exact run-wide counters.
-    coord::TrainerReport evaluate(coord::ReportKind kind) {
+    comm::TrainerReport evaluate(comm::ReportKind kind) {
         const int n_t = task.layout().n_targets(), n_c = task.layout().n_classes();
         const torch::Tensor mean = torch::tensor(norm.target_mean).to(torch::kDouble);
         const torch::Tensor std = torch::tensor(norm.target_std).to(torch::kDouble);
@@ -316,7 +326,8 @@ struct Trainer::Impl {
         const std::int64_t rows = eval.inputs.size(0);
         for (std::int64_t lo = 0; lo < rows; lo += 1024) {
             const std::int64_t hi = std::min(rows, lo + 1024);
-            const torch::Tensor outputs = learner->predict(eval.inputs.slice(0, lo, hi)).to(torch::kCPU, torch::kDouble);
+            const torch::Tensor outputs =
+                learner->predict(eval.inputs.slice(0, lo, hi)).to(torch::kCPU, torch::kDouble);
             const torch::Tensor y = eval.targets.slice(0, lo, hi);
             const torch::Tensor present = torch::isfinite(y);
             const torch::Tensor weight = present.to(torch::kDouble);
@@ -329,9 +340,10 @@ struct Trainer::Impl {
             if (n_c > 0) {
                 const torch::Tensor logits = outputs.slice(1, n_t, n_t + n_c);
                 const torch::Tensor labels = eval.labels.slice(0, lo, hi);
-                cross_entropy += torch::nn::functional::cross_entropy(
-                                     logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                                     .item<double>();
+                cross_entropy +=
+                    torch::nn::functional::cross_entropy(
+                        logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                        .item<double>();
                 const torch::Tensor cell = labels * n_c + logits.argmax(1);
                 confusion += torch::bincount(cell, {}, static_cast<std::int64_t>(n_c) * n_c).to(torch::kDouble);
             }
@@ -353,7 +365,7 @@ struct Trainer::Impl {
         std::vector<double> buffered = {static_cast<double>(source.stats().max_buffered_batches)};
         sum_over_trainers(buffered, MPI_MAX);
 
-        coord::TrainerReport report = make_report(kind);
+        comm::TrainerReport report = make_report(kind);
         const double n = totals[0];
         const auto total = [&](int block, int j) { return totals[1 + static_cast<std::size_t>(block * n_t + j)]; };
         double eval_loss = 0.0;
@@ -385,21 +397,20 @@ struct Trainer::Impl {
         return report;
     }
 
-    void send_report(const coord::TrainerReport& report) {
+    void send_report(const comm::TrainerReport& report) {
         if (trainer_index != 0) return;
         outbox.push_back(report);
         MPI_Request request;
-        stream::check_mpi(MPI_Isend(&outbox.back(), sizeof(coord::TrainerReport), MPI_BYTE,
-                                    stream::RankLayout::coordinator_rank(), stream::kTagReport, comms.control(),
-                                    &request),
-                          "MPI_Isend(report)");
+        comm::check_mpi(MPI_Isend(&outbox.back(), sizeof(comm::TrainerReport), MPI_BYTE,
+                                  stream::RankLayout::coordinator_rank(), comm::kTagReport, comms.control(), &request),
+                        "MPI_Isend(report)");
         sends.push_back(request);
     }
 
     void retire_reports(bool wait) {
         if (wait) {
-            stream::wait_all(sends, "MPI_Testall(reports)");
-        } else if (!stream::test_all(sends, "MPI_Testall(reports)")) {
+            comm::wait_all(sends, "MPI_Testall(reports)");
+        } else if (!comm::test_all(sends, "MPI_Testall(reports)")) {
             return;
         }
         outbox.clear();
@@ -412,7 +423,8 @@ struct Trainer::Impl {
             "step " + std::to_string(step + 1) + ": " + what +
             "; training stopped and no model.h5 was written. Likely causes: inputs or targets that are not finite "
             "(a corpus with NaN in rows marked valid, a simulator or prior that yields inf), or a learning rate too "
-            "high for this network (train.lr = " + format_number(config.optimizer.learning_rate) + ")");
+            "high for this network (train.lr = " +
+            format_number(config.optimizer.learning_rate) + ")");
     }
 
     void require_finite_parameters() const {
@@ -457,10 +469,10 @@ struct Trainer::Impl {
         }
         if (evaluation_due) {
             require_finite_parameters();
-            last_eval = evaluate(coord::ReportKind::evaluation);
+            last_eval = evaluate(comm::ReportKind::evaluation);
             if (step < config.steps) send_report(last_eval);
         } else if (report_due) {
-            send_report(make_report(coord::ReportKind::progress));
+            send_report(make_report(comm::ReportKind::progress));
         }
         retire_reports(false);
         checkpoint_if_due();
@@ -479,29 +491,29 @@ struct Trainer::Impl {
             want[1] = pending_request.signal;
             want[2] = pending_request.id;
         }
-        if (config.checkpoint_every > 0 && step % config.checkpoint_every == 0) want[0] |= stream::kRequestCheckpoint;
+        if (config.checkpoint_every > 0 && step % config.checkpoint_every == 0) want[0] |= comm::kRequestCheckpoint;
         if (const int signal = coord::pending_stop_signal()) {
-            want[0] |= stream::kRequestCheckpoint | stream::kRequestStop;
+            want[0] |= comm::kRequestCheckpoint | comm::kRequestStop;
             want[1] = signal;
         }
         if (trainers > 1) {
             std::vector<MPI_Request> agreement(1);
-            stream::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, want, 3, MPI_INT32_T, MPI_MAX, comms.trainers(),
-                                             agreement.data()),
-                              "MPI_Iallreduce(checkpoint agreement)");
-            stream::wait_all(agreement, "MPI_Test(checkpoint agreement)");
+            comm::check_mpi(
+                MPI_Iallreduce(MPI_IN_PLACE, want, 3, MPI_INT32_T, MPI_MAX, comms.trainers(), agreement.data()),
+                "MPI_Iallreduce(checkpoint agreement)");
+            comm::wait_all(agreement, "MPI_Test(checkpoint agreement)");
         }
         served_request = want[2];
         // After the last step the run ends normally anyway: model.h5 is its result.
         if (want[0] == 0 || step >= config.steps) return;
         write_checkpoint(want[0], want[1]);
-        if (want[0] & stream::kRequestStop) stop(want[1]);
+        if (want[0] & comm::kRequestStop) stop(want[1]);
     }
 
     void write_checkpoint(std::int32_t flags, std::int32_t signal) {
         require_finite_parameters();  // a checkpoint of NaNs would resume into the same failure
         if (trainer_index == 0) {
-            coord::TrainerReport report = make_report(coord::ReportKind::checkpoint);
+            comm::TrainerReport report = make_report(comm::ReportKind::checkpoint);
             report.request_flags = flags;
             report.signal = signal;
             send_report(report);  // the coordinator joins the collective write on it
@@ -516,11 +528,12 @@ struct Trainer::Impl {
             datasets.push_back(io::make_dataset("model/normalization/target_std", norm.target_std, {n_t}));
             datasets.push_back(io::make_dataset<std::int64_t>("train/step", {step}));
             datasets.push_back(io::make_dataset<double>("train/elapsed_seconds", {seconds_since(started)}));
+            datasets.push_back(io::make_dataset<double>("train/learning_rate",
+                                                        {learning_rate_at(config.optimizer, step, config.steps)}));
             datasets.push_back(io::make_dataset<double>(
-                "train/learning_rate", {learning_rate_at(config.optimizer, step, config.steps)}));
-            datasets.push_back(io::make_dataset<double>(
-                "train/lr_schedule", {static_cast<double>(config.optimizer.warmup_steps), config.optimizer.learning_rate,
-                                      config.optimizer.min_learning_rate, static_cast<double>(config.steps)}));
+                "train/lr_schedule",
+                {static_cast<double>(config.optimizer.warmup_steps), config.optimizer.learning_rate,
+                 config.optimizer.min_learning_rate, static_cast<double>(config.steps)}));
         }
         const std::vector<io::Dataset> stream_state = coord::stream_state_datasets(
             trainer_index, source.snapshot(), layout.feeders_of(trainer_index), source.config(), trainers);
@@ -533,8 +546,8 @@ struct Trainer::Impl {
     void stop(std::int32_t signal) {
         source.finish();
         if (trainer_index == 0) {
-            coord::TrainerReport report = make_report(coord::ReportKind::stopped);
-            report.request_flags = stream::kRequestStop;
+            comm::TrainerReport report = make_report(comm::ReportKind::stopped);
+            report.request_flags = comm::kRequestStop;
             report.signal = signal;
             send_report(report);
         }
@@ -544,11 +557,7 @@ struct Trainer::Impl {
         closed = true;
     }
 
-    void cancel_request_receive() {
-        if (request_receive == MPI_REQUEST_NULL) return;
-        MPI_Cancel(&request_receive);
-        MPI_Wait(&request_receive, MPI_STATUS_IGNORE);
-    }
+    void cancel_request_receive() { comm::cancel(request_receive, "MPI_Cancel(checkpoint request receive)"); }
 
     void close() {
         require_finite_parameters();
@@ -557,8 +566,8 @@ struct Trainer::Impl {
         // Replicas must agree bit for bit; a mismatch means the data-parallel step is broken.
         if (trainers > 1) {
             std::vector<char> all(static_cast<std::size_t>(64 * trainers));
-            stream::check_mpi(MPI_Allgather(sha.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comms.trainers()),
-                              "MPI_Allgather(model hashes)");
+            comm::check_mpi(MPI_Allgather(sha.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comms.trainers()),
+                            "MPI_Allgather(model hashes)");
             for (int t = 1; t < trainers; ++t) {
                 if (std::memcmp(all.data(), all.data() + 64 * t, 64) != 0) {
                     throw std::runtime_error("trainer replicas diverged: trainer " + std::to_string(t) +
@@ -568,8 +577,8 @@ struct Trainer::Impl {
         }
         if (trainer_index == 0) {
             if (!config.model_path.empty()) write_model(sha);
-            coord::TrainerReport report = last_eval;
-            report.kind = coord::ReportKind::final;
+            comm::TrainerReport report = last_eval;
+            report.kind = comm::ReportKind::final;
             std::snprintf(report.model_sha256, sizeof report.model_sha256, "%s", sha.c_str());
             send_report(report);
         }
@@ -589,7 +598,8 @@ struct Trainer::Impl {
             {"target_std", {n_t}, norm.target_std},
         };
         const std::string targets = join_list(task.layout().target_names);
-        const std::string classes = join_list(task.layout().class_names);  // the logits after the targets, in this order
+        const std::string classes =
+            join_list(task.layout().class_names);  // the logits after the targets, in this order
         file.attributes = {
             {"format", "sgnn-model"},
             {"model", config.model.type},
@@ -604,10 +614,11 @@ struct Trainer::Impl {
             {"steps", std::to_string(step)},
             {"seed", std::to_string(config.seed)},
             {"sha256", sha},
-            {"prediction", "target = output * normalization/target_std + normalization/target_mean for the first "
-                           "len(targets) outputs; the rest are logits of the classes (softmax: P(mechanism | data)); "
-                           "input = (x - input_mean) / input_std, x the observed series after obs.transform "
-                           "(log1p by default), channels one after the other"},
+            {"prediction",
+             "target = output * normalization/target_std + normalization/target_mean for the first "
+             "len(targets) outputs; the rest are logits of the classes (softmax: P(mechanism | data)); "
+             "input = (x - input_mean) / input_std, x the observed series after obs.transform "
+             "(log1p by default), channels one after the other"},
         };
         io::write_model_file(config.model_path, file);
     }

@@ -6,6 +6,7 @@
 // step; (2) rank 0's replica matches, within float tolerance, a lone learner trained
 // on b1 ∪ b2 with the same total batch.
 #include "learner.hpp"
+#include "sgnn/comm/mpi.hpp"
 
 #include <mpi.h>
 
@@ -30,13 +31,10 @@ void expect(bool ok, const char* what, int rank) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int provided = 0, rank = 0, size = 0;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const sgnn::comm::MpiSession mpi(&argc, &argv);
+    const int rank = mpi.world_rank(), size = mpi.world_size();
     if (size != 2) {
         if (rank == 0) std::fprintf(stderr, "run with exactly 2 ranks\n");
-        MPI_Finalize();
         return 2;
     }
     torch::set_num_threads(1);
@@ -71,8 +69,9 @@ int main(int argc, char** argv) {
 
         const std::string mine = replica.parameter_sha256();
         char theirs[65] = {0};
-        MPI_Sendrecv(mine.data(), 64, MPI_CHAR, 1 - rank, 0, theirs, 64, MPI_CHAR, 1 - rank, 0, MPI_COMM_WORLD,
-                     MPI_STATUS_IGNORE);
+        sgnn::comm::check_mpi(MPI_Sendrecv(mine.data(), 64, MPI_CHAR, 1 - rank, 0, theirs, 64, MPI_CHAR, 1 - rank, 0,
+                                           MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                              "MPI_Sendrecv(parameter hashes)");
         expect(std::memcmp(mine.data(), theirs, 64) == 0, "replicas bitwise identical after a step", rank);
     }
 
@@ -89,13 +88,13 @@ int main(int argc, char** argv) {
     }
     std::printf("rank %d: max |replica - single learner on b1 u b2| = %.3g\n", rank, max_diff);
     expect(max_diff < 1e-5, "replica matches a single learner on the union batch", rank);
-    expect(replica.parameter_sha256() != Learner(model, optimizer, loss, n_in, MPI_COMM_NULL, torch::kCPU, 1)
-                                             .parameter_sha256(),
+    expect(replica.parameter_sha256() !=
+               Learner(model, optimizer, loss, n_in, MPI_COMM_NULL, torch::kCPU, 1).parameter_sha256(),
            "training changed the parameters", rank);
 
     int total = 0;
-    MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    MPI_Finalize();
+    sgnn::comm::check_mpi(MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD),
+                          "MPI_Allreduce(failures)");
     if (rank == 0) std::printf(total == 0 ? "data-parallel equivalence: ok\n" : "data-parallel equivalence: FAILED\n");
     return total == 0 ? 0 : 1;
 }

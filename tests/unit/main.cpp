@@ -4,6 +4,7 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "sgnn/comm/mpi.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 
 #include <mpi.h>
@@ -12,8 +13,8 @@ int main(int argc, char** argv) {
     const int result = Catch::Session().run(argc, argv);
     sgnn::sim::finalize_ode_runtime();
     int initialized = 0, finalized = 0;
-    MPI_Initialized(&initialized);
-    MPI_Finalized(&finalized);
-    if (initialized && !finalized) MPI_Finalize();
+    sgnn::comm::check_mpi(MPI_Initialized(&initialized), "MPI_Initialized");
+    sgnn::comm::check_mpi(MPI_Finalized(&finalized), "MPI_Finalized");
+    if (initialized && !finalized) sgnn::comm::check_mpi(MPI_Finalize(), "MPI_Finalize");
     return result;
 }

@@ -2,10 +2,12 @@
 // tests/unit/main.cpp finalizes it.
 #pragma once
 
+#include "sgnn/comm/mpi.hpp"
+
 #include <mpi.h>
 
 inline void ensure_mpi() {
     int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(nullptr, nullptr);
+    sgnn::comm::check_mpi(MPI_Initialized(&initialized), "MPI_Initialized");
+    if (!initialized) sgnn::comm::check_mpi(MPI_Init(nullptr, nullptr), "MPI_Init");
 }

@@ -24,8 +24,8 @@ struct GoodnessOfFit {
 
 // Bins every value whose expected count is >= 5 on its own and lumps both tails, so
 // each bin meets the usual chi-square validity rule.
-inline GoodnessOfFit chi_square_test(const std::vector<std::int64_t>& draws, const std::function<double(std::int64_t)>& pmf,
-                                     std::int64_t lo, std::int64_t hi) {
+inline GoodnessOfFit chi_square_test(const std::vector<std::int64_t>& draws,
+                                     const std::function<double(std::int64_t)>& pmf, std::int64_t lo, std::int64_t hi) {
     const double n = static_cast<double>(draws.size());
     std::map<std::int64_t, double> observed;
     for (auto x : draws) observed[x] += 1.0;

@@ -1,11 +1,11 @@
 // Classical baselines: mean models against the simulators they summarize, TAO fits
 // against known optima, and the optimizer check of the model-selection note (a fit
 // must find a likelihood at least as high as the truth's).
-#include "sgnn/baseline/candidates.hpp"
-#include "sgnn/baseline/feature_classifier.hpp"
-#include "sgnn/baseline/growth_rate_method.hpp"
-#include "sgnn/baseline/mean_models.hpp"
-#include "sgnn/baseline/tao_fit.hpp"
+#include "sgnn/analysis/candidates.hpp"
+#include "sgnn/analysis/feature_classifier.hpp"
+#include "sgnn/analysis/growth_rate_method.hpp"
+#include "sgnn/analysis/mean_models.hpp"
+#include "sgnn/analysis/tao_fit.hpp"
 #include "sgnn/sim/simulator.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,7 +13,7 @@
 #include <cmath>
 #include <vector>
 
-using namespace sgnn::baseline;
+using namespace sgnn::analysis;
 
 TEST_CASE("the chain-binomial mean field tracks a large daily SIR and SEIR", "[baseline]") {
     // With N = 1e8 and 1e5 initially infectious, daily counts are 1e4..1e6, so one
@@ -77,9 +77,8 @@ TEST_CASE("growth means start at N0 and approach K", "[baseline]") {
 
 TEST_CASE("TAO finds the minimum of a bounded Rosenbrock function", "[baseline]") {
     // Central differences (no gradient given).
-    const Objective rosenbrock{[](const double* x) {
-        return 100.0 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1.0 - x[0], 2);
-    }};
+    const Objective rosenbrock{
+        [](const double* x) { return 100.0 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1.0 - x[0], 2); }};
     const FitResult free = minimize_from_starts(rosenbrock, {-3, -3}, {3, 3}, {{-1.2, 1.0}, {2.5, -2.0}});
     CHECK(free.x[0] == Approx(1.0).margin(1e-4));
     CHECK(free.x[1] == Approx(1.0).margin(1e-4));
@@ -116,7 +115,8 @@ TEST_CASE("maximum-likelihood fits never end below the truth's likelihood", "[ba
             const auto fits = fit_candidates(c.pair, y.data(), c.days, 7, index++);
             const double at_truth = c.truth->log_likelihood(truth.data(), y.data(), c.days);
             const std::size_t own = c.pair[0] == c.truth ? 0 : 1;
-            INFO(c.truth->name() << " series " << index << ": fit " << fits[own].log_likelihood << " truth " << at_truth);
+            INFO(c.truth->name() << " series " << index << ": fit " << fits[own].log_likelihood << " truth "
+                                 << at_truth);
             CHECK(fits[own].log_likelihood >= at_truth - 1e-6 * std::fabs(at_truth));
             CHECK(fits[own].aic == Approx(2.0 * c.truth->size() - 2.0 * fits[own].log_likelihood));
         }
@@ -137,7 +137,8 @@ TEST_CASE("the quadratic logistic classifier recovers a circular boundary", "[ba
     QuadraticLogistic classifier;
     classifier.fit(features, labels);
     int errors = 0;
-    for (std::size_t i = 0; i < features.size(); ++i) errors += (classifier.probability(features[i]) > 0.5) != labels[i];
+    for (std::size_t i = 0; i < features.size(); ++i)
+        errors += (classifier.probability(features[i]) > 0.5) != labels[i];
     CHECK(errors < 0.03 * features.size());
     CHECK(peak_and_log_total(std::vector<double>{1, 5, 3}.data(), 3) == std::array<double, 2>{2.0, std::log1p(9.0)});
 }

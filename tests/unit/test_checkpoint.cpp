@@ -1,10 +1,10 @@
-#include "sgnn/cli/options.hpp"
-#include "sgnn/coord/bootstrap.hpp"
+#include "sgnn/analysis/bootstrap.hpp"
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/csv.hpp"
 #include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/run/options.hpp"
 #include "sgnn/sim/random.hpp"
 #include "sgnn/stream/resume.hpp"
 
@@ -34,7 +34,7 @@ TEST_CASE("consumed batches keep a watermark and the few above it", "[checkpoint
 
 TEST_CASE("a resume point gives each feeder exactly the batches still needed", "[checkpoint]") {
     const stream::ResumePoint point{5, {6, 9, 10}};
-    CHECK(point.next_needed(0, 0, 2) == 8);   // 6 skipped
+    CHECK(point.next_needed(0, 0, 2) == 8);  // 6 skipped
     CHECK(point.next_needed(0, 1, 2) == 5);
     CHECK(point.next_needed(6, 1, 2) == 7);
     CHECK(point.next_needed(8, 1, 2) == 11);  // 9 skipped
@@ -62,12 +62,11 @@ TEST_CASE("collectively written HDF5 files round-trip datasets and catch damage"
     io::make_directories(dir);
     const std::string path = dir + "/file.h5";
     const std::vector<float> weights = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
-    io::write_datasets_collectively(MPI_COMM_SELF, path,
-                                    {io::make_dataset("model/w", weights, {2, 3}),
-                                     io::make_dataset<std::int64_t>("train/step", {42}),
-                                     io::make_dataset<std::uint64_t>("stream/empty", {}),
-                                     io::make_text_dataset("config", "seed = 7\n")},
-                                    {{"format", "test"}});
+    io::write_datasets_collectively(
+        MPI_COMM_SELF, path,
+        {io::make_dataset("model/w", weights, {2, 3}), io::make_dataset<std::int64_t>("train/step", {42}),
+         io::make_dataset<std::uint64_t>("stream/empty", {}), io::make_text_dataset("config", "seed = 7\n")},
+        {{"format", "test"}});
     CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
     {
         const io::DatasetReader reader(path);
@@ -126,21 +125,20 @@ TEST_CASE("checkpoints are listed by step, pruned to the newest and found from a
 
 TEST_CASE("a resume refuses settings that change what the checkpoint means", "[checkpoint]") {
     const std::string before = "seed = 7\ntrainers = 2\n[model]\nhidden = 32\n[train]\nsteps = 300\nthreads = 1\n";
-    CHECK_NOTHROW(cli::require_same_settings(
+    CHECK_NOTHROW(config::require_same_settings(
         "c.h5", before, "seed = 7\ntrainers = 3\n[model]\nhidden = 32\n[train]\nsteps = 900\nthreads = 4\n",
-        cli::defines_the_run, ""));
-    CHECK_THROWS_WITH(cli::require_same_settings("c.h5", before,
-                                                 "seed = 7\n[model]\nhidden = 64\n[train]\nsteps = 300\n",
-                                                 cli::defines_the_run, ""),
-                      Contains("c.h5") && Contains("model.hidden is '32' in the file but '64' now"));
+        run::defines_the_run, ""));
+    CHECK_THROWS_WITH(
+        config::require_same_settings("c.h5", before, "seed = 7\n[model]\nhidden = 64\n[train]\nsteps = 300\n",
+                                      run::defines_the_run, ""),
+        Contains("c.h5") && Contains("model.hidden is '32' in the file but '64' now"));
     // A corpus fixes the samples only: another network is fine, another prior is not.
     const std::string corpus = "seed = 7\n[sim]\nmodel = sir\nthreads = 1\n[prior]\nR0 = uniform(1, 2)\n";
-    CHECK_NOTHROW(cli::require_same_settings(
+    CHECK_NOTHROW(config::require_same_settings(
         "data", corpus, "seed = 9\n[sim]\nmodel = sir\nthreads = 4\n[prior]\nR0 = uniform(1, 2)\n[model]\nhidden = 8\n",
-        cli::defines_the_samples, ""));
-    CHECK_THROWS_WITH(cli::require_same_settings("data", corpus,
-                                                 "[sim]\nmodel = sir\n[prior]\nR0 = uniform(1, 3)\n",
-                                                 cli::defines_the_samples, ""),
+        run::defines_the_samples, ""));
+    CHECK_THROWS_WITH(config::require_same_settings("data", corpus, "[sim]\nmodel = sir\n[prior]\nR0 = uniform(1, 3)\n",
+                                                    run::defines_the_samples, ""),
                       Contains("prior.R0"));
 }
 
@@ -162,15 +160,15 @@ TEST_CASE("bootstrap intervals cover the mean with the width the standard error 
     for (double v : values) mean += v / 400.0;
     for (double v : values) var += (v - mean) * (v - mean) / 399.0;
     const double se = std::sqrt(var / 400.0);
-    const coord::Interval i =
-        coord::bootstrap(values.size(), 1000, 7, [&](const std::vector<std::size_t>& s) { return coord::mean_over(values, s); });
+    const analysis::Interval i = analysis::bootstrap(
+        values.size(), 1000, 7, [&](const std::vector<std::size_t>& s) { return analysis::mean_over(values, s); });
     CHECK(i.estimate == Approx(mean));
     CHECK(i.low < mean);
     CHECK(i.high > mean);
     CHECK((i.high - i.low) / (2 * 1.96 * se) == Approx(1.0).epsilon(0.2));
     // Reproducible: the same seed gives the same interval.
-    const coord::Interval again =
-        coord::bootstrap(values.size(), 1000, 7, [&](const std::vector<std::size_t>& s) { return coord::mean_over(values, s); });
+    const analysis::Interval again = analysis::bootstrap(
+        values.size(), 1000, 7, [&](const std::vector<std::size_t>& s) { return analysis::mean_over(values, s); });
     CHECK(again.low == i.low);
     CHECK(again.high == i.high);
 }

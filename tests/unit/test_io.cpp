@@ -34,7 +34,8 @@ TEST_CASE("atomic writes replace files and leave no temporaries", "[io]") {
     int files = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir + "/a/b")) files += entry.is_regular_file();
     CHECK(files == 1);
-    CHECK_THROWS_WITH(io::write_file_atomically("/nonexistent-dir/x", "y"), Catch::Matchers::Contains("/nonexistent-dir/x"));
+    CHECK_THROWS_WITH(io::write_file_atomically("/nonexistent-dir/x", "y"),
+                      Catch::Matchers::Contains("/nonexistent-dir/x"));
     std::filesystem::remove_all(dir);
 }
 

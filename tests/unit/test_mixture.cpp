@@ -53,9 +53,10 @@ TEST_CASE("a mixture labels each sample with its mechanism and masks what it lac
     int seir = 0;
     for (int k = 0; k < n; ++k) {
         const float label = d.labels[static_cast<std::size_t>(k)];
-        const float r0 = d.targets[static_cast<std::size_t>(2 * k)], latent = d.targets[static_cast<std::size_t>(2 * k + 1)];
+        const float r0 = d.targets[static_cast<std::size_t>(2 * k)],
+                    latent = d.targets[static_cast<std::size_t>(2 * k + 1)];
         REQUIRE((label == 0.0f || label == 1.0f));
-        CHECK(std::isfinite(r0));                   // both mechanisms have R0
+        CHECK(std::isfinite(r0));                      // both mechanisms have R0
         CHECK(std::isnan(latent) == (label == 0.0f));  // only SEIR has a latent period
         seir += label == 1.0f;
     }
@@ -68,8 +69,8 @@ TEST_CASE("the target 'parameters' is every mechanism's parameter vector, padded
     config.targets = {"mechanism", "parameters"};
     config.observation = {"report"};
     const auto task = make_task(config);
-    const std::vector<std::string> expected{"R0", "infectious_period", "population", "initial_infected",
-                                            "reporting_rate", "latent_period"};
+    const std::vector<std::string> expected{
+        "R0", "infectious_period", "population", "initial_infected", "reporting_rate", "latent_period"};
     REQUIRE(task->layout().target_names == expected);
     const Drawn d = draw(*task, 0, 200);
     for (int k = 0; k < d.result.valid; ++k) {
@@ -139,7 +140,8 @@ TEST_CASE("parameterized by the growth rate, R0 follows from r and the periods",
     CHECK(seen[1] > 50);
     // Every parameter draw lands in its own column of the mixture's table.
     const IndexedSamples rows = generate_indexed_samples(*task, 7, Purpose::train, 0, 20);
-    const std::size_t g = static_cast<std::size_t>(std::find(names.begin(), names.end(), "growth_rate") - names.begin());
+    const std::size_t g =
+        static_cast<std::size_t>(std::find(names.begin(), names.end(), "growth_rate") - names.begin());
     for (int j = 0; j < 20; ++j) CHECK(rows.parameters[static_cast<std::size_t>(j) * names.size() + g] >= 0.05);
 
     TaskConfig age;

@@ -27,9 +27,14 @@ std::vector<double> values(const Simulator& simulator, const std::map<std::strin
 }
 
 const std::map<std::string, double> kTypical = {
-    {"R0", 2.5},           {"infectious_period", 5.0},     {"latent_period", 2.0},
-    {"asymptomatic_fraction", 0.4}, {"relative_infectiousness", 0.5}, {"immunity_period", 100.0},
-    {"population", 20000}, {"initial_infected", 20},
+    {"R0", 2.5},
+    {"infectious_period", 5.0},
+    {"latent_period", 2.0},
+    {"asymptomatic_fraction", 0.4},
+    {"relative_infectiousness", 0.5},
+    {"immunity_period", 100.0},
+    {"population", 20000},
+    {"initial_infected", 20},
 };
 
 // Solves z = 1 - exp(-R0 z) for the major-outbreak final size by fixed-point iteration.
@@ -158,8 +163,11 @@ TEST_CASE("Gillespie SIR: major outbreaks reach the final-size equation", "[mode
 
 TEST_CASE("chain-binomial SEIR mean follows its mean-field recursion", "[models]") {
     const auto seir = make_simulator("seir");
-    const std::map<std::string, double> named = {
-        {"R0", 2.0}, {"infectious_period", 4.0}, {"latent_period", 2.0}, {"population", 1e6}, {"initial_infected", 500}};
+    const std::map<std::string, double> named = {{"R0", 2.0},
+                                                 {"infectious_period", 4.0},
+                                                 {"latent_period", 2.0},
+                                                 {"population", 1e6},
+                                                 {"initial_infected", 500}};
     const auto p = values(*seir, named);
     const int days = 50, runs = 300;
     std::vector<double> mean(days, 0.0), sq(days, 0.0);

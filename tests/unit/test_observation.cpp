@@ -166,7 +166,8 @@ TEST_CASE("transforms: identity keeps negative values, log1p drops them", "[obse
     const ObservationModel log1p({"gaussian"}, 3, {}, 1, ObservationModel::Transform::log1p);
     int negative = 0, dropped = 0;
     for (int r = 0; r < 200; ++r) {
-        SampleStream a(5, Purpose::test, static_cast<std::uint64_t>(r)), b(5, Purpose::test, static_cast<std::uint64_t>(r));
+        SampleStream a(5, Purpose::test, static_cast<std::uint64_t>(r)),
+            b(5, Purpose::test, static_cast<std::uint64_t>(r));
         REQUIRE(identity.observe(series.data(), &sd, a, out.data()));
         const bool any_negative = std::any_of(out.begin(), out.end(), [](float x) { return x < 0.0f; });
         negative += any_negative;

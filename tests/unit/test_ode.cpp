@@ -1,6 +1,6 @@
 // PETSc TS ODE models: closed-form solutions, conserved quantities, batching, options.
+#include "sgnn/analysis/logistic_posterior.hpp"
 #include "sgnn/error.hpp"
-#include "sgnn/sim/logistic_posterior.hpp"
 #include "sgnn/sim/ode_models.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/parameters.hpp"
@@ -155,8 +155,9 @@ TEST_CASE("PETSc options pass through, and ones PETSc ignores are refused", "[od
     REQUIRE(r.ok[0]);
     double worst = 0.0;
     for (int t = 0; t < 30; ++t) {
-        worst = std::max(worst, std::fabs(r.series[static_cast<std::size_t>(t)] - logistic_solution(0.3, 1000.0, 10.0, t)) /
-                                    logistic_solution(0.3, 1000.0, 10.0, t));
+        worst =
+            std::max(worst, std::fabs(r.series[static_cast<std::size_t>(t)] - logistic_solution(0.3, 1000.0, 10.0, t)) /
+                                logistic_solution(0.3, 1000.0, 10.0, t));
     }
     CHECK(worst > 1e-8);
     CHECK(worst < 1e-2);
@@ -243,7 +244,8 @@ TEST_CASE("the mean of 2048 chain-binomial SIR runs tracks the deterministic SIR
         const double variance = sum_sq[static_cast<std::size_t>(d)] / runs - mean * mean;
         const double se = std::sqrt(std::max(0.0, variance) / runs);
         const double deviation = std::fabs(mean - ode_incidence[static_cast<std::size_t>(d)]);
-        INFO("day " << d << ": mean " << mean << ", ODE " << ode_incidence[static_cast<std::size_t>(d)] << ", SE " << se);
+        INFO("day " << d << ": mean " << mean << ", ODE " << ode_incidence[static_cast<std::size_t>(d)] << ", SE "
+                    << se);
         CHECK(deviation <= 5.0 * se + gap + 0.001 * peak);
         worst = std::max(worst, deviation / peak);
     }
@@ -271,14 +273,15 @@ TEST_CASE("the exact logistic posterior is calibrated on simulated series", "[od
     const auto result = generate_samples(*task, 5, Purpose::test, 0, count, 1.0,
                                          {indices.data(), inputs.data(), targets.data(), labels.data(), count});
     REQUIRE(result.valid == count);
-    LogisticPosteriorSetup setup;
+    sgnn::analysis::LogisticPosteriorSetup setup;
     setup.r_low = 0.1, setup.r_high = 0.5, setup.k_low = 1000, setup.k_high = 10000;
     setup.initial_size = 20, setup.sdlog = 0.1, setup.days = 20, setup.grid = 120;
     std::vector<double> error(count), variance(count);
     for (int j = 0; j < count; ++j) {
         double y[20];
-        for (int t = 0; t < 20; ++t) y[t] = std::expm1(static_cast<double>(inputs[static_cast<std::size_t>(j) * 20 + t]));
-        const LogisticPosterior post = logistic_posterior(setup, y);
+        for (int t = 0; t < 20; ++t)
+            y[t] = std::expm1(static_cast<double>(inputs[static_cast<std::size_t>(j) * 20 + t]));
+        const sgnn::analysis::LogisticPosterior post = sgnn::analysis::logistic_posterior(setup, y);
         error[static_cast<std::size_t>(j)] = targets[static_cast<std::size_t>(j)] - post.mean_k;
         variance[static_cast<std::size_t>(j)] = post.sd_k * post.sd_k;
     }
@@ -292,7 +295,9 @@ TEST_CASE("the exact logistic posterior is calibrated on simulated series", "[od
     const auto [bias, bias_sd] = mean_sd(error);
     CHECK(std::fabs(bias) < 4 * bias_sd / std::sqrt(count));
     std::vector<double> gap(count);
-    for (int j = 0; j < count; ++j) gap[static_cast<std::size_t>(j)] = error[static_cast<std::size_t>(j)] * error[static_cast<std::size_t>(j)] - variance[static_cast<std::size_t>(j)];
+    for (int j = 0; j < count; ++j)
+        gap[static_cast<std::size_t>(j)] = error[static_cast<std::size_t>(j)] * error[static_cast<std::size_t>(j)] -
+                                           variance[static_cast<std::size_t>(j)];
     const auto [excess, excess_sd] = mean_sd(gap);
     WARN("bias " << bias << ", squared error minus posterior variance " << excess << " (se " << excess_sd / 20 << ")");
     CHECK(std::fabs(excess) < 4 * excess_sd / std::sqrt(count));

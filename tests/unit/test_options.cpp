@@ -1,5 +1,5 @@
-#include "sgnn/cli/options.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/run/options.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,8 +11,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-cli::RunConfig parse(const std::vector<std::string>& args) {
-    return cli::make_run_config(cli::parse_options(args, cli::run_options(), false));
+run::RunConfig parse(const std::vector<std::string>& args) {
+    return run::make_run_config(config::parse_options(args, run::run_options(), false));
 }
 
 std::string write_config(const std::string& text) {
@@ -47,14 +47,14 @@ TEST_CASE("the effective configuration reads back to the same run", "[options]")
 
 TEST_CASE("invalid configuration gives one line naming the key", "[options]") {
     const std::string unknown = write_config("[train]\nstepz = 5\n");
-    CHECK_THROWS_WITH(parse({"--config", unknown}), Contains("unknown key") && Contains("train.stepz") &&
-                                                         Contains(unknown));
+    CHECK_THROWS_WITH(parse({"--config", unknown}),
+                      Contains("unknown key") && Contains("train.stepz") && Contains(unknown));
     std::remove(unknown.c_str());
     CHECK_THROWS_WITH(parse({"--trainers", "-3"}), Contains("trainers = '-3'") && Contains("[1, 65536]"));
     CHECK_THROWS_WITH(parse({"--stream.batch_size", "0"}), Contains("stream.batch_size"));
     CHECK_THROWS_WITH(parse({"--train.steps", "ten"}), Contains("train.steps") && Contains("integer"));
-    CHECK_THROWS_WITH(parse({"--prior.R0", "uniform(2, 2)"}), Contains("prior.R0") && Contains("empty range") &&
-                                                                   Contains("command line"));
+    CHECK_THROWS_WITH(parse({"--prior.R0", "uniform(2, 2)"}),
+                      Contains("prior.R0") && Contains("empty range") && Contains("command line"));
     CHECK_THROWS_WITH(parse({"--device", "tpu"}), Contains("device") && Contains("cpu, cuda"));
     CHECK_THROWS_WITH(parse({"--no-such-option", "1"}), Contains("unknown option"));
     CHECK_THROWS_WITH(parse({"--config", "/nonexistent/x.cfg"}), Contains("cannot be read"));
@@ -77,15 +77,15 @@ TEST_CASE("bad parameter priors name the key, the range and the simulator or ste
 }
 
 TEST_CASE("PETSc options on the command line are collected into ode.petsc_options", "[options]") {
-    const auto options = cli::parse_options({"--train.steps", "5", "-ts_rk_type", "5bs", "-ts_monitor", "-ts_rtol", "-1e-3"},
-                                            cli::run_options(), false);
+    const auto options = config::parse_options(
+        {"--train.steps", "5", "-ts_rk_type", "5bs", "-ts_monitor", "-ts_rtol", "-1e-3"}, run::run_options(), false);
     CHECK(options.values.at("ode.petsc_options") == "-ts_rk_type 5bs -ts_monitor -ts_rtol -1e-3");
     CHECK(options.origin.at("ode.petsc_options") == "command line");
     CHECK(options.values.at("train.steps") == "5");
 }
 
 TEST_CASE("help lists every visible option with default and range", "[options]") {
-    const std::string help = cli::options_help(cli::run_options());
+    const std::string help = config::options_help(run::run_options());
     CHECK_THAT(help, Contains("--train.steps"));
     CHECK_THAT(help, Contains("Default: 2000"));
     CHECK_THAT(help, Contains("--prior.R0"));

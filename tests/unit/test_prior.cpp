@@ -87,7 +87,8 @@ TEST_CASE("bad prior specs name the key and the problem", "[prior]") {
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "uniform(3, 3)", kPositive),
                       Contains("prior.R0") && Contains("empty range"));
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "gauss(1, 2)", kPositive), Contains("unknown distribution"));
-    CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "uniform(-1, 2)", kPositive), Contains("must be a number in (0"));
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "uniform(-1, 2)", kPositive),
+                      Contains("must be a number in (0"));
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "uniform(1, x)", kPositive), Contains("not a finite number"));
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.n", "uniform(1, 5)", kCount), Contains("integer"));
     CHECK_THROWS_AS(ParameterPrior::parse("prior.R0", "loguniform(0, 2)", {-1.0, 10.0}), sgnn::ConfigError);

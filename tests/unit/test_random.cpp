@@ -47,7 +47,7 @@ TEST_CASE("binomial sampler fits the exact pmf in every regime", "[random][binom
         double p;
     };
     // Inversion (n p < 10), BTRD (n p >= 10), p > 1/2 by symmetry, and n up to 1e7.
-    const Case cases[] = {{20, 0.3},     {1000, 0.004}, {100, 0.5},     {50, 0.97},
+    const Case cases[] = {{20, 0.3},        {1000, 0.004},   {100, 0.5},       {50, 0.97},
                           {10000000, 1e-6}, {10000000, 0.3}, {1000000, 0.999}, {200, 0.06}};
     for (const auto& c : cases) {
         SampleStream rng(42, Purpose::test, static_cast<std::uint64_t>(c.n) ^ static_cast<std::uint64_t>(c.p * 1e9));
@@ -74,8 +74,8 @@ TEST_CASE("binomial with a rate fits the exact pmf in every regime, drawn alone 
         double rate;  // p = 1 - exp(-rate)
     };
     // The zero shortcut and inversion (n rate < 20), BTRD, p > 1/2, and n up to 1e7.
-    const Case cases[] = {{100000, 2e-6}, {40, 0.02},      {1000, 0.015}, {100000, 2.5e-4}, {3000, 0.18},
-                          {100, 1.2},     {10000000, 0.3}, {10000000, 2e-7}};
+    const Case cases[] = {{100000, 2e-6}, {40, 0.02}, {1000, 0.015},   {100000, 2.5e-4},
+                          {3000, 0.18},   {100, 1.2}, {10000000, 0.3}, {10000000, 2e-7}};
     for (const auto& c : cases) {
         const double p = -std::expm1(-c.rate);
         const int draws_n = 40000, block = 32;
@@ -125,7 +125,8 @@ TEST_CASE("binomial draws have the same bits on every CPU and build", "[random][
         for (const double rate : rates) {
             for (const bool given : {false, true}) {
                 std::vector<SampleStream> streams;
-                for (int j = 0; j < 64; ++j) streams.emplace_back(42, Purpose::test, static_cast<std::uint64_t>(n * 131 + j));
+                for (int j = 0; j < 64; ++j)
+                    streams.emplace_back(42, Purpose::test, static_cast<std::uint64_t>(n * 131 + j));
                 std::vector<BinomialRequest> requests;
                 for (auto& stream : streams) requests.push_back({&stream, n, rate, given ? 0.25 * rate : 0.0});
                 std::vector<std::int64_t> out(64);

@@ -13,11 +13,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 using namespace sgnn;
 using Catch::Matchers::Contains;
@@ -73,7 +73,8 @@ TEST_CASE("atomic writes refuse to replace anything but a regular file", "[safet
     CHECK(slurp(dir + "/victim") == "precious");
     // Nothing is left behind by the refusals.
     int entries = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) entries += entry.path().filename().string().find(".tmp.") != std::string::npos;
+    for (const auto& entry : fs::directory_iterator(dir))
+        entries += entry.path().filename().string().find(".tmp.") != std::string::npos;
     CHECK(entries == 0);
     fs::remove_all(dir);
 }
@@ -106,7 +107,8 @@ TEST_CASE("numbers are decimal; hexadecimal, inf, nan and trailing text are refu
         CHECK(parse_decimal(good, v));
     }
     CHECK((parse_decimal("1e6", v) && v == 1e6));
-    for (const char* bad : {"", " 1", "1 ", "0x10", "0x1p3", "inf", "nan", "1e", "e5", ".", "1.2.3", "10abc", "1e400"}) {
+    for (const char* bad :
+         {"", " 1", "1 ", "0x10", "0x1p3", "inf", "nan", "1e", "e5", ".", "1.2.3", "10abc", "1e400"}) {
         INFO(bad);
         CHECK_FALSE(parse_decimal(bad, v));
     }
@@ -131,7 +133,8 @@ TEST_CASE("a directory is locked by one writer at a time", "[safety]") {
     const std::string dir = scratch("lock");
     {
         const io::DirectoryLock first(dir, "--out");
-        CHECK_THROWS_WITH(io::DirectoryLock(dir, "--out"), Contains("in use by another sgnn process") && Contains("pid"));
+        CHECK_THROWS_WITH(io::DirectoryLock(dir, "--out"),
+                          Contains("in use by another sgnn process") && Contains("pid"));
     }
     CHECK_NOTHROW(io::DirectoryLock(dir, "--out"));  // released with its holder
     fs::remove_all(dir);

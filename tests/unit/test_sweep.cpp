@@ -1,5 +1,5 @@
-#include "sgnn/cli/sweep.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/sweep/sweep.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,7 +23,7 @@ std::string write_sweep(const std::string& name, const std::string& text) {
 
 std::string error_of(const std::string& path) {
     try {
-        cli::read_sweep_file(path);
+        sweep::read_sweep_file(path);
     } catch (const ConfigError& error) {
         return error.what();
     }
@@ -33,9 +33,10 @@ std::string error_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("a sweep's tasks are its grid in row-major order, the last key fastest", "[sweep]") {
-    const auto path = write_sweep("order", "# comment\nconfig = base.cfg\n\n[grid]\ntrain.steps = 10 20 30\nseed = 1 2\n"
-                                           "prior.R0 = \"uniform(1.5, 3)\" \"loguniform(1.2, 6)\"\n");
-    const auto grid = cli::read_sweep_file(path);
+    const auto path = write_sweep("order",
+                                  "# comment\nconfig = base.cfg\n\n[grid]\ntrain.steps = 10 20 30\nseed = 1 2\n"
+                                  "prior.R0 = \"uniform(1.5, 3)\" \"loguniform(1.2, 6)\"\n");
+    const auto grid = sweep::read_sweep_file(path);
     REQUIRE(grid.size() == 12);
     CHECK(grid.keys == std::vector<std::string>{"train.steps", "seed", "prior.R0"});
     const auto task5 = grid.task(5);  // strides 4, 2, 1: 5 = 1*4 + 0*2 + 1 -> steps 20, seed 1, loguniform
@@ -45,7 +46,8 @@ TEST_CASE("a sweep's tasks are its grid in row-major order, the last key fastest
     CHECK(grid.task(0)[2].second == "uniform(1.5, 3)");
     CHECK(grid.task(11)[0].second == "30");
     const auto args = grid.train_args(11);
-    CHECK(args == std::vector<std::string>{"--config", (std::filesystem::path(path).parent_path() / "base.cfg").string(),
+    CHECK(args == std::vector<std::string>{"--config",
+                                           (std::filesystem::path(path).parent_path() / "base.cfg").string(),
                                            "--train.steps", "30", "--seed", "2", "--prior.R0", "loguniform(1.2, 6)"});
 }
 
@@ -57,13 +59,16 @@ TEST_CASE("sweep file errors name the file, the line or task, and what is allowe
     CHECK_THAT(error_of(write_sweep("nogrid", "config = base.cfg\n")), Contains("no [grid] keys"));
     CHECK_THAT(error_of(write_sweep("unknown", "config = base.cfg\n[grid]\ntrain.stepz = 1 2\n")),
                Contains("line 3: 'train.stepz' is not an option"));
-    CHECK_THAT(error_of(write_sweep("out", "config = base.cfg\n[grid]\nout = a b\n")), Contains("'out' is not an option"));
+    CHECK_THAT(error_of(write_sweep("out", "config = base.cfg\n[grid]\nout = a b\n")),
+               Contains("'out' is not an option"));
     CHECK_THAT(error_of(write_sweep("twice", "config = base.cfg\n[grid]\nseed = 1\nseed = 2\n")),
                Contains("seed appears twice"));
-    CHECK_THAT(error_of(write_sweep("repeat", "config = base.cfg\n[grid]\nseed = 1 1\n")), Contains("lists a value twice"));
+    CHECK_THAT(error_of(write_sweep("repeat", "config = base.cfg\n[grid]\nseed = 1 1\n")),
+               Contains("lists a value twice"));
     CHECK_THAT(error_of(write_sweep("quote", "config = base.cfg\n[grid]\nprior.R0 = \"uniform(1, 2)\n")),
                Contains("no closing"));
-    CHECK_THAT(error_of(write_sweep("section", "config = base.cfg\n[train]\nsteps = 1\n")), Contains("unknown section [train]"));
+    CHECK_THAT(error_of(write_sweep("section", "config = base.cfg\n[train]\nsteps = 1\n")),
+               Contains("unknown section [train]"));
     // A value out of range fails at reading, naming the task and the option's range.
     const std::string bad = error_of(write_sweep("range", "config = base.cfg\n[grid]\ntrain.steps = 10 0\n"));
     CHECK_THAT(bad, Contains("task 1 (train.steps = 0)"));

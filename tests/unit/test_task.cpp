@@ -74,7 +74,7 @@ TEST_CASE("batches from 1 and 3 simulator ranks hold identical samples once sort
     stream::StreamConfig config;
     config.seed = 11;
     config.batch_size = 32;
-    const stream::ScheduleStage stage{0, ~0ull, 1.0, 0, 0};
+    const comm::ScheduleStage stage{0, ~0ull, 1.0, 0, 0};
     // Every batch each feeder makes for the first 12 local batches of one trainer.
     auto collect = [&](int world_size) {
         const stream::RankLayout layout(world_size, 1);
@@ -84,7 +84,9 @@ TEST_CASE("batches from 1 and 3 simulator ranks hold identical samples once sort
                 for (std::uint64_t k = static_cast<std::uint64_t>(lane.feeder_slot); k < 12;
                      k += static_cast<std::uint64_t>(lane.feeder_count)) {
                     stream::BatchBuffer batch(config.batch_size, task->layout().n_inputs, task->layout().n_targets());
-                    stream::fill_batch(*task, config, stream::global_batch_index(0, layout.trainers(), lane.trainer_index, k), stage, batch);
+                    stream::fill_batch(*task, config,
+                                       stream::global_batch_index(0, layout.trainers(), lane.trainer_index, k), stage,
+                                       batch);
                     for (std::uint32_t j = 0; j < batch.header().sample_count; ++j) {
                         const float* x = batch.inputs() + j * static_cast<std::size_t>(batch.n_inputs());
                         by_index[batch.indices()[j]] = std::vector<float>(x, x + batch.n_inputs());

@@ -68,7 +68,7 @@ struct CheckpointContents {
     std::int64_t origin_step = 0;
     double elapsed_seconds = 0.0;
     std::string config_ini;
-    std::string metrics_csv;  // the coordinator's rows so far, header included
+    std::string metrics_csv;                   // the coordinator's rows so far, header included
     std::map<std::string, io::Dataset> model;  // "model/..." datasets (parameters, optimizer, normalization)
     std::vector<stream::StreamState> streams;  // per trainer
     // The first global batch no trainer of that run had reached: a run resumed with

@@ -5,15 +5,15 @@
 // its share of each one.
 #pragma once
 
+#include "sgnn/comm/protocol.hpp"
 #include "sgnn/coord/checkpoint.hpp"
 #include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/coord/progress.hpp"
-#include "sgnn/coord/report.hpp"
 #include "sgnn/coord/schedule.hpp"
 #include "sgnn/io/csv.hpp"
 #include "sgnn/io/json_file.hpp"
+#include "sgnn/stream/communicators.hpp"
 #include "sgnn/stream/layout.hpp"
-#include "sgnn/stream/mpi_context.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -26,31 +26,31 @@ namespace sgnn::coord {
 
 struct CoordinatorConfig {
     std::string run_name;
-    std::string run_id;              // coord/checkpoint.hpp: stored in checkpoints, rotation keeps to it
-    std::string out_dir;             // empty: write nothing (benchmarks)
-    std::string effective_config;    // INI text of every option's effective value
+    std::string run_id;            // coord/checkpoint.hpp: stored in checkpoints, rotation keeps to it
+    std::string out_dir;           // empty: write nothing (benchmarks)
+    std::string effective_config;  // INI text of every option's effective value
     std::int64_t total_steps = 0;
     int batch_size = 0;
     std::uint64_t seed = 0;
     bool deterministic = false;
     std::vector<std::string> target_names;
     std::vector<std::string> class_names;  // mechanisms, when the task classifies them
-    double progress_interval = 2.0;  // seconds between progress lines; 0 prints evaluations only
-    bool quiet = false;              // no progress lines at all
+    double progress_interval = 2.0;        // seconds between progress lines; 0 prints evaluations only
+    bool quiet = false;                    // no progress lines at all
     std::string sgnn_version;
-    int checkpoint_keep = 3;         // newest checkpoints kept
-    double checkpoint_minutes = 0;   // wall minutes between checkpoints; 0: none on time
-    std::uint64_t batch_origin = 0;  // stream/resume.hpp
-    std::int64_t origin_step = 0;    // the step at which batch_origin starts
-    std::uint64_t first_batch = 0;   // the earliest batch simulators make (a resumed run's)
+    int checkpoint_keep = 3;                     // newest checkpoints kept
+    double checkpoint_minutes = 0;               // wall minutes between checkpoints; 0: none on time
+    std::uint64_t batch_origin = 0;              // stream/resume.hpp
+    std::int64_t origin_step = 0;                // the step at which batch_origin starts
+    std::uint64_t first_batch = 0;               // the earliest batch simulators make (a resumed run's)
     const CheckpointContents* resume = nullptr;  // the checkpoint this run continues, or nullptr
-    bool live_simulators = true;     // false: trainers read a corpus; no schedule to publish
+    bool live_simulators = true;                 // false: trainers read a corpus; no schedule to publish
 };
 
 class Coordinator {
 public:
-    Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
-                const PriorSchedule& schedule, CoordinatorConfig config, CheckpointWriter& checkpoints);
+    Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout, const PriorSchedule& schedule,
+                CoordinatorConfig config, CheckpointWriter& checkpoints);
     ~Coordinator();
 
     bool poll();
@@ -62,14 +62,14 @@ public:
 
 private:
     void publish(int version);
-    void handle(const TrainerReport& report);
-    void print_line(const TrainerReport& report, bool evaluation);
-    void record_evaluation(const TrainerReport& report);
-    void finish(const TrainerReport& report);
+    void handle(const comm::TrainerReport& report);
+    void print_line(const comm::TrainerReport& report, bool evaluation);
+    void record_evaluation(const comm::TrainerReport& report);
+    void finish(const comm::TrainerReport& report);
     void request_checkpoint(std::int32_t flags, std::int32_t signal);
     bool watch_for_requests();
-    void write_checkpoint(const TrainerReport& report);
-    void report_stop(const TrainerReport& report);
+    void write_checkpoint(const comm::TrainerReport& report);
+    void report_stop(const comm::TrainerReport& report);
 
     const stream::Communicators& comms_;
     const stream::RankLayout& layout_;
@@ -78,14 +78,14 @@ private:
     std::unique_ptr<io::CsvTable> metrics_;
     io::Json summary_;
 
-    TrainerReport incoming_{};
+    comm::TrainerReport incoming_{};
     MPI_Request report_request_ = MPI_REQUEST_NULL;
-    std::deque<stream::ScheduleStage> stage_messages_;  // deque: stable addresses for Isend
+    std::deque<comm::ScheduleStage> stage_messages_;  // deque: stable addresses for Isend
     std::vector<MPI_Request> stage_requests_;
     int published_ = -1;
 
     CheckpointWriter& checkpoints_;
-    std::deque<stream::CheckpointRequest> request_messages_;
+    std::deque<comm::CheckpointRequest> request_messages_;
     std::vector<MPI_Request> request_sends_;
     std::int32_t last_request_id_ = 0;
     bool stop_requested_ = false;

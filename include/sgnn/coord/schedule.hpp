@@ -10,7 +10,7 @@
 // in a run resumed with another trainer count, whose batches start a fresh range.
 #pragma once
 
-#include "sgnn/stream/messages.hpp"
+#include "sgnn/comm/protocol.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -33,14 +33,14 @@ public:
     PriorSchedule(const ScheduleConfig& config, int trainers, std::int64_t total_steps, ScheduleOrigin origin = {});
 
     int stage_count() const { return static_cast<int>(stages_.size()); }
-    const stream::ScheduleStage& stage(int version) const { return stages_[static_cast<std::size_t>(version)]; }
+    const comm::ScheduleStage& stage(int version) const { return stages_[static_cast<std::size_t>(version)]; }
     std::int64_t first_step(int version) const;
-    const stream::ScheduleStage& stage_for_batch(std::uint64_t batch) const;
+    const comm::ScheduleStage& stage_for_batch(std::uint64_t batch) const;
 
 private:
     int trainers_;
     ScheduleOrigin origin_;
-    std::vector<stream::ScheduleStage> stages_;
+    std::vector<comm::ScheduleStage> stages_;
 };
 
 }  // namespace sgnn::coord

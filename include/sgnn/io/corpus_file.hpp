@@ -49,7 +49,7 @@ public:
     void commit(const std::map<std::string, std::string>& attributes, const std::map<std::string, std::string>& texts);
 
     double write_seconds() const { return write_seconds_; }  // in write_rows, this rank
-    double bytes_written() const { return bytes_; }           // by this rank
+    double bytes_written() const { return bytes_; }          // by this rank
 
 private:
     struct Impl;

@@ -42,8 +42,8 @@ public:
 
     // Parameter names, in the order observe() receives their values.
     const std::vector<std::string>& parameters() const { return parameters_; }
-    int channel_length() const { return channel_length_; }                // entries per channel
-    int output_length() const { return channel_length_ * channels_; }   // all channels
+    int channel_length() const { return channel_length_; }             // entries per channel
+    int output_length() const { return channel_length_ * channels_; }  // all channels
     // `series` holds channels x days values. Returns false if the result is unusable
     // (non-finite, or negative where counts or log1p need >= 0).
     bool observe(const double* series, const double* params, SampleStream& rng, float* out) const;

@@ -14,8 +14,8 @@
 #include "sgnn/sim/simulator.hpp"
 
 #include <functional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sgnn::sim {
@@ -54,8 +54,8 @@ void integrate_ode_block(const OdeSystem& system, const OdeSettings& settings, i
 // std::invalid_argument for an impossible set (ok[j] = 0); after the block is
 // integrated, emit(j, states) turns j's record ((days + 1) x dimension states at
 // t = 0, 1, ..., days) into its series.
-void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, int n_coefficients, int count,
-                        int days, const std::function<void(int, double*, double*)>& prepare,
+void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, int n_coefficients, int count, int days,
+                        const std::function<void(int, double*, double*)>& prepare,
                         const std::function<void(int, const double*)>& emit, char* ok);
 
 // What every ODE model shares: simulate() is a block of one, blocks are kOdeBlock

@@ -45,8 +45,8 @@ public:
 
 private:
     Kind kind_ = Kind::fixed;
-    std::vector<double> args_;     // as written: (V), (A, B), (M, S), (M, S, A, B)
-    std::vector<double> values_;   // categorical values
+    std::vector<double> args_;        // as written: (V), (A, B), (M, S), (M, S, A, B)
+    std::vector<double> values_;      // categorical values
     std::vector<double> cumulative_;  // categorical cumulative weights, normalized
 };
 

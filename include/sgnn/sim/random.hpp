@@ -21,8 +21,7 @@ enum class Purpose : std::uint64_t { train = 1, eval = 2, norm = 3, bank = 4, te
 class SampleStream {
 public:
     SampleStream(std::uint64_t seed, Purpose purpose, std::uint64_t sample_index)
-        : key_{{seed, static_cast<std::uint64_t>(purpose)}},
-          counter_{{sample_index, 0, 0, 0}} {}
+        : key_{{seed, static_cast<std::uint64_t>(purpose)}}, counter_{{sample_index, 0, 0, 0}} {}
 
     std::uint64_t next_u64() {
         if (used_ == 4) {

@@ -63,8 +63,7 @@ public:
 
 // simulate() of a model that only simulates blocks (ODE models): a block of one.
 // Throws std::invalid_argument if the trajectory fails.
-void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng,
-                       double* series);
+void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng, double* series);
 
 // How ODE models are integrated (PETSc TS; sim/ode_solver.hpp).
 struct OdeSettings {
@@ -94,6 +93,13 @@ using SimulatorFactory = std::function<std::unique_ptr<Simulator>(const Simulato
 
 // Every registered simulator, by name.
 const std::map<std::string, SimulatorFactory>& simulator_registry();
+
+// Adds a simulator built outside sgnn (a program that links the installed sgnn
+// libraries, examples/user_simulator): call it before anything asks for the registry,
+// as the program's main does first thing. Its parameters must be names of the
+// parameter catalog (sim/parameters.hpp), so that the prior.NAME options exist. Throws
+// std::logic_error for a name already taken or a registry already in use.
+void add_simulator(const std::string& name, SimulatorFactory factory);
 // Throws ConfigError naming sim.model (unknown name) or the bad option.
 std::unique_ptr<Simulator> make_simulator(const std::string& name, const SimulatorOptions& options = {});
 

@@ -44,11 +44,11 @@ struct TaskConfig {
     int days = 60;
     std::vector<std::string> targets{"log_R0", "beta", "gamma"};
     std::vector<std::string> observation{"report", "negbin"};  // steps of sim/observation.hpp
-    std::vector<double> delay_pmf;                              // for the delay_pmf step
-    std::string transform = "log1p";                            // obs.transform: log1p or identity
-    SimulatorOptions options;                                   // non-scalar model settings
-    std::map<std::string, std::string> priors;  // parameter name -> prior spec
-    int threads = 1;                            // OpenMP threads across samples of a batch
+    std::vector<double> delay_pmf;                             // for the delay_pmf step
+    std::string transform = "log1p";                           // obs.transform: log1p or identity
+    SimulatorOptions options;                                  // non-scalar model settings
+    std::map<std::string, std::string> priors;                 // parameter name -> prior spec
+    int threads = 1;                                           // OpenMP threads across samples of a batch
     // Exact SSA models: the most events one sample may cost under the priors (about
     // 15 ns each); a larger population is refused before any rank starts simulating.
     double max_ssa_events = 1e7;
@@ -130,8 +130,8 @@ GenerateResult generate_samples(const Task& task, std::uint64_t seed, Purpose pu
 // (inputs and targets NaN, label -1, valid 0), with every sample's prior draws: the
 // rows of corpora and memory banks, whose files do not depend on who simulated what.
 struct IndexedSamples {
-    std::vector<float> inputs, targets;   // count x n_inputs, count x n_targets
-    std::vector<double> parameters;       // count x task.parameter_names().size()
+    std::vector<float> inputs, targets;  // count x n_inputs, count x n_targets
+    std::vector<double> parameters;      // count x task.parameter_names().size()
     std::vector<std::int64_t> labels;
     std::vector<std::uint64_t> indices;
     std::vector<std::uint8_t> valid;

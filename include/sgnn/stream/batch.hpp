@@ -1,4 +1,4 @@
-// The batch message: one contiguous buffer sent as a single MPI message.
+// The batch message (comm::kTagBatch): one contiguous buffer sent as a single MPI message.
 //
 //   BatchHeader | sample indices (u64 x B) | inputs (f32 x B x n_in)
 //               | targets (f32 x B x n_t) | mechanism labels (f32 x B)
@@ -8,23 +8,17 @@
 // be posted before anything is known about the batch.
 #pragma once
 
+#include "sgnn/comm/protocol.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace sgnn::stream {
 
-struct BatchHeader {
-    std::uint64_t batch_index;
-    std::uint32_t schedule_version;
-    std::uint32_t sample_count;
-    std::uint32_t dropped_count;
-    std::uint32_t flags;
-    std::uint64_t checksum;  // FNV-1a of the payload; catches corrupt or mismatched messages
-};
-static_assert(sizeof(BatchHeader) == 32, "batch header is part of the wire format");
-
-enum BatchFlags : std::uint32_t { kEndOfStream = 1u };
+// The header and its flags are part of the protocol (comm/protocol.hpp).
+using comm::BatchHeader;
+using comm::kEndOfStream;
 
 class BatchBuffer {
 public:
@@ -33,7 +27,9 @@ public:
     BatchHeader& header() { return *reinterpret_cast<BatchHeader*>(bytes_.data()); }
     const BatchHeader& header() const { return *reinterpret_cast<const BatchHeader*>(bytes_.data()); }
     std::uint64_t* indices() { return reinterpret_cast<std::uint64_t*>(bytes_.data() + indices_offset_); }
-    const std::uint64_t* indices() const { return reinterpret_cast<const std::uint64_t*>(bytes_.data() + indices_offset_); }
+    const std::uint64_t* indices() const {
+        return reinterpret_cast<const std::uint64_t*>(bytes_.data() + indices_offset_);
+    }
     float* inputs() { return floats(inputs_offset_); }
     const float* inputs() const { return floats(inputs_offset_); }
     float* targets() { return floats(targets_offset_); }

@@ -11,11 +11,11 @@
 // before (fast mode) or in their turn among (deterministic mode) the new ones.
 #pragma once
 
+#include "sgnn/comm/protocol.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/batch.hpp"
+#include "sgnn/stream/communicators.hpp"
 #include "sgnn/stream/layout.hpp"
-#include "sgnn/stream/messages.hpp"
-#include "sgnn/stream/mpi_context.hpp"
 #include "sgnn/stream/resume.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
 
@@ -29,7 +29,7 @@
 namespace sgnn::stream {
 
 struct SourceStats {
-    double wait_seconds = 0.0;      // time acquire() spent waiting for data
+    double wait_seconds = 0.0;  // time acquire() spent waiting for data
     std::uint64_t batches = 0;
     std::uint64_t samples = 0;
     std::uint64_t dropped = 0;
@@ -39,10 +39,10 @@ struct SourceStats {
 
 // A trainer's stream position: what a checkpoint records and a resume restores.
 struct StreamState {
-    std::uint64_t watermark = 0;             // local batches below are consumed
+    std::uint64_t watermark = 0;                // local batches below are consumed
     std::vector<std::uint64_t> consumed_above;  // consumed local batches >= watermark
-    std::vector<BatchBuffer> buffered;       // received (or restored) but not yet consumed
-    SourceStats stats;                       // counters so far, carried across a resume
+    std::vector<BatchBuffer> buffered;          // received (or restored) but not yet consumed
+    SourceStats stats;                          // counters so far, carried across a resume
 
     // What simulators must (not) make again for this trainer.
     ResumePoint resume_point(const StreamConfig& config, int trainers, int trainer_index) const;
@@ -119,7 +119,7 @@ class InlineBatchSource final : public BatchSource {
 public:
     // `stage_for` maps a global batch index to its prior-schedule stage.
     InlineBatchSource(const sim::Task& task, const StreamConfig& config, int trainer_index, int trainers,
-                      std::function<ScheduleStage(std::uint64_t)> stage_for, StreamState resume = {});
+                      std::function<comm::ScheduleStage(std::uint64_t)> stage_for, StreamState resume = {});
     void finish() override {}
 
 private:
@@ -128,7 +128,7 @@ private:
     std::vector<const BatchBuffer*> received() override { return {}; }
 
     const sim::Task& task_;
-    std::function<ScheduleStage(std::uint64_t)> stage_for_;
+    std::function<comm::ScheduleStage(std::uint64_t)> stage_for_;
     DropMonitor drops_;
     BatchBuffer buffer_;
     std::uint64_t next_local_ = 0;

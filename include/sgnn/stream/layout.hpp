@@ -20,8 +20,8 @@ namespace sgnn::stream {
 struct Lane {
     int trainer_index;  // 0..T-1
     int trainer_rank;
-    int feeder_slot;    // j: this feeder makes the trainer's local batches k = j mod feeder_count
-    int feeder_count;   // F_t
+    int feeder_slot;   // j: this feeder makes the trainer's local batches k = j mod feeder_count
+    int feeder_count;  // F_t
 };
 
 class RankLayout {

@@ -8,11 +8,11 @@
 // credits x feeders x batch bytes, whatever the speed ratio.
 #pragma once
 
+#include "sgnn/comm/protocol.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/batch.hpp"
+#include "sgnn/stream/communicators.hpp"
 #include "sgnn/stream/layout.hpp"
-#include "sgnn/stream/messages.hpp"
-#include "sgnn/stream/mpi_context.hpp"
 #include "sgnn/stream/resume.hpp"
 
 #include <cstdint>
@@ -24,18 +24,18 @@ namespace sgnn::stream {
 
 struct StreamConfig {
     std::uint64_t seed = 1;
-    int batch_size = 256;     // samples per batch (per trainer and step)
-    int credits = 4;          // batches in flight per (simulator, trainer) lane
-    int threads = 1;          // OpenMP threads per simulator rank
+    int batch_size = 256;  // samples per batch (per trainer and step)
+    int credits = 4;       // batches in flight per (simulator, trainer) lane
+    int threads = 1;       // OpenMP threads per simulator rank
     bool deterministic = false;
-    std::uint64_t batch_origin = 0;  // global index of local batch 0 (stream/resume.hpp)
+    std::uint64_t batch_origin = 0;     // global index of local batch 0 (stream/resume.hpp)
     double max_dropped_fraction = 0.5;  // of the samples a rank simulates; more stops the run
 };
 
 // Simulates global batch `batch_index` under `stage` into `buffer` and fills its
 // header; the single place where batches are made, by workers and inline alike.
 sim::GenerateResult fill_batch(const sim::Task& task, const StreamConfig& config, std::uint64_t batch_index,
-                               const ScheduleStage& stage, BatchBuffer& buffer);
+                               const comm::ScheduleStage& stage, BatchBuffer& buffer);
 
 // Stops a run whose simulator drops too many samples (throws, samples are counted
 // per rank): training on what is left would silently learn a truncated prior.
@@ -59,12 +59,12 @@ private:
 // The published part of the prior schedule, as a simulator knows it.
 class StageTable {
 public:
-    void add(const ScheduleStage& stage);
+    void add(const comm::ScheduleStage& stage);
     // The stage covering `batch`, or nullptr if it is not published yet.
-    const ScheduleStage* find(std::uint64_t batch) const;
+    const comm::ScheduleStage* find(std::uint64_t batch) const;
 
 private:
-    std::vector<ScheduleStage> stages_;
+    std::vector<comm::ScheduleStage> stages_;
 };
 
 class SimulatorWorker {
@@ -111,9 +111,9 @@ private:
     std::size_t next_lane_ = 0;
     StageTable stages_;
     DropMonitor drops_;
-    ScheduleStage incoming_stage_{};
+    comm::ScheduleStage incoming_stage_{};
     MPI_Request stage_request_ = MPI_REQUEST_NULL;
-    LaneStop incoming_stop_{};
+    comm::LaneStop incoming_stop_{};
     MPI_Request stop_request_ = MPI_REQUEST_NULL;
     bool finished_ = false;
 };

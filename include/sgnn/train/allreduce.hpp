@@ -18,7 +18,7 @@ public:
     // Lets started reductions advance (Open MPI progresses non-blocking collectives
     // only inside MPI calls); called from the gradient hooks during backward.
     void progress();
-    // Waits (polling, see stream/backoff.hpp) until every started reduction is done.
+    // Waits (polling, see comm/backoff.hpp) until every started reduction is done.
     void wait_all();
 
 private:

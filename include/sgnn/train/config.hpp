@@ -30,17 +30,17 @@ struct TrainConfig {
     std::int64_t steps = 2000;
     int batch_size = 256;
     std::uint64_t seed = 1;
-    int threads = 1;            // LibTorch intra-op threads per trainer
+    int threads = 1;  // LibTorch intra-op threads per trainer
     std::string device = "cpu";
     std::int64_t eval_every = 200;
     int eval_samples = 2048;
-    double class_weight = 1.0;  // cross-entropy weight against the squared error (mixtures)
-    int norm_samples = 2048;    // samples used to standardize inputs and targets
-    std::string model_path;     // model.h5 to write at the end; empty: none
-    std::string out_dir;        // checkpoints go to out_dir/checkpoints; empty: no checkpoints
+    double class_weight = 1.0;          // cross-entropy weight against the squared error (mixtures)
+    int norm_samples = 2048;            // samples used to standardize inputs and targets
+    std::string model_path;             // model.h5 to write at the end; empty: none
+    std::string out_dir;                // checkpoints go to out_dir/checkpoints; empty: no checkpoints
     std::int64_t checkpoint_every = 0;  // steps between checkpoints; 0: only on request
     double report_interval = 0.2;
-    double debug_step_delay_ms = 0.0;  // test-only: slows every step
+    double debug_step_delay_ms = 0.0;    // test-only: slows every step
     std::int64_t debug_poison_step = 0;  // test-only: NaN inputs at this step (a non-finite loss)
 };
 

@@ -6,8 +6,8 @@
 #include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/batch_source.hpp"
+#include "sgnn/stream/communicators.hpp"
 #include "sgnn/stream/layout.hpp"
-#include "sgnn/stream/mpi_context.hpp"
 #include "sgnn/train/config.hpp"
 
 #include <memory>

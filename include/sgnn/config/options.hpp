@@ -1,0 +1,88 @@
+// Options: how sgnn reads settings. An option is an OptionSpec: its key (a
+// "section.name" as in the INI file, or a bare name for top-level settings), default,
+// allowed values and help. The same key works in a config file and on the command
+// line (--section.name VALUE); the command line wins. A command's table of options
+// (run/options.hpp for `sgnn train`) is parsed here into ParsedOptions, read back
+// through OptionReader with every value checked against its spec, and written out
+// as an INI file (config.ini) that --config reads back.
+#pragma once
+
+#include "sgnn/sim/parameters.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sgnn::config {
+
+struct OptionSpec {
+    enum class Type { integer, real, boolean, text, choice, prior };
+    std::string key;
+    Type type;
+    std::string default_value;
+    std::string help;
+    double min = 0.0;  // integer and real: allowed range, inclusive
+    double max = 0.0;
+    std::vector<std::string> choices;
+    bool hidden = false;  // test-only options, left out of --help
+
+    std::string allowed() const;  // "an integer in [1, 4096]", "one of: mlp, cnn", ...
+};
+
+// The spec of `key` among `specs`, or nullptr when there is none.
+const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::string& key);
+
+struct ParsedOptions {
+    std::map<std::string, std::string> values;  // every key, effective value
+    std::map<std::string, std::string> origin;  // key -> "command line", the config file, or "default"
+    std::string config_file;
+    bool help = false;
+    bool json = false;   // bench only
+    std::string resume;  // --resume DIR|FILE|auto (train only); not a recorded option
+    bool allow_reshard = false;
+};
+
+// Parses argv (after the subcommand words) and the --config file, over `base_config`
+// (INI text: a resumed checkpoint's configuration, reported as `base_origin`). The
+// command line wins over the file, the file over the base. Throws ConfigError for
+// unknown keys, unreadable files or malformed syntax.
+ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                            bool accept_json_flag, const std::string& base_config = "",
+                            const std::string& base_origin = "");
+
+// Typed reads of parsed options, each checked against its spec; a failure is a
+// ConfigError naming the key, the bad value, where it came from and what is allowed.
+class OptionReader {
+public:
+    OptionReader(const ParsedOptions& options, const std::vector<OptionSpec>& specs)
+        : options_(options), specs_(specs) {}
+    [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+    double number(const std::string& key) const;
+    std::int64_t integer(const std::string& key) const;
+    int small_integer(const std::string& key) const;
+    bool boolean(const std::string& key) const;
+    std::string choice(const std::string& key) const;
+    std::string text(const std::string& key) const;
+    // A comma-separated list of finite numbers (the key's value, or `part` of it).
+    std::vector<double> numbers(const std::string& key, const std::string& part = "") const;
+    // A prior spec, checked against the parameter's domain; `role` says what uses it.
+    std::string prior(const std::string& key, const sim::ParameterDomain& domain, const std::string& role) const;
+
+private:
+    const ParsedOptions& options_;
+    const std::vector<OptionSpec>& specs_;
+};
+
+// The effective configuration as an INI file that `--config` reads back.
+std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs);
+
+// Throws ConfigError "WHAT: config incompatible: KEY is 'A' in the file but 'B' now;
+// ADVICE" for the first key `matters` selects whose value differs.
+void require_same_settings(const std::string& what, const std::string& recorded_ini, const std::string& current_ini,
+                           const std::function<bool(const std::string&)>& matters, const std::string& advice);
+
+// The options section of --help.
+std::string options_help(const std::vector<OptionSpec>& specs);
+
+}  // namespace sgnn::config

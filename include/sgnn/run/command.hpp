@@ -1,0 +1,26 @@
+// `sgnn train`: the command line's options over a config file, a resumed checkpoint's
+// or a corpus's settings, then the run on every rank (run/run.hpp).
+#pragma once
+
+#include "sgnn/config/options.hpp"
+#include "sgnn/run/config.hpp"
+#include "sgnn/run/session.hpp"
+
+#include <string>
+#include <vector>
+
+namespace sgnn::run {
+
+// Configuration errors are found alike on every rank (before any rank talks); a stop
+// signal before the first step may reach some ranks only (ErrorAgreement).
+int train_command(Session& session);
+constexpr ErrorAgreement kTrainAgreement{Agreement::every_rank, Agreement::some_ranks};
+const char* train_help();
+
+// The configuration a parsed command line asks for: with --resume, the checkpoint's
+// configuration under the command line (and the run directory as the default --out);
+// with --data, the corpus's simulation settings under it; otherwise the options as
+// given. `parsed` is re-parsed over the base it found. Throws ConfigError.
+RunConfig configure_run(const std::vector<std::string>& args, config::ParsedOptions& parsed);
+
+}  // namespace sgnn::run

@@ -1,0 +1,296 @@
+#include "sgnn/bank/commands.hpp"
+
+#include "sgnn/bank/memory_bank.hpp"
+#include "sgnn/bank/nearest.hpp"
+#include "sgnn/clock.hpp"
+#include "sgnn/config/options.hpp"
+#include "sgnn/coord/progress.hpp"
+#include "sgnn/coord/signals.hpp"
+#include "sgnn/corpus/corpus_writer.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/io/bank_file.hpp"
+#include "sgnn/io/json_file.hpp"
+#include "sgnn/io/observation_csv.hpp"
+#include "sgnn/run/options.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stop.hpp"
+#include "sgnn/text.hpp"
+#include "sgnn/train/predictor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+namespace sgnn::bank {
+namespace {
+
+const char* kBankHelp = R"TXT(sgnn bank - a memory bank of embedded simulations for attribution
+
+Simulates samples 0..N-1 of the `bank` random stream (never trained on) under a
+training run's configuration, embeds each with the run's network (its penultimate
+layer) and writes them to one HDF5 file with collective writes from every rank.
+
+Sample runs:
+  build/sgnn bank --run runs/qs --samples 100000 --out bank.h5
+  mpiexec -n 4 build/sgnn bank --run runs/qs --samples 1e6 --out bank.h5
+
+  --run DIR      a finished training run (its config.ini and model.h5)
+  --samples N    simulations in the bank (required)
+  --out FILE     the bank file (default DIR/bank.h5), replaced atomically
+On SIGTERM or SIGUSR1 every rank stops within about a second, the temporary file is
+removed and the exit status is 75.
+Layout: embeddings (N, width) float32, parameters (N, n_params) float64, targets,
+labels (mechanism index), indices, valid; attributes name the columns.
+)TXT";
+
+const char* kAttributeHelp = R"TXT(sgnn attribute - explain a prediction by the nearest training-like simulations
+
+Embeds an observed series with a trained network's penultimate layer, finds the k
+nearest simulations in a memory bank (sgnn bank) and prints their parameters and
+mechanisms, and the distribution the neighbours form: the attributed posterior.
+
+Sample runs:
+  build/sgnn attribute --model runs/qs/model.h5 --bank bank.h5 --data obs.csv
+  build/sgnn attribute --run runs/qs --bank bank.h5 --data obs.csv --k 50 --json
+
+  --model FILE   the network that made the bank (a model.h5; the config.ini of its
+                 training run is read from the same directory)
+  --run DIR      the same given as the training run: DIR/model.h5, DIR/config.ini
+  --bank FILE    the memory bank (sgnn bank)
+  --data FILE    the observation: CSV, a header row, one row per day, one column per
+                 series of the model (day/date/t columns are ignored); as many rows as
+                 sim.days; empty cells only where obs.steps includes missing
+  --k K          neighbours (default: the square root of the bank size)
+  --show N       neighbours listed one by one (default 10)
+  --json         print one JSON object instead of tables
+)TXT";
+
+run::RunConfig run_config_of(const std::string& run_dir) {
+    const std::string ini = run_dir + "/config.ini";
+    std::ifstream probe(ini);
+    if (!probe) throw ConfigError("--run " + run_dir + ": no config.ini there (give a finished training run)");
+    return run::make_run_config(config::parse_options({"--config", ini}, run::run_options(), false));
+}
+
+struct Summary {
+    double mean, sd, q05, q50, q95;
+};
+
+Summary summarize(std::vector<double> values) {
+    Summary s{};
+    if (values.empty()) return {std::nan(""), std::nan(""), std::nan(""), std::nan(""), std::nan("")};
+    std::sort(values.begin(), values.end());
+    const double n = static_cast<double>(values.size());
+    s.mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+    double ss = 0.0;
+    for (double v : values) ss += (v - s.mean) * (v - s.mean);
+    s.sd = values.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+    const auto q = [&](double p) { return values[static_cast<std::size_t>(std::lround(p * (n - 1)))]; };
+    s.q05 = q(0.05), s.q50 = q(0.5), s.q95 = q(0.95);
+    return s;
+}
+
+}  // namespace
+
+int bank_command(run::Session& session) {
+    std::vector<std::string> args = session.args();
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+            std::printf("%s", kBankHelp);
+            return 0;
+        }
+    }
+    const std::string run_dir = corpus::take_flag(args, "--run", "");
+    const std::string samples_text = corpus::take_flag(args, "--samples", "");
+    std::string out = corpus::take_flag(args, "--out", "");
+    if (!args.empty()) throw ConfigError("sgnn bank: unknown argument '" + printable(args[0]) + "' (sgnn bank --help)");
+    if (run_dir.empty()) throw ConfigError("sgnn bank needs --run DIR, a finished training run");
+    if (samples_text.empty()) throw ConfigError("sgnn bank needs --samples N");
+    const auto samples = static_cast<std::uint64_t>(parse_whole_number(samples_text, "--samples", 1, 1e9));
+    if (out.empty()) out = run_dir + "/bank.h5";
+    corpus::require_output_file(out, "--out");
+    const run::RunConfig config = run_config_of(run_dir);
+
+    const comm::MpiSession& mpi = session.start_mpi();
+    session.set_role("bank");
+    coord::install_stop_signal_handlers();
+    const StopScope stop_abandons_the_bank;  // the temporary is removed, nothing is half-written
+    const auto started = std::chrono::steady_clock::now();
+    const std::uint64_t width = write_memory_bank(config, run_dir, samples, out);
+    if (mpi.world_rank() == 0) {
+        std::printf("[sgnn] wrote %s: %s embedded simulations (width %llu) in %s\n", out.c_str(),
+                    coord::format_count(static_cast<double>(samples)).c_str(), static_cast<unsigned long long>(width),
+                    coord::format_duration(seconds_since(started)).c_str());
+    }
+    return 0;
+}
+
+int attribute_command(run::Session& session) {
+    std::vector<std::string> args = session.args();
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+            std::printf("%s", kAttributeHelp);
+            return 0;
+        }
+    }
+    try {
+        std::string run_dir = corpus::take_flag(args, "--run", "");
+        const std::string model_file = corpus::take_flag(args, "--model", "");
+        if (run_dir.empty() && !model_file.empty()) {
+            const std::string parent = std::filesystem::path(model_file).parent_path().string();
+            run_dir = parent.empty() ? "." : parent;
+        }
+        const std::string model = model_file.empty() ? run_dir + "/model.h5" : model_file;
+        const std::string bank = corpus::take_flag(args, "--bank", "");
+        const std::string data = corpus::take_flag(args, "--data", "");
+        const std::string k_text = corpus::take_flag(args, "--k", "");
+        const double k_requested = k_text.empty() ? 0.0 : parse_whole_number(k_text, "--k", 1, 1e9);
+        const int show =
+            static_cast<int>(parse_whole_number(corpus::take_flag(args, "--show", "10"), "--show", 0, 1e6));
+        bool json = false;
+        for (const auto& a : args) {
+            if (a != "--json")
+                throw ConfigError("sgnn attribute: unknown argument '" + printable(a) + "' (sgnn attribute --help)");
+            json = true;
+        }
+        if (run_dir.empty() || bank.empty() || data.empty()) {
+            throw ConfigError(
+                "sgnn attribute needs --model FILE (or --run DIR), --bank FILE and --data FILE "
+                "(sgnn attribute --help)");
+        }
+        const run::RunConfig config = run_config_of(run_dir);
+        const auto task = sim::make_task(config.task);
+        const sim::SampleLayout& layout = task->layout();
+        const bool missing = std::find(config.task.observation.begin(), config.task.observation.end(), "missing") !=
+                             config.task.observation.end();
+        const std::vector<float> query = io::read_observation_csv(data, layout.n_inputs / layout.n_channels,
+                                                                  layout.n_channels, config.task.transform, missing);
+        const train::Predictor network(model);
+        const std::vector<float> q = network.embed(query.data(), 1);
+        const std::vector<double> prediction = network.predict(query.data(), 1);
+
+        io::MemoryBank memory;
+        try {
+            memory = io::read_memory_bank(bank);
+        } catch (const std::exception& error) {
+            throw ConfigError("--bank " + std::string(error.what()));
+        }
+        if (memory.width != q.size()) {
+            throw ConfigError("--bank " + bank + ": embeddings of width " + std::to_string(memory.width) + ", but " +
+                              model + " embeds into " + std::to_string(q.size()) +
+                              "; make the bank with this run's network");
+        }
+        const std::uint64_t n = memory.samples;
+        const std::vector<float>& e = memory.embeddings;
+        const std::vector<double>& params = memory.parameters;
+        const std::vector<std::int64_t>& labels = memory.labels;
+        const std::vector<std::uint8_t>& valid = memory.valid;
+        const std::vector<std::string>& parameter_names = memory.parameter_names;
+        const std::vector<std::string>& class_names = memory.class_names;
+        const std::size_t width = q.size(), n_p = parameter_names.size();
+        // Invalid rows (dropped samples) are never neighbours: the search sees the valid ones only.
+        std::vector<float> usable;
+        std::vector<std::size_t> bank_index;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!valid[i]) continue;
+            usable.insert(usable.end(), e.begin() + static_cast<long>(i * width),
+                          e.begin() + static_cast<long>((i + 1) * width));
+            bank_index.push_back(i);
+        }
+        const int valid_count = static_cast<int>(bank_index.size());
+        const std::size_t k =
+            std::min(bank_index.size(),
+                     k_text.empty() ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(valid_count))))
+                                    : static_cast<std::size_t>(k_requested));
+        if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
+        std::vector<float> squared;
+        squared_distances(q.data(), usable.data(), static_cast<int>(width), valid_count, squared);
+        // (distance, bank index), nearest first.
+        std::vector<std::pair<double, std::size_t>> distance;
+        for (int j : nearest(squared, valid_count, static_cast<int>(k))) {
+            distance.emplace_back(std::sqrt(static_cast<double>(squared[static_cast<std::size_t>(j)])),
+                                  bank_index[static_cast<std::size_t>(j)]);
+        }
+        std::sort(distance.begin(), distance.end());
+
+        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", bank_index.size()}, {"k", k}};
+        io::Json predicted = io::Json::object();
+        for (std::size_t t = 0; t < network.target_names().size(); ++t)
+            predicted[network.target_names()[t]] = prediction[t];
+        for (std::size_t c = 0; c < network.class_names().size(); ++c) {
+            predicted["P(" + network.class_names()[c] + ")"] = prediction[network.target_names().size() + c];
+        }
+        result["network_prediction"] = predicted;
+        io::Json attributed = io::Json::object();
+        for (std::size_t p = 0; p < n_p; ++p) {
+            std::vector<double> values;
+            for (std::size_t r = 0; r < k; ++r) {
+                const double v = params[distance[r].second * n_p + p];
+                if (std::isfinite(v)) values.push_back(v);
+            }
+            const Summary s = summarize(values);
+            attributed[parameter_names[p]] = {{"mean", s.mean},  {"sd", s.sd},   {"q05", s.q05},
+                                              {"median", s.q50}, {"q95", s.q95}, {"neighbours_with_it", values.size()}};
+        }
+        result["attributed"] = attributed;
+        if (!class_names.empty()) {
+            io::Json shares = io::Json::object();
+            for (std::size_t c = 0; c < class_names.size(); ++c) {
+                std::size_t count = 0;
+                for (std::size_t r = 0; r < k; ++r) count += labels[distance[r].second] == static_cast<std::int64_t>(c);
+                shares[class_names[c]] = static_cast<double>(count) / static_cast<double>(k);
+            }
+            result["mechanism_shares"] = shares;
+        }
+        io::Json neighbours = io::Json::array();
+        for (std::size_t r = 0; r < std::min<std::size_t>(k, static_cast<std::size_t>(std::max(0, show))); ++r) {
+            const std::size_t i = distance[r].second;
+            io::Json row = {{"bank_index", i}, {"distance", distance[r].first}};
+            if (!class_names.empty() && labels[i] >= 0)
+                row["mechanism"] = class_names[static_cast<std::size_t>(labels[i])];
+            for (std::size_t p = 0; p < n_p; ++p) {
+                if (std::isfinite(params[i * n_p + p])) row[parameter_names[p]] = params[i * n_p + p];
+            }
+            neighbours.push_back(row);
+        }
+        result["nearest"] = neighbours;
+        if (json) {
+            std::printf("%s\n", result.dump().c_str());
+            return 0;
+        }
+        std::printf("network prediction:");
+        for (auto& [name, value] : predicted.items()) std::printf(" %s = %.4g", name.c_str(), value.get<double>());
+        std::printf("\nattributed distribution of the %zu nearest of %zu simulations (embedding distance):\n", k,
+                    bank_index.size());
+        std::printf("  %-24s %12s %12s %12s %12s %12s\n", "parameter", "mean", "sd", "5%", "median", "95%");
+        for (auto& [name, s] : attributed.items()) {
+            std::printf("  %-24s %12.5g %12.5g %12.5g %12.5g %12.5g\n", name.c_str(), s["mean"].get<double>(),
+                        s["sd"].get<double>(), s["q05"].get<double>(), s["median"].get<double>(),
+                        s["q95"].get<double>());
+        }
+        if (result.contains("mechanism_shares")) {
+            std::printf("mechanisms among the neighbours:");
+            for (auto& [name, share] : result["mechanism_shares"].items())
+                std::printf(" %s %.2f", name.c_str(), share.get<double>());
+            std::printf("\n");
+        }
+        std::printf("nearest simulations:\n");
+        for (const auto& row : neighbours) std::printf("  %s\n", row.dump().c_str());
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw ConfigError(
+            "out of memory reading the bank or the model; a bank of that many simulations needs more "
+            "memory than this machine has (make a smaller one with sgnn bank --samples)");
+    } catch (const std::exception& error) {
+        // Everything attribute reads is the user's input: a damaged file is exit 2 too.
+        throw ConfigError(error.what());
+    }
+    return 0;
+}
+
+}  // namespace sgnn::bank

@@ -1,0 +1,218 @@
+#include "sgnn/bench/bench_simulate.hpp"
+
+#include "sgnn/clock.hpp"
+#include "sgnn/error.hpp"
+#include "sgnn/io/installation.hpp"
+#include "sgnn/io/json_file.hpp"
+#include "sgnn/io/subprocess.hpp"
+#include "sgnn/sim/ode_solver.hpp"
+#include "sgnn/sim/parameters.hpp"
+#include "sgnn/sim/simulator.hpp"
+#include "sgnn/text.hpp"
+
+#include <omp.h>
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+
+namespace sgnn::bench {
+namespace po = boost::program_options;
+namespace {
+
+const char* kHelp = R"TXT(sgnn bench simulate - simulations per second per core
+
+Runs one simulator with fixed parameters (no observation model, no network) on one
+core, then on every OpenMP thread, and reports trajectories per second. With
+--vs-numpy it also runs scripts/numpy_sir.py, a NumPy chain-binomial SIR
+vectorised over a batch, in the same run, and reports the per-core ratio.
+
+Sample runs:
+  build/sgnn bench simulate --model sir --days 100 --population 1e5 --json --vs-numpy
+  build/sgnn bench simulate --model seir_gillespie --population 1e4
+  OMP_NUM_THREADS=8 build/sgnn bench simulate --model sir --threads 8
+
+Options:
+)TXT";
+
+struct Measurement {
+    double per_second = 0.0;
+    double mean_cases = 0.0;
+};
+
+// Trajectories per second on `threads` threads, for at least `seconds`.
+Measurement measure(const sim::Simulator& simulator, const std::vector<double>& params, int days, int threads,
+                    double seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t done = 0;
+    double cases = 0.0;
+    const int chunk = 256, block = simulator.block_size();  // blocks as the task simulates them (sim/task.cpp)
+    const std::size_t length = simulator.channels().size() * static_cast<std::size_t>(days);
+    for (;;) {
+#pragma omp parallel for num_threads(threads) reduction(+ : cases) schedule(static)
+        for (int b = 0; b < std::max(1, chunk * threads / block); ++b) {
+            thread_local std::vector<double> series;
+            thread_local std::vector<double> batch_params;
+            std::vector<sim::SampleStream> rngs;
+            std::vector<char> ok(static_cast<std::size_t>(block));
+            series.resize(static_cast<std::size_t>(block) * length);
+            batch_params.clear();
+            for (int j = 0; j < block; ++j) {
+                rngs.emplace_back(1, sim::Purpose::test, done + static_cast<std::uint64_t>(b * block + j));
+                batch_params.insert(batch_params.end(), params.begin(), params.end());
+            }
+            simulator.simulate_batch(batch_params.data(), block, days, rngs.data(), series.data(), ok.data());
+            for (double x : series) cases += x;
+        }
+        done += static_cast<std::uint64_t>(std::max(1, chunk * threads / block) * block);
+        const double elapsed = seconds_since(start);
+        if (elapsed >= seconds) return {static_cast<double>(done) / elapsed, cases / static_cast<double>(done)};
+    }
+}
+
+io::Json run_numpy(const std::string& python, int days, double population, double r0, double period, int initial,
+                   double seconds) {
+    const std::string script = io::installed_file("scripts/numpy_sir.py");
+    if (script.empty()) throw std::runtime_error("scripts/numpy_sir.py is not installed beside this sgnn");
+    const auto number = [](double v) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", v);
+        return std::string(text);
+    };
+    const std::vector<std::string> command = {python,
+                                              script,
+                                              "--json",
+                                              "--days",
+                                              std::to_string(days),
+                                              "--population",
+                                              number(population),
+                                              "--r0",
+                                              number(r0),
+                                              "--infectious-period",
+                                              number(period),
+                                              "--initial-infected",
+                                              std::to_string(initial),
+                                              "--seconds",
+                                              number(seconds)};
+    const io::ProcessResult result = io::run_process(command, io::ChildStderr::discard);
+    if (!result.started) throw std::runtime_error("cannot run " + python);
+    const std::string& output = result.output;
+    if (result.exit_code != 0 || output.empty()) {
+        throw std::runtime_error("the NumPy reference failed (" + python + " " + script + "); it needs NumPy for " +
+                                 python + " (Debian: python3-numpy)");
+    }
+    return io::Json::parse(output);
+}
+
+}  // namespace
+
+int bench_simulate_command(run::Session& session) {
+    const std::vector<std::string>& args = session.args();
+    po::options_description options;
+    options.add_options()("help,h", "this text")("model", po::value<std::string>()->default_value("sir"),
+                                                 "simulator (sgnn list simulators)")(
+        "days", po::value<int>()->default_value(100), "days per trajectory, in [1, 100000]")(
+        "population", po::value<double>()->default_value(1e5), "population N, in [1, 1e10]")(
+        "r0", po::value<double>()->default_value(2.5), "R0, in (0, 100]")(
+        "infectious-period", po::value<double>()->default_value(5.0), "days, > 0")(
+        "initial-infected", po::value<int>()->default_value(10), "initial infectious, in [1, N]")(
+        "threads", po::value<int>()->default_value(omp_get_max_threads()), "OpenMP threads for the total rate")(
+        "seconds", po::value<double>()->default_value(2.0), "minimum time per measurement")(
+        "json", "print one JSON object")("vs-numpy", "also time the NumPy reference (chain-binomial SIR only)")(
+        "python", po::value<std::string>()->default_value("/usr/bin/python3"), "python with NumPy");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(options).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& error) {
+        throw ConfigError("bench simulate: " + std::string(error.what()) + " (see sgnn bench simulate --help)");
+    }
+    if (vm.count("help")) {
+        std::cout << kHelp << options;
+        return 0;
+    }
+    const std::string model = vm["model"].as<std::string>();
+    const int days = vm["days"].as<int>(), initial = vm["initial-infected"].as<int>(),
+              threads = vm["threads"].as<int>();
+    const double population = vm["population"].as<double>(), r0 = vm["r0"].as<double>();
+    const double period = vm["infectious-period"].as<double>(), seconds = vm["seconds"].as<double>();
+    const auto bad = [](const std::string& message) { throw ConfigError("bench simulate: " + message); };
+    if (days < 1 || days > 100000) bad("--days must be in [1, 100000]");
+    if (!(population >= 1 && population <= 1e10)) bad("--population must be in [1, 1e10]");
+    if (!(r0 > 0 && r0 <= 100)) bad("--r0 must be in (0, 100]");
+    if (!(period > 0)) bad("--infectious-period must be positive");
+    if (initial < 1 || initial > population) bad("--initial-infected must be in [1, population]");
+    if (threads < 1) bad("--threads must be at least 1");
+    if (!(seconds > 0)) bad("--seconds must be positive");
+    if (vm.count("vs-numpy") && model != "sir") bad("--vs-numpy compares the chain-binomial SIR only (--model sir)");
+
+    std::unique_ptr<sim::Simulator> simulator;
+    try {
+        simulator = sim::make_simulator(model);
+    } catch (const ConfigError& error) {
+        bad(error.what());
+    }
+    if (simulator->events_per_individual() * population > 1e8) {
+        bad("--population " + format_number(population) + ": one exact SSA trajectory would take up to " +
+            format_number(simulator->events_per_individual() * population) +
+            " events (1e8 at most here); measure a smaller population, the cost grows linearly");
+    }
+    // Named values from the command line; any other parameter at its default prior's centre.
+    const std::map<std::string, double> given = {
+        {"R0", r0}, {"infectious_period", period}, {"population", population}, {"initial_infected", initial}};
+    std::vector<double> params;
+    for (const auto& name : simulator->parameters()) {
+        const auto it = given.find(name);
+        if (it != given.end()) {
+            params.push_back(it->second);
+        } else {
+            const sim::ParameterSpec& spec = sim::parameter_spec(name);
+            const auto prior = sim::ParameterPrior::parse("prior." + name, spec.default_prior, spec.domain);
+            params.push_back(prior.centre());
+        }
+    }
+
+    measure(*simulator, params, days, 1, 0.0);  // warm-up: one round (PETSc start-up, first allocations)
+    const Measurement one = measure(*simulator, params, days, 1, seconds);
+    const Measurement all = measure(*simulator, params, days, threads, seconds);
+    sim::finalize_ode_runtime();  // ODE models started PETSc (and with it MPI)
+    io::Json result = {
+        {"benchmark", "simulate"},
+        {"model", model},
+        {"days", days},
+        {"population", population},
+        {"simulations_per_s_per_core", one.per_second},
+        {"threads", threads},
+        {"simulations_per_s", all.per_second},
+        {"mean_cases", one.mean_cases},
+    };
+    if (vm.count("vs-numpy")) {
+        try {
+            const io::Json numpy =
+                run_numpy(vm["python"].as<std::string>(), days, population, r0, period, initial, seconds);
+            result["numpy"] = numpy;
+            result["ratio_vs_numpy_per_core"] = one.per_second / numpy["simulations_per_s"].get<double>();
+        } catch (const std::exception& error) {
+            throw std::runtime_error("bench simulate: " + std::string(error.what()));
+        }
+    }
+    if (vm.count("json")) {
+        std::printf("%s\n", result.dump().c_str());
+    } else {
+        std::printf(
+            "%s, %d days, N = %g: %.0f simulations/s on one core, %.0f on %d threads (mean series total %.0f)\n",
+            model.c_str(), days, population, one.per_second, all.per_second, threads, one.mean_cases);
+        if (result.contains("ratio_vs_numpy_per_core")) {
+            std::printf("NumPy reference: %.0f simulations/s per core; sgnn is %.2fx faster\n",
+                        result["numpy"]["simulations_per_s"].get<double>(),
+                        result["ratio_vs_numpy_per_core"].get<double>());
+        }
+    }
+    return 0;
+}
+
+}  // namespace sgnn::bench

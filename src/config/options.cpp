@@ -1,0 +1,347 @@
+#include "sgnn/config/options.hpp"
+
+#include "sgnn/error.hpp"
+#include "sgnn/sim/observation.hpp"
+#include "sgnn/sim/ode_solver.hpp"
+#include "sgnn/sim/prior.hpp"
+#include "sgnn/sim/simulator.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/text.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <set>
+#include <sstream>
+
+namespace sgnn::config {
+namespace po = boost::program_options;
+using Type = OptionSpec::Type;
+
+namespace {
+
+// PETSc options on the command line (-ts_type rk, -ts_monitor): a single dash and a
+// name of two or more characters, then a value unless the next word is an option.
+// Returns the other arguments; `petsc` gets the PETSc options as one string.
+std::vector<std::string> split_petsc_options(const std::vector<std::string>& args, std::string& petsc) {
+    std::vector<std::string> rest;
+    auto is_petsc_name = [](const std::string& a) {
+        return a.size() > 2 && a[0] == '-' && a[1] != '-' && std::isalpha(static_cast<unsigned char>(a[1]));
+    };
+    auto is_value = [&](const std::string& a) {
+        if (a.empty() || a[0] != '-') return true;
+        double number = 0.0;
+        return parse_decimal(a, number);  // a negative number
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        // The value of --ode.petsc_options ("-ts_adapt_type basic") is sgnn's, and so is
+        // any word with a space in it: PETSc option names have none.
+        const bool value_of_previous = i > 0 && args[i - 1] == "--ode.petsc_options";
+        if (!is_petsc_name(args[i]) || value_of_previous || args[i].find(' ') != std::string::npos) {
+            rest.push_back(args[i]);
+            continue;
+        }
+        petsc += (petsc.empty() ? "" : " ") + args[i];
+        if (i + 1 < args.size() && is_value(args[i + 1]) && args[i + 1].rfind("--", 0) != 0) {
+            petsc += " " + args[++i];
+        }
+    }
+    return rest;
+}
+
+const OptionSpec& find_spec(const std::vector<OptionSpec>& specs, const std::string& key) {
+    if (const OptionSpec* spec = find_option(specs, key)) return *spec;
+    throw std::logic_error("no option " + key);
+}
+
+std::map<std::string, std::string> parse_ini(const std::string& text) {
+    std::map<std::string, std::string> values;
+    std::istringstream lines(text);
+    std::string section;
+    for (std::string line; std::getline(lines, line);) {
+        const auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos || line[b] == '#' || line[b] == ';') continue;
+        if (line[b] == '[') {
+            section = line.substr(b + 1, line.find(']') - b - 1);
+            continue;
+        }
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        auto trim = [](std::string s) {
+            const auto first = s.find_first_not_of(" \t"), last = s.find_last_not_of(" \t\r");
+            return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+        };
+        const std::string key = trim(line.substr(0, eq));
+        values[section.empty() ? key : section + "." + key] = trim(line.substr(eq + 1));
+    }
+    return values;
+}
+
+}  // namespace
+
+[[noreturn]] void OptionReader::fail(const std::string& key, const std::string& problem) const {
+    const auto origin = options_.origin.find(key);
+    const std::string where = origin == options_.origin.end() ? "" : " (" + origin->second + ")";
+    throw ConfigError(key + " = '" + printable(options_.values.at(key)) + "'" + where + ": " + problem);
+}
+
+double OptionReader::number(const std::string& key) const {
+    const OptionSpec& spec = find_spec(specs_, key);
+    const std::string& text = options_.values.at(key);
+    double v = 0.0;
+    const bool parsed = parse_decimal(text, v);
+    if (!parsed || (spec.type == Type::integer && std::floor(v) != v) || v < spec.min || v > spec.max) {
+        fail(key, "must be " + spec.allowed());
+    }
+    return v;
+}
+std::int64_t OptionReader::integer(const std::string& key) const { return static_cast<std::int64_t>(number(key)); }
+int OptionReader::small_integer(const std::string& key) const { return static_cast<int>(number(key)); }
+
+bool OptionReader::boolean(const std::string& key) const {
+    const std::string& t = options_.values.at(key);
+    if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+    if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+    fail(key, "must be true or false");
+}
+
+std::string OptionReader::choice(const std::string& key) const {
+    const OptionSpec& spec = find_spec(specs_, key);
+    const std::string& t = options_.values.at(key);
+    for (const auto& c : spec.choices) {
+        if (c == t) return t;
+    }
+    fail(key, "must be " + spec.allowed());
+}
+
+std::string OptionReader::text(const std::string& key) const { return options_.values.at(key); }
+
+std::vector<double> OptionReader::numbers(const std::string& key, const std::string& part) const {
+    std::vector<double> result;
+    std::stringstream stream(part.empty() ? options_.values.at(key) : part);
+    for (std::string item; std::getline(stream, item, ',');) {
+        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+        double value = 0.0;
+        if (!parse_decimal(t, value))
+            fail(key, "'" + printable(t) + "' is not a number; write comma-separated numbers");
+        result.push_back(value);
+    }
+    return result;
+}
+
+std::string OptionReader::prior(const std::string& key, const sim::ParameterDomain& domain,
+                                const std::string& role) const {
+    const std::string& t = options_.values.at(key);
+    try {
+        sim::ParameterPrior::parse(key, t, domain);
+    } catch (const ConfigError& error) {
+        const std::string message = error.what();
+        const auto colon = message.find("': ");
+        fail(key, (colon == std::string::npos ? message : message.substr(colon + 3)) + " (" + role + ")");
+    }
+    return t;
+}
+
+std::string OptionSpec::allowed() const {
+    switch (type) {
+        case Type::integer:
+            return "an integer in [" + format_number(min) + ", " + format_number(max) + "]";
+        case Type::real:
+            return "a number in [" + format_number(min) + ", " + format_number(max) + "]";
+        case Type::boolean:
+            return "true or false";
+        case Type::choice: {
+            std::string list;
+            for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+            return "one of: " + list;
+        }
+        case Type::prior:
+            return "fixed(V), uniform(A, B), loguniform(A, B), uniform_int(A, B), normal(M, S), "
+                   "truncnormal(M, S, A, B) or categorical(V1:W1, V2:W2, ...)";
+        case Type::text:
+            return "text";
+    }
+    return {};
+}
+
+const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::string& key) {
+    for (const auto& spec : specs) {
+        if (spec.key == key) return &spec;
+    }
+    return nullptr;
+}
+
+ParsedOptions parse_options(const std::vector<std::string>& all_args, const std::vector<OptionSpec>& specs,
+                            bool accept_json_flag, const std::string& base_config, const std::string& base_origin) {
+    std::string petsc_options;
+    std::vector<std::string> args = split_petsc_options(all_args, petsc_options);
+    for (std::string& arg : args) {
+        // The issue-tracker name of checkpoint.keep, kept as an alias.
+        if (arg == "--keep-checkpoints") arg = "--checkpoint.keep";
+        if (arg.rfind("--keep-checkpoints=", 0) == 0) arg = "--checkpoint.keep=" + arg.substr(19);
+    }
+    po::options_description described;
+    described.add_options()("help,h", "")("config", po::value<std::string>(), "");
+    if (accept_json_flag) described.add_options()("json", "");
+    if (!accept_json_flag) {
+        described.add_options()("resume", po::value<std::string>(), "")("allow-reshard", "");
+    }
+    for (const auto& spec : specs) {
+        auto* value = po::value<std::string>();
+        if (spec.type == Type::boolean) value->implicit_value("true");
+        described.add_options()(spec.key.c_str(), value, "");
+    }
+    po::options_description file_keys;
+    for (const auto& spec : specs) file_keys.add_options()(spec.key.c_str(), po::value<std::string>(), "");
+
+    ParsedOptions parsed;
+    po::variables_map command_line, file, base;
+    try {
+        po::store(po::command_line_parser(args)
+                      .options(described)
+                      .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                      .run(),
+                  command_line);
+    } catch (const po::unknown_option& error) {
+        throw ConfigError("unknown option '" + printable(error.get_option_name()) +
+                          "' (the options are listed by --help)");
+    } catch (const po::error& error) {
+        throw ConfigError("command line: " + printable(error.what()));
+    }
+    parsed.help = command_line.count("help") > 0;
+    parsed.json = command_line.count("json") > 0;
+    if (command_line.count("resume")) parsed.resume = command_line["resume"].as<std::string>();
+    parsed.allow_reshard = command_line.count("allow-reshard") > 0;
+    if (!base_config.empty()) {
+        std::istringstream stream(base_config);
+        try {
+            po::store(po::parse_config_file(stream, file_keys, true), base);
+        } catch (const po::error& error) {
+            throw ConfigError(base_origin + ": " + error.what());
+        }
+    }
+    if (command_line.count("config")) {
+        parsed.config_file = command_line["config"].as<std::string>();
+        const std::string shown = printable(parsed.config_file);
+        std::error_code error;
+        if (std::filesystem::is_directory(parsed.config_file, error)) {
+            throw ConfigError("config file '" + shown + "': is a directory; give a config file (such as " +
+                              "configs/quickstart.cfg, or a run's config.ini)");
+        }
+        std::ifstream in(parsed.config_file, std::ios::binary);
+        if (!in) throw ConfigError("config file '" + shown + "': cannot be read");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // an editor's UTF-8 byte order mark
+        std::istringstream stream(text);
+        try {
+            po::store(po::parse_config_file(stream, file_keys, false), file);
+        } catch (const po::unknown_option& error) {
+            throw ConfigError("config file '" + shown + "': unknown key '" + printable(error.get_option_name()) +
+                              "' (sgnn train --help lists every key)");
+        } catch (const po::error& error) {
+            throw ConfigError("config file '" + shown + "': " + printable(error.what()));
+        }
+    }
+    for (const auto& spec : specs) {
+        if (command_line.count(spec.key)) {
+            parsed.values[spec.key] = command_line[spec.key].as<std::string>();
+            parsed.origin[spec.key] = "command line";
+        } else if (file.count(spec.key)) {
+            parsed.values[spec.key] = file[spec.key].as<std::string>();
+            parsed.origin[spec.key] = "config file " + parsed.config_file;
+        } else if (base.count(spec.key)) {
+            parsed.values[spec.key] = base[spec.key].as<std::string>();
+            parsed.origin[spec.key] = base_origin;
+        } else {
+            parsed.values[spec.key] = spec.default_value;
+            parsed.origin[spec.key] = "default";
+        }
+    }
+    // A value goes into config.ini and checkpoints as one INI line, and into one-line
+    // messages: a newline would inject keys or sections, so control characters are refused.
+    for (const auto& [key, value] : parsed.values) {
+        if (has_control_character(value)) {
+            throw ConfigError(key + " = '" + printable(value) + "' (" + parsed.origin[key] +
+                              "): control characters (newline, tab, ...) are not allowed in values");
+        }
+    }
+    if (has_control_character(petsc_options)) {
+        throw ConfigError("PETSc options '" + printable(petsc_options) + "': control characters are not allowed");
+    }
+    if (!petsc_options.empty()) {
+        const auto it = parsed.values.find("ode.petsc_options");
+        if (it == parsed.values.end()) throw ConfigError("unknown option '" + printable(petsc_options) + "'");
+        it->second += (it->second.empty() ? "" : " ") + petsc_options;
+        parsed.origin["ode.petsc_options"] = "command line";
+    }
+    return parsed;
+}
+
+void require_same_settings(const std::string& what, const std::string& recorded_ini, const std::string& current_ini,
+                           const std::function<bool(const std::string&)>& matters, const std::string& advice) {
+    const auto before = parse_ini(recorded_ini), now = parse_ini(current_ini);
+    for (const auto& [key, value] : before) {
+        if (!matters(key)) continue;
+        const auto it = now.find(key);
+        if (it != now.end() && it->second == value) continue;
+        const std::string current = it == now.end() ? "not an option of this sgnn" : "'" + it->second + "' now";
+        throw ConfigError(what + ": config incompatible: " + key + " is '" + value + "' in the file but " + current +
+                          "; " + advice);
+    }
+}
+
+std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs) {
+    std::string text =
+        "# Effective configuration of an sgnn run: every option with the value it had.\n"
+        "# Reproduce the run with:  sgnn train --config config.ini --out NEW_DIR\n";
+    std::string section = "";
+    for (const auto& spec : specs) {
+        const auto dot = spec.key.find('.');
+        const std::string key_section = dot == std::string::npos ? "" : spec.key.substr(0, dot);
+        const std::string name = dot == std::string::npos ? spec.key : spec.key.substr(dot + 1);
+        if (key_section != section) {
+            text += "\n[" + key_section + "]\n";
+            section = key_section;
+        }
+        const std::string& value = options.values.at(spec.key);
+        // The output directory is recorded but commented out, so a rerun writes elsewhere.
+        text += (spec.key == "out" ? "# " : "") + name + " = " + value + "\n";
+    }
+    return text;
+}
+
+std::string options_help(const std::vector<OptionSpec>& specs) {
+    std::string text;
+    std::string section = "-";
+    for (const auto& spec : specs) {
+        if (spec.hidden) continue;
+        const auto dot = spec.key.find('.');
+        const std::string key_section = dot == std::string::npos ? "" : spec.key.substr(0, dot);
+        if (key_section != section) {
+            text += key_section.empty() ? "\nRun options:\n" : "\n[" + key_section + "] options:\n";
+            section = key_section;
+        }
+        std::string left = "  --" + spec.key;
+        if (spec.type != Type::boolean) left += " " + std::string(spec.type == Type::prior ? "PRIOR" : "VALUE");
+        const std::size_t column = 34;
+        if (left.size() < column) {
+            left.resize(column, ' ');
+        } else {
+            left += "\n" + std::string(column, ' ');
+        }
+        const std::string details = spec.help + ". Allowed: " + spec.allowed() +
+                                    ". Default: " + (spec.default_value.empty() ? "(none)" : spec.default_value) + ".";
+        text += left + wrap(details, 100 - column, column) + "\n";
+    }
+    return text;
+}
+
+}  // namespace sgnn::config

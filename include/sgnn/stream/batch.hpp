@@ -38,6 +38,7 @@ public:
     const float* labels() const { return floats(labels_offset_); }
 
     void* data() { return bytes_.data(); }
+    const void* data() const { return bytes_.data(); }
     int size_bytes() const { return static_cast<int>(bytes_.size()); }
     int capacity() const { return capacity_; }
     int n_inputs() const { return n_inputs_; }

@@ -1,0 +1,160 @@
+// Credit flow between a trainer's StreamedBatchSource and its simulator workers, under
+// MPI, with a fake task (no simulator, no network): the stream module on its own.
+//
+//   mpiexec -n P test_credit_flow --slow trainer|simulator
+//
+// Rank 0 plays the coordinator (it publishes one prior stage), rank 1 the one trainer,
+// ranks 2..P-1 simulator workers. The trainer consumes kBatches batches in
+// deterministic mode and checks that
+//   - it gets global batches 0, 1, 2, ... in order, each bit-identical to the batch
+//     fill_batch makes locally from (seed, index): no batch lost, repeated or damaged;
+//   - it never holds more than credits x feeders batches, however much faster the
+//     simulators are (--slow trainer), which is the memory bound of credit flow;
+//   - it waits for data when the simulators are the slow side (--slow simulator);
+// and every worker finishes after the trainer's lane stop (no rank hangs: CTest's
+// timeout would catch it). Exit status 0 when every check holds on every rank.
+#include "sgnn/comm/backoff.hpp"
+#include "sgnn/comm/mpi.hpp"
+#include "sgnn/comm/protocol.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/batch_source.hpp"
+#include "sgnn/stream/communicators.hpp"
+#include "sgnn/stream/layout.hpp"
+#include "sgnn/stream/simulator_worker.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <thread>
+
+namespace {
+
+using namespace sgnn;
+
+constexpr int kBatches = 60;
+constexpr int kCredits = 2;
+
+// Six inputs and one target per sample, all from the sample's own stream; a block can
+// be made slow to play a slow simulator.
+class FakeTask final : public sim::Task {
+public:
+    explicit FakeTask(double seconds_per_block) : seconds_per_block_(seconds_per_block) {
+        layout_.n_inputs = 6;
+        layout_.target_names = {"x"};
+    }
+    const sim::SampleLayout& layout() const override { return layout_; }
+    void generate_block(sim::SampleStream* rngs, int count, double, const sim::SampleRows& out,
+                        char* valid) const override {
+        if (seconds_per_block_ > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds_per_block_));
+        for (int j = 0; j < count; ++j) {
+            float sum = 0.0f;
+            for (int i = 0; i < layout_.n_inputs; ++i) {
+                const auto value = static_cast<float>(rngs[j].uniform());
+                out.inputs[j * layout_.n_inputs + i] = value;
+                sum += value;
+            }
+            out.targets[j] = sum;
+            out.labels[j] = 0.0f;
+            valid[j] = 1;
+        }
+    }
+    std::string describe_sample(sim::SampleStream&, double) const override { return "fake"; }
+    const std::vector<std::string>& parameter_names() const override { return names_; }
+    void draw_parameters(sim::SampleStream& rng, double, double* out) const override { out[0] = rng.uniform(); }
+
+private:
+    double seconds_per_block_;
+    sim::SampleLayout layout_;
+    std::vector<std::string> names_ = {"x"};
+};
+
+int failures = 0;
+
+void expect(bool condition, const std::string& what, int rank) {
+    if (condition) return;
+    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
+    ++failures;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const comm::MpiSession mpi(&argc, &argv);
+    const int rank = mpi.world_rank();
+    const std::string slow = argc == 3 && std::string(argv[1]) == "--slow" ? argv[2] : "";
+    if (mpi.world_size() < 3 || (slow != "trainer" && slow != "simulator")) {
+        if (rank == 0) std::fprintf(stderr, "usage: mpiexec -n P (P >= 3) test_credit_flow --slow trainer|simulator\n");
+        return 2;
+    }
+    const stream::RankLayout layout(mpi.world_size(), 1);
+    stream::Communicators comms(layout, rank);
+    const FakeTask task(slow == "simulator" ? 0.004 : 0.0);
+    const FakeTask reference(0.0);  // the same samples, made at once (the trainer's check)
+    stream::StreamConfig config;
+    config.seed = 11;
+    config.batch_size = 8;
+    config.credits = kCredits;
+    config.deterministic = true;
+
+    if (rank == stream::RankLayout::coordinator_rank()) {
+        // One stage for every batch, to every simulator: what the coordinator publishes.
+        comm::ScheduleStage stage{0, std::numeric_limits<std::uint64_t>::max(), 1.0, 1, 0};
+        std::vector<MPI_Request> sends;
+        for (int simulator : layout.simulator_ranks()) {
+            sends.emplace_back();
+            comm::check_mpi(MPI_Isend(&stage, sizeof stage, MPI_BYTE, simulator, comm::kTagScheduleStage,
+                                      comms.control(), &sends.back()),
+                            "MPI_Isend(schedule stage)");
+        }
+        comm::wait_all(sends, "MPI_Testall(schedule stages)");
+    } else if (layout.is_trainer(rank)) {
+        stream::StreamedBatchSource source(comms, layout, task, config);
+        stream::BatchBuffer expected(config.batch_size, task.layout().n_inputs, task.layout().n_targets());
+        for (int k = 0; k < kBatches; ++k) {
+            const stream::BatchBuffer& batch = source.acquire();
+            expect(batch.header().batch_index == static_cast<std::uint64_t>(k),
+                   "batch " + std::to_string(k) + " arrives in order (got " +
+                       std::to_string(batch.header().batch_index) + ")",
+                   rank);
+            stream::fill_batch(reference, config, static_cast<std::uint64_t>(k), {0, ~0ull, 1.0, 1, 0}, expected);
+            expect(batch.size_bytes() == expected.size_bytes() &&
+                       std::memcmp(batch.data(), expected.data(), static_cast<std::size_t>(batch.size_bytes())) == 0,
+                   "batch " + std::to_string(k) + " is bit-identical to the one made from (seed, index)", rank);
+            if (slow == "trainer") std::this_thread::sleep_for(std::chrono::milliseconds(3));
+            source.release();
+        }
+        source.finish();
+        const stream::SourceStats& stats = source.stats();
+        const int feeders = static_cast<int>(layout.feeders_of(0).size());
+        std::printf("trainer: %d feeders, at most %d batches held (bound %d), waited %.3f s\n", feeders,
+                    stats.max_buffered_batches, kCredits * feeders, stats.wait_seconds);
+        expect(stats.max_buffered_batches <= kCredits * feeders,
+               "at most credits x feeders = " + std::to_string(kCredits * feeders) + " batches held, not " +
+                   std::to_string(stats.max_buffered_batches),
+               rank);
+        expect(stats.batches == static_cast<std::uint64_t>(kBatches), "every batch counted", rank);
+        if (slow == "trainer") {
+            expect(stats.max_buffered_batches >= 1, "the fast simulators filled the trainer's slots", rank);
+        } else {
+            expect(stats.wait_seconds > 0.0, "the trainer waited for the slow simulators", rank);
+        }
+    }
+    if (layout.is_simulator(rank)) {
+        stream::SimulatorWorker worker(comms, layout, task, config);
+        comm::Backoff backoff;
+        while (!worker.finished()) {
+            if (worker.poll()) {
+                backoff.reset();
+            } else {
+                backoff.idle();
+            }
+        }
+    }
+    int total = 0;
+    comm::check_mpi(MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce(failures)");
+    if (rank == 0)
+        std::printf(total == 0 ? "credit flow (%s slow): ok\n" : "credit flow (%s slow): FAILED\n", slow.c_str());
+    return total == 0 ? 0 : 1;
+}

@@ -1,11 +1,6 @@
 #include "sgnn/config/options.hpp"
 
 #include "sgnn/error.hpp"
-#include "sgnn/sim/observation.hpp"
-#include "sgnn/sim/ode_solver.hpp"
-#include "sgnn/sim/prior.hpp"
-#include "sgnn/sim/simulator.hpp"
-#include "sgnn/sim/task.hpp"
 #include "sgnn/text.hpp"
 
 #include <boost/program_options.hpp>
@@ -137,11 +132,11 @@ std::vector<double> OptionReader::numbers(const std::string& key, const std::str
     return result;
 }
 
-std::string OptionReader::prior(const std::string& key, const sim::ParameterDomain& domain,
-                                const std::string& role) const {
+std::string OptionReader::checked(const std::string& key, const std::function<void(const std::string&)>& check,
+                                  const std::string& role) const {
     const std::string& t = options_.values.at(key);
     try {
-        sim::ParameterPrior::parse(key, t, domain);
+        check(t);
     } catch (const ConfigError& error) {
         const std::string message = error.what();
         const auto colon = message.find("': ");

@@ -22,9 +22,11 @@ std::string data_directory() {
 std::string installed_file(const std::string& relative) {
     const std::string directory = data_directory();
     if (directory.empty()) return "";
-    const std::string path = directory + "/" + relative;
+    // The file's own path, links resolved: what runs record (a build tree's data
+    // folder links to the sources').
     std::error_code error;
-    return std::filesystem::exists(path, error) ? path : "";
+    const std::filesystem::path path = std::filesystem::canonical(directory + "/" + relative, error);
+    return error ? "" : path.string();
 }
 
 std::string build_commit() { return SGNN_BUILD_COMMIT; }

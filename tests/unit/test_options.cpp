@@ -1,5 +1,9 @@
+#include "sgnn/coord/schedule.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/run/options.hpp"
+#include "sgnn/sim/task.hpp"
+#include "sgnn/stream/simulator_worker.hpp"
+#include "sgnn/train/config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -90,4 +94,44 @@ TEST_CASE("help lists every visible option with default and range", "[options]")
     CHECK_THAT(help, Contains("Default: 2000"));
     CHECK_THAT(help, Contains("--prior.R0"));
     CHECK_THAT(help, !Contains("debug.fail_rank"));
+}
+
+TEST_CASE("every option's default is its config struct's default member", "[options]") {
+    // The modules declare their options with defaults taken from their structs, so a run
+    // with no options set is the structs as they are default-constructed.
+    const run::RunConfig c = parse({});
+    const sim::TaskConfig task;
+    const stream::StreamConfig stream;
+    const train::TrainConfig train;
+    const coord::ScheduleConfig schedule;
+    const run::RunConfig run;
+    CHECK(c.task.model == task.model);
+    CHECK(c.task.days == task.days);
+    CHECK(c.task.targets == task.targets);
+    CHECK(c.task.observation == task.observation);
+    CHECK(c.task.max_ssa_events == task.max_ssa_events);
+    CHECK(c.task.options.contact_matrix == task.options.contact_matrix);
+    CHECK(c.task.options.group_shares == task.options.group_shares);
+    CHECK(c.task.options.ode.rtol == task.options.ode.rtol);
+    CHECK(c.stream.batch_size == stream.batch_size);
+    CHECK(c.stream.credits == stream.credits);
+    CHECK(c.stream.max_dropped_fraction == stream.max_dropped_fraction);
+    CHECK(c.train.model.channels == train.model.channels);  // the table once said 16, the struct 32
+    CHECK(c.train.model.hidden == train.model.hidden);
+    CHECK(c.train.optimizer.learning_rate == train.optimizer.learning_rate);
+    CHECK(c.train.optimizer.min_learning_rate == train.optimizer.min_learning_rate);
+    CHECK(c.train.eval_samples == train.eval_samples);
+    CHECK(c.schedule.start_width == schedule.start_width);
+    CHECK(c.checkpoint_minutes == run.checkpoint_minutes);
+    CHECK(c.progress_interval == run.progress_interval);
+    CHECK(c.train.device == run.train.device);
+}
+
+TEST_CASE("a struct's default is written as people write it", "[options]") {
+    CHECK(config::default_text(1e7) == "1e7");
+    CHECK(config::default_text(1e-8) == "1e-08");
+    CHECK(config::default_text(0.001) == "0.001");
+    CHECK(config::default_text(std::vector<double>{0.25, 0.55, 0.2}) == "0.25,0.55,0.2");
+    CHECK(config::default_text(std::vector<std::string>{"report", "negbin"}) == "report,negbin");
+    CHECK(config::default_text(false) == "false");
 }

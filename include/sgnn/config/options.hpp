@@ -7,7 +7,7 @@
 // as an INI file (config.ini) that --config reads back.
 #pragma once
 
-#include "sgnn/sim/parameters.hpp"
+#include "sgnn/config/option_spec.hpp"
 
 #include <functional>
 #include <map>
@@ -15,20 +15,6 @@
 #include <vector>
 
 namespace sgnn::config {
-
-struct OptionSpec {
-    enum class Type { integer, real, boolean, text, choice, prior };
-    std::string key;
-    Type type;
-    std::string default_value;
-    std::string help;
-    double min = 0.0;  // integer and real: allowed range, inclusive
-    double max = 0.0;
-    std::vector<std::string> choices;
-    bool hidden = false;  // test-only options, left out of --help
-
-    std::string allowed() const;  // "an integer in [1, 4096]", "one of: mlp, cnn", ...
-};
 
 // The spec of `key` among `specs`, or nullptr when there is none.
 const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::string& key);
@@ -66,8 +52,11 @@ public:
     std::string text(const std::string& key) const;
     // A comma-separated list of finite numbers (the key's value, or `part` of it).
     std::vector<double> numbers(const std::string& key, const std::string& part = "") const;
-    // A prior spec, checked against the parameter's domain; `role` says what uses it.
-    std::string prior(const std::string& key, const sim::ParameterDomain& domain, const std::string& role) const;
+    // The text of `key`, passed to `check`, which throws ConfigError for a bad value
+    // (a prior spec parsed against its parameter's domain); the failure names the key,
+    // its origin and `role` (what uses the value).
+    std::string checked(const std::string& key, const std::function<void(const std::string&)>& check,
+                        const std::string& role) const;
 
 private:
     const ParsedOptions& options_;

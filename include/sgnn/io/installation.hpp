@@ -13,7 +13,8 @@ namespace sgnn::io {
 // or share/sgnn beside the executable (the build tree). "" when neither exists.
 std::string data_directory();
 
-// data_directory()/relative, or "" when there is no data directory or no such file.
+// data_directory()/relative with links resolved, or "" when there is no data directory
+// or no such file.
 std::string installed_file(const std::string& relative);
 
 // The commit sgnn was built from ("-dirty" with uncommitted changes to tracked files;

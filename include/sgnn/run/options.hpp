@@ -1,5 +1,6 @@
 // The options of `sgnn train` (and of every command that runs or simulates its
-// pipeline): the table of keys with defaults, ranges and help, and the RunConfig they
+// pipeline): the modules' own options (sim/, stream/, train/, coord/options.hpp) and
+// the run's (top-level keys, progress.*, checkpoint.*, debug.*), and the RunConfig they
 // build. How options are parsed and checked is config/options.hpp.
 #pragma once
 

@@ -52,6 +52,9 @@ struct TaskConfig {
     // Exact SSA models: the most events one sample may cost under the priors (about
     // 15 ns each); a larger population is refused before any rank starts simulating.
     double max_ssa_events = 1e7;
+    // A simulator rank that drops more than this share of its samples stops the run
+    // (stream::DropMonitor, which reads it from StreamConfig).
+    double max_dropped_fraction = 0.5;
 };
 
 class Task {

@@ -29,7 +29,8 @@ struct StreamConfig {
     int threads = 1;       // OpenMP threads per simulator rank
     bool deterministic = false;
     std::uint64_t batch_origin = 0;     // global index of local batch 0 (stream/resume.hpp)
-    double max_dropped_fraction = 0.5;  // of the samples a rank simulates; more stops the run
+    double max_dropped_fraction = 0.5;  // of the samples a rank simulates; more stops the run (the
+                                        // run sets it from sim.max_dropped_fraction, TaskConfig)
 };
 
 // Simulates global batch `batch_index` under `stage` into `buffer` and fills its

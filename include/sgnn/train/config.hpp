@@ -1,4 +1,5 @@
-// Plain settings of the training module, filled in by the command line layer.
+// Plain settings of the training module. Their defaults are the defaults of the
+// model.*, train.* and eval.* options (train/options.hpp); the run fills them in.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@ struct ModelConfig {
     std::string type = "mlp";  // mlp: residual MLP; cnn: 1-D convolutional network
     int hidden = 128;          // width of the MLP blocks and of the embedding
     int blocks = 3;            // residual blocks (mlp)
-    int channels = 32;         // first convolution's channels (cnn)
+    int channels = 16;         // first convolution's channels (cnn)
     int kernel = 5;            // convolution kernel width (cnn)
     int input_channels = 1;    // series per sample, one after the other in the input (from the task)
 };

@@ -1,0 +1,222 @@
+#include "sgnn/sim/options.hpp"
+
+#include "sgnn/error.hpp"
+#include "sgnn/sim/observation.hpp"
+#include "sgnn/sim/ode_solver.hpp"
+#include "sgnn/sim/prior.hpp"
+#include "sgnn/sim/simulator.hpp"
+#include "sgnn/text.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace sgnn::sim {
+namespace {
+
+using config::default_text;
+using config::OptionSpec;
+using Type = OptionSpec::Type;
+
+std::vector<std::string> ode_method_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, help] : ode_methods()) names.push_back(name);
+    return names;
+}
+
+std::vector<std::string> simulator_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, factory] : simulator_registry()) names.push_back(name);
+    names.push_back("mixture");
+    return names;
+}
+
+// "sir, seir, ..." or "every model", for the help of prior.NAME.
+std::string users_of(const std::string& parameter) {
+    for (const auto& step : ObservationModel::step_names()) {
+        const auto names = ObservationModel::parameters_of(step);
+        if (std::find(names.begin(), names.end(), parameter) != names.end()) return "the observation step " + step;
+    }
+    std::string users;
+    for (const auto& [name, factory] : simulator_registry()) {
+        const auto names = factory(SimulatorOptions{})->parameters();
+        if (std::find(names.begin(), names.end(), parameter) != names.end())
+            users += (users.empty() ? "" : ", ") + name;
+    }
+    return users.empty() ? "no model yet" : users;
+}
+
+// Rows separated by "; ", entries by ",": "3,1.5,0.5; 1.5,2,0.7; 0.5,0.7,1".
+std::string matrix_text(const std::vector<std::vector<double>>& rows) {
+    std::string text;
+    for (const auto& row : rows) text += (text.empty() ? "" : "; ") + default_text(row);
+    return text;
+}
+
+// What uses each parameter in this run: "R0 of simulator sir", "reporting_rate of the
+// observation step report", for error messages.
+std::map<std::string, std::string> parameter_roles(const TaskConfig& task) {
+    std::map<std::string, std::string> roles;
+    std::vector<std::string> models;
+    if (task.model == "mixture") {
+        for (const auto& [name, weight] : task.mixture) models.push_back(name);
+    } else {
+        models.push_back(task.model);
+    }
+    for (const auto& model : models) {
+        const auto it = simulator_registry().find(model);
+        if (it == simulator_registry().end()) continue;  // reported by sim.model / sim.mixture
+        for (const auto& name : it->second(SimulatorOptions{})->parameters()) {
+            std::string& role = roles[name];
+            role = role.empty() ? name + " is a parameter of simulator " + model : role + ", " + model;
+        }
+    }
+    for (const auto& step : task.observation) {
+        for (const auto& name : ObservationModel::parameters_of(step)) {
+            roles[name] = name + " is a parameter of the observation step " + step;
+        }
+    }
+    return roles;
+}
+
+}  // namespace
+
+std::vector<OptionSpec> task_options() {
+    const TaskConfig task;
+    const SimulatorOptions& model = task.options;
+    std::vector<OptionSpec> specs = {
+        {"sim.model", Type::choice, default_text(task.model),
+         "simulator (sgnn list simulators describes each), or mixture: each sample's mechanism drawn from sim.mixture",
+         0, 0, simulator_names()},
+        // The struct's mixture is empty: only sim.model = mixture reads this option.
+        {"sim.mixture", Type::text, "sir:1,seir:1",
+         "sim.model = mixture: mechanisms and their weights (normalized), NAME:WEIGHT comma-separated. Samples carry "
+         "their mechanism as a label; the target 'mechanism' trains a classifier, and a target a mechanism lacks is "
+         "masked in its samples"},
+        {"sim.days", Type::integer, default_text(task.days), "days of reported incidence the network sees", 7, 3650},
+        {"sim.targets", Type::text, default_text(task.targets),
+         "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
+         "(sgnn list simulators shows them); 'parameters' stands for every parameter, and with sim.model = mixture "
+         "'mechanism' trains a classifier of the mechanism"},
+        {"sim.threads", Type::integer, default_text(task.threads), "OpenMP threads per simulator rank", 1, 256},
+        {"sim.max_ssa_events", Type::real, default_text(task.max_ssa_events),
+         "exact SSA models (sir_gillespie, seir_gillespie): the most events one sample may cost, 2-3 per individual "
+         "of the largest population the prior allows (about 15 ns each); a prior above it is refused",
+         1, 1e15},
+        {"sim.max_dropped_fraction", Type::real, default_text(task.max_dropped_fraction),
+         "a simulator rank that drops more than this share of its samples (non-finite or negative values, or a "
+         "throw; judged after 500) stops the run with an error naming the simulator and an example parameter vector",
+         0, 1},
+        {"sim.contact_matrix", Type::text, matrix_text(model.contact_matrix),
+         "age_sir: daily contacts between groups, rows separated by ';' (row: group infected, column: "
+         "infector's group); R0 is set through the spectral radius of the next-generation matrix"},
+        {"sim.group_shares", Type::text, default_text(model.group_shares),
+         "age_sir: population share of each group (normalized)"},
+        {"sim.parameterize_by",
+         Type::choice,
+         default_text(model.parameterize_by),
+         "epidemic models: R0 draws prior.R0; growth_rate draws prior.growth_rate, the early exponential growth "
+         "rate r, and derives R0 = 1 + r/gamma (with a latent class (1 + r/sigma)(1 + r/gamma)), so that "
+         "mechanisms compared under one prior on r grow alike early on",
+         0,
+         0,
+         {"R0", "growth_rate"}},
+        {"sim.steps_per_day", Type::integer, default_text(model.steps_per_day),
+         "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
+         "the count; 1 is the classic daily model, more steps approach the continuous-time model",
+         1, 1440},
+        {"obs.steps", Type::text, default_text(task.observation),
+         "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
+         "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
+         "(weekly totals), missing (entries missing at random, fed to the network as -1), delay_pmf (delay with "
+         "the distribution obs.delay_pmf), gaussian (additive noise, sd noise_sd), lognormal (multiplicative noise, "
+         "sd noise_sdlog on the log scale); an empty list observes the simulated series as it is"},
+        {"obs.delay_pmf", Type::text, default_text(task.delay_pmf),
+         "for the delay_pmf step: comma-separated P(delay = 0, 1, 2, ... days), normalized"},
+        {"obs.transform",
+         Type::choice,
+         default_text(task.transform),
+         "what the network sees of each observed value x: log1p = log(1 + x) (counts; negative values drop the "
+         "sample), identity = x (for Gaussian noise on ODE states)",
+         0,
+         0,
+         {"log1p", "identity"}},
+        {"ode.method", Type::choice, default_text(model.ode.method),
+         "ODE models: PETSc TS Runge-Kutta method (sgnn list simulators describes "
+         "each)",
+         0, 0, ode_method_names()},
+        {"ode.rtol", Type::real, default_text(model.ode.rtol),
+         "ODE models: relative tolerance of each step's local error", 1e-14, 0.1},
+        {"ode.atol", Type::real, default_text(model.ode.atol),
+         "ODE models: absolute tolerance of each step's local error", 1e-300, 1e6},
+        {"ode.petsc_options", Type::text, default_text(model.ode.petsc_options),
+         "ODE models: PETSc options database text, e.g. '-ts_type rk -ts_rk_type 3bs -ts_adapt_type basic'; options "
+         "written as -name [value] on the command line are appended here. Options PETSc does not use are an error"},
+    };
+    for (const ParameterSpec& p : parameter_catalog()) {
+        OptionSpec spec{"prior." + p.name, Type::prior, p.default_prior,
+                        p.help + "; values must be " + p.domain.describe() + "; used by " + users_of(p.name)};
+        specs.push_back(spec);
+    }
+    return specs;
+}
+
+TaskConfig read_task_config(const config::OptionReader& v) {
+    TaskConfig task;
+    task.model = v.choice("sim.model");
+    task.days = v.small_integer("sim.days");
+    task.targets = split_list(v.text("sim.targets"));
+    std::set<std::string> unique(task.targets.begin(), task.targets.end());
+    if (task.targets.empty()) v.fail("sim.targets", "name at least one target");
+    if (unique.size() != task.targets.size()) v.fail("sim.targets", "a target is listed twice");
+    task.threads = v.small_integer("sim.threads");
+    task.max_ssa_events = v.number("sim.max_ssa_events");
+    task.max_dropped_fraction = v.number("sim.max_dropped_fraction");
+    if (task.model == "mixture") {
+        const auto& registry = simulator_registry();
+        for (const std::string& item : split_list(v.text("sim.mixture"))) {
+            const auto colon = item.find(':');
+            const std::string name = item.substr(0, colon);
+            double weight = 1.0;
+            if (colon != std::string::npos) {
+                const std::vector<double> w = v.numbers("sim.mixture", item.substr(colon + 1));
+                if (w.size() != 1 || !(w[0] > 0.0)) v.fail("sim.mixture", "the weight of '" + name + "' must be > 0");
+                weight = w[0];
+            }
+            if (registry.find(name) == registry.end()) {
+                v.fail("sim.mixture", "'" + name + "' is not a simulator (sgnn list simulators)");
+            }
+            task.mixture.emplace_back(name, weight);
+        }
+        if (task.mixture.size() < 2)
+            v.fail("sim.mixture", "a mixture needs at least two mechanisms, e.g. sir:1,seir:1");
+    }
+    task.observation = split_list(v.text("obs.steps"));
+    if (!v.text("obs.delay_pmf").empty()) task.delay_pmf = v.numbers("obs.delay_pmf");
+    task.transform = v.choice("obs.transform");
+    task.options.steps_per_day = v.small_integer("sim.steps_per_day");
+    task.options.parameterize_by = v.choice("sim.parameterize_by");
+    task.options.ode.method = v.choice("ode.method");
+    task.options.ode.rtol = v.number("ode.rtol");
+    task.options.ode.atol = v.number("ode.atol");
+    task.options.ode.petsc_options = v.text("ode.petsc_options");
+    task.options.group_shares = v.numbers("sim.group_shares");
+    task.options.contact_matrix.clear();
+    std::stringstream rows(v.text("sim.contact_matrix"));
+    for (std::string row; std::getline(rows, row, ';');) {
+        if (row.find_first_not_of(" \t") == std::string::npos) continue;
+        task.options.contact_matrix.push_back(v.numbers("sim.contact_matrix", row));
+    }
+    const std::map<std::string, std::string> roles = parameter_roles(task);
+    for (const ParameterSpec& p : parameter_catalog()) {
+        const auto role = roles.find(p.name);
+        const std::string key = "prior." + p.name;
+        task.priors[p.name] = v.checked(
+            key, [&](const std::string& text) { ParameterPrior::parse(key, text, p.domain); },
+            role != roles.end() ? role->second : p.name + " is not used by sim.model = " + task.model);
+    }
+    return task;
+}
+
+}  // namespace sgnn::sim

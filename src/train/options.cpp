@@ -1,0 +1,72 @@
+#include "sgnn/train/options.hpp"
+
+namespace sgnn::train {
+
+std::vector<config::OptionSpec> train_options() {
+    using config::default_text;
+    using Type = config::OptionSpec::Type;
+    const TrainConfig train;
+    return {
+        {"model.type",
+         Type::choice,
+         default_text(train.model.type),
+         "network: mlp = residual MLP, cnn = 1-D convolutional network",
+         0,
+         0,
+         {"mlp", "cnn"}},
+        {"model.hidden", Type::integer, default_text(train.model.hidden), "width of hidden layers and of the embedding",
+         1, 65536},
+        {"model.blocks", Type::integer, default_text(train.model.blocks), "residual blocks (mlp)", 0, 64},
+        {"model.channels", Type::integer, default_text(train.model.channels), "channels of the first convolution (cnn)",
+         1, 4096},
+        {"model.kernel", Type::integer, default_text(train.model.kernel), "convolution kernel width in days, odd (cnn)",
+         1, 63},
+
+        {"train.steps", Type::integer, default_text(train.steps),
+         "optimizer steps; each consumes trainers x batch_size samples", 1, 1e9},
+        {"train.lr", Type::real, default_text(train.optimizer.learning_rate), "peak AdamW learning rate", 1e-8, 10},
+        {"train.lr_min", Type::real, default_text(train.optimizer.min_learning_rate),
+         "learning rate at the end of the cosine decay", 0, 10},
+        {"train.warmup_steps", Type::integer, default_text(train.optimizer.warmup_steps),
+         "steps of linear learning-rate warmup", 0, 1e9},
+        {"train.weight_decay", Type::real, default_text(train.optimizer.weight_decay), "AdamW decoupled weight decay",
+         0, 10},
+        {"train.grad_clip", Type::real, default_text(train.optimizer.grad_clip),
+         "maximum global gradient norm; 0 disables clipping", 0, 1e6},
+        {"train.bucket_mb", Type::real, default_text(train.optimizer.bucket_mb),
+         "gradient allreduce bucket size in MiB", 0.001, 4096},
+        {"train.threads", Type::integer, default_text(train.threads), "LibTorch threads per trainer rank", 1, 256},
+        {"train.class_weight", Type::real, default_text(train.class_weight),
+         "mixtures with the target 'mechanism': weight of the cross-entropy against the squared error", 0, 1e6},
+
+        {"eval.every", Type::integer, default_text(train.eval_every),
+         "evaluate on the held-out set every N steps (and at the end)", 1, 1e9},
+        {"eval.samples", Type::integer, default_text(train.eval_samples),
+         "held-out samples, from their own random stream (never trained on)", 2, 1e7},
+    };
+}
+
+void read_train_options(const config::OptionReader& v, TrainConfig& t) {
+    t.model.type = v.choice("model.type");
+    t.model.hidden = v.small_integer("model.hidden");
+    t.model.blocks = v.small_integer("model.blocks");
+    t.model.channels = v.small_integer("model.channels");
+    t.model.kernel = v.small_integer("model.kernel");
+    if (t.model.kernel % 2 == 0) v.fail("model.kernel", "must be odd, so that convolutions keep the series length");
+    t.steps = v.integer("train.steps");
+    t.threads = v.small_integer("train.threads");
+    t.class_weight = v.number("train.class_weight");
+    t.optimizer.learning_rate = v.number("train.lr");
+    t.optimizer.min_learning_rate = v.number("train.lr_min");
+    if (t.optimizer.min_learning_rate > t.optimizer.learning_rate) {
+        v.fail("train.lr_min", "must not exceed train.lr (" + v.text("train.lr") + ")");
+    }
+    t.optimizer.warmup_steps = v.integer("train.warmup_steps");
+    t.optimizer.weight_decay = v.number("train.weight_decay");
+    t.optimizer.grad_clip = v.number("train.grad_clip");
+    t.optimizer.bucket_mb = v.number("train.bucket_mb");
+    t.eval_every = v.integer("eval.every");
+    t.eval_samples = v.small_integer("eval.samples");
+}
+
+}  // namespace sgnn::train

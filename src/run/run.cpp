@@ -1,5 +1,7 @@
 #include "sgnn/run/run.hpp"
 
+#include "sgnn/run/role.hpp"
+
 #include "sgnn/clock.hpp"
 #include "sgnn/comm/backoff.hpp"
 #include "sgnn/coord/checkpoint.hpp"
@@ -124,10 +126,10 @@ RunDirectory prepare_run_directory(const RunConfig& config, const coord::Checkpo
 
 // A simulator-only rank tells the coordinator once that it received SIGTERM or
 // SIGUSR1; the coordinator turns that into "checkpoint, then stop".
-class SignalForwarder {
+class SignalForwarder final : public Role {
 public:
     SignalForwarder(const stream::Communicators& comms, bool active) : comms_(comms), active_(active) {}
-    bool poll() {
+    bool poll() override {
         if (!active_ || sent_ || coord::pending_stop_signal() == 0) return false;
         signal_ = coord::pending_stop_signal();
         comm::check_mpi(MPI_Isend(&signal_, 1, MPI_INT32_T, stream::RankLayout::coordinator_rank(),
@@ -136,6 +138,8 @@ public:
         sent_ = true;
         return true;
     }
+    // It never keeps the rank in the loop.
+    bool finished() const override { return true; }
     // The notice is small and sent eagerly; if the coordinator finished before it
     // arrived, it is cancelled rather than waited for.
     void finish() {
@@ -360,26 +364,21 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
         trainer = std::make_unique<train::Trainer>(comms, layout, *task, tc, *source, checkpoints, resume.get());
     }
 
-    const auto started = std::chrono::steady_clock::now();
-    comm::Backoff backoff;
+    // What this rank does: poll every role it plays until all are finished.
     SignalForwarder forward_signal(comms, !coordinator && !trainer);
-    for (;;) {
-        const bool done = (!coordinator || coordinator->finished()) && (!worker || worker->finished()) &&
-                          (!trainer || trainer->finished());
-        if (done) break;
+    std::vector<std::unique_ptr<Role>> adapters;
+    std::vector<Role*> roles = {&forward_signal};
+    if (coordinator)
+        roles.push_back(adapters.emplace_back(std::make_unique<RoleOf<coord::Coordinator>>(*coordinator)).get());
+    if (worker)
+        roles.push_back(adapters.emplace_back(std::make_unique<RoleOf<stream::SimulatorWorker>>(*worker)).get());
+    if (trainer) roles.push_back(adapters.emplace_back(std::make_unique<RoleOf<train::Trainer>>(*trainer)).get());
+    const auto started = std::chrono::steady_clock::now();
+    poll_until_finished(roles, [&] {
         if (rank == config.debug_fail_rank && seconds_since(started) >= config.debug_fail_after) {
             throw std::runtime_error("fault injected on purpose (debug.fail_rank = " + std::to_string(rank) + ")");
         }
-        bool progressed = forward_signal.poll();
-        if (coordinator) progressed |= coordinator->poll();
-        if (worker) progressed |= worker->poll();
-        if (trainer) progressed |= trainer->poll();
-        if (progressed) {
-            backoff.reset();
-        } else {
-            backoff.idle();
-        }
-    }
+    });
     forward_signal.finish();
     RunResult result;
     if (coordinator) result.summary = coordinator->summary();
@@ -391,6 +390,22 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
     comm::wait_all(agreement, "MPI_Test(exit status)");
     result.exit_code = stopped ? coord::kExitRequeue : 0;
     return result;
+}
+
+void poll_until_finished(const std::vector<Role*>& roles, const std::function<void()>& before_each_round) {
+    comm::Backoff backoff;
+    for (;;) {
+        const bool done = std::all_of(roles.begin(), roles.end(), [](const Role* role) { return role->finished(); });
+        if (done) return;
+        before_each_round();
+        bool progressed = false;
+        for (Role* role : roles) progressed |= role->poll();  // every role, every round
+        if (progressed) {
+            backoff.reset();
+        } else {
+            backoff.idle();
+        }
+    }
 }
 
 }  // namespace sgnn::run

@@ -1,5 +1,5 @@
 // Reads one file the way sgnn does, built with AddressSanitizer: the fuzz test
-// (tests/e2e/fuzz.py) runs it on every damaged variant of every kind of file sgnn
+// (tests/e2e/test_fuzz.py) runs it on every damaged variant of every kind of file sgnn
 // reads, so that an out-of-bounds read or a use of freed memory in a reader fails
 // the test even where the real command would have carried on.
 //

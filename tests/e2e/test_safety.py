@@ -1,14 +1,13 @@
-#!/usr/bin/env python3
 """Safety regressions of the sgnn executable, one CTest test per check (docs/safety.md).
 
-    python3 tests/e2e/safety.py CHECK --sgnn build/sgnn --config-dir configs \
+    python3 -m pytest tests/e2e/test_safety.py::test_CHECK --sgnn build/sgnn --config-dir configs \
         --workdir build/e2e --mpiexec "mpiexec --oversubscribe"
 
 Each check reproduces a defect of the hardening audit (shell injection, replaced
 device files, out-of-bounds reads of forged files, stops that did not stop, another
 run's checkpoints, unlocked output directories, NaN models, control characters in
 values, crashes after clean errors, unbounded exact simulations, sloppy parsing) and
-asserts the fixed behaviour. The helpers are those of checks.py.
+asserts the fixed behaviour. The helpers are those of harness.py.
 """
 import json
 import os
@@ -18,10 +17,8 @@ import subprocess
 import sys
 import time
 
-import checks
-from checks import fail, fresh_dir, h5, launch, one_clean_error, rank_pids, run, summary, train
+from harness import ARGS, fail, finish, fresh_dir, h5, launch, mpi, one_clean_error, rank_pids, run, summary, train
 
-ARGS = None
 
 # Re-signs a corpus or bank after an edit, as a careful forger would: block checksums
 # of every column and the attribute checksum recomputed (io/corpus_file.hpp), so that
@@ -89,7 +86,7 @@ def trained_run(name, *options):
     return out
 
 
-def check_injection():
+def test_injection():
     """Paths with quotes and semicolons reach child programs as one argument: nothing is executed."""
     base = fresh_dir("injection")
     runs = os.path.join(base, "x';touch INJECTED;'")
@@ -116,7 +113,7 @@ def check_injection():
     print("no shell: sweep collect and bench simulate kept hostile paths as arguments")
 
 
-def check_outputs_not_replaced():
+def test_outputs_not_replaced():
     """--out naming a FIFO or a symbolic link is refused with one line; neither is touched."""
     base = fresh_dir("outputs")
     os.makedirs(base)
@@ -144,7 +141,7 @@ def check_outputs_not_replaced():
     print("FIFO and symbolic link refused as outputs, untouched")
 
 
-def check_forged_shapes():
+def test_forged_shapes():
     """Corpora and banks whose datasets disagree with their attributes are errors, not heap reads."""
     corpus = make_corpus("forged-corpus")
     # Inputs narrower than n_inputs (read past their end before), and NaN inputs in a
@@ -184,16 +181,16 @@ def terminate_ranks(proc, ranks, after):
     time.sleep(after)
     pids = rank_pids(proc) if ranks > 1 else {0: proc.pid}
     if proc.poll() is not None or len(pids) != ranks:
-        rc, _, stderr = checks.finish(proc)
+        rc, _, stderr = finish(proc)
         fail(f"the job should still be running after {after} s (exit {rc}):\n{stderr}")
     sent = time.monotonic()
     for pid in pids.values():
         os.kill(pid, signal.SIGTERM)
-    rc, _, stderr = checks.finish(proc, timeout=60)
+    rc, _, stderr = finish(proc, timeout=60)
     return rc, stderr, time.monotonic() - sent
 
 
-def check_stop_during_setup():
+def test_stop_during_setup():
     """SIGTERM while trainers simulate their normalization samples ends the job within seconds."""
     # Thousands of normalization samples of ~2e6 events each: the set takes minutes.
     population = ["--sim.model", "sir_gillespie", "--prior.population", "fixed(1e6)", "--prior.R0", "uniform(1.5, 3)"]
@@ -210,12 +207,12 @@ def check_stop_during_setup():
     print(f"3 ranks stopped {seconds:.1f} s after SIGTERM during normalization, one process {one:.1f} s; exit 75")
 
 
-def check_stop_during_corpus():
+def test_stop_during_corpus():
     """SIGTERM during sgnn simulate ends every rank promptly and leaves no temporary behind."""
     folder = fresh_dir("stop-corpus")
     os.makedirs(folder)
     out = os.path.join(folder, "corpus.h5")
-    command = checks.mpi(2) + [ARGS.sgnn, "simulate", "--config", tiny(), "--sim.model", "sir_gillespie",
+    command = mpi(2) + [ARGS.sgnn, "simulate", "--config", tiny(), "--sim.model", "sir_gillespie",
                                "--prior.population", "fixed(1e6)", "--samples", "5000", "--out", out]
     print("$ " + " ".join(command) + " &", flush=True)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -228,7 +225,7 @@ def check_stop_during_corpus():
     print(f"simulate stopped {seconds:.1f} s after SIGTERM, no temporary left")
 
 
-def check_run_identity():
+def test_run_identity():
     """A fresh run refuses another run's directory; --resume and rotation keep to the run's own checkpoints."""
     own = fresh_dir("identity-own")
     train(1, own, "--checkpoint.every", "100", "--train.steps", "300")
@@ -265,18 +262,18 @@ def check_run_identity():
           "--resume auto restarts an unfinished run in place")
 
 
-def check_directory_lock():
+def test_directory_lock():
     """A second run on the same --out while the first runs gets one line; the first finishes untouched."""
     out = fresh_dir("lock")
     first = launch(1, out, "--debug.step_delay_ms", "20")
     deadline = time.monotonic() + 60
     while not os.path.exists(os.path.join(out, "config.ini")):
         if first.poll() is not None or time.monotonic() > deadline:
-            fail(f"the first run did not start: {checks.finish(first)}")
+            fail(f"the first run did not start: {finish(first)}")
         time.sleep(0.05)
     _, _, stderr, _ = train(1, out, "--seed", "8", expect_rc=2)
     one_clean_error(stderr, out, "in use by another sgnn process", "pid")
-    rc, _, stderr = checks.finish(first)
+    rc, _, stderr = finish(first)
     if rc != 0:
         fail(f"the first run failed: {stderr}")
     if summary(out)["model_sha256"] == "" or "seed = 7" not in open(os.path.join(out, "config.ini")).read():
@@ -295,7 +292,7 @@ def check_directory_lock():
     print("a second run on a locked directory was refused, and an experiment on a locked folder")
 
 
-def check_non_finite():
+def test_non_finite():
     """A NaN loss stops training naming the step; no model.h5 or summary.json is written."""
     out = fresh_dir("non-finite")
     _, _, stderr, _ = train(1, out, "--debug.poison_step", "50", expect_rc=1)
@@ -308,7 +305,7 @@ def check_non_finite():
     print("NaN loss stopped the run at step 50 with no model written")
 
 
-def check_config_values():
+def test_config_values():
     """Control characters, directories as configs, hexadecimal and binary values: one bounded line each."""
     out = fresh_dir("values")
     _, _, stderr, _ = train(1, out, "--name", "nl\n[train]\nsteps = 7", expect_rc=2)
@@ -333,7 +330,7 @@ def check_config_values():
     print("control characters, directories, hexadecimal and binary values refused with bounded lines")
 
 
-def check_ssa_cost():
+def test_ssa_cost():
     """An exact SSA with a population of 1e10 is refused up front, naming the option that allows it."""
     _, _, stderr, seconds = train(1, fresh_dir("ssa"), "--sim.model", "sir_gillespie", "--prior.population",
                                   "fixed(1e10)", expect_rc=2, timeout=60)
@@ -343,7 +340,7 @@ def check_ssa_cost():
     print(f"refused in {seconds:.1f} s")
 
 
-def check_callback_error():
+def test_callback_error():
     """A model whose parameter is a group, not a dataset: one clean error, no crash at exit."""
     run_dir = trained_run("callback")
     model = os.path.join(run_dir, "model.h5")
@@ -370,7 +367,7 @@ def check_callback_error():
     print("a group in place of a parameter: exit 2 and one line")
 
 
-def check_small_inputs():
+def test_small_inputs():
     """Flags of attribute and bank, CSV numbers and PETSc options in their documented forms."""
     run_dir = trained_run("small")
     bank = os.path.join(run_dir, "bank.h5")
@@ -394,13 +391,3 @@ def check_small_inputs():
          "--train.steps", "20", "--eval.every", "20", "--eval.samples", "64", "--ode.petsc_options",
          "-ts_adapt_type basic")
     print("attribute --k, bank --samples, hexadecimal CSV cells and PETSc options as documented")
-
-
-def main():
-    global ARGS
-    ARGS = checks.command_line()
-    checks.dispatch(ARGS.check, globals())
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Fuzz test of every kind of file sgnn reads, one CTest test per kind.
 
-    python3 tests/e2e/fuzz.py KIND --sgnn build/sgnn --reader build/tests/sgnn_read_fuzz \
+    python3 -m pytest tests/e2e/test_fuzz.py::test_KIND --sgnn build/sgnn --reader build/tests/sgnn_read_fuzz \
         --config-dir configs --workdir build/e2e --mpiexec "mpiexec --oversubscribe"
 
 KIND is model, checkpoint, corpus, bank, csv or config. The test makes a good file of
@@ -28,10 +27,8 @@ import shutil
 import subprocess
 import sys
 
-import checks
-from checks import fail, fresh_dir, h5, run, summary, train
+from harness import ARGS, fail, fresh_dir, h5, run, summary, train
 
-ARGS = None
 CASES_PER_KIND = 24
 CRASH_SIGNS = ("Traceback", "terminate called", "Segmentation", "core dumped", "MPI_ABORT", "AddressSanitizer",
                "what():")
@@ -197,7 +194,7 @@ def fuzz(kind, good, others, read_args, command_of, result_of, hdf5=True):
     print(f"{kind}: {sum(outcomes.values())} damaged files, {outcomes}")
 
 
-def check_model():
+def test_model():
     out = trained("fuzz-model-run")
     bank = os.path.join(out, "bank.h5")
     sgnn("bank", "--run", out, "--samples", "300", "--out", bank)
@@ -209,7 +206,7 @@ def check_model():
          lambda stdout, name: stdout)
 
 
-def check_bank():
+def test_bank():
     out = trained("fuzz-bank-run")
     bank = os.path.join(out, "bank.h5")
     sgnn("bank", "--run", out, "--samples", "300", "--out", bank)
@@ -220,7 +217,7 @@ def check_bank():
          lambda stdout, name: {k: v for k, v in json.loads(stdout).items() if k != "bank"})
 
 
-def check_csv():
+def test_csv():
     out = trained("fuzz-csv-run")
     bank = os.path.join(out, "bank.h5")
     sgnn("bank", "--run", out, "--samples", "300", "--out", bank)
@@ -230,7 +227,7 @@ def check_csv():
          lambda stdout, name: stdout, hdf5=False)
 
 
-def check_corpus():
+def test_corpus():
     folder = fresh_dir("fuzz-corpus-source")
     os.makedirs(folder)
     corpus = os.path.join(folder, "corpus.h5")
@@ -246,7 +243,7 @@ def check_corpus():
          lambda stdout, name: summary(os.path.join(ARGS.workdir, f"fuzz-corpus-{name}"))["model_sha256"])
 
 
-def check_checkpoint():
+def test_checkpoint():
     out = fresh_dir("fuzz-checkpoint-run")
     train(1, out, "--train.steps", "80", "--eval.every", "80", "--checkpoint.every", "60", "--eval.samples", "256")
     good = os.path.join(out, "checkpoints", "step-00000060.h5")
@@ -263,7 +260,7 @@ def check_checkpoint():
          lambda stdout, name: summary(os.path.join(ARGS.workdir, f"fuzz-checkpoint-{name}"))["model_sha256"])
 
 
-def check_config():
+def test_config():
     folder = fresh_dir("fuzz-config-source")
     os.makedirs(folder)
     config = os.path.join(folder, "tiny.cfg")
@@ -277,13 +274,3 @@ def check_config():
     # not hold: configs go through the real command only.
     fuzz("config", config, [os.path.join(ARGS.config_dir, "quickstart.cfg")], None, command,
          lambda stdout, name: "", hdf5=False)
-
-
-def main():
-    global ARGS
-    ARGS = checks.command_line(("--reader", "sgnn_read_fuzz, the readers built with AddressSanitizer"))
-    checks.dispatch(ARGS.check, globals())
-
-
-if __name__ == "__main__":
-    main()

@@ -69,7 +69,7 @@ std::map<std::string, std::string> parse_ini(const std::string& text) {
         }
         const auto eq = line.find('=');
         if (eq == std::string::npos) continue;
-        auto trim = [](std::string s) {
+        auto trim = [](const std::string& s) {
             const auto first = s.find_first_not_of(" \t"), last = s.find_last_not_of(" \t\r");
             return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
         };

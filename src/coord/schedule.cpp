@@ -30,7 +30,7 @@ PriorSchedule::PriorSchedule(const ScheduleConfig& config, int trainers, std::in
     }
     for (int v = 0; v < n; ++v) {
         stages_[static_cast<std::size_t>(v)].valid_until = v + 1 < n
-                                                               ? stages_[static_cast<std::size_t>(v + 1)].first_batch
+                                                               ? stages_[static_cast<std::size_t>(v) + 1].first_batch
                                                                : std::numeric_limits<std::uint64_t>::max();
     }
 }

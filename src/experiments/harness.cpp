@@ -248,7 +248,7 @@ DrawnSamples draw_samples(const sim::Task& task, std::uint64_t seed, sim::Purpos
 }
 
 std::string ExperimentContext::scaled_key(const std::string& key) const {
-    const std::string quick = "experiment.quick_" + key;
+    std::string quick = "experiment.quick_" + key;
     if (scale == "quick" && options.values.count(quick)) return quick;
     return "experiment." + key;
 }

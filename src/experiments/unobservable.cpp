@@ -53,7 +53,7 @@ sim::ParameterPrior prior_of(const sim::TaskConfig& task, const std::string& nam
 // The mean of a uniform or log-uniform prior, or a fixed value.
 double prior_mean(const sim::ParameterPrior& p, const std::string& key) {
     using Kind = sim::ParameterPrior::Kind;
-    const auto a = p.arguments();
+    const auto& a = p.arguments();
     switch (p.kind()) {
         case Kind::fixed:
             return a[0];

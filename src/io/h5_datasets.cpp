@@ -183,13 +183,10 @@ std::size_t element_size(ElementType type) {
         case ElementType::f32:
             return 4;
         case ElementType::f64:
-            return 8;
         case ElementType::i64:
-            return 8;
         case ElementType::u64:
             return 8;
         case ElementType::u8:
-            return 1;
         case ElementType::text:
             return 1;
     }
@@ -217,6 +214,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
     // Rank 0 adds /manifest to what it writes; the others' datasets are not copied.
     const Dataset listing = make_text_dataset(kManifestPath, manifest_text(comm, mine));
     std::vector<const Dataset*> written;
+    written.reserve(mine.size() + 1);
     for (const Dataset& d : mine) written.push_back(&d);
     if (rank == 0) written.push_back(&listing);
     const std::vector<ManifestEntry> manifest = gather_manifest(comm, written);

@@ -335,6 +335,7 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
     std::unique_ptr<stream::SimulatorWorker> worker;
     if (layout.is_simulator(rank) && !from_corpus) {
         std::vector<stream::ResumePoint> resume_points;
+        resume_points.reserve(static_cast<std::size_t>(config.trainers));
         for (int t = 0; t < config.trainers; ++t) {
             resume_points.push_back(
                 start.states[static_cast<std::size_t>(t)].resume_point(start.config, config.trainers, t));

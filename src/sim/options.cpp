@@ -28,7 +28,7 @@ std::vector<std::string> ode_method_names() {
 std::vector<std::string> simulator_names() {
     std::vector<std::string> names;
     for (const auto& [name, factory] : simulator_registry()) names.push_back(name);
-    names.push_back("mixture");
+    names.emplace_back("mixture");
     return names;
 }
 

@@ -25,6 +25,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, ChildStderr stde
         posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     }
     std::vector<char*> arguments;
+    arguments.reserve(argv.size() + 1);
     for (const std::string& a : argv) arguments.push_back(const_cast<char*>(a.c_str()));
     arguments.push_back(nullptr);
     pid_t child = -1;

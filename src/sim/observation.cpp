@@ -204,7 +204,8 @@ bool ObservationModel::observe_channel(const double* values, const double* param
                 const int weeks = length / 7;
                 for (int w = 0; w < weeks; ++w) {
                     double total = 0.0;
-                    for (int d = 0; d < 7; ++d) total += series[static_cast<std::size_t>(7 * w + d)];
+                    for (int d = 0; d < 7; ++d)
+                        total += series[7 * static_cast<std::size_t>(w) + static_cast<std::size_t>(d)];
                     series[static_cast<std::size_t>(w)] = total;
                 }
                 length = weeks;

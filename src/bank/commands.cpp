@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
 
 namespace sgnn::bank {
@@ -192,32 +193,29 @@ int attribute_command(run::Session& session) {
         const std::vector<std::string>& parameter_names = memory.parameter_names;
         const std::vector<std::string>& class_names = memory.class_names;
         const std::size_t width = q.size(), n_p = parameter_names.size();
-        // Invalid rows (dropped samples) are never neighbours: the search sees the valid ones only.
-        std::vector<float> usable;
-        std::vector<std::size_t> bank_index;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!valid[i]) continue;
-            usable.insert(usable.end(), e.begin() + static_cast<long>(i * width),
-                          e.begin() + static_cast<long>((i + 1) * width));
-            bank_index.push_back(i);
-        }
-        const int valid_count = static_cast<int>(bank_index.size());
+        // Invalid rows (dropped samples, NaN embeddings) are never neighbours: they lie at
+        // infinity, and k is at most the number of valid rows.
+        const auto valid_count =
+            static_cast<std::size_t>(std::count_if(valid.begin(), valid.end(), [](std::uint8_t v) { return v != 0; }));
         const std::size_t k =
-            std::min(bank_index.size(),
+            std::min(valid_count,
                      k_text.empty() ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(valid_count))))
                                     : static_cast<std::size_t>(k_requested));
         if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
         std::vector<float> squared;
-        squared_distances(q.data(), usable.data(), static_cast<int>(width), valid_count, squared);
+        squared_distances(q.data(), e.data(), static_cast<int>(width), static_cast<int>(n), squared);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!valid[i]) squared[i] = std::numeric_limits<float>::infinity();
+        }
         // (distance, bank index), nearest first.
         std::vector<std::pair<double, std::size_t>> distance;
-        for (int j : nearest(squared, valid_count, static_cast<int>(k))) {
-            distance.emplace_back(std::sqrt(static_cast<double>(squared[static_cast<std::size_t>(j)])),
-                                  bank_index[static_cast<std::size_t>(j)]);
+        for (int i : nearest(squared, static_cast<int>(n), static_cast<int>(k))) {
+            distance.emplace_back(std::sqrt(static_cast<double>(squared[static_cast<std::size_t>(i)])),
+                                  static_cast<std::size_t>(i));
         }
         std::sort(distance.begin(), distance.end());
 
-        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", bank_index.size()}, {"k", k}};
+        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", valid_count}, {"k", k}};
         io::Json predicted = io::Json::object();
         for (std::size_t t = 0; t < network.target_names().size(); ++t)
             predicted[network.target_names()[t]] = prediction[t];
@@ -265,7 +263,7 @@ int attribute_command(run::Session& session) {
         std::printf("network prediction:");
         for (auto& [name, value] : predicted.items()) std::printf(" %s = %.4g", name.c_str(), value.get<double>());
         std::printf("\nattributed distribution of the %zu nearest of %zu simulations (embedding distance):\n", k,
-                    bank_index.size());
+                    valid_count);
         std::printf("  %-24s %12s %12s %12s %12s %12s\n", "parameter", "mean", "sd", "5%", "median", "95%");
         for (auto& [name, s] : attributed.items()) {
             std::printf("  %-24s %12.5g %12.5g %12.5g %12.5g %12.5g\n", name.c_str(), s["mean"].get<double>(),

@@ -74,12 +74,6 @@ std::string broadcast_text(MPI_Comm comm, std::string text, int root) {
     return text;
 }
 
-bool any_rank(MPI_Comm comm, bool mine, const char* what) {
-    int value = mine ? 1 : 0;
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MAX, comm), what);
-    return value != 0;
-}
-
 double max_over_ranks(MPI_Comm comm, double value, const char* what) {
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm), what);
     return value;

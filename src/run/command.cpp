@@ -6,14 +6,10 @@
 #include "sgnn/error.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
-#include "sgnn/run/fatal.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/run/run.hpp"
-#include "sgnn/sim/ode_solver.hpp"
-#include "sgnn/stop.hpp"
 
 #include <cstdio>
-#include <cstdlib>
 
 namespace sgnn::run {
 namespace {

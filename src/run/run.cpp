@@ -30,15 +30,6 @@
 namespace sgnn::run {
 namespace {
 
-// Rank 0's text, on every rank.
-std::string broadcast(std::string text, const char* what) {
-    int length = static_cast<int>(text.size());
-    comm::check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD), what);
-    text.resize(static_cast<std::size_t>(length));
-    comm::check_mpi(MPI_Bcast(text.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD), what);
-    return text;
-}
-
 // An experiment's sub-run directory from an earlier invocation of the same
 // experiment: its known outputs go before the new run starts.
 void remove_earlier_run(const std::string& dir, const std::vector<std::string>& earlier) {
@@ -117,10 +108,10 @@ RunDirectory prepare_run_directory(const RunConfig& config, const coord::Checkpo
             error = failure.what();  // another run's folder, or one that cannot be created or written
         }
     }
-    error = broadcast(error, "MPI_Bcast(output directory)");
+    error = comm::broadcast_text(MPI_COMM_WORLD, error);
     if (!error.empty()) throw ConfigError(error);
-    run.path = broadcast(run.path, "MPI_Bcast(output directory)");
-    run.run_id = broadcast(run.run_id, "MPI_Bcast(run id)");
+    run.path = comm::broadcast_text(MPI_COMM_WORLD, run.path);
+    run.run_id = comm::broadcast_text(MPI_COMM_WORLD, run.run_id);
     return run;
 }
 

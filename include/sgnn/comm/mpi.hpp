@@ -59,8 +59,6 @@ void barrier(MPI_Comm comm, const char* what);
 // `root`'s text on every rank of `comm`.
 std::string broadcast_text(MPI_Comm comm, std::string text, int root = 0);
 
-// Whether `mine` holds on any rank of `comm` (a logical or over ranks).
-bool any_rank(MPI_Comm comm, bool mine, const char* what);
 // The largest and the sum of a value over the ranks of `comm`, on every rank.
 double max_over_ranks(MPI_Comm comm, double value, const char* what);
 double sum_over_ranks(MPI_Comm comm, double value, const char* what);

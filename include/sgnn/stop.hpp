@@ -1,6 +1,6 @@
 // Stop requests as long-running work sees them.
 //
-// SIGTERM and SIGUSR1 mean "stop soon" (coord/signals.hpp installs the handler that
+// SIGTERM and SIGUSR1 mean "stop soon" (checkpoint/signals.hpp installs the handler that
 // records them). During training the answer is a checkpoint at the next step boundary.
 // Elsewhere there is nothing to checkpoint: while a StopScope lives (normalization and
 // evaluation sets, corpora, banks, experiments), a stop signal abandons the work in

@@ -2,10 +2,10 @@
 
 #include "sgnn/bank/memory_bank.hpp"
 #include "sgnn/bank/nearest.hpp"
+#include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/config/options.hpp"
 #include "sgnn/coord/progress.hpp"
-#include "sgnn/coord/signals.hpp"
 #include "sgnn/corpus/corpus_writer.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/bank_file.hpp"
@@ -95,6 +95,29 @@ Summary summarize(std::vector<double> values) {
     return s;
 }
 
+// The flags of `sgnn bank` and `sgnn attribute` (their help texts above).
+std::vector<config::OptionSpec> bank_flags() {
+    using Type = config::OptionSpec::Type;
+    return {
+        {"run", Type::text, "", "a finished training run"},
+        {"samples", Type::integer, "", "simulations in the bank (required)", 1, 1e9},
+        {"out", Type::text, "", "the bank file (default DIR/bank.h5)"},
+    };
+}
+
+std::vector<config::OptionSpec> attribute_flags() {
+    using Type = config::OptionSpec::Type;
+    return {
+        {"model", Type::text, "", "the network that made the bank"},
+        {"run", Type::text, "", "the training run (DIR/model.h5, DIR/config.ini)"},
+        {"bank", Type::text, "", "the memory bank"},
+        {"data", Type::text, "", "the observation CSV"},
+        {"k", Type::integer, "", "neighbours", 1, 1e9},
+        {"show", Type::integer, "10", "neighbours listed one by one", 0, 1e6},
+        {"json", Type::boolean, "false", "print one JSON object"},
+    };
+}
+
 }  // namespace
 
 int bank_command(run::Session& session) {
@@ -105,20 +128,19 @@ int bank_command(run::Session& session) {
             return 0;
         }
     }
-    const std::string run_dir = corpus::take_flag(args, "--run", "");
-    const std::string samples_text = corpus::take_flag(args, "--samples", "");
-    std::string out = corpus::take_flag(args, "--out", "");
+    const config::CommandFlags flags(args, bank_flags());
     if (!args.empty()) throw ConfigError("sgnn bank: unknown argument '" + printable(args[0]) + "' (sgnn bank --help)");
+    const std::string run_dir = flags.text("run");
     if (run_dir.empty()) throw ConfigError("sgnn bank needs --run DIR, a finished training run");
-    if (samples_text.empty()) throw ConfigError("sgnn bank needs --samples N");
-    const auto samples = static_cast<std::uint64_t>(parse_whole_number(samples_text, "--samples", 1, 1e9));
-    if (out.empty()) out = run_dir + "/bank.h5";
+    if (!flags.given("samples")) throw ConfigError("sgnn bank needs --samples N");
+    const auto samples = static_cast<std::uint64_t>(flags.integer("samples"));
+    const std::string out = flags.given("out") ? flags.text("out") : run_dir + "/bank.h5";
     corpus::require_output_file(out, "--out");
     const run::RunConfig config = run_config_of(run_dir);
 
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role("bank");
-    coord::install_stop_signal_handlers();
+    checkpoint::install_stop_signal_handlers();
     const StopScope stop_abandons_the_bank;  // the temporary is removed, nothing is half-written
     const auto started = std::chrono::steady_clock::now();
     const std::uint64_t width = write_memory_bank(config, run_dir, samples, out);
@@ -139,25 +161,22 @@ int attribute_command(run::Session& session) {
         }
     }
     try {
-        std::string run_dir = corpus::take_flag(args, "--run", "");
-        const std::string model_file = corpus::take_flag(args, "--model", "");
+        const config::CommandFlags flags(args, attribute_flags());
+        if (!args.empty()) {
+            throw ConfigError("sgnn attribute: unknown argument '" + printable(args[0]) + "' (sgnn attribute --help)");
+        }
+        std::string run_dir = flags.text("run");
+        const std::string model_file = flags.text("model");
         if (run_dir.empty() && !model_file.empty()) {
             const std::string parent = std::filesystem::path(model_file).parent_path().string();
             run_dir = parent.empty() ? "." : parent;
         }
         const std::string model = model_file.empty() ? run_dir + "/model.h5" : model_file;
-        const std::string bank = corpus::take_flag(args, "--bank", "");
-        const std::string data = corpus::take_flag(args, "--data", "");
-        const std::string k_text = corpus::take_flag(args, "--k", "");
-        const double k_requested = k_text.empty() ? 0.0 : parse_whole_number(k_text, "--k", 1, 1e9);
-        const int show =
-            static_cast<int>(parse_whole_number(corpus::take_flag(args, "--show", "10"), "--show", 0, 1e6));
-        bool json = false;
-        for (const auto& a : args) {
-            if (a != "--json")
-                throw ConfigError("sgnn attribute: unknown argument '" + printable(a) + "' (sgnn attribute --help)");
-            json = true;
-        }
+        const std::string bank = flags.text("bank");
+        const std::string data = flags.text("data");
+        const double k_requested = flags.given("k") ? flags.number("k") : 0.0;
+        const int show = static_cast<int>(flags.integer("show"));
+        const bool json = flags.boolean("json");
         if (run_dir.empty() || bank.empty() || data.empty()) {
             throw ConfigError(
                 "sgnn attribute needs --model FILE (or --run DIR), --bank FILE and --data FILE "
@@ -197,10 +216,10 @@ int attribute_command(run::Session& session) {
         // infinity, and k is at most the number of valid rows.
         const auto valid_count =
             static_cast<std::size_t>(std::count_if(valid.begin(), valid.end(), [](std::uint8_t v) { return v != 0; }));
-        const std::size_t k =
-            std::min(valid_count,
-                     k_text.empty() ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(valid_count))))
-                                    : static_cast<std::size_t>(k_requested));
+        const std::size_t k = std::min(
+            valid_count, !flags.given("k")
+                             ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(valid_count))))
+                             : static_cast<std::size_t>(k_requested));
         if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
         std::vector<float> squared;
         squared_distances(q.data(), e.data(), static_cast<int>(width), static_cast<int>(n), squared);

@@ -1,7 +1,7 @@
 #include "sgnn/bench/bench_corpus.hpp"
 
 #include "sgnn/clock.hpp"
-#include "sgnn/corpus/corpus_writer.hpp"
+#include "sgnn/config/options.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
@@ -42,34 +42,36 @@ Sample runs:
   --json        print one JSON object
 )TXT";
 
+// The flags of `sgnn bench corpus` (the help text above).
+std::vector<config::OptionSpec> bench_corpus_flags() {
+    using Type = config::OptionSpec::Type;
+    return {
+        {"rows", Type::integer, "200000", "rows", 1, 1e10},
+        {"width", Type::integer, "60", "float32 inputs per row", 1, 1e6},
+        {"dir", Type::text, ".", "where the files go"},
+        {"json", Type::boolean, "false", "print one JSON object"},
+        {"help", Type::boolean, "false", "this text"},
+    };
+}
+
 double max_over_ranks(double value) { return comm::max_over_ranks(MPI_COMM_WORLD, value, "MPI_Allreduce(time)"); }
 
 }  // namespace
 
 int bench_corpus_command(run::Session& session) {
     std::vector<std::string> args = session.args();
-    std::uint64_t rows = 0, width = 0;
-    std::string dir;
-    bool json = false;
-    {
-        rows = static_cast<std::uint64_t>(
-            parse_whole_number(corpus::take_flag(args, "--rows", "200000"), "--rows", 1, 1e10));
-        width =
-            static_cast<std::uint64_t>(parse_whole_number(corpus::take_flag(args, "--width", "60"), "--width", 1, 1e6));
-        dir = corpus::take_flag(args, "--dir", ".");
-        for (const auto& a : args) {
-            if (a == "--json") {
-                json = true;
-            } else if (a == "--help" || a == "-h") {
-                std::printf("%s", kHelp);
-                return 0;
-            } else {
-                throw ConfigError("sgnn bench corpus: unknown option '" + printable(a) +
-                                  "' (sgnn bench corpus --help)");
-            }
-        }
-        if (rows < 1 || width < 1) throw ConfigError("--rows and --width must be at least 1");
+    const config::CommandFlags flags(args, bench_corpus_flags());
+    if (flags.boolean("help")) {
+        std::printf("%s", kHelp);
+        return 0;
     }
+    if (!args.empty()) {
+        throw ConfigError("sgnn bench corpus: unknown option '" + printable(args[0]) + "' (sgnn bench corpus --help)");
+    }
+    const auto rows = static_cast<std::uint64_t>(flags.integer("rows"));
+    const auto width = static_cast<std::uint64_t>(flags.integer("width"));
+    const std::string dir = flags.text("dir");
+    const bool json = flags.boolean("json");
 
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role("bench corpus");

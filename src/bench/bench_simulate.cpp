@@ -1,6 +1,7 @@
 #include "sgnn/bench/bench_simulate.hpp"
 
 #include "sgnn/clock.hpp"
+#include "sgnn/config/options.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/installation.hpp"
 #include "sgnn/io/json_file.hpp"
@@ -11,7 +12,6 @@
 #include "sgnn/text.hpp"
 
 #include <omp.h>
-#include <boost/program_options.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +21,6 @@
 #include <memory>
 
 namespace sgnn::bench {
-namespace po = boost::program_options;
 namespace {
 
 const char* kHelp = R"TXT(sgnn bench simulate - simulations per second per core
@@ -36,8 +35,27 @@ Sample runs:
   build/sgnn bench simulate --model seir_gillespie --population 1e4
   OMP_NUM_THREADS=8 build/sgnn bench simulate --model sir --threads 8
 
-Options:
-)TXT";
+Options:)TXT";
+
+// The flags of `sgnn bench simulate`.
+std::vector<config::OptionSpec> bench_simulate_flags() {
+    using Type = config::OptionSpec::Type;
+    using config::default_text;
+    return {
+        {"model", Type::text, "sir", "simulator (sgnn list simulators)"},
+        {"days", Type::integer, "100", "days per trajectory", 1, 100000},
+        {"population", Type::real, "1e5", "population N", 1, 1e10},
+        {"r0", Type::real, "2.5", "R0, above 0", 0, 100},
+        {"infectious-period", Type::real, "5", "days, above 0", 0, 1e6},
+        {"initial-infected", Type::integer, "10", "initial infectious, at most N", 1, 1e10},
+        {"threads", Type::integer, default_text(omp_get_max_threads()), "OpenMP threads for the total rate", 1, 4096},
+        {"seconds", Type::real, "2", "minimum time per measurement, above 0", 0, 3600},
+        {"json", Type::boolean, "false", "print one JSON object"},
+        {"vs-numpy", Type::boolean, "false", "also time the NumPy reference (chain-binomial SIR only)"},
+        {"python", Type::text, "/usr/bin/python3", "python with NumPy"},
+        {"help", Type::boolean, "false", "this text"},
+    };
+}
 
 struct Measurement {
     double per_second = 0.0;
@@ -111,44 +129,30 @@ io::Json run_numpy(const std::string& python, int days, double population, doubl
 }  // namespace
 
 int bench_simulate_command(run::Session& session) {
-    const std::vector<std::string>& args = session.args();
-    po::options_description options;
-    options.add_options()("help,h", "this text")("model", po::value<std::string>()->default_value("sir"),
-                                                 "simulator (sgnn list simulators)")(
-        "days", po::value<int>()->default_value(100), "days per trajectory, in [1, 100000]")(
-        "population", po::value<double>()->default_value(1e5), "population N, in [1, 1e10]")(
-        "r0", po::value<double>()->default_value(2.5), "R0, in (0, 100]")(
-        "infectious-period", po::value<double>()->default_value(5.0), "days, > 0")(
-        "initial-infected", po::value<int>()->default_value(10), "initial infectious, in [1, N]")(
-        "threads", po::value<int>()->default_value(omp_get_max_threads()), "OpenMP threads for the total rate")(
-        "seconds", po::value<double>()->default_value(2.0), "minimum time per measurement")(
-        "json", "print one JSON object")("vs-numpy", "also time the NumPy reference (chain-binomial SIR only)")(
-        "python", po::value<std::string>()->default_value("/usr/bin/python3"), "python with NumPy");
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(options).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& error) {
-        throw ConfigError("bench simulate: " + std::string(error.what()) + " (see sgnn bench simulate --help)");
-    }
-    if (vm.count("help")) {
-        std::cout << kHelp << options;
+    std::vector<std::string> args = session.args();
+    const config::CommandFlags flags(args, bench_simulate_flags());
+    if (flags.boolean("help")) {
+        std::printf("%s%s", kHelp, config::flags_help(bench_simulate_flags()).c_str());
         return 0;
     }
-    const std::string model = vm["model"].as<std::string>();
-    const int days = vm["days"].as<int>(), initial = vm["initial-infected"].as<int>(),
-              threads = vm["threads"].as<int>();
-    const double population = vm["population"].as<double>(), r0 = vm["r0"].as<double>();
-    const double period = vm["infectious-period"].as<double>(), seconds = vm["seconds"].as<double>();
+    if (!args.empty()) {
+        throw ConfigError("bench simulate: unknown option '" + printable(args[0]) +
+                          "' (see sgnn bench simulate --help)");
+    }
+    const std::string model = flags.text("model");
+    const int days = static_cast<int>(flags.integer("days")),
+              initial = static_cast<int>(flags.integer("initial-infected")),
+              threads = static_cast<int>(flags.integer("threads"));
+    const double population = flags.number("population"), r0 = flags.number("r0");
+    const double period = flags.number("infectious-period"), seconds = flags.number("seconds");
+    const bool vs_numpy = flags.boolean("vs-numpy");
     const auto bad = [](const std::string& message) { throw ConfigError("bench simulate: " + message); };
-    if (days < 1 || days > 100000) bad("--days must be in [1, 100000]");
-    if (!(population >= 1 && population <= 1e10)) bad("--population must be in [1, 1e10]");
-    if (!(r0 > 0 && r0 <= 100)) bad("--r0 must be in (0, 100]");
+    // What the specs' inclusive ranges cannot say.
+    if (!(r0 > 0)) bad("--r0 must be in (0, 100]");
     if (!(period > 0)) bad("--infectious-period must be positive");
-    if (initial < 1 || initial > population) bad("--initial-infected must be in [1, population]");
-    if (threads < 1) bad("--threads must be at least 1");
+    if (initial > population) bad("--initial-infected must be in [1, population]");
     if (!(seconds > 0)) bad("--seconds must be positive");
-    if (vm.count("vs-numpy") && model != "sir") bad("--vs-numpy compares the chain-binomial SIR only (--model sir)");
+    if (vs_numpy && model != "sir") bad("--vs-numpy compares the chain-binomial SIR only (--model sir)");
 
     std::unique_ptr<sim::Simulator> simulator;
     try {
@@ -190,17 +194,16 @@ int bench_simulate_command(run::Session& session) {
         {"simulations_per_s", all.per_second},
         {"mean_cases", one.mean_cases},
     };
-    if (vm.count("vs-numpy")) {
+    if (vs_numpy) {
         try {
-            const io::Json numpy =
-                run_numpy(vm["python"].as<std::string>(), days, population, r0, period, initial, seconds);
+            const io::Json numpy = run_numpy(flags.text("python"), days, population, r0, period, initial, seconds);
             result["numpy"] = numpy;
             result["ratio_vs_numpy_per_core"] = one.per_second / numpy["simulations_per_s"].get<double>();
         } catch (const std::exception& error) {
             throw std::runtime_error("bench simulate: " + std::string(error.what()));
         }
     }
-    if (vm.count("json")) {
+    if (flags.boolean("json")) {
         std::printf("%s\n", result.dump().c_str());
     } else {
         std::printf(

@@ -313,6 +313,25 @@ std::string effective_ini(const ParsedOptions& options, const std::vector<Option
     return text;
 }
 
+namespace {
+
+// One option in --help: "  --key VALUE   help. Allowed: ... Default: ...", wrapped.
+std::string help_entry(const OptionSpec& spec) {
+    std::string left = "  --" + spec.key;
+    if (spec.type != Type::boolean) left += " " + std::string(spec.type == Type::prior ? "PRIOR" : "VALUE");
+    const std::size_t column = 34;
+    if (left.size() < column) {
+        left.resize(column, ' ');
+    } else {
+        left += "\n" + std::string(column, ' ');
+    }
+    const std::string details = spec.help + ". Allowed: " + spec.allowed() +
+                                ". Default: " + (spec.default_value.empty() ? "(none)" : spec.default_value) + ".";
+    return left + wrap(details, 100 - column, column) + "\n";
+}
+
+}  // namespace
+
 std::string options_help(const std::vector<OptionSpec>& specs) {
     std::string text;
     std::string section = "-";
@@ -324,19 +343,54 @@ std::string options_help(const std::vector<OptionSpec>& specs) {
             text += key_section.empty() ? "\nRun options:\n" : "\n[" + key_section + "] options:\n";
             section = key_section;
         }
-        std::string left = "  --" + spec.key;
-        if (spec.type != Type::boolean) left += " " + std::string(spec.type == Type::prior ? "PRIOR" : "VALUE");
-        const std::size_t column = 34;
-        if (left.size() < column) {
-            left.resize(column, ' ');
-        } else {
-            left += "\n" + std::string(column, ' ');
-        }
-        const std::string details = spec.help + ". Allowed: " + spec.allowed() +
-                                    ". Default: " + (spec.default_value.empty() ? "(none)" : spec.default_value) + ".";
-        text += left + wrap(details, 100 - column, column) + "\n";
+        text += help_entry(spec);
     }
     return text;
 }
+
+std::string flags_help(const std::vector<OptionSpec>& flags) {
+    std::string text = "\n";
+    for (const auto& spec : flags) {
+        if (!spec.hidden) text += help_entry(spec);
+    }
+    return text;
+}
+
+CommandFlags::CommandFlags(std::vector<std::string>& args, const std::vector<OptionSpec>& flags)
+    : specs_(flags), reader_(parsed_, specs_) {
+    po::options_description described;
+    for (const auto& spec : flags) {
+        auto* value = po::value<std::string>();
+        if (spec.type == Type::boolean) value->implicit_value("true");
+        const std::string name = spec.key == "help" ? "help,h" : spec.key;  // -h as everywhere
+        described.add_options()(name.c_str(), value, "");
+    }
+    po::variables_map given;
+    try {
+        const po::parsed_options parsed =
+            po::command_line_parser(args)
+                .options(described)
+                .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                .allow_unregistered()
+                .run();
+        po::store(parsed, given);
+        args = po::collect_unrecognized(parsed.options, po::include_positional);
+    } catch (const po::error& error) {
+        throw ConfigError("command line: " + printable(error.what()));
+    }
+    for (OptionSpec& spec : specs_) {
+        const std::string key = spec.key;
+        spec.key = "--" + key;
+        parsed_.values[spec.key] = given.count(key) ? given[key].as<std::string>() : spec.default_value;
+        if (given.count(key)) given_.insert(key);
+    }
+}
+
+bool CommandFlags::given(const std::string& key) const { return given_.count(key) > 0; }
+std::string CommandFlags::text(const std::string& key) const { return reader_.text("--" + key); }
+double CommandFlags::number(const std::string& key) const { return reader_.number("--" + key); }
+std::int64_t CommandFlags::integer(const std::string& key) const { return reader_.integer("--" + key); }
+bool CommandFlags::boolean(const std::string& key) const { return reader_.boolean("--" + key); }
+std::string CommandFlags::choice(const std::string& key) const { return reader_.choice("--" + key); }
 
 }  // namespace sgnn::config

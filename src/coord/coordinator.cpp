@@ -2,7 +2,7 @@
 
 #include "sgnn/clock.hpp"
 
-#include "sgnn/coord/signals.hpp"
+#include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/sha256.hpp"
 
@@ -14,7 +14,7 @@
 
 namespace sgnn::coord {
 Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout,
-                         const PriorSchedule& schedule, CoordinatorConfig config, CheckpointWriter& checkpoints)
+                         const PriorSchedule& schedule, CoordinatorConfig config, checkpoint::Writer& checkpoints)
     : comms_(comms),
       layout_(layout),
       schedule_(schedule),
@@ -79,7 +79,7 @@ bool Coordinator::watch_for_requests() {
     if (config_.out_dir.empty() || received_final_) return false;
     int arrived = 0;
     comm::check_mpi(MPI_Test(&signal_receive_, &arrived, MPI_STATUS_IGNORE), "MPI_Test(stop signal notice)");
-    std::int32_t signal = arrived ? signal_notice_ : pending_stop_signal();
+    std::int32_t signal = arrived ? signal_notice_ : checkpoint::pending_stop_signal();
     if (arrived) {
         comm::check_mpi(MPI_Irecv(&signal_notice_, 1, MPI_INT32_T, MPI_ANY_SOURCE, comm::kTagStopSignal,
                                   comms_.control(), &signal_receive_),
@@ -92,7 +92,7 @@ bool Coordinator::watch_for_requests() {
             std::printf(
                 "[sgnn] %s received: asking the trainers for a checkpoint after the current step, "
                 "then stopping\n",
-                stop_signal_name(signal));
+                checkpoint::stop_signal_name(signal));
             std::fflush(stdout);
         }
         request_checkpoint(comm::kRequestCheckpoint | comm::kRequestStop, signal);
@@ -106,11 +106,13 @@ bool Coordinator::watch_for_requests() {
     return any;
 }
 
-void Coordinator::write_checkpoint(const comm::TrainerReport& report) {
-    const std::string path = checkpoint_path(config_.out_dir, report.step);
+// The run record's checkpoint part (checkpoint/schema.hpp); a resumed run reads the
+// configuration and the metrics rows back through checkpoint::Contents.
+std::vector<io::Dataset> Coordinator::checkpoint_state() const {
+    namespace schema = checkpoint::schema;
     std::vector<io::Dataset> datasets;
-    datasets.push_back(io::make_text_dataset("config", config_.effective_config));
-    datasets.push_back(io::make_text_dataset("coordinator/metrics_csv", metrics_ ? metrics_->text() : std::string()));
+    datasets.push_back(io::make_text_dataset(schema::kConfig, config_.effective_config));
+    datasets.push_back(io::make_text_dataset(schema::kMetricsCsv, metrics_ ? metrics_->text() : std::string()));
     std::vector<double> stages;
     for (int v = 0; v < schedule_.stage_count(); ++v) {
         const comm::ScheduleStage& stage = schedule_.stage(v);
@@ -120,13 +122,18 @@ void Coordinator::write_checkpoint(const comm::TrainerReport& report) {
         }
     }
     datasets.push_back(
-        io::make_dataset("schedule/stages", stages, {static_cast<std::uint64_t>(schedule_.stage_count()), 4}));
-    datasets.push_back(io::make_dataset<std::int64_t>("schedule/published_version", {published_}));
-    const std::map<std::string, std::string> attributes = {
-        {"format", "sgnn-checkpoint"},
-        {"format_version", std::to_string(kCheckpointFormatVersion)},
-        {"run_id", config_.run_id},
-        {"step", std::to_string(report.step)},
+        io::make_dataset(schema::kScheduleStages, stages, {static_cast<std::uint64_t>(schedule_.stage_count()), 4}));
+    datasets.push_back(io::make_dataset<std::int64_t>(schema::kPublishedVersion, {published_}));
+    return datasets;
+}
+
+// The root attributes (checkpoint::schema::kRequiredAttributes and the rest).
+std::map<std::string, std::string> Coordinator::checkpoint_attributes(std::int64_t step) const {
+    return {
+        {"format", checkpoint::kFormatName},
+        {"format_version", std::to_string(checkpoint::kFormatVersion)},
+        {checkpoint::schema::kRunIdAttribute, config_.run_id},
+        {"step", std::to_string(step)},
         {"trainers", std::to_string(layout_.trainers())},
         {"simulators", std::to_string(layout_.simulator_ranks().size())},
         {"seed", std::to_string(config_.seed)},
@@ -141,9 +148,14 @@ void Coordinator::write_checkpoint(const comm::TrainerReport& report) {
          "Philox4x64-10 keyed by (seed, purpose); sample i of the training stream uses counter i, so a "
          "simulator resumes at stream/trainer_<t>/feeders[:, 5]"},
     };
+}
+
+void Coordinator::write_checkpoint(const comm::TrainerReport& report) {
+    const std::string path = checkpoint::checkpoint_path(config_.out_dir, report.step);
     const auto start = std::chrono::steady_clock::now();
-    checkpoints_.contribute(path, std::move(datasets), attributes);
-    prune_checkpoints(checkpoint_directory(config_.out_dir), config_.checkpoint_keep, config_.run_id);
+    checkpoints_.contribute(path, checkpoint_state(), checkpoint_attributes(report.step));
+    checkpoint::prune_checkpoints(checkpoint::checkpoint_directory(config_.out_dir), config_.checkpoint_keep,
+                                  config_.run_id);
     last_checkpoint_ = seconds_since(started_);
     if (!config_.quiet) {
         std::printf("[sgnn] checkpoint at step %lld: %s (%.1f s)\n", static_cast<long long>(report.step), path.c_str(),
@@ -156,7 +168,8 @@ void Coordinator::report_stop(const comm::TrainerReport& report) {
     received_final_ = true;
     stopped_ = true;
     std::printf("[sgnn] stopped on %s after step %lld; resume with: sgnn train --resume %s\n",
-                stop_signal_name(report.signal), static_cast<long long>(report.step), config_.out_dir.c_str());
+                checkpoint::stop_signal_name(report.signal), static_cast<long long>(report.step),
+                config_.out_dir.c_str());
     std::fflush(stdout);
 }
 

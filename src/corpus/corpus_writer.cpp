@@ -1,9 +1,9 @@
 #include "sgnn/corpus/corpus_writer.hpp"
 
+#include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/config/options.hpp"
 #include "sgnn/coord/progress.hpp"
-#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
@@ -72,22 +72,6 @@ sim::IndexedSamples generate_chunk_or_stop(const sim::Task& task, std::uint64_t 
                     "MPI_Allreduce(stop signal)");
     if (stop != 0) throw StopRequested(stop, during);
     return rows;
-}
-
-std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {
-    std::string value = fallback;
-    for (std::size_t i = 0; i < args.size();) {
-        if (args[i] == name && i + 1 < args.size()) {
-            value = args[i + 1];
-            args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
-        } else if (args[i].rfind(name + "=", 0) == 0) {
-            value = args[i].substr(name.size() + 1);
-            args.erase(args.begin() + static_cast<long>(i));
-        } else {
-            ++i;
-        }
-    }
-    return value;
 }
 
 CorpusStats write_corpus(const run::RunConfig& config, std::uint64_t samples, const std::string& out,

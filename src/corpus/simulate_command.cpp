@@ -1,6 +1,7 @@
 #include "sgnn/corpus/simulate_command.hpp"
 
-#include "sgnn/coord/signals.hpp"
+#include "sgnn/checkpoint/signals.hpp"
+#include "sgnn/config/options.hpp"
 #include "sgnn/corpus/corpus_writer.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/run/options.hpp"
@@ -43,27 +44,36 @@ Every `sgnn train` option that describes the simulation is accepted (sim.*, obs.
 prior.*, ode.*, seed, sim.threads, sim.max_dropped_fraction; see sgnn train --help).
 )TXT";
 
+// The flags of `sgnn simulate`, beside the run's options that describe the simulation.
+std::vector<config::OptionSpec> simulate_flags() {
+    using Type = config::OptionSpec::Type;
+    return {
+        {"samples", Type::integer, "", "samples to simulate (required)", 1, 1e12},
+        {"out", Type::text, "corpus.h5", "the corpus file, replaced atomically"},
+        {"chunk", Type::integer, "4096", "rows per rank and collective write", 1, 1e12},
+    };
+}
+
 }  // namespace
 
 int simulate_command(run::Session& session) {
     std::vector<std::string> args = session.args();
-    const std::string samples_text = take_flag(args, "--samples", "");
-    const std::string out = take_flag(args, "--out", "corpus.h5");
-    const auto chunk =
-        static_cast<std::uint64_t>(parse_whole_number(take_flag(args, "--chunk", "4096"), "--chunk", 1, 1e12));
+    const config::CommandFlags flags(args, simulate_flags());
+    const std::string out = flags.text("out");
+    const auto chunk = static_cast<std::uint64_t>(flags.integer("chunk"));
     const config::ParsedOptions parsed = config::parse_options(args, run::run_options(), false);
     if (parsed.help) {
         std::printf("%s", kSimulateHelp);
         return 0;
     }
-    if (samples_text.empty()) throw ConfigError("--samples: say how many samples to simulate (--samples N)");
-    const auto samples = static_cast<std::uint64_t>(parse_whole_number(samples_text, "--samples", 1, 1e12));
+    if (!flags.given("samples")) throw ConfigError("--samples: say how many samples to simulate (--samples N)");
+    const auto samples = static_cast<std::uint64_t>(flags.integer("samples"));
     const run::RunConfig config = run::make_run_config(parsed);
     require_output_file(out, "--out");
 
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role("simulate");
-    coord::install_stop_signal_handlers();
+    checkpoint::install_stop_signal_handlers();
     const StopScope stop_abandons_the_corpus;  // the temporary is removed, nothing is half-written
     write_corpus(config, samples, out, chunk, mpi.world_rank() == 0);
     return 0;

@@ -1,8 +1,8 @@
 #include "sgnn/experiments/harness.hpp"
 
 #include "sgnn/clock.hpp"
+#include "sgnn/config/options.hpp"
 #include "sgnn/coord/progress.hpp"
-#include "sgnn/corpus/corpus_writer.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/directory_lock.hpp"
@@ -331,6 +331,15 @@ const std::vector<config::OptionSpec>& experiment_options() {
     return specs;
 }
 
+// The flags of `sgnn experiment NAME`, beside the run's options of experiment_options().
+std::vector<config::OptionSpec> experiment_flags() {
+    using Type = config::OptionSpec::Type;
+    return {
+        {"scale", Type::choice, "quick", "quick or paper", 0, 0, {"quick", "paper"}},
+        {"out", Type::text, "", "the experiment's folder (default runs/NAME-SCALE)"},
+    };
+}
+
 int experiment_command(run::Session& session) {
     std::vector<std::string> args = session.args();
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
@@ -350,11 +359,9 @@ int experiment_command(run::Session& session) {
         if (experiments.count(context.name) == 0) {
             throw ConfigError("unknown experiment '" + context.name + "'; sgnn experiment --help lists them");
         }
-        context.scale = corpus::take_flag(args, "--scale", "quick");
-        if (context.scale != "quick" && context.scale != "paper") {
-            throw ConfigError("--scale = '" + context.scale + "': choose quick or paper");
-        }
-        const std::string out = corpus::take_flag(args, "--out", "");
+        const config::CommandFlags flags(args, experiment_flags());
+        context.scale = flags.choice("scale");
+        const std::string out = flags.text("out");
         context.out = out.empty() ? "runs/" + context.name + "-" + context.scale : out;
         bool has_config = false;
         for (const auto& a : args) has_config |= a == "--config" || a.rfind("--config=", 0) == 0;

@@ -1,8 +1,9 @@
 #include "sgnn/run/command.hpp"
 
+#include "sgnn/checkpoint/files.hpp"
+#include "sgnn/checkpoint/schema.hpp"
+#include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/comm/mpi.hpp"
-#include "sgnn/coord/checkpoint.hpp"
-#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
@@ -91,15 +92,15 @@ RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOpt
             throw ConfigError("--resume auto needs --out DIR: the run directory to resume from, or to start in");
         }
         const std::string out = parsed.values["out"];
-        const bool has_checkpoint = !coord::list_checkpoints(coord::checkpoint_directory(out)).empty();
+        const bool has_checkpoint = !checkpoint::list_checkpoints(checkpoint::checkpoint_directory(out)).empty();
         if (!has_checkpoint) {
             RunConfig fresh = make_run_config(parsed);
             fresh.resume_auto = true;
             return fresh;
         }
-        path = coord::resolve_resume_path(out);
+        path = checkpoint::resolve_resume_path(out);
     } else {
-        path = coord::resolve_resume_path(parsed.resume);
+        path = checkpoint::resolve_resume_path(parsed.resume);
     }
     std::string checkpoint_ini;
     try {
@@ -109,7 +110,7 @@ RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOpt
         throw ConfigError("checkpoint " + (message.rfind(path, 0) == 0 ? message : path + ": " + message));
     }
     parsed = config::parse_options(args, run_options(), false, checkpoint_ini, "checkpoint " + path);
-    if (parsed.origin["out"] != "command line") parsed.values["out"] = coord::run_directory_of(path);
+    if (parsed.origin["out"] != "command line") parsed.values["out"] = checkpoint::run_directory_of(path);
     RunConfig config = make_run_config(parsed);
     config::require_same_settings(
         "checkpoint " + path, checkpoint_ini, config.effective_ini, defines_the_run,
@@ -161,7 +162,7 @@ int train_command(Session& session) {
     const RunConfig config = configure_run(session.args(), parsed);
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role(role_of_rank(config, mpi.world_rank(), mpi.world_size()));
-    coord::install_stop_signal_handlers();
+    checkpoint::install_stop_signal_handlers();
     return run_training(config, mpi, RunOptions{}).exit_code;
 }
 

@@ -1,7 +1,7 @@
 #include "sgnn/run/fatal.hpp"
 
+#include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/comm/mpi.hpp"
-#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 
 #include <mpi.h>
@@ -44,9 +44,9 @@ void end_job_stopped(const std::exception& stop, const std::string& role, int ra
         std::fprintf(stderr, "sgnn: %s [%s, rank %d]\n", stop.what(), role.c_str(), rank);
         std::fflush(stderr);
     }
-    if (ranks > 1) MPI_Abort(MPI_COMM_WORLD, coord::kExitRequeue);
+    if (ranks > 1) MPI_Abort(MPI_COMM_WORLD, checkpoint::kExitRequeue);
     comm::report_mpi(MPI_Finalize(), "MPI_Finalize");
-    std::exit(coord::kExitRequeue);
+    std::exit(checkpoint::kExitRequeue);
 }
 
 }  // namespace sgnn::run

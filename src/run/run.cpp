@@ -2,13 +2,14 @@
 
 #include "sgnn/run/role.hpp"
 
+#include "sgnn/checkpoint/files.hpp"
+#include "sgnn/checkpoint/schema.hpp"
+#include "sgnn/checkpoint/signals.hpp"
+#include "sgnn/checkpoint/writer.hpp"
 #include "sgnn/clock.hpp"
 #include "sgnn/comm/backoff.hpp"
-#include "sgnn/coord/checkpoint.hpp"
-#include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/coord/coordinator.hpp"
 #include "sgnn/coord/schedule.hpp"
-#include "sgnn/coord/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
@@ -17,6 +18,7 @@
 #include "sgnn/stream/batch_source.hpp"
 #include "sgnn/stream/corpus_source.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
+#include "sgnn/train/options.hpp"
 #include "sgnn/train/trainer.hpp"
 
 #include <algorithm>
@@ -36,7 +38,7 @@ void remove_earlier_run(const std::string& dir, const std::vector<std::string>& 
     std::error_code error;
     for (const std::string& name : earlier) {
         if (name.rfind("checkpoints/", 0) == 0) {
-            for (const std::string& path : coord::list_checkpoints(coord::checkpoint_directory(dir))) {
+            for (const std::string& path : checkpoint::list_checkpoints(checkpoint::checkpoint_directory(dir))) {
                 std::filesystem::remove(path, error);
             }
         } else {
@@ -68,7 +70,7 @@ struct RunDirectory {
 // replaces them, as experiments do for their own sub-runs) and draws a new run_id; a
 // resumed run keeps its checkpoint's. Every rank learns the result, or throws the same
 // ConfigError.
-RunDirectory prepare_run_directory(const RunConfig& config, const coord::CheckpointContents* resume,
+RunDirectory prepare_run_directory(const RunConfig& config, const checkpoint::Contents* resume,
                                    bool replace_earlier_run, const comm::MpiSession& mpi) {
     RunDirectory run;
     std::string error;
@@ -77,9 +79,9 @@ RunDirectory prepare_run_directory(const RunConfig& config, const coord::Checkpo
             run.path = config.out.empty() ? default_out_dir(config.name) : config.out;
             io::make_directories(run.path);
             run.lock = std::make_unique<io::DirectoryLock>(run.path, "--out");
-            const std::string recorded = coord::run_id_of_directory(run.path);
+            const std::string recorded = checkpoint::run_id_of_directory(run.path);
             if (resume == nullptr) {
-                const std::vector<std::string> earlier = coord::earlier_run_outputs(run.path);
+                const std::vector<std::string> earlier = checkpoint::earlier_run_outputs(run.path);
                 // --resume auto restarts a job that stopped before its first checkpoint in
                 // place; a finished run (summary.json) is never replaced that way.
                 const bool unfinished = std::find(earlier.begin(), earlier.end(), "summary.json") == earlier.end();
@@ -92,18 +94,19 @@ RunDirectory prepare_run_directory(const RunConfig& config, const coord::Checkpo
                                       ", or choose another --out");
                 }
                 if (!earlier.empty()) remove_earlier_run(run.path, earlier);  // (auto: never a checkpoint here)
-                run.run_id = coord::new_run_id();
+                run.run_id = checkpoint::new_run_id();
             } else {
                 const auto it = resume->attributes.find("run_id");
                 // A checkpoint of an older sgnn has no identity: the run gets one now.
-                run.run_id = it != resume->attributes.end() && !it->second.empty() ? it->second : coord::new_run_id();
+                run.run_id =
+                    it != resume->attributes.end() && !it->second.empty() ? it->second : checkpoint::new_run_id();
                 if (!recorded.empty() && recorded != run.run_id) {
                     throw ConfigError("--out " + run.path + " belongs to another run (run_id " + recorded + ") than " +
                                       resume->path + " (run_id " + run.run_id +
                                       "); give the resumed run its own --out");
                 }
             }
-            if (recorded != run.run_id) coord::record_run_id(run.path, run.run_id);
+            if (recorded != run.run_id) checkpoint::record_run_id(run.path, run.run_id);
         } catch (const std::exception& failure) {
             error = failure.what();  // another run's folder, or one that cannot be created or written
         }
@@ -121,8 +124,8 @@ class SignalForwarder final : public Role {
 public:
     SignalForwarder(const stream::Communicators& comms, bool active) : comms_(comms), active_(active) {}
     bool poll() override {
-        if (!active_ || sent_ || coord::pending_stop_signal() == 0) return false;
-        signal_ = coord::pending_stop_signal();
+        if (!active_ || sent_ || checkpoint::pending_stop_signal() == 0) return false;
+        signal_ = checkpoint::pending_stop_signal();
         comm::check_mpi(MPI_Isend(&signal_, 1, MPI_INT32_T, stream::RankLayout::coordinator_rank(),
                                   comm::kTagStopSignal, comms_.control(), request_.data()),
                         "MPI_Isend(stop signal notice)");
@@ -170,7 +173,7 @@ struct StreamStart {
     std::uint64_t first_batch = 0;            // the earliest batch any simulator makes
 };
 
-StreamStart stream_start(const RunConfig& config, const coord::CheckpointContents* resume) {
+StreamStart stream_start(const RunConfig& config, const checkpoint::Contents* resume) {
     StreamStart start;
     start.config = config.stream;
     start.states.resize(static_cast<std::size_t>(config.trainers));
@@ -202,7 +205,7 @@ StreamStart stream_start(const RunConfig& config, const coord::CheckpointContent
 
 // Problems a checkpoint can have that only show once the run is set up; found alike
 // on every rank.
-void check_resume(const RunConfig& config, const coord::CheckpointContents& resume) {
+void check_resume(const RunConfig& config, const checkpoint::Contents& resume) {
     if (resume.trainers != config.trainers && !config.allow_reshard) {
         throw ConfigError("checkpoint " + resume.path + " was written by a run with " +
                           std::to_string(resume.trainers) + " trainers, this one has " +
@@ -223,7 +226,7 @@ void check_resume(const RunConfig& config, const coord::CheckpointContents& resu
 // Rank 0 sets up the checkpoint folder: it must be writable before training starts,
 // and temporaries of a killed write are removed.
 void prepare_checkpoint_directory(const std::string& out_dir) {
-    const std::string dir = coord::checkpoint_directory(out_dir);
+    const std::string dir = checkpoint::checkpoint_directory(out_dir);
     io::make_directories(dir);
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
@@ -267,9 +270,9 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
     train::TrainConfig train_config = config.train;
     train_config.model.input_channels = task->layout().n_channels;
     train::validate(train_config, task->layout().n_inputs, task->layout().n_targets(), task->layout().n_classes());
-    std::unique_ptr<coord::CheckpointContents> resume;
+    std::unique_ptr<checkpoint::Contents> resume;
     if (!config.resume.empty()) {
-        resume = std::make_unique<coord::CheckpointContents>(coord::read_checkpoint(
+        resume = std::make_unique<checkpoint::Contents>(checkpoint::read(
             config.resume, config.stream.batch_size, task->layout().n_inputs, task->layout().n_targets()));
         check_resume(config, *resume);
     }
@@ -295,8 +298,8 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
     if (rank == 0 && !out_dir.empty()) prepare_checkpoint_directory(out_dir);
     stream::Communicators comms(layout, rank);
     const bool coordinates = rank == stream::RankLayout::coordinator_rank();
-    coord::CheckpointWriter checkpoints(comms.checkpointers(), int(coordinates) + int(layout.is_trainer(rank)),
-                                        config.checkpoint_timeout);
+    checkpoint::Writer checkpoints(comms.checkpointers(), int(coordinates) + int(layout.is_trainer(rank)),
+                                   config.checkpoint_timeout);
 
     std::unique_ptr<coord::Coordinator> coordinator;
     if (coordinates) {
@@ -380,7 +383,7 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
     comm::check_mpi(MPI_Ibcast(&stopped, 1, MPI_INT32_T, 0, MPI_COMM_WORLD, agreement.data()),
                     "MPI_Ibcast(exit status)");
     comm::wait_all(agreement, "MPI_Test(exit status)");
-    result.exit_code = stopped ? coord::kExitRequeue : 0;
+    result.exit_code = stopped ? checkpoint::kExitRequeue : 0;
     return result;
 }
 

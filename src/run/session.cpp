@@ -1,6 +1,6 @@
 #include "sgnn/run/session.hpp"
 
-#include "sgnn/coord/signals.hpp"
+#include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/run/fatal.hpp"
 #include "sgnn/sim/ode_solver.hpp"
@@ -68,7 +68,7 @@ int run_guarded(Session& session, const std::function<int(Session&)>& command) {
         const comm::MpiSession* mpi = session.mpi();
         if (mpi == nullptr || session.agreement().stops == Agreement::every_rank) {
             if (session.reports_errors()) std::fprintf(stderr, "sgnn: %s\n", stop.what());
-            return coord::kExitRequeue;
+            return checkpoint::kExitRequeue;
         }
         // Before anything could be saved: the job just ends, as a stopped one does, and
         // a requeued job starts afresh.

@@ -1,9 +1,24 @@
 #include "learner.hpp"
 
+#include "sgnn/checkpoint/schema.hpp"
 #include "sgnn/io/sha256.hpp"
 #include "sgnn/stream/communicators.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace sgnn::train {
+namespace schema = checkpoint::schema;
+
+double learning_rate_at(const OptimizerConfig& config, std::int64_t step, std::int64_t total_steps) {
+    if (step < config.warmup_steps) {
+        return config.learning_rate * static_cast<double>(step + 1) / static_cast<double>(config.warmup_steps);
+    }
+    const double span = static_cast<double>(std::max<std::int64_t>(1, total_steps - config.warmup_steps));
+    const double progress = std::min(1.0, static_cast<double>(step - config.warmup_steps) / span);
+    return config.min_learning_rate +
+           0.5 * (config.learning_rate - config.min_learning_rate) * (1.0 + std::cos(M_PI * progress));
+}
 
 Learner::Learner(const ModelConfig& model, const OptimizerConfig& optimizer, const LossSpec& loss, int n_inputs,
                  MPI_Comm trainers, torch::Device device, std::uint64_t seed)
@@ -98,36 +113,34 @@ torch::Tensor tensor_from(const std::map<std::string, io::Dataset>& datasets, co
 
 }  // namespace
 
-std::vector<io::Dataset> Learner::state_datasets() const {
+std::vector<io::Dataset> Learner::state() const {
     std::vector<io::Dataset> datasets;
     const auto& state = optimizer_->state();
     for (const auto& item : network_->named_parameters()) {
-        datasets.push_back(tensor_dataset("model/parameters/" + item.key(), item.value()));
+        datasets.push_back(tensor_dataset(schema::parameter(item.key()), item.value()));
         const auto it = state.find(optimizer_key(item.value()));
         if (it == state.end()) continue;  // no step taken yet
         const auto& adam = static_cast<const torch::optim::AdamWParamState&>(*it->second);
-        const std::string base = "model/optimizer/" + item.key() + "/";
-        datasets.push_back(tensor_dataset(base + "exp_avg", adam.exp_avg()));
-        datasets.push_back(tensor_dataset(base + "exp_avg_sq", adam.exp_avg_sq()));
-        datasets.push_back(io::make_dataset<std::int64_t>(base + "step", {adam.step()}));
+        datasets.push_back(tensor_dataset(schema::optimizer_state(item.key(), "exp_avg"), adam.exp_avg()));
+        datasets.push_back(tensor_dataset(schema::optimizer_state(item.key(), "exp_avg_sq"), adam.exp_avg_sq()));
+        datasets.push_back(io::make_dataset<std::int64_t>(schema::optimizer_state(item.key(), "step"), {adam.step()}));
     }
     return datasets;
 }
 
-void Learner::load_state(const std::map<std::string, io::Dataset>& datasets) {
+void Learner::restore(const std::map<std::string, io::Dataset>& datasets) {
     torch::NoGradGuard no_grad;
     auto& state = optimizer_->state();
     state.clear();
     for (const auto& item : network_->named_parameters()) {
         torch::Tensor parameter = item.value();
-        parameter.copy_(tensor_from(datasets, "model/parameters/" + item.key(), parameter));
-        const std::string base = "model/optimizer/" + item.key() + "/";
-        const auto step = datasets.find(base + "step");
+        parameter.copy_(tensor_from(datasets, schema::parameter(item.key()), parameter));
+        const auto step = datasets.find(schema::optimizer_state(item.key(), "step"));
         if (step == datasets.end()) continue;
         auto adam = std::make_unique<torch::optim::AdamWParamState>();
         adam->step(step->second.as<std::int64_t>().at(0));
-        adam->exp_avg(tensor_from(datasets, base + "exp_avg", parameter));
-        adam->exp_avg_sq(tensor_from(datasets, base + "exp_avg_sq", parameter));
+        adam->exp_avg(tensor_from(datasets, schema::optimizer_state(item.key(), "exp_avg"), parameter));
+        adam->exp_avg_sq(tensor_from(datasets, schema::optimizer_state(item.key(), "exp_avg_sq"), parameter));
         state[optimizer_key(parameter)] = std::move(adam);
     }
 }

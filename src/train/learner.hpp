@@ -35,12 +35,12 @@ public:
     torch::Tensor predict(const torch::Tensor& inputs);
 
     std::vector<io::NamedArray> parameter_arrays() const;
-    // Parameters and AdamW state by name, for checkpoints:
-    //   model/parameters/<name>, model/optimizer/<name>/{exp_avg, exp_avg_sq, step}
-    std::vector<io::Dataset> state_datasets() const;
-    // Restores what state_datasets() wrote (every replica loads the same bytes).
-    // Throws std::runtime_error naming a missing or mis-shaped entry.
-    void load_state(const std::map<std::string, io::Dataset>& datasets);
+    // Parameters and AdamW state by name, the checkpoint part at
+    // checkpoint::schema::parameter and optimizer_state.
+    std::vector<io::Dataset> state() const;
+    // Restores what state() wrote (every replica loads the same bytes). Throws
+    // std::runtime_error naming a missing or mis-shaped entry.
+    void restore(const std::map<std::string, io::Dataset>& datasets);
     // SHA-256 of the float32 parameter bytes, in named_parameters() order.
     std::string parameter_sha256() const;
     // The first parameter holding a NaN or an infinity, or "" when all are finite.

@@ -1,5 +1,13 @@
 #include "sgnn/train/options.hpp"
 
+#include "models.hpp"
+#include "sgnn/comm/protocol.hpp"
+#include "sgnn/error.hpp"
+
+#include <torch/torch.h>
+
+#include <string>
+
 namespace sgnn::train {
 
 std::vector<config::OptionSpec> train_options() {
@@ -67,6 +75,30 @@ void read_train_options(const config::OptionReader& v, TrainConfig& t) {
     t.optimizer.bucket_mb = v.number("train.bucket_mb");
     t.eval_every = v.integer("eval.every");
     t.eval_samples = v.small_integer("eval.samples");
+}
+
+void check_device(const std::string& device) {
+    if (device == "cpu") return;
+    if (device == "cuda") {
+        if (!torch::cuda::is_available()) {
+            throw ConfigError(
+                "device = cuda: this LibTorch build sees no usable CUDA GPU (Debian's libtorch is "
+                "CPU-only); use device = cpu or a CUDA-enabled LibTorch");
+        }
+        return;
+    }
+    throw ConfigError("device = '" + device + "': choose cpu or cuda");
+}
+
+void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes) {
+    if (n_targets > comm::kMaxTargets) {
+        throw ConfigError("sim.targets: at most " + std::to_string(comm::kMaxTargets) + " targets");
+    }
+    if (n_classes > comm::kMaxClasses) {
+        throw ConfigError("sim.mixture: at most " + std::to_string(comm::kMaxClasses) + " mechanisms to classify");
+    }
+    check_device(config.device);
+    make_network(config.model, n_inputs, n_targets + n_classes);
 }
 
 }  // namespace sgnn::train

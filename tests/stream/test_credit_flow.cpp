@@ -21,6 +21,7 @@
 #include "sgnn/stream/communicators.hpp"
 #include "sgnn/stream/layout.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
+#include "support/fake_task.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -32,43 +33,10 @@
 namespace {
 
 using namespace sgnn;
+using testing::FakeTask;
 
 constexpr int kBatches = 60;
 constexpr int kCredits = 2;
-
-// Six inputs and one target per sample, all from the sample's own stream; a block can
-// be made slow to play a slow simulator.
-class FakeTask final : public sim::Task {
-public:
-    explicit FakeTask(double seconds_per_block) : seconds_per_block_(seconds_per_block) {
-        layout_.n_inputs = 6;
-        layout_.target_names = {"x"};
-    }
-    const sim::SampleLayout& layout() const override { return layout_; }
-    void generate_block(sim::SampleStream* rngs, int count, double, const sim::SampleRows& out,
-                        char* valid) const override {
-        if (seconds_per_block_ > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds_per_block_));
-        for (int j = 0; j < count; ++j) {
-            float sum = 0.0f;
-            for (int i = 0; i < layout_.n_inputs; ++i) {
-                const auto value = static_cast<float>(rngs[j].uniform());
-                out.inputs[j * layout_.n_inputs + i] = value;
-                sum += value;
-            }
-            out.targets[j] = sum;
-            out.labels[j] = 0.0f;
-            valid[j] = 1;
-        }
-    }
-    std::string describe_sample(sim::SampleStream&, double) const override { return "fake"; }
-    const std::vector<std::string>& parameter_names() const override { return names_; }
-    void draw_parameters(sim::SampleStream& rng, double, double* out) const override { out[0] = rng.uniform(); }
-
-private:
-    double seconds_per_block_;
-    sim::SampleLayout layout_;
-    std::vector<std::string> names_ = {"x"};
-};
 
 int failures = 0;
 

@@ -1,5 +1,6 @@
 #include "sgnn/analysis/bootstrap.hpp"
-#include "sgnn/coord/checkpoint.hpp"
+#include "sgnn/checkpoint/files.hpp"
+#include "sgnn/checkpoint/schema.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/csv.hpp"
@@ -108,18 +109,18 @@ TEST_CASE("collectively written HDF5 files round-trip datasets and catch damage"
 TEST_CASE("checkpoints are listed by step, pruned to the newest and found from a run directory", "[checkpoint]") {
     const std::string run = "test_checkpoint_run";
     std::filesystem::remove_all(run);
-    io::make_directories(coord::checkpoint_directory(run));
-    for (int step : {100, 20, 300}) io::write_file_atomically(coord::checkpoint_path(run, step), "x");
-    io::write_file_atomically(coord::checkpoint_directory(run) + "/step-00000400.h5.tmp", "partial");
-    const auto listed = coord::list_checkpoints(coord::checkpoint_directory(run));
+    io::make_directories(checkpoint::checkpoint_directory(run));
+    for (int step : {100, 20, 300}) io::write_file_atomically(checkpoint::checkpoint_path(run, step), "x");
+    io::write_file_atomically(checkpoint::checkpoint_directory(run) + "/step-00000400.h5.tmp", "partial");
+    const auto listed = checkpoint::list_checkpoints(checkpoint::checkpoint_directory(run));
     REQUIRE(listed.size() == 3);
-    CHECK(listed.back() == coord::checkpoint_path(run, 300));
-    CHECK(coord::resolve_resume_path(run) == coord::checkpoint_path(run, 300));
-    CHECK(coord::run_directory_of(coord::checkpoint_path(run, 300)) == run);
-    coord::prune_checkpoints(coord::checkpoint_directory(run), 2, "");  // none of them names a run
-    CHECK(coord::list_checkpoints(coord::checkpoint_directory(run)) ==
-          std::vector<std::string>{coord::checkpoint_path(run, 100), coord::checkpoint_path(run, 300)});
-    CHECK_THROWS_AS(coord::resolve_resume_path(run + "/nothing-here"), ConfigError);
+    CHECK(listed.back() == checkpoint::checkpoint_path(run, 300));
+    CHECK(checkpoint::resolve_resume_path(run) == checkpoint::checkpoint_path(run, 300));
+    CHECK(checkpoint::run_directory_of(checkpoint::checkpoint_path(run, 300)) == run);
+    checkpoint::prune_checkpoints(checkpoint::checkpoint_directory(run), 2, "");  // none of them names a run
+    CHECK(checkpoint::list_checkpoints(checkpoint::checkpoint_directory(run)) ==
+          std::vector<std::string>{checkpoint::checkpoint_path(run, 100), checkpoint::checkpoint_path(run, 300)});
+    CHECK_THROWS_AS(checkpoint::resolve_resume_path(run + "/nothing-here"), ConfigError);
     std::filesystem::remove_all(run);
 }
 

@@ -135,3 +135,33 @@ TEST_CASE("a struct's default is written as people write it", "[options]") {
     CHECK(config::default_text(std::vector<std::string>{"report", "negbin"}) == "report,negbin");
     CHECK(config::default_text(false) == "false");
 }
+
+TEST_CASE("a command's flags are taken out of its arguments, the rest left in order", "[options]") {
+    using Type = config::OptionSpec::Type;
+    const std::vector<config::OptionSpec> flags = {
+        {"samples", Type::integer, "", "samples", 1, 1e12},
+        {"out", Type::text, "corpus.h5", "the file"},
+        {"json", Type::boolean, "false", "JSON"},
+    };
+    std::vector<std::string> args = {"--config", "a.cfg",  "--samples=1e5", "--sim.days",
+                                     "30",       "--json", "--train.steps", "7"};
+    const config::CommandFlags taken(args, flags);
+    CHECK(args == std::vector<std::string>{"--config", "a.cfg", "--sim.days", "30", "--train.steps", "7"});
+    CHECK(taken.given("samples"));
+    CHECK(taken.integer("samples") == 100000);
+    CHECK_FALSE(taken.given("out"));
+    CHECK(taken.text("out") == "corpus.h5");
+    CHECK(taken.boolean("json"));
+    // The rest parses against the run's options as before.
+    CHECK(parse(std::vector<std::string>(args.begin() + 2, args.end())).task.days == 30);
+
+    std::vector<std::string> bad = {"--samples", "10abc"};
+    const config::CommandFlags bad_flags(bad, flags);
+    CHECK_THROWS_WITH(bad_flags.integer("samples"), "--samples = '10abc': must be an integer in [1, 1e12]");
+    std::vector<std::string> missing = {"--samples"};
+    CHECK_THROWS_AS(config::CommandFlags(missing, flags), ConfigError);
+    std::vector<std::string> guessed = {"--sam", "5"};  // no abbreviations: left for the run's options to refuse
+    const config::CommandFlags unguessed(guessed, flags);
+    CHECK_FALSE(unguessed.given("samples"));
+    CHECK(guessed.size() == 2);
+}

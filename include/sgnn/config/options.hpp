@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,32 @@ private:
     const std::vector<OptionSpec>& specs_;
 };
 
+// The flags of one command beside the run's options (sgnn simulate --samples N, sgnn
+// bank --run DIR): given on the command line only, never in a config file or
+// config.ini. Each command declares its flags as OptionSpecs beside its code (key
+// without the dashes); they are parsed here, by the same parser as the run's options,
+// and read back checked against their specs. A bad value is a ConfigError
+// "--KEY = 'VALUE': must be ...".
+class CommandFlags {
+public:
+    // Takes the flags out of `args` (`--key VALUE`, `--key=VALUE`, a boolean flag
+    // alone) and leaves the rest, in order, for parse_options. Throws ConfigError for a
+    // flag without its value.
+    CommandFlags(std::vector<std::string>& args, const std::vector<OptionSpec>& flags);
+    bool given(const std::string& key) const;  // on the command line, not defaulted
+    std::string text(const std::string& key) const;
+    double number(const std::string& key) const;
+    std::int64_t integer(const std::string& key) const;
+    bool boolean(const std::string& key) const;
+    std::string choice(const std::string& key) const;
+
+private:
+    std::vector<OptionSpec> specs_;  // keys with their leading "--", as messages name them
+    ParsedOptions parsed_;
+    OptionReader reader_;
+    std::set<std::string> given_;
+};
+
 // The effective configuration as an INI file that `--config` reads back.
 std::string effective_ini(const ParsedOptions& options, const std::vector<OptionSpec>& specs);
 
@@ -73,5 +100,7 @@ void require_same_settings(const std::string& what, const std::string& recorded_
 
 // The options section of --help.
 std::string options_help(const std::vector<OptionSpec>& specs);
+// A command's flags for its --help, one entry each, as options_help writes them.
+std::string flags_help(const std::vector<OptionSpec>& flags);
 
 }  // namespace sgnn::config

@@ -5,9 +5,10 @@
 // its share of each one.
 #pragma once
 
+#include "sgnn/checkpoint/files.hpp"
+#include "sgnn/checkpoint/schema.hpp"
+#include "sgnn/checkpoint/writer.hpp"
 #include "sgnn/comm/protocol.hpp"
-#include "sgnn/coord/checkpoint.hpp"
-#include "sgnn/coord/checkpoint_writer.hpp"
 #include "sgnn/coord/progress.hpp"
 #include "sgnn/coord/schedule.hpp"
 #include "sgnn/io/csv.hpp"
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ namespace sgnn::coord {
 
 struct CoordinatorConfig {
     std::string run_name;
-    std::string run_id;            // coord/checkpoint.hpp: stored in checkpoints, rotation keeps to it
+    std::string run_id;            // checkpoint/files.hpp: stored in checkpoints, rotation keeps to it
     std::string out_dir;           // empty: write nothing (benchmarks)
     std::string effective_config;  // INI text of every option's effective value
     std::int64_t total_steps = 0;
@@ -38,19 +40,19 @@ struct CoordinatorConfig {
     double progress_interval = 2.0;        // seconds between progress lines; 0 prints evaluations only
     bool quiet = false;                    // no progress lines at all
     std::string sgnn_version;
-    int checkpoint_keep = 3;                     // newest checkpoints kept
-    double checkpoint_minutes = 0;               // wall minutes between checkpoints; 0: none on time
-    std::uint64_t batch_origin = 0;              // stream/resume.hpp
-    std::int64_t origin_step = 0;                // the step at which batch_origin starts
-    std::uint64_t first_batch = 0;               // the earliest batch simulators make (a resumed run's)
-    const CheckpointContents* resume = nullptr;  // the checkpoint this run continues, or nullptr
-    bool live_simulators = true;                 // false: trainers read a corpus; no schedule to publish
+    int checkpoint_keep = 3;                       // newest checkpoints kept
+    double checkpoint_minutes = 0;                 // wall minutes between checkpoints; 0: none on time
+    std::uint64_t batch_origin = 0;                // stream/resume.hpp
+    std::int64_t origin_step = 0;                  // the step at which batch_origin starts
+    std::uint64_t first_batch = 0;                 // the earliest batch simulators make (a resumed run's)
+    const checkpoint::Contents* resume = nullptr;  // the checkpoint this run continues, or nullptr
+    bool live_simulators = true;                   // false: trainers read a corpus; no schedule to publish
 };
 
 class Coordinator {
 public:
     Coordinator(const stream::Communicators& comms, const stream::RankLayout& layout, const PriorSchedule& schedule,
-                CoordinatorConfig config, CheckpointWriter& checkpoints);
+                CoordinatorConfig config, checkpoint::Writer& checkpoints);
     ~Coordinator();
 
     bool poll();
@@ -68,6 +70,8 @@ private:
     void finish(const comm::TrainerReport& report);
     void request_checkpoint(std::int32_t flags, std::int32_t signal);
     bool watch_for_requests();
+    std::vector<io::Dataset> checkpoint_state() const;
+    std::map<std::string, std::string> checkpoint_attributes(std::int64_t step) const;
     void write_checkpoint(const comm::TrainerReport& report);
     void report_stop(const comm::TrainerReport& report);
 
@@ -84,7 +88,7 @@ private:
     std::vector<MPI_Request> stage_requests_;
     int published_ = -1;
 
-    CheckpointWriter& checkpoints_;
+    checkpoint::Writer& checkpoints_;
     std::deque<comm::CheckpointRequest> request_messages_;
     std::vector<MPI_Request> request_sends_;
     std::int32_t last_request_id_ = 0;

@@ -47,7 +47,4 @@ sim::IndexedSamples generate_chunk_or_stop(const sim::Task& task, std::uint64_t 
 // regular file that is replaced: never a device, FIFO, directory or link).
 void require_output_file(const std::string& path, const std::string& option);
 
-// Removes "--name VALUE" or "--name=VALUE" from args; returns VALUE, or `fallback`.
-std::string take_flag(std::vector<std::string>& args, const std::string& name, const std::string& fallback);
-
 }  // namespace sgnn::corpus

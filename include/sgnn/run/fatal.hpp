@@ -17,7 +17,7 @@ std::string one_line_message(const std::exception& error);
 
 // How a rank ends the job when a stop signal found it where nothing can be saved
 // (sgnn::StopRequested): one line from the first trainer (or the only process), then
-// exit status 75 (coord::kExitRequeue), through MPI_Abort when other ranks may wait on
+// exit status 75 (checkpoint::kExitRequeue), through MPI_Abort when other ranks may wait on
 // this one.
 [[noreturn]] void end_job_stopped(const std::exception& stop, const std::string& role, int rank, int ranks);
 

@@ -18,7 +18,7 @@ struct RunOptions {
 
 struct RunResult {
     io::Json summary;   // summary.json's content on rank 0 (empty elsewhere)
-    int exit_code = 0;  // the same on every rank: 0, or coord::kExitRequeue after a stop signal
+    int exit_code = 0;  // the same on every rank: 0, or checkpoint::kExitRequeue after a stop signal
 };
 
 // Throws ConfigError for problems found before ranks start talking (every rank finds

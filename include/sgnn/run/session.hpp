@@ -8,7 +8,7 @@
 // (sgnn/error.hpp, sgnn/stop.hpp) says:
 //
 //   ConfigError      one line "sgnn: error: ..." from rank 0, exit 2 on every rank
-//   StopRequested    one line, exit 75 (coord::kExitRequeue), nothing half-written
+//   StopRequested    one line, exit 75 (checkpoint::kExitRequeue), nothing half-written
 //   anything else    the job-wide stop: one line naming role and rank, MPI_Abort
 //
 // Whether ranks meet an error together decides how they leave. Where every rank meets

@@ -5,6 +5,7 @@
 #include "sgnn/config/options.hpp"
 #include "sgnn/train/config.hpp"
 
+#include <string>
 #include <vector>
 
 namespace sgnn::train {
@@ -14,5 +15,11 @@ std::vector<config::OptionSpec> train_options();
 // model.*, train.* and eval.* into `config` (the run fills in the rest: batch size,
 // seed, device, outputs). Throws ConfigError naming the key.
 void read_train_options(const config::OptionReader& options, TrainConfig& config);
+
+// Throws ConfigError if `device` cannot be used by this LibTorch build.
+void check_device(const std::string& device);
+// Everything about the training settings that can be checked before ranks start
+// talking (device, network shape); throws ConfigError naming the key.
+void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes);
 
 }  // namespace sgnn::train

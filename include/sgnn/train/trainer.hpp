@@ -1,9 +1,10 @@
-// The trainer role. Torch stays behind this interface (pimpl) so that the rest of
-// sgnn compiles without LibTorch headers.
+// The trainer role (run/role.hpp's poll/finished). Torch stays behind this interface
+// (pimpl) so that the rest of sgnn compiles without LibTorch headers. It depends on the
+// protocol (comm/protocol.hpp) and the checkpoint schema, not on the coordinator.
 #pragma once
 
-#include "sgnn/coord/checkpoint.hpp"
-#include "sgnn/coord/checkpoint_writer.hpp"
+#include "sgnn/checkpoint/schema.hpp"
+#include "sgnn/checkpoint/writer.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stream/batch_source.hpp"
 #include "sgnn/stream/communicators.hpp"
@@ -11,7 +12,6 @@
 #include "sgnn/train/config.hpp"
 
 #include <memory>
-#include <string>
 
 namespace sgnn::train {
 
@@ -19,8 +19,8 @@ class Trainer {
 public:
     // `resume`: the checkpoint this run continues from, or nullptr.
     Trainer(const stream::Communicators& comms, const stream::RankLayout& layout, const sim::Task& task,
-            const TrainConfig& config, stream::BatchSource& source, coord::CheckpointWriter& checkpoints,
-            const coord::CheckpointContents* resume = nullptr);
+            const TrainConfig& config, stream::BatchSource& source, checkpoint::Writer& checkpoints,
+            const checkpoint::Contents* resume = nullptr);
     ~Trainer();
 
     // One training step (waiting for its batch), then a checkpoint if one is due or was
@@ -35,11 +35,5 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
-
-// Throws ConfigError if `device` cannot be used by this LibTorch build.
-void check_device(const std::string& device);
-// Everything about the training settings that can be checked before ranks start
-// talking (device, network shape); throws ConfigError naming the key.
-void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes);
 
 }  // namespace sgnn::train

@@ -1,4 +1,4 @@
-#include "sgnn/coord/checkpoint_writer.hpp"
+#include "sgnn/checkpoint/writer.hpp"
 
 #include "sgnn/clock.hpp"
 #include "sgnn/watchdog.hpp"
@@ -6,13 +6,13 @@
 #include <chrono>
 #include <stdexcept>
 
-namespace sgnn::coord {
+namespace sgnn::checkpoint {
 
-CheckpointWriter::CheckpointWriter(MPI_Comm checkpointers, int local_roles, double timeout_seconds)
+Writer::Writer(MPI_Comm checkpointers, int local_roles, double timeout_seconds)
     : comm_(checkpointers), local_roles_(local_roles), timeout_seconds_(timeout_seconds) {}
 
-bool CheckpointWriter::contribute(const std::string& path, std::vector<io::Dataset> datasets,
-                                  const std::map<std::string, std::string>& attributes) {
+bool Writer::contribute(const std::string& path, std::vector<io::Dataset> datasets,
+                        const std::map<std::string, std::string>& attributes) {
     if (contributed_ > 0 && path != path_) {
         throw std::logic_error("checkpoint roles of one rank disagree on the file: " + path_ + " and " + path);
     }
@@ -36,4 +36,4 @@ bool CheckpointWriter::contribute(const std::string& path, std::vector<io::Datas
     return true;
 }
 
-}  // namespace sgnn::coord
+}  // namespace sgnn::checkpoint

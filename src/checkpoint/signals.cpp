@@ -1,10 +1,10 @@
-#include "sgnn/coord/signals.hpp"
+#include "sgnn/checkpoint/signals.hpp"
 
 #include "sgnn/stop.hpp"
 
 #include <csignal>
 
-namespace sgnn::coord {
+namespace sgnn::checkpoint {
 namespace {
 
 extern "C" void record_stop_signal(int signal_number) {
@@ -35,4 +35,4 @@ const char* stop_signal_name(int signal_number) {
     }
 }
 
-}  // namespace sgnn::coord
+}  // namespace sgnn::checkpoint

@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
-namespace sgnn::coord {
+namespace sgnn::checkpoint {
 
-class CheckpointWriter {
+class Writer {
 public:
     // A write that has not finished after `timeout_seconds` (a rank failed inside a
     // collective HDF5 call, or the file system hangs) ends this process with an error,
     // which ends the job: no rank waits forever.
-    CheckpointWriter(MPI_Comm checkpointers, int local_roles, double timeout_seconds);
+    Writer(MPI_Comm checkpointers, int local_roles, double timeout_seconds);
 
     // Adds one role's datasets (and, from the coordinator, the root attributes) to the
     // checkpoint `path`. The last local contribution writes the file; it blocks until
@@ -43,4 +43,4 @@ private:
     double last_bytes_ = 0.0;
 };
 
-}  // namespace sgnn::coord
+}  // namespace sgnn::checkpoint

@@ -5,7 +5,7 @@
 // kExitRequeue, which a job script uses to requeue itself.
 #pragma once
 
-namespace sgnn::coord {
+namespace sgnn::checkpoint {
 
 // Exit status of a run that stopped on a signal after writing a checkpoint
 // (EX_TEMPFAIL: "try again later"). Resume with `sgnn train --resume DIR`.
@@ -16,4 +16,4 @@ void install_stop_signal_handlers();
 int pending_stop_signal();
 const char* stop_signal_name(int signal_number);
 
-}  // namespace sgnn::coord
+}  // namespace sgnn::checkpoint

@@ -1,0 +1,107 @@
+#include "normalization.hpp"
+
+#include "fixed_sets.hpp"
+#include "sgnn/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace sgnn::train {
+namespace schema = checkpoint::schema;
+
+Normalization Normalization::compute(const sim::Task& task, std::uint64_t seed, int samples) {
+    std::vector<float> inputs, targets, labels;
+    const sim::GenerateResult result =
+        generate_fixed_set(task, seed, sim::Purpose::norm, 0, samples, 1, inputs, targets, labels);
+    const int n_t = task.layout().n_targets();
+    const std::size_t n = labels.size();
+    if (n < 2) {
+        sim::SampleStream example(seed, sim::Purpose::norm, result.first_dropped);
+        throw std::runtime_error("the simulator dropped " + std::to_string(result.dropped) + " of " +
+                                 std::to_string(samples) + " normalization samples, for example " +
+                                 task.describe_sample(example, 1.0) +
+                                 ". Narrow the priors (prior.NAME) or choose targets defined everywhere");
+    }
+    Normalization norm;
+    double sum = 0, sum_sq = 0;
+    for (float v : inputs) {
+        sum += v;
+        sum_sq += static_cast<double>(v) * v;
+    }
+    const double count = static_cast<double>(inputs.size());
+    norm.input_mean = static_cast<float>(sum / count);
+    norm.input_std = static_cast<float>(std::sqrt(std::max(1e-12, sum_sq / count - (sum / count) * (sum / count))));
+    for (int j = 0; j < n_t; ++j) {
+        double s = 0, ss = 0, present = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = targets[i * static_cast<std::size_t>(n_t) + static_cast<std::size_t>(j)];
+            if (std::isnan(v)) continue;  // this sample's mechanism lacks the target
+            s += v;
+            ss += v * v;
+            ++present;
+        }
+        if (present < 2) {
+            throw std::runtime_error("fewer than 2 of " + std::to_string(n) + " normalization samples have target '" +
+                                     task.layout().target_names[static_cast<std::size_t>(j)] +
+                                     "': raise the weight of the mechanisms that have it in sim.mixture");
+        }
+        const double mean = s / present;
+        const double var = std::max(1e-12, ss / present - mean * mean);
+        norm.target_mean.push_back(static_cast<float>(mean));
+        norm.target_std.push_back(static_cast<float>(std::sqrt(var)));
+    }
+    return norm;
+}
+
+Normalization Normalization::restore(const checkpoint::Contents& checkpoint, int n_targets) {
+    const auto values = [&](const std::string& field) {
+        return checkpoint.model_dataset(schema::normalization(field)).as<float>();
+    };
+    Normalization norm;
+    norm.input_mean = values("input_mean").at(0);
+    norm.input_std = values("input_std").at(0);
+    norm.target_mean = values("target_mean");
+    norm.target_std = values("target_std");
+    if (norm.target_mean.size() != static_cast<std::size_t>(n_targets)) {
+        throw ConfigError("checkpoint " + checkpoint.path + ": normalization for " +
+                          std::to_string(norm.target_mean.size()) + " targets, but this run has " +
+                          std::to_string(n_targets));
+    }
+    return norm;
+}
+
+std::vector<io::Dataset> Normalization::state() const {
+    const auto n_t = static_cast<std::uint64_t>(target_mean.size());
+    return {io::make_dataset<float>(schema::normalization("input_mean"), {input_mean}),
+            io::make_dataset<float>(schema::normalization("input_std"), {input_std}),
+            io::make_dataset(schema::normalization("target_mean"), target_mean, {n_t}),
+            io::make_dataset(schema::normalization("target_std"), target_std, {n_t})};
+}
+
+std::vector<io::NamedArray> Normalization::model_file_arrays() const {
+    const auto n_t = static_cast<std::uint64_t>(target_mean.size());
+    return {
+        {"input_mean", {1}, {input_mean}},
+        {"input_std", {1}, {input_std}},
+        {"target_mean", {n_t}, target_mean},
+        {"target_std", {n_t}, target_std},
+    };
+}
+
+torch::Tensor Normalization::standardize_inputs(const float* data, std::int64_t rows, std::int64_t n_inputs,
+                                                torch::Device device) const {
+    torch::Tensor x = torch::from_blob(const_cast<float*>(data), {rows, n_inputs}, torch::kFloat);
+    return ((x - input_mean) / input_std).to(device);
+}
+
+torch::Tensor Normalization::standardize_targets(const float* data, std::int64_t rows, torch::Device device) const {
+    const auto n_t = static_cast<std::int64_t>(target_mean.size());
+    torch::Tensor y = torch::from_blob(const_cast<float*>(data), {rows, n_t}, torch::kFloat);
+    const torch::Tensor mean = torch::tensor(target_mean);
+    const torch::Tensor std = torch::tensor(target_std);
+    return ((y - mean) / std).to(device);
+}
+
+}  // namespace sgnn::train

@@ -1,0 +1,43 @@
+// Standardization of network inputs and targets. Private to the train module.
+//
+// Inputs get one scalar mean and standard deviation (the curve's shape must survive);
+// targets one pair each, over the samples that have the target. Every trainer computes
+// the same statistics from the `norm` stream, so replicas agree without talking; a
+// resumed run takes them from its checkpoint (state/restore), and model.h5 carries
+// them so that predictions map back to target units.
+#pragma once
+
+#include "sgnn/checkpoint/schema.hpp"
+#include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/io/model_file.hpp"
+#include "sgnn/sim/task.hpp"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace sgnn::train {
+
+struct Normalization {
+    float input_mean = 0.0f, input_std = 1.0f;
+    std::vector<float> target_mean, target_std;
+
+    // From `samples` samples of the norm stream. Throws std::runtime_error when too few
+    // samples are valid, or a target is too rare, saying what to change.
+    static Normalization compute(const sim::Task& task, std::uint64_t seed, int samples);
+    // From a checkpoint (checkpoint::schema::normalization); throws ConfigError naming the
+    // file when the statistics are missing or are for another number of targets.
+    static Normalization restore(const checkpoint::Contents& checkpoint, int n_targets);
+    // The checkpoint datasets restore() reads back.
+    std::vector<io::Dataset> state() const;
+    // The /normalization arrays of model.h5.
+    std::vector<io::NamedArray> model_file_arrays() const;
+
+    // Rows of raw inputs (targets), standardized, on `device`.
+    torch::Tensor standardize_inputs(const float* data, std::int64_t rows, std::int64_t n_inputs,
+                                     torch::Device device) const;
+    torch::Tensor standardize_targets(const float* data, std::int64_t rows, torch::Device device) const;
+};
+
+}  // namespace sgnn::train

@@ -70,12 +70,17 @@ tidy: build
 	@command -v run-clang-tidy >/dev/null || { echo "sgnn: make tidy needs clang-tidy (apt-get install clang-tidy)"; exit 1; }
 	run-clang-tidy -p $(BUILD_DIR) -quiet -j $(JOBS) '$(CURDIR)/src/.*\.cpp$$'
 
-# The debug-sanitize preset (CMakePresets.json): unit and MPI tests under ASan + UBSan.
+# The debug-sanitize preset (CMakePresets.json): unit and MPI tests under ASan + UBSan
+# (the unit tests, the data-parallel step, credit flow, the trainer and coordinator roles).
 sanitize: deps
 	cmake --preset debug-sanitize
-	cmake --build --preset debug-sanitize -j $(JOBS) --target sgnn_unit_tests sgnn_test_data_parallel
+	cmake --build --preset debug-sanitize -j $(JOBS) --target sgnn_unit_tests sgnn_test_data_parallel \
+		sgnn_test_credit_flow sgnn_test_trainer sgnn_test_coordinator
 	export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
-	build-sanitize/tests/sgnn_unit_tests && $(MPIEXEC) -n 2 build-sanitize/tests/sgnn_test_data_parallel
+	build-sanitize/tests/sgnn_unit_tests && $(MPIEXEC) -n 2 build-sanitize/tests/sgnn_test_data_parallel && \
+	$(MPIEXEC) -n 3 build-sanitize/tests/sgnn_test_credit_flow --slow trainer && \
+	$(MPIEXEC) -n 3 build-sanitize/tests/sgnn_test_trainer build-sanitize/tests/trainer_role && \
+	$(MPIEXEC) -n 2 build-sanitize/tests/sgnn_test_coordinator build-sanitize/tests/coordinator_role
 
 clean:
 	rm -rf $(BUILD_DIR) build-sanitize

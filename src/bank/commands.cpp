@@ -74,7 +74,7 @@ run::RunConfig run_config_of(const std::string& run_dir) {
     const std::string ini = run_dir + "/config.ini";
     std::ifstream probe(ini);
     if (!probe) throw ConfigError("--run " + run_dir + ": no config.ini there (give a finished training run)");
-    return run::make_run_config(config::parse_options({"--config", ini}, run::run_options(), false));
+    return run::make_run_config(config::parse_options({"--config", ini}, run::run_options()));
 }
 
 struct Summary {
@@ -152,6 +152,113 @@ int bank_command(run::Session& session) {
     return 0;
 }
 
+namespace {
+
+// The k valid bank rows nearest to embedding `q`, nearest first, as (distance, bank
+// index); k is `requested`, or the square root of the valid rows when 0, and at most
+// their number. Invalid rows (dropped samples, NaN embeddings) are never neighbours:
+// they lie at infinity.
+std::vector<std::pair<double, std::size_t>> nearest_rows(const io::MemoryBank& memory, const std::vector<float>& q,
+                                                         std::size_t requested, const std::string& bank,
+                                                         std::size_t& valid_count) {
+    const std::uint64_t n = memory.samples;
+    valid_count = static_cast<std::size_t>(
+        std::count_if(memory.valid.begin(), memory.valid.end(), [](std::uint8_t v) { return v != 0; }));
+    const std::size_t k = std::min(
+        valid_count, requested == 0 ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(valid_count))))
+                                    : requested);
+    if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
+    std::vector<double> squared;
+    squared_distances(q.data(), memory.embeddings.data(), static_cast<int>(q.size()), static_cast<int>(n), squared);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!memory.valid[i]) squared[i] = std::numeric_limits<double>::infinity();
+    }
+    std::vector<std::pair<double, std::size_t>> rows;
+    for (int i : nearest(squared, static_cast<int>(n), static_cast<int>(k))) {
+        rows.emplace_back(std::sqrt(squared[static_cast<std::size_t>(i)]), static_cast<std::size_t>(i));
+    }
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+// What `sgnn attribute --json` prints: the network's prediction, the distribution of
+// each parameter over the neighbours, their mechanism shares, the `show` nearest.
+io::Json attribution_result(const train::Predictor& network, const std::vector<double>& prediction,
+                            const io::MemoryBank& memory, const std::vector<std::pair<double, std::size_t>>& rows,
+                            int show) {
+    const std::vector<std::string>& parameter_names = memory.parameter_names;
+    const std::vector<std::string>& class_names = memory.class_names;
+    const std::size_t k = rows.size(), n_p = parameter_names.size();
+    const std::vector<double>& params = memory.parameters;
+    io::Json result;
+    io::Json predicted = io::Json::object();
+    for (std::size_t t = 0; t < network.target_names().size(); ++t)
+        predicted[network.target_names()[t]] = prediction[t];
+    for (std::size_t c = 0; c < network.class_names().size(); ++c) {
+        predicted["P(" + network.class_names()[c] + ")"] = prediction[network.target_names().size() + c];
+    }
+    result["network_prediction"] = predicted;
+    io::Json attributed = io::Json::object();
+    for (std::size_t p = 0; p < n_p; ++p) {
+        std::vector<double> values;
+        for (std::size_t r = 0; r < k; ++r) {
+            const double v = params[rows[r].second * n_p + p];
+            if (std::isfinite(v)) values.push_back(v);
+        }
+        const Summary s = summarize(values);
+        attributed[parameter_names[p]] = {{"mean", s.mean},  {"sd", s.sd},   {"q05", s.q05},
+                                          {"median", s.q50}, {"q95", s.q95}, {"neighbours_with_it", values.size()}};
+    }
+    result["attributed"] = attributed;
+    if (!class_names.empty()) {
+        io::Json shares = io::Json::object();
+        for (std::size_t c = 0; c < class_names.size(); ++c) {
+            std::size_t count = 0;
+            for (std::size_t r = 0; r < k; ++r) count += memory.labels[rows[r].second] == static_cast<std::int64_t>(c);
+            shares[class_names[c]] = static_cast<double>(count) / static_cast<double>(k);
+        }
+        result["mechanism_shares"] = shares;
+    }
+    io::Json neighbours = io::Json::array();
+    for (std::size_t r = 0; r < std::min<std::size_t>(k, static_cast<std::size_t>(std::max(0, show))); ++r) {
+        const std::size_t i = rows[r].second;
+        io::Json row = {{"bank_index", i}, {"distance", rows[r].first}};
+        if (!class_names.empty() && memory.labels[i] >= 0)
+            row["mechanism"] = class_names[static_cast<std::size_t>(memory.labels[i])];
+        for (std::size_t p = 0; p < n_p; ++p) {
+            if (std::isfinite(params[i * n_p + p])) row[parameter_names[p]] = params[i * n_p + p];
+        }
+        neighbours.push_back(row);
+    }
+    result["nearest"] = neighbours;
+    return result;
+}
+
+// The same as tables.
+void print_attribution(const io::Json& result) {
+    std::printf("network prediction:");
+    for (auto& [name, value] : result["network_prediction"].items()) {
+        std::printf(" %s = %.4g", name.c_str(), value.get<double>());
+    }
+    std::printf("\nattributed distribution of the %zu nearest of %zu simulations (embedding distance):\n",
+                result["k"].get<std::size_t>(), result["bank_size"].get<std::size_t>());
+    std::printf("  %-24s %12s %12s %12s %12s %12s\n", "parameter", "mean", "sd", "5%", "median", "95%");
+    for (auto& [name, s] : result["attributed"].items()) {
+        std::printf("  %-24s %12.5g %12.5g %12.5g %12.5g %12.5g\n", name.c_str(), s["mean"].get<double>(),
+                    s["sd"].get<double>(), s["q05"].get<double>(), s["median"].get<double>(), s["q95"].get<double>());
+    }
+    if (result.contains("mechanism_shares")) {
+        std::printf("mechanisms among the neighbours:");
+        for (auto& [name, share] : result["mechanism_shares"].items())
+            std::printf(" %s %.2f", name.c_str(), share.get<double>());
+        std::printf("\n");
+    }
+    std::printf("nearest simulations:\n");
+    for (const auto& row : result["nearest"]) std::printf("  %s\n", row.dump().c_str());
+}
+
+}  // namespace
+
 int attribute_command(run::Session& session) {
     std::vector<std::string> args = session.args();
     for (const auto& a : args) {
@@ -161,6 +268,7 @@ int attribute_command(run::Session& session) {
         }
     }
     try {
+        // 1. The flags.
         const config::CommandFlags flags(args, attribute_flags());
         if (!args.empty()) {
             throw ConfigError("sgnn attribute: unknown argument '" + printable(args[0]) + "' (sgnn attribute --help)");
@@ -174,7 +282,7 @@ int attribute_command(run::Session& session) {
         const std::string model = model_file.empty() ? run_dir + "/model.h5" : model_file;
         const std::string bank = flags.text("bank");
         const std::string data = flags.text("data");
-        const double k_requested = flags.given("k") ? flags.number("k") : 0.0;
+        const std::size_t k = flags.given("k") ? static_cast<std::size_t>(flags.integer("k")) : 0;  // 0: sqrt(bank)
         const int show = static_cast<int>(flags.integer("show"));
         const bool json = flags.boolean("json");
         if (run_dir.empty() || bank.empty() || data.empty()) {
@@ -182,6 +290,9 @@ int attribute_command(run::Session& session) {
                 "sgnn attribute needs --model FILE (or --run DIR), --bank FILE and --data FILE "
                 "(sgnn attribute --help)");
         }
+
+        // 2. The observation, read as the run's observation model shapes it, embedded and
+        //    predicted by the network.
         const run::RunConfig config = run_config_of(run_dir);
         const auto task = sim::make_task(config.task);
         const sim::SampleLayout& layout = task->layout();
@@ -193,6 +304,7 @@ int attribute_command(run::Session& session) {
         const std::vector<float> q = network.embed(query.data(), 1);
         const std::vector<double> prediction = network.predict(query.data(), 1);
 
+        // 3. The bank, searched in place for the nearest simulations.
         io::MemoryBank memory;
         try {
             memory = io::read_memory_bank(bank);
@@ -204,99 +316,17 @@ int attribute_command(run::Session& session) {
                               model + " embeds into " + std::to_string(q.size()) +
                               "; make the bank with this run's network");
         }
-        const std::uint64_t n = memory.samples;
-        const std::vector<float>& e = memory.embeddings;
-        const std::vector<double>& params = memory.parameters;
-        const std::vector<std::int64_t>& labels = memory.labels;
-        const std::vector<std::uint8_t>& valid = memory.valid;
-        const std::vector<std::string>& parameter_names = memory.parameter_names;
-        const std::vector<std::string>& class_names = memory.class_names;
-        const std::size_t width = q.size(), n_p = parameter_names.size();
-        // Invalid rows (dropped samples, NaN embeddings) are never neighbours: they lie at
-        // infinity, and k is at most the number of valid rows.
-        const auto valid_count =
-            static_cast<std::size_t>(std::count_if(valid.begin(), valid.end(), [](std::uint8_t v) { return v != 0; }));
-        const std::size_t k = std::min(
-            valid_count, !flags.given("k")
-                             ? static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(valid_count))))
-                             : static_cast<std::size_t>(k_requested));
-        if (k == 0) throw ConfigError("--bank " + bank + ": no valid simulations to attribute to");
-        std::vector<float> squared;
-        squared_distances(q.data(), e.data(), static_cast<int>(width), static_cast<int>(n), squared);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!valid[i]) squared[i] = std::numeric_limits<float>::infinity();
-        }
-        // (distance, bank index), nearest first.
-        std::vector<std::pair<double, std::size_t>> distance;
-        for (int i : nearest(squared, static_cast<int>(n), static_cast<int>(k))) {
-            distance.emplace_back(std::sqrt(static_cast<double>(squared[static_cast<std::size_t>(i)])),
-                                  static_cast<std::size_t>(i));
-        }
-        std::sort(distance.begin(), distance.end());
+        std::size_t valid_count = 0;
+        const auto rows = nearest_rows(memory, q, k, bank, valid_count);
 
-        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", valid_count}, {"k", k}};
-        io::Json predicted = io::Json::object();
-        for (std::size_t t = 0; t < network.target_names().size(); ++t)
-            predicted[network.target_names()[t]] = prediction[t];
-        for (std::size_t c = 0; c < network.class_names().size(); ++c) {
-            predicted["P(" + network.class_names()[c] + ")"] = prediction[network.target_names().size() + c];
-        }
-        result["network_prediction"] = predicted;
-        io::Json attributed = io::Json::object();
-        for (std::size_t p = 0; p < n_p; ++p) {
-            std::vector<double> values;
-            for (std::size_t r = 0; r < k; ++r) {
-                const double v = params[distance[r].second * n_p + p];
-                if (std::isfinite(v)) values.push_back(v);
-            }
-            const Summary s = summarize(values);
-            attributed[parameter_names[p]] = {{"mean", s.mean},  {"sd", s.sd},   {"q05", s.q05},
-                                              {"median", s.q50}, {"q95", s.q95}, {"neighbours_with_it", values.size()}};
-        }
-        result["attributed"] = attributed;
-        if (!class_names.empty()) {
-            io::Json shares = io::Json::object();
-            for (std::size_t c = 0; c < class_names.size(); ++c) {
-                std::size_t count = 0;
-                for (std::size_t r = 0; r < k; ++r) count += labels[distance[r].second] == static_cast<std::int64_t>(c);
-                shares[class_names[c]] = static_cast<double>(count) / static_cast<double>(k);
-            }
-            result["mechanism_shares"] = shares;
-        }
-        io::Json neighbours = io::Json::array();
-        for (std::size_t r = 0; r < std::min<std::size_t>(k, static_cast<std::size_t>(std::max(0, show))); ++r) {
-            const std::size_t i = distance[r].second;
-            io::Json row = {{"bank_index", i}, {"distance", distance[r].first}};
-            if (!class_names.empty() && labels[i] >= 0)
-                row["mechanism"] = class_names[static_cast<std::size_t>(labels[i])];
-            for (std::size_t p = 0; p < n_p; ++p) {
-                if (std::isfinite(params[i * n_p + p])) row[parameter_names[p]] = params[i * n_p + p];
-            }
-            neighbours.push_back(row);
-        }
-        result["nearest"] = neighbours;
+        // 4. What they say, as JSON or tables.
+        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", valid_count}, {"k", rows.size()}};
+        result.update(attribution_result(network, prediction, memory, rows, show));
         if (json) {
             std::printf("%s\n", result.dump().c_str());
-            return 0;
+        } else {
+            print_attribution(result);
         }
-        std::printf("network prediction:");
-        for (auto& [name, value] : predicted.items()) std::printf(" %s = %.4g", name.c_str(), value.get<double>());
-        std::printf("\nattributed distribution of the %zu nearest of %zu simulations (embedding distance):\n", k,
-                    valid_count);
-        std::printf("  %-24s %12s %12s %12s %12s %12s\n", "parameter", "mean", "sd", "5%", "median", "95%");
-        for (auto& [name, s] : attributed.items()) {
-            std::printf("  %-24s %12.5g %12.5g %12.5g %12.5g %12.5g\n", name.c_str(), s["mean"].get<double>(),
-                        s["sd"].get<double>(), s["q05"].get<double>(), s["median"].get<double>(),
-                        s["q95"].get<double>());
-        }
-        if (result.contains("mechanism_shares")) {
-            std::printf("mechanisms among the neighbours:");
-            for (auto& [name, share] : result["mechanism_shares"].items())
-                std::printf(" %s %.2f", name.c_str(), share.get<double>());
-            std::printf("\n");
-        }
-        std::printf("nearest simulations:\n");
-        for (const auto& row : neighbours) std::printf("  %s\n", row.dump().c_str());
     } catch (const ConfigError&) {
         throw;
     } catch (const std::bad_alloc&) {

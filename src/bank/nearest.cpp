@@ -6,20 +6,24 @@
 
 namespace sgnn::bank {
 
-void squared_distances(const float* query, const float* bank, int width, int rows, std::vector<float>& out) {
+namespace {
+
+template <typename Real>
+void squared_distances_in(const float* query, const float* bank, int width, int rows, std::vector<Real>& out) {
     out.resize(static_cast<std::size_t>(rows));
     for (int i = 0; i < rows; ++i) {
         const float* b = bank + static_cast<std::size_t>(i) * static_cast<std::size_t>(width);
-        float s = 0.0f;
+        Real s = 0;
         for (int c = 0; c < width; ++c) {
-            const float d = query[c] - b[c];
+            const Real d = static_cast<Real>(b[c]) - static_cast<Real>(query[c]);
             s += d * d;
         }
         out[static_cast<std::size_t>(i)] = s;
     }
 }
 
-std::vector<int> nearest(const std::vector<float>& distance, int n, int k) {
+template <typename Real>
+std::vector<int> nearest_in(const std::vector<Real>& distance, int n, int k) {
     std::vector<int> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     const auto closer = [&](int a, int b) {
@@ -31,5 +35,19 @@ std::vector<int> nearest(const std::vector<float>& distance, int n, int k) {
     order.resize(static_cast<std::size_t>(k));
     return order;
 }
+
+}  // namespace
+
+void squared_distances(const float* query, const float* bank, int width, int rows, std::vector<float>& out) {
+    squared_distances_in(query, bank, width, rows, out);
+}
+
+void squared_distances(const float* query, const float* bank, int width, int rows, std::vector<double>& out) {
+    squared_distances_in(query, bank, width, rows, out);
+}
+
+std::vector<int> nearest(const std::vector<float>& distance, int n, int k) { return nearest_in(distance, n, k); }
+
+std::vector<int> nearest(const std::vector<double>& distance, int n, int k) { return nearest_in(distance, n, k); }
 
 }  // namespace sgnn::bank

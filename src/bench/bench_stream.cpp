@@ -103,12 +103,15 @@ void print_bench(const run::RunConfig& config, const io::Json& summary, double s
 }  // namespace
 
 int bench_stream_command(run::Session& session) {
-    config::ParsedOptions parsed = config::parse_options(session.args(), run::run_options(), true);
+    std::vector<std::string> args = session.args();
+    const config::CommandFlags flags(args,
+                                     {{"json", config::OptionSpec::Type::boolean, "false", "print one JSON object"}});
+    config::ParsedOptions parsed = config::parse_options(args, run::run_options());
     if (parsed.help) {
         std::printf("%s%s", kBenchHelp, config::options_help(run::run_options()).c_str());
         return 0;
     }
-    run::RunConfig config = run::configure_run(session.args(), parsed);
+    run::RunConfig config = run::configure_run(args, parsed);
     // Benchmark defaults: a few hundred steps, no evaluation between.
     if (parsed.origin["train.steps"] == "default") config.train.steps = 300;
     if (parsed.origin["eval.every"] == "default") config.train.eval_every = config.train.steps;
@@ -120,7 +123,7 @@ int bench_stream_command(run::Session& session) {
     options.quiet = true;
     const run::RunResult result = run::run_training(config, mpi, options);
     const double simulate_rate = measure_simulation_rate(config, mpi);
-    if (mpi.world_rank() == 0) print_bench(config, result.summary, simulate_rate, parsed.json);
+    if (mpi.world_rank() == 0) print_bench(config, result.summary, simulate_rate, flags.boolean("json"));
     return result.exit_code;
 }
 

@@ -1,6 +1,8 @@
 #include "sgnn/checkpoint/schema.hpp"
 
+#include "sgnn/clock.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/io/sha256.hpp"
 #include "sgnn/text.hpp"
 
 #include <algorithm>
@@ -20,6 +22,28 @@ std::string normalization(const std::string& field) { return std::string(kModelG
 std::string stream_group(int trainer_index) { return "stream/trainer_" + std::to_string(trainer_index); }
 
 }  // namespace schema
+
+std::map<std::string, std::string> root_attributes(const RootAttributes& record) {
+    return {
+        {"format", kFormatName},
+        {"format_version", std::to_string(kFormatVersion)},
+        {schema::kRunIdAttribute, record.run_id},
+        {"step", std::to_string(record.step)},
+        {"trainers", std::to_string(record.trainers)},
+        {"simulators", std::to_string(record.simulators)},
+        {"seed", std::to_string(record.seed)},
+        {"deterministic", record.deterministic ? "true" : "false"},
+        {"batch_size", std::to_string(record.batch_size)},
+        {"batch_origin", std::to_string(record.batch_origin)},
+        {"origin_step", std::to_string(record.origin_step)},
+        {"config_sha256", io::sha256_hex(record.config_ini)},
+        {"sgnn_version", record.sgnn_version},
+        {"created", utc_now()},
+        {"rng",
+         "Philox4x64-10 keyed by (seed, purpose); sample i of the training stream uses counter i, so a "
+         "simulator resumes at stream/trainer_<t>/feeders[:, 5]"},
+    };
+}
 
 namespace {
 
@@ -187,7 +211,7 @@ Contents read(const std::string& path, int batch_size, int n_inputs, int n_targe
         if (version != "1") reader.verify_attribute_checksum();
         // Every dataset is read once, its checksum verified, and then taken from here.
         const Datasets all = reader.read_all(version != "1");
-        for (const std::string& name : schema::kRequiredAttributes) c.attributes[name] = reader.attribute(name);
+        for (const char* name : schema::kRequiredAttributes) c.attributes[name] = reader.attribute(name);
         if (reader.has_attribute(schema::kRunIdAttribute)) {
             c.attributes[schema::kRunIdAttribute] = reader.attribute(schema::kRunIdAttribute);
         }

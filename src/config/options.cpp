@@ -175,7 +175,7 @@ const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::s
 }
 
 ParsedOptions parse_options(const std::vector<std::string>& all_args, const std::vector<OptionSpec>& specs,
-                            bool accept_json_flag, const std::string& base_config, const std::string& base_origin) {
+                            const std::string& base_config, const std::string& base_origin) {
     std::string petsc_options;
     std::vector<std::string> args = split_petsc_options(all_args, petsc_options);
     for (std::string& arg : args) {
@@ -185,10 +185,6 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
     }
     po::options_description described;
     described.add_options()("help,h", "")("config", po::value<std::string>(), "");
-    if (accept_json_flag) described.add_options()("json", "");
-    if (!accept_json_flag) {
-        described.add_options()("resume", po::value<std::string>(), "")("allow-reshard", "");
-    }
     for (const auto& spec : specs) {
         auto* value = po::value<std::string>();
         if (spec.type == Type::boolean) value->implicit_value("true");
@@ -212,9 +208,6 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
         throw ConfigError("command line: " + printable(error.what()));
     }
     parsed.help = command_line.count("help") > 0;
-    parsed.json = command_line.count("json") > 0;
-    if (command_line.count("resume")) parsed.resume = command_line["resume"].as<std::string>();
-    parsed.allow_reshard = command_line.count("allow-reshard") > 0;
     if (!base_config.empty()) {
         std::istringstream stream(base_config);
         try {

@@ -127,27 +127,21 @@ std::vector<io::Dataset> Coordinator::checkpoint_state() const {
     return datasets;
 }
 
-// The root attributes (checkpoint::schema::kRequiredAttributes and the rest).
+// The root attributes (checkpoint::root_attributes names them).
 std::map<std::string, std::string> Coordinator::checkpoint_attributes(std::int64_t step) const {
-    return {
-        {"format", checkpoint::kFormatName},
-        {"format_version", std::to_string(checkpoint::kFormatVersion)},
-        {checkpoint::schema::kRunIdAttribute, config_.run_id},
-        {"step", std::to_string(step)},
-        {"trainers", std::to_string(layout_.trainers())},
-        {"simulators", std::to_string(layout_.simulator_ranks().size())},
-        {"seed", std::to_string(config_.seed)},
-        {"deterministic", config_.deterministic ? "true" : "false"},
-        {"batch_size", std::to_string(config_.batch_size)},
-        {"batch_origin", std::to_string(config_.batch_origin)},
-        {"origin_step", std::to_string(config_.origin_step)},
-        {"config_sha256", io::sha256_hex(config_.effective_config)},
-        {"sgnn_version", config_.sgnn_version},
-        {"created", utc_now()},
-        {"rng",
-         "Philox4x64-10 keyed by (seed, purpose); sample i of the training stream uses counter i, so a "
-         "simulator resumes at stream/trainer_<t>/feeders[:, 5]"},
-    };
+    checkpoint::RootAttributes record;
+    record.run_id = config_.run_id;
+    record.step = step;
+    record.trainers = layout_.trainers();
+    record.simulators = static_cast<int>(layout_.simulator_ranks().size());
+    record.seed = config_.seed;
+    record.deterministic = config_.deterministic;
+    record.batch_size = config_.batch_size;
+    record.batch_origin = config_.batch_origin;
+    record.origin_step = config_.origin_step;
+    record.config_ini = config_.effective_config;
+    record.sgnn_version = config_.sgnn_version;
+    return checkpoint::root_attributes(record);
 }
 
 void Coordinator::write_checkpoint(const comm::TrainerReport& report) {

@@ -61,7 +61,7 @@ int simulate_command(run::Session& session) {
     const config::CommandFlags flags(args, simulate_flags());
     const std::string out = flags.text("out");
     const auto chunk = static_cast<std::uint64_t>(flags.integer("chunk"));
-    const config::ParsedOptions parsed = config::parse_options(args, run::run_options(), false);
+    const config::ParsedOptions parsed = config::parse_options(args, run::run_options());
     if (parsed.help) {
         std::printf("%s", kSimulateHelp);
         return 0;

@@ -94,7 +94,7 @@ io::Json run_attribution(ExperimentContext& context) {
     run::RunConfig mechanism_run;
     if (!mechanism_pair.empty()) {
         mechanism_run = run::make_run_config(
-            config::parse_options({"--config", paper_config(mechanism_pair)}, experiment_options(), false));
+            config::parse_options({"--config", paper_config(mechanism_pair)}, experiment_options()));
         if (mechanism_run.task.model != "mixture" ||
             mechanism_run.task.targets != std::vector<std::string>{sim::kMechanismTarget}) {
             throw ConfigError(paper_config(mechanism_pair) +

@@ -369,7 +369,7 @@ int experiment_command(run::Session& session) {
             args.push_back("--config");
             args.push_back(paper_config(context.name));
         }
-        context.options = config::parse_options(args, experiment_options(), false);
+        context.options = config::parse_options(args, experiment_options());
         if (context.options.help) {
             std::printf("%s%s", kHelp, config::options_help(experiment_options()).c_str());
             return 0;

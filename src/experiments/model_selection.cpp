@@ -488,7 +488,7 @@ io::Json run_model_selection(ExperimentContext& context) {
     std::vector<Pair> pairs = {make_pair_from(context.name, context.options.config_file, context.run)};
     for (const std::string& extra : split_list(options.text(context.scaled_key("extra_pairs")))) {
         const std::string path = paper_config(extra);
-        const config::ParsedOptions parsed = config::parse_options({"--config", path}, experiment_options(), false);
+        const config::ParsedOptions parsed = config::parse_options({"--config", path}, experiment_options());
         pairs.push_back(make_pair_from(extra, path, run::make_run_config(parsed)));
     }
     io::Json per_pair = io::Json::object();

@@ -84,9 +84,10 @@ PETSc options for the ODE models pass through with a single dash (-ts_rk_type 3b
 
 // --resume: the checkpoint file (or "" for a fresh run under --resume auto), its
 // configuration under the command line, and the run directory as the default --out.
-RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOptions& parsed) {
+RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOptions& parsed,
+                         const std::string& resume) {
     std::string path;
-    if (parsed.resume == "auto") {
+    if (resume == "auto") {
         // For job scripts that run the same command on every (re)start.
         if (parsed.origin["out"] == "default") {
             throw ConfigError("--resume auto needs --out DIR: the run directory to resume from, or to start in");
@@ -100,7 +101,7 @@ RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOpt
         }
         path = checkpoint::resolve_resume_path(out);
     } else {
-        path = checkpoint::resolve_resume_path(parsed.resume);
+        path = checkpoint::resolve_resume_path(resume);
     }
     std::string checkpoint_ini;
     try {
@@ -109,7 +110,7 @@ RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOpt
         const std::string message = error.what();
         throw ConfigError("checkpoint " + (message.rfind(path, 0) == 0 ? message : path + ": " + message));
     }
-    parsed = config::parse_options(args, run_options(), false, checkpoint_ini, "checkpoint " + path);
+    parsed = config::parse_options(args, run_options(), checkpoint_ini, "checkpoint " + path);
     if (parsed.origin["out"] != "command line") parsed.values["out"] = checkpoint::run_directory_of(path);
     RunConfig config = make_run_config(parsed);
     config::require_same_settings(
@@ -134,7 +135,7 @@ RunConfig corpus_config(const std::vector<std::string>& args, config::ParsedOpti
         throw ConfigError("data = " + (message.rfind(path, 0) == 0 ? message : path + ": " + message) +
                           (advised ? "" : " (write a corpus with sgnn simulate)"));
     }
-    parsed = config::parse_options(args, run_options(), false, corpus_ini, "corpus " + path);
+    parsed = config::parse_options(args, run_options(), corpus_ini, "corpus " + path);
     parsed.values["data"] = path;
     parsed.origin["data"] = "command line";
     RunConfig config = make_run_config(parsed);
@@ -147,19 +148,32 @@ RunConfig corpus_config(const std::vector<std::string>& args, config::ParsedOpti
 
 }  // namespace
 
-RunConfig configure_run(const std::vector<std::string>& args, config::ParsedOptions& parsed) {
-    if (!parsed.resume.empty()) return resumed_config(args, parsed);
-    if (!parsed.values["data"].empty()) return corpus_config(args, parsed);
-    return make_run_config(parsed);
+std::vector<config::OptionSpec> train_flags() {
+    using Type = config::OptionSpec::Type;
+    return {
+        {"resume", Type::text, "", "DIR|FILE|auto: the checkpoint to continue from"},
+        {"allow-reshard", Type::boolean, "false", "resume with another trainer count"},
+    };
+}
+
+RunConfig configure_run(const std::vector<std::string>& args, config::ParsedOptions& parsed,
+                        const ResumeFlags& resume) {
+    RunConfig config = !resume.what.empty()             ? resumed_config(args, parsed, resume.what)
+                       : !parsed.values["data"].empty() ? corpus_config(args, parsed)
+                                                        : make_run_config(parsed);
+    config.allow_reshard = resume.allow_reshard;
+    return config;
 }
 
 int train_command(Session& session) {
-    config::ParsedOptions parsed = config::parse_options(session.args(), run_options(), false);
+    std::vector<std::string> args = session.args();
+    const config::CommandFlags flags(args, train_flags());
+    config::ParsedOptions parsed = config::parse_options(args, run_options());
     if (parsed.help) {
         std::printf("%s%s", kTrainHelp, config::options_help(run_options()).c_str());
         return 0;
     }
-    const RunConfig config = configure_run(session.args(), parsed);
+    const RunConfig config = configure_run(args, parsed, {flags.text("resume"), flags.boolean("allow-reshard")});
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role(role_of_rank(config, mpi.world_rank(), mpi.world_size()));
     checkpoint::install_stop_signal_handlers();

@@ -160,7 +160,6 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.checkpoint_minutes = v.number("checkpoint.minutes");
     c.checkpoint_keep = v.small_integer("checkpoint.keep");
     c.checkpoint_timeout = v.number("checkpoint.timeout");
-    c.allow_reshard = options.allow_reshard;
     c.debug_fail_rank = v.small_integer("debug.fail_rank");
     c.debug_fail_after = v.number("debug.fail_after");
     c.effective_ini = config::effective_ini(options, run_options());

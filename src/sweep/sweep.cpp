@@ -258,7 +258,7 @@ SweepGrid read_sweep_file(const std::string& path) {
     }
     for (std::size_t i = 0; i < grid.size(); ++i) {
         try {
-            run::make_run_config(config::parse_options(grid.train_args(i), run::run_options(), false));
+            run::make_run_config(config::parse_options(grid.train_args(i), run::run_options()));
         } catch (const ConfigError& error) {
             throw ConfigError(path + " task " + std::to_string(i) + " (" + describe(grid.task(i)) +
                               "): " + error.what());

@@ -104,24 +104,18 @@ comm::TrainerReport receive_report(const stream::Communicators& comms, const str
 void contribute_run_record(checkpoint::Writer& writer, const std::string& out_dir, std::int64_t step) {
     namespace schema = checkpoint::schema;
     const std::string config = "[test]\nseed = 5\n";
-    std::map<std::string, std::string> attributes = {
-        {"format", checkpoint::kFormatName},
-        {"format_version", std::to_string(checkpoint::kFormatVersion)},
-        {schema::kRunIdAttribute, "test"},
-        {"step", std::to_string(step)},
-        {"trainers", "2"},
-        {"batch_origin", "0"},
-        {"origin_step", "0"},
-        {"batch_size", "32"},
-        {"config_sha256", io::sha256_hex(config)},
-        {"seed", "5"},
-        {"deterministic", "true"},
-        {"sgnn_version", "test"},
-        {"created", "now"},
-    };
+    checkpoint::RootAttributes record;
+    record.run_id = "test";
+    record.step = step;
+    record.trainers = 2;
+    record.seed = 5;
+    record.deterministic = true;
+    record.batch_size = 32;
+    record.config_ini = config;
+    record.sgnn_version = "test";
     writer.contribute(checkpoint::checkpoint_path(out_dir, step),
                       {io::make_text_dataset(schema::kConfig, config), io::make_text_dataset(schema::kMetricsCsv, "")},
-                      attributes);
+                      checkpoint::root_attributes(record));
 }
 
 // The scripted coordinator of one run. Returns the final (or stopped) report; with

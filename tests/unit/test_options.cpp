@@ -16,7 +16,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 run::RunConfig parse(const std::vector<std::string>& args) {
-    return run::make_run_config(config::parse_options(args, run::run_options(), false));
+    return run::make_run_config(config::parse_options(args, run::run_options()));
 }
 
 std::string write_config(const std::string& text) {
@@ -82,7 +82,7 @@ TEST_CASE("bad parameter priors name the key, the range and the simulator or ste
 
 TEST_CASE("PETSc options on the command line are collected into ode.petsc_options", "[options]") {
     const auto options = config::parse_options(
-        {"--train.steps", "5", "-ts_rk_type", "5bs", "-ts_monitor", "-ts_rtol", "-1e-3"}, run::run_options(), false);
+        {"--train.steps", "5", "-ts_rk_type", "5bs", "-ts_monitor", "-ts_rtol", "-1e-3"}, run::run_options());
     CHECK(options.values.at("ode.petsc_options") == "-ts_rk_type 5bs -ts_monitor -ts_rtol -1e-3");
     CHECK(options.origin.at("ode.petsc_options") == "command line");
     CHECK(options.values.at("train.steps") == "5");

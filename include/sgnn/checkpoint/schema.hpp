@@ -23,6 +23,7 @@
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/stream/batch_source.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -37,11 +38,33 @@ constexpr const char* kFormatName = "sgnn-checkpoint";  // the root attribute `f
 namespace schema {
 
 // Root attributes, written by the coordinator. Every version has these...
-inline const std::vector<std::string> kRequiredAttributes = {
+inline constexpr std::array<const char*, 12> kRequiredAttributes = {
     "format",     "format_version", "step", "trainers",      "batch_origin", "origin_step",
     "batch_size", "config_sha256",  "seed", "deterministic", "sgnn_version", "created"};
 // ... and version 2 also these.
 constexpr const char* kRunIdAttribute = "run_id";
+
+}  // namespace schema
+
+// What the root attributes record, as the coordinator knows it.
+struct RootAttributes {
+    std::string run_id;
+    std::int64_t step = 0;
+    int trainers = 0;
+    int simulators = 0;
+    std::uint64_t seed = 0;
+    bool deterministic = false;
+    int batch_size = 0;
+    std::uint64_t batch_origin = 0;
+    std::int64_t origin_step = 0;
+    std::string config_ini;  // its SHA-256 is recorded
+    std::string sgnn_version;
+};
+// The root attributes of a checkpoint (format, version, the fields, the time now, and
+// how the random streams resume).
+std::map<std::string, std::string> root_attributes(const RootAttributes& record);
+
+namespace schema {
 
 // The run record (coordinator).
 constexpr const char* kConfig = "config";

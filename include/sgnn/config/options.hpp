@@ -25,9 +25,6 @@ struct ParsedOptions {
     std::map<std::string, std::string> origin;  // key -> "command line", the config file, or "default"
     std::string config_file;
     bool help = false;
-    bool json = false;   // bench only
-    std::string resume;  // --resume DIR|FILE|auto (train only); not a recorded option
-    bool allow_reshard = false;
 };
 
 // Parses argv (after the subcommand words) and the --config file, over `base_config`
@@ -35,8 +32,7 @@ struct ParsedOptions {
 // command line wins over the file, the file over the base. Throws ConfigError for
 // unknown keys, unreadable files or malformed syntax.
 ParsedOptions parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-                            bool accept_json_flag, const std::string& base_config = "",
-                            const std::string& base_origin = "");
+                            const std::string& base_config = "", const std::string& base_origin = "");
 
 // Typed reads of parsed options, each checked against its spec; a failure is a
 // ConfigError naming the key, the bad value, where it came from and what is allowed.

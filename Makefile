@@ -71,16 +71,16 @@ tidy: build
 	run-clang-tidy -p $(BUILD_DIR) -quiet -j $(JOBS) '$(CURDIR)/src/.*\.cpp$$'
 
 # The debug-sanitize preset (CMakePresets.json): unit and MPI tests under ASan + UBSan
-# (the unit tests, the data-parallel step, credit flow, the trainer and coordinator roles).
+# (the unit tests, the data-parallel step, credit flow, the trainer and coordinator roles),
+# run in build-sanitize/tests, where they leave their files.
 sanitize: deps
 	cmake --preset debug-sanitize
 	cmake --build --preset debug-sanitize -j $(JOBS) --target sgnn_unit_tests sgnn_test_data_parallel \
 		sgnn_test_credit_flow sgnn_test_trainer sgnn_test_coordinator
 	export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
-	build-sanitize/tests/sgnn_unit_tests && $(MPIEXEC) -n 2 build-sanitize/tests/sgnn_test_data_parallel && \
-	$(MPIEXEC) -n 3 build-sanitize/tests/sgnn_test_credit_flow --slow trainer && \
-	$(MPIEXEC) -n 3 build-sanitize/tests/sgnn_test_trainer build-sanitize/tests/trainer_role && \
-	$(MPIEXEC) -n 2 build-sanitize/tests/sgnn_test_coordinator build-sanitize/tests/coordinator_role
+	cd build-sanitize/tests && ./sgnn_unit_tests && $(MPIEXEC) -n 2 ./sgnn_test_data_parallel && \
+	$(MPIEXEC) -n 3 ./sgnn_test_credit_flow --slow trainer && \
+	$(MPIEXEC) -n 3 ./sgnn_test_trainer trainer_role && $(MPIEXEC) -n 2 ./sgnn_test_coordinator coordinator_role
 
 clean:
 	rm -rf $(BUILD_DIR) build-sanitize

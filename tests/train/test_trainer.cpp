@@ -213,8 +213,11 @@ int main(int argc, char** argv) {
                           "the run ends with a stopped report naming SIGUSR1");
             stopped_at = last.step;
             checks.expect(
-                stopped_at > kStopAfter && stopped_at < kSteps,
-                "the stop comes after the request and before the end (step " + std::to_string(stopped_at) + ")");
+                // Trainer 0 reports step 10 before the trainers agree on step 10, so the request
+                // can already be in that agreement.
+                stopped_at >= kStopAfter && stopped_at < kSteps,
+                "the stop comes no earlier than the step the request answered, and before the end (step " +
+                    std::to_string(stopped_at) + ")");
             checks.expect(!std::filesystem::exists(stopped_dir + "/model.h5"), "a stopped run writes no model.h5");
         } else {
             checks.expect(run_trainer(comms, layout, task, stopped_dir, writer, nullptr).stopped,

@@ -1,15 +1,15 @@
-// Where sgnn's own data files are: the configs and scripts it ships, found relative to
+// Where sgnn's own data files are: the configs, scripts and data it ships, found relative to
 // the running executable, never through the source tree, so an installed copy
 // (cmake --install: PREFIX/bin/sgnn, PREFIX/share/sgnn/...) works wherever it is moved.
 // The build tree mirrors the installed layout (build/share/sgnn links to the sources'
-// configs/ and scripts/), so build/sgnn finds them the same way.
+// configs/, scripts/ and data/), so build/sgnn finds them the same way.
 #pragma once
 
 #include <string>
 
 namespace sgnn::io {
 
-// The folder holding configs/ and scripts/: PREFIX/share/sgnn beside PREFIX/bin/sgnn,
+// The folder holding configs/, scripts/ and data/: PREFIX/share/sgnn beside PREFIX/bin/sgnn,
 // or share/sgnn beside the executable (the build tree). "" when neither exists.
 std::string data_directory();
 

@@ -159,7 +159,7 @@ std::string OptionSpec::allowed() const {
             return "one of: " + list;
         }
         case Type::prior:
-            return "fixed(V), uniform(A, B), loguniform(A, B), uniform_int(A, B), normal(M, S), "
+            return "fixed(V), uniform(A, B), loguniform(A, B), uniform_int(A, B), normal(M, S), lognormal(M, S), "
                    "truncnormal(M, S, A, B) or categorical(V1:W1, V2:W2, ...)";
         case Type::text:
             return "text";

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <sstream>
@@ -43,8 +44,8 @@ double truncated_normal(SampleStream& rng, double mean, double sd, double lo, do
 }
 
 const char* kUsage =
-    "; write fixed(V), uniform(A, B), loguniform(A, B), uniform_int(A, B), normal(M, S), truncnormal(M, S, A, B) "
-    "or categorical(V1, V2, ...)";
+    "; write fixed(V), uniform(A, B), loguniform(A, B), uniform_int(A, B), normal(M, S), lognormal(M, S), "
+    "truncnormal(M, S, A, B) or categorical(V1, V2, ...)";
 
 }  // namespace
 
@@ -91,6 +92,7 @@ ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& 
                                                                     {"loguniform", Kind::loguniform},
                                                                     {"uniform_int", Kind::uniform_int},
                                                                     {"normal", Kind::normal},
+                                                                    {"lognormal", Kind::lognormal},
                                                                     {"truncnormal", Kind::truncnormal},
                                                                     {"categorical", Kind::categorical}};
     const auto found = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == name; });
@@ -130,6 +132,26 @@ ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& 
             lowest = -INFINITY;
             highest = INFINITY;
             break;
+        case Kind::lognormal: {
+            expect(2, "2 values (M, S: the mean and sd of the logarithm)");
+            if (!(a[1] > 0.0)) throw fail("the standard deviation S of the logarithm must be positive");
+            if (domain.min < 0.0) throw fail("lognormal draws positive values only; this parameter can be negative");
+            // Every parameter has an upper bound (R0 <= 100, ...). The prior is the
+            // lognormal truncated there, accepted only where the bound lies 6 S or more
+            // above the median, so that the truncation moves less than 1e-9 of the mass.
+            const double room = std::isinf(domain.max) ? INFINITY : (std::log(domain.max) - a[0]) / a[1];
+            if (room < 6.0) {
+                char mass[32];
+                std::snprintf(mass, sizeof mass, "%.2g", 0.5 * std::erfc(room / std::sqrt(2.0)));
+                throw fail("lognormal(" + format_number(a[0]) + ", " + format_number(a[1]) + ") puts " + mass +
+                           " of its mass above " + format_number(domain.max) +
+                           ", the largest value this parameter takes; values must be " + domain.describe());
+            }
+            prior.args_.push_back(domain.max);  // a[2]: where draws are truncated
+            lowest = std::numeric_limits<double>::denorm_min();
+            highest = domain.max;
+            break;
+        }
         case Kind::truncnormal:
             expect(4, "4 values (mean, sd, low, high)");
             if (!(a[1] > 0.0)) throw fail("the standard deviation must be positive");
@@ -188,6 +210,11 @@ double ParameterPrior::draw(SampleStream& rng, double width) const {
         }
         case Kind::normal:
             return a[0] + a[1] * width * rng.normal();
+        case Kind::lognormal:
+            for (;;) {  // truncated at the parameter's bound, which parse() put 6 S away
+                const double x = std::exp(a[0] + a[1] * width * rng.normal());
+                if (x <= a[2]) return x;
+            }
         case Kind::truncnormal:
             return truncated_normal(rng, a[0], a[1] * width, a[2], a[3]);
         case Kind::categorical: {
@@ -210,6 +237,8 @@ double ParameterPrior::upper_bound() const {
             return args_[1];
         case Kind::truncnormal:
             return args_[3];
+        case Kind::lognormal:
+            return args_[2];  // the truncation at the parameter's bound
         case Kind::normal:
             return std::numeric_limits<double>::infinity();
         case Kind::categorical:
@@ -230,6 +259,8 @@ double ParameterPrior::centre() const {
             return std::round(0.5 * (a[0] + a[1]));
         case Kind::loguniform:
             return std::sqrt(a[0] * a[1]);
+        case Kind::lognormal:
+            return std::exp(a[0]);  // the median
         case Kind::truncnormal:
             return std::clamp(a[0], a[2], a[3]);
         case Kind::categorical: {

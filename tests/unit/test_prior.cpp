@@ -98,3 +98,36 @@ TEST_CASE("bad prior specs name the key and the problem", "[prior]") {
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.R0", "categorical(1:0, 2:1)", kPositive), Contains("weights"));
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.n", "categorical(1.5, 2)", kCount), Contains("integer"));
 }
+
+TEST_CASE("a lognormal prior's logarithm has its mean and sd, narrowed around the median", "[prior]") {
+    using Catch::Matchers::Contains;
+    const auto prior = ParameterPrior::parse("prior.beta", "lognormal(-0.916291, 0.5)", kPositive);  // sbibm's beta
+    CHECK(prior.centre() == Approx(0.4).epsilon(1e-6));
+    CHECK(std::isinf(prior.upper_bound()));  // kPositive has no bound
+    SampleStream rng(7, Purpose::test, 0);
+    const int n = 100000;
+    double s = 0, ss = 0, s_narrow = 0, ss_narrow = 0;
+    for (int k = 0; k < n; ++k) {
+        const double x = prior.draw(rng);
+        REQUIRE(x > 0);
+        s += std::log(x);
+        ss += std::log(x) * std::log(x);
+        const double y = std::log(prior.draw(rng, 0.5));
+        s_narrow += y;
+        ss_narrow += y * y;
+    }
+    // The mean of the logarithm within 5 standard errors; its sd within 2% (the sd's
+    // standard error is sd / sqrt(2n), 0.2%).
+    CHECK(std::fabs(s / n + 0.916291) < 5 * 0.5 / std::sqrt(n));
+    CHECK(std::sqrt(ss / n - (s / n) * (s / n)) == Approx(0.5).epsilon(0.02));
+    CHECK(std::fabs(s_narrow / n + 0.916291) < 5 * 0.25 / std::sqrt(n));
+    CHECK(std::sqrt(ss_narrow / n - (s_narrow / n) * (s_narrow / n)) == Approx(0.25).epsilon(0.02));
+    // Truncated at the parameter's bound, and accepted only 6 S or more below it.
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.p", "lognormal(-1, 0.2)", {0.0, 1.0, false}),
+                      Contains("prior.p") && Contains("above 1") && Contains("values must be"));
+    const auto bounded = ParameterPrior::parse("prior.a", "lognormal(-0.125, 0.5)", {0.0, 100.0, false});
+    CHECK(bounded.upper_bound() == 100.0);
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.x", "lognormal(0, 1)", {-1.0, INFINITY}), Contains("positive"));
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.beta", "lognormal(0, 0)", kPositive), Contains("positive"));
+    CHECK_THROWS_WITH(ParameterPrior::parse("prior.beta", "lognormal(0)", kPositive), Contains("2 values"));
+}

@@ -4,10 +4,14 @@
 //   loguniform(A, B)     log-uniform on [A, B], A > 0
 //   uniform_int(A, B)    integers A..B, equally likely
 //   normal(M, S)         normal, mean M, sd S (only for parameters without bounds)
+//   lognormal(M, S)      exp of a normal with mean M and sd S (positive parameters;
+//                        the SBI benchmark's priors), truncated at the parameter's
+//                        upper bound, which must lie 6 S or more above the median
 //   truncnormal(M, S, A, B)  normal restricted to [A, B]
 //   categorical(V1, V2, ...) or categorical(V1:W1, V2:W2, ...)  listed values, with weights
 // A curriculum narrows each prior by a width factor in (0, 1]: ranges shrink around
-// their centre (in log space for loguniform), standard deviations scale; fixed and
+// their centre (in log space for loguniform), standard deviations scale (of the
+// logarithm for lognormal, around its median); fixed and
 // categorical priors are unchanged. Width 1 is the full prior.
 #pragma once
 
@@ -29,7 +33,7 @@ struct ParameterDomain {
 
 class ParameterPrior {
 public:
-    enum class Kind { fixed, uniform, loguniform, uniform_int, normal, truncnormal, categorical };
+    enum class Kind { fixed, uniform, loguniform, uniform_int, normal, lognormal, truncnormal, categorical };
 
     // Parses a spec such as "loguniform(1.5, 5)". `key` names the config key in errors.
     static ParameterPrior parse(const std::string& key, const std::string& spec, const ParameterDomain& domain);

@@ -130,9 +130,10 @@ io::Json run_numpy(const std::string& python, int days, double population, doubl
 
 int bench_simulate_command(run::Session& session) {
     std::vector<std::string> args = session.args();
-    const config::CommandFlags flags(args, bench_simulate_flags());
+    const std::vector<config::OptionSpec> specs = bench_simulate_flags();
+    const config::CommandFlags flags(args, specs);
     if (flags.boolean("help")) {
-        std::printf("%s%s", kHelp, config::flags_help(bench_simulate_flags()).c_str());
+        std::printf("%s%s", kHelp, config::flags_help(specs).c_str());
         return 0;
     }
     if (!args.empty()) {

@@ -38,14 +38,6 @@ using testing::FakeTask;
 constexpr int kBatches = 60;
 constexpr int kCredits = 2;
 
-int failures = 0;
-
-void expect(bool condition, const std::string& what, int rank) {
-    if (condition) return;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-    ++failures;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +51,7 @@ int main(int argc, char** argv) {
     const stream::RankLayout layout(mpi.world_size(), 1);
     stream::Communicators comms(layout, rank);
     const FakeTask task(slow == "simulator" ? 0.004 : 0.0);
+    testing::Checks checks(rank);
     const FakeTask reference(0.0);  // the same samples, made at once (the trainer's check)
     stream::StreamConfig config;
     config.seed = 11;
@@ -82,14 +75,14 @@ int main(int argc, char** argv) {
         stream::BatchBuffer expected(config.batch_size, task.layout().n_inputs, task.layout().n_targets());
         for (int k = 0; k < kBatches; ++k) {
             const stream::BatchBuffer& batch = source.acquire();
-            expect(batch.header().batch_index == static_cast<std::uint64_t>(k),
-                   "batch " + std::to_string(k) + " arrives in order (got " +
-                       std::to_string(batch.header().batch_index) + ")",
-                   rank);
+            checks.expect(batch.header().batch_index == static_cast<std::uint64_t>(k),
+                          "batch " + std::to_string(k) + " arrives in order (got " +
+                              std::to_string(batch.header().batch_index) + ")");
             stream::fill_batch(reference, config, static_cast<std::uint64_t>(k), {0, ~0ull, 1.0, 1, 0}, expected);
-            expect(batch.size_bytes() == expected.size_bytes() &&
-                       std::memcmp(batch.data(), expected.data(), static_cast<std::size_t>(batch.size_bytes())) == 0,
-                   "batch " + std::to_string(k) + " is bit-identical to the one made from (seed, index)", rank);
+            checks.expect(
+                batch.size_bytes() == expected.size_bytes() &&
+                    std::memcmp(batch.data(), expected.data(), static_cast<std::size_t>(batch.size_bytes())) == 0,
+                "batch " + std::to_string(k) + " is bit-identical to the one made from (seed, index)");
             if (slow == "trainer") std::this_thread::sleep_for(std::chrono::milliseconds(3));
             source.release();
         }
@@ -98,15 +91,14 @@ int main(int argc, char** argv) {
         const int feeders = static_cast<int>(layout.feeders_of(0).size());
         std::printf("trainer: %d feeders, at most %d batches held (bound %d), waited %.3f s\n", feeders,
                     stats.max_buffered_batches, kCredits * feeders, stats.wait_seconds);
-        expect(stats.max_buffered_batches <= kCredits * feeders,
-               "at most credits x feeders = " + std::to_string(kCredits * feeders) + " batches held, not " +
-                   std::to_string(stats.max_buffered_batches),
-               rank);
-        expect(stats.batches == static_cast<std::uint64_t>(kBatches), "every batch counted", rank);
+        checks.expect(stats.max_buffered_batches <= kCredits * feeders,
+                      "at most credits x feeders = " + std::to_string(kCredits * feeders) + " batches held, not " +
+                          std::to_string(stats.max_buffered_batches));
+        checks.expect(stats.batches == static_cast<std::uint64_t>(kBatches), "every batch counted");
         if (slow == "trainer") {
-            expect(stats.max_buffered_batches >= 1, "the fast simulators filled the trainer's slots", rank);
+            checks.expect(stats.max_buffered_batches >= 1, "the fast simulators filled the trainer's slots");
         } else {
-            expect(stats.wait_seconds > 0.0, "the trainer waited for the slow simulators", rank);
+            checks.expect(stats.wait_seconds > 0.0, "the trainer waited for the slow simulators");
         }
     }
     if (layout.is_simulator(rank)) {
@@ -120,9 +112,5 @@ int main(int argc, char** argv) {
             }
         }
     }
-    int total = 0;
-    comm::check_mpi(MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce(failures)");
-    if (rank == 0)
-        std::printf(total == 0 ? "credit flow (%s slow): ok\n" : "credit flow (%s slow): FAILED\n", slow.c_str());
-    return total == 0 ? 0 : 1;
+    return checks.all_passed("credit flow (" + slow + " slow)") ? 0 : 1;
 }

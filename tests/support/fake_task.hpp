@@ -1,9 +1,11 @@
-// A task without a simulator, for the MPI tests of one module at a time (tests/stream,
-// tests/train, tests/coord): six inputs drawn uniformly from each sample's own stream,
-// one target, their sum (a network learns it in a few dozen steps). A block can be made
-// slow to play a slow simulator.
+// What the MPI tests of one module at a time share (tests/stream, tests/train,
+// tests/coord): a task without a simulator, six inputs drawn uniformly from each
+// sample's own stream and one target, their sum (a network learns it in a few dozen
+// steps), whose blocks can be made slow to play a slow simulator; and the checks they
+// count across ranks.
 #pragma once
 
+#include "sgnn/comm/mpi.hpp"
 #include "sgnn/sim/task.hpp"
 
 #include <chrono>
@@ -46,8 +48,7 @@ private:
     std::vector<std::string> names_ = {"x"};
 };
 
-// Checks of an MPI test: each failed one is printed with its rank and counted;
-// all_passed() agrees on the result across ranks.
+// Checks of an MPI test: each failed one is printed with its rank and counted.
 class Checks {
 public:
     explicit Checks(int rank) : rank_(rank) {}
@@ -56,7 +57,21 @@ public:
         std::fprintf(stderr, "rank %d: FAILED: %s\n", rank_, what.c_str());
         ++failures_;
     }
-    int failures() const { return failures_; }
+    // Whether every rank's checks held: a collective over MPI_COMM_WORLD, after which
+    // rank 0 prints "NAME: ok" or how many checks failed.
+    bool all_passed(const std::string& name) const {
+        int total = 0;
+        comm::check_mpi(MPI_Allreduce(&failures_, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD),
+                        "MPI_Allreduce(failures)");
+        if (rank_ == 0) {
+            if (total == 0) {
+                std::printf("%s: ok\n", name.c_str());
+            } else {
+                std::printf("%s: %d checks FAILED\n", name.c_str(), total);
+            }
+        }
+        return total == 0;
+    }
 
 private:
     int rank_;

@@ -21,6 +21,7 @@ struct Rates {
     double omega = 0.0;  // 1 / immunity period; 0 without waning
     double asymptomatic_fraction = 0.0;
     double relative_infectiousness = 0.0;
+    double r0 = 0.0;
     std::int64_t population = 0;
     std::int64_t initial_infected = 0;
 };
@@ -41,8 +42,13 @@ double reproduction_number(const Rates& r, double growth) {
 
 class EpidemicModel : public Simulator {
 public:
-    // Parameter lists always start with R0 and infectious_period and end with
-    // population and initial_infected; models insert theirs in between.
+    // What the first two parameters are (sim.parameterize_by): R0 and the infectious
+    // period; the early growth rate and the infectious period; or the rates beta and
+    // gamma themselves.
+    enum class Parameterization { R0, growth_rate, rates };
+
+    // Parameter lists always start with two parameters that set beta and gamma and end
+    // with population and initial_infected; models insert theirs in between.
     explicit EpidemicModel(std::vector<std::string> own) {
         names_ = {"R0", "infectious_period"};
         names_.insert(names_.end(), own.begin(), own.end());
@@ -56,30 +62,44 @@ public:
 
     std::vector<std::string> parameters() const override { return names_; }
 
-    // sim.parameterize_by = growth_rate: the first parameter is the early growth rate r
-    // instead of R0, and R0 follows from r, gamma and sigma. Classes drawn with the same
-    // prior on r then grow alike early on, so speed alone does not tell them apart.
-    void parameterize_by_growth_rate() {
-        names_[0] = "growth_rate";
-        by_growth_rate_ = true;
+    // growth_rate: the first parameter is the early growth rate r instead of R0, and R0
+    // follows from r, gamma and sigma. Classes drawn with the same prior on r then grow
+    // alike early on, so speed alone does not tell them apart.
+    // rates: beta and gamma are drawn (the SBI benchmark's SIR task); R0 and the
+    // infectious period become derived quantities.
+    void parameterize_by(Parameterization by) {
+        by_ = by;
+        if (by == Parameterization::growth_rate) names_[0] = "growth_rate";
+        if (by == Parameterization::rates) {
+            names_[0] = "beta";
+            names_[1] = "gamma";
+        }
     }
 
     std::vector<std::string> derived() const override {
-        return {"beta", "gamma", by_growth_rate_ ? "R0" : "growth_rate", "doubling_time", "final_size", "peak_day"};
+        switch (by_) {
+            case Parameterization::growth_rate:
+                return {"beta", "gamma", "R0", "doubling_time", "final_size", "peak_day"};
+            case Parameterization::rates:
+                return {"R0", "infectious_period", "growth_rate", "doubling_time", "final_size", "peak_day"};
+            case Parameterization::R0:
+                break;
+        }
+        return {"beta", "gamma", "growth_rate", "doubling_time", "final_size", "peak_day"};
     }
 
     void compute_derived(const double* p, const double* incidence, int days, double* out) const override {
         const Rates r = rates(p);
-        const double growth = by_growth_rate_ ? p[0] : growth_rate(r, p[0]);
+        const double growth = by_ == Parameterization::growth_rate ? p[0] : growth_rate(r, r.r0);
         double total = 0.0;
         int peak = 0;
         for (int d = 0; d < days; ++d) {
             total += incidence[d];
             if (incidence[d] > incidence[peak]) peak = d;
         }
-        out[0] = r.beta;
-        out[1] = r.gamma;
-        out[2] = by_growth_rate_ ? reproduction_number(r, growth) : growth;
+        out[0] = by_ == Parameterization::rates ? r.r0 : r.beta;
+        out[1] = by_ == Parameterization::rates ? 1.0 / r.gamma : r.gamma;
+        out[2] = by_ == Parameterization::growth_rate ? r.r0 : growth;
         out[3] = std::log(2.0) / growth;  // infinite when R0 = 1; such samples are dropped
         out[4] = total / static_cast<double>(r.population);
         out[5] = static_cast<double>(peak + 1);
@@ -93,10 +113,9 @@ protected:
 
     Rates rates(const double* p) const {
         Rates r;
-        const double period = p[1];
         if (!(p[0] > 0.0)) throw std::invalid_argument(names_[0] + " must be positive");
-        if (!(period > 0.0)) throw std::invalid_argument("infectious_period must be positive");
-        r.gamma = 1.0 / period;
+        if (!(p[1] > 0.0)) throw std::invalid_argument(names_[1] + " must be positive");
+        r.gamma = by_ == Parameterization::rates ? p[1] : 1.0 / p[1];
         const int n = static_cast<int>(names_.size());
         r.population = static_cast<std::int64_t>(std::llround(p[n - 2]));
         r.initial_infected = std::min(r.population, static_cast<std::int64_t>(std::llround(p[n - 1])));
@@ -118,14 +137,26 @@ protected:
             }
             infectiousness = 1.0 - r.asymptomatic_fraction + r.asymptomatic_fraction * r.relative_infectiousness;
         }
-        const double r0 = by_growth_rate_ ? reproduction_number(r, p[0]) : p[0];
-        r.beta = r0 * r.gamma / infectiousness;
+        switch (by_) {
+            case Parameterization::rates:
+                r.beta = p[0];
+                r.r0 = r.beta * infectiousness / r.gamma;
+                break;
+            case Parameterization::growth_rate:
+                r.r0 = reproduction_number(r, p[0]);
+                r.beta = r.r0 * r.gamma / infectiousness;
+                break;
+            case Parameterization::R0:
+                r.r0 = p[0];
+                r.beta = r.r0 * r.gamma / infectiousness;
+                break;
+        }
         return r;
     }
 
 private:
     std::vector<std::string> names_;
-    bool by_growth_rate_ = false;
+    Parameterization by_ = Parameterization::R0;
     // Positions of the optional parameters, found once (rates() runs per trajectory).
     int latent_, immunity_, asymptomatic_, relative_;
 };
@@ -547,18 +578,42 @@ private:
 };
 
 // The deterministic SIR or SEIR ODE, in population fractions s, (e,) i and c, the
-// cumulative share that has become infectious; the series is N (c(d+1) - c(d)), the
-// expected daily incidence of the continuous-time model.
+// cumulative share that has become infectious. The series is either N (c(t + h) - c(t)),
+// the expected incidence of the continuous-time model over each output interval h
+// (a day by default), or i(t), the infectious share (sim.output = prevalence, as the
+// SBI benchmark's SIR task observes it).
 class EpidemicOde final : public OdeModel<EpidemicModel> {
 public:
-    EpidemicOde(bool latent, OdeSettings settings)
+    EpidemicOde(bool latent, bool prevalence, OdeSettings settings)
         : OdeModel(std::move(settings),
                    latent ? std::vector<std::string>{"latent_period"} : std::vector<std::string>{}),
-          latent_(latent) {}
+          latent_(latent),
+          prevalence_(prevalence) {}
 
     std::string description() const override {
         return latent_ ? "deterministic SEIR ODE (PETSc TS), expected daily incidence of new infectious"
                        : "deterministic SIR ODE (PETSc TS), expected daily incidence of new infections";
+    }
+    std::vector<std::string> channels() const override { return {prevalence_ ? "prevalence" : "incidence"}; }
+
+    // From a prevalence series the final size cannot be read (recoveries are not in it),
+    // and the peak is the prevalence peak, at the entry's time.
+    std::vector<std::string> derived() const override {
+        std::vector<std::string> names = EpidemicModel::derived();
+        if (prevalence_) names.erase(names.begin() + 4);  // final_size
+        return names;
+    }
+    void compute_derived(const double* p, const double* series, int days, double* out) const override {
+        double all[6];
+        EpidemicModel::compute_derived(p, series, days, all);
+        const double interval = settings().output_interval;
+        if (!prevalence_) {
+            std::copy(all, all + 6, out);
+            out[5] = all[5] * interval;  // the end of the peak interval
+            return;
+        }
+        std::copy(all, all + 4, out);
+        out[4] = (all[5] - 1.0) * interval;  // the time of the largest entry
     }
 
     void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,
@@ -579,6 +634,11 @@ public:
             },
             [&](int j, const double* states) {
                 double* out = series + static_cast<std::size_t>(j) * static_cast<std::size_t>(days);
+                if (prevalence_) {
+                    const std::size_t i = latent_ ? 2 : 1;
+                    for (std::size_t t = 0; t < static_cast<std::size_t>(days); ++t) out[t] = states[t * d + i];
+                    return;
+                }
                 const double n = static_cast<double>(rates(params + static_cast<std::size_t>(j) * n_params).population);
                 const std::size_t c = d - 1;  // the cumulative share is the last unknown
                 for (std::size_t t = 0; t < static_cast<std::size_t>(days); ++t) {
@@ -607,6 +667,7 @@ private:
     }
 
     bool latent_;
+    bool prevalence_;
 };
 
 }  // namespace
@@ -633,26 +694,34 @@ void add_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {
     registry["seir_gillespie"] = [](const SimulatorOptions&) { return std::make_unique<GillespieModel>(true); };
     registry["sir_tauleap"] = [](const SimulatorOptions&) { return std::make_unique<TauLeapModel>(false); };
     registry["seir_tauleap"] = [](const SimulatorOptions&) { return std::make_unique<TauLeapModel>(true); };
-    registry["sir_ode"] = [](const SimulatorOptions& o) { return std::make_unique<EpidemicOde>(false, o.ode); };
-    registry["seir_ode"] = [](const SimulatorOptions& o) { return std::make_unique<EpidemicOde>(true, o.ode); };
+    registry["sir_ode"] = [](const SimulatorOptions& o) {
+        return std::make_unique<EpidemicOde>(false, o.output == "prevalence", o.ode);
+    };
+    registry["seir_ode"] = [](const SimulatorOptions& o) {
+        return std::make_unique<EpidemicOde>(true, o.output == "prevalence", o.ode);
+    };
 }
 
 }  // namespace
 
 void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry) {
+    using Parameterization = EpidemicModel::Parameterization;
     std::map<std::string, SimulatorFactory> models;
     add_epidemic_models(models);
     for (auto& [name, make] : models) {
         registry[name] = [name = name, make = make](const SimulatorOptions& o) -> std::unique_ptr<Simulator> {
-            std::unique_ptr<Simulator> model = make(o);
-            if (o.parameterize_by == "growth_rate") {
-                if (name == "age_sir") {
-                    throw ConfigError(
-                        "sim.parameterize_by = growth_rate: age_sir sets R0 through its contact "
-                        "matrix and has no growth-rate form; use R0");
-                }
-                static_cast<EpidemicModel&>(*model).parameterize_by_growth_rate();
+            if (o.output == "prevalence" && name != "sir_ode" && name != "seir_ode") {
+                throw ConfigError("sim.output = prevalence: " + name +
+                                  " reports incidence only; prevalence is reported by sir_ode and seir_ode");
             }
+            std::unique_ptr<Simulator> model = make(o);
+            if (o.parameterize_by != "R0" && name == "age_sir") {
+                throw ConfigError("sim.parameterize_by = " + o.parameterize_by +
+                                  ": age_sir sets R0 through its contact matrix and has only the R0 form; use R0");
+            }
+            auto& epidemic = static_cast<EpidemicModel&>(*model);
+            if (o.parameterize_by == "growth_rate") epidemic.parameterize_by(Parameterization::growth_rate);
+            if (o.parameterize_by == "rates") epidemic.parameterize_by(Parameterization::rates);
             return model;
         };
     }

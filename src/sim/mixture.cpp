@@ -102,6 +102,7 @@ public:
         layout_.n_inputs = first.n_inputs;
         layout_.n_channels = first.n_channels;
         layout_.target_names = regression;
+        for (const auto& name : regression) layout_.target_supports.push_back(target_support(config, name));
         if (classify) {
             for (const Mechanism& m : mechanisms_) layout_.class_names.push_back(m.name);
         }

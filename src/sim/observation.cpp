@@ -24,6 +24,8 @@ const std::vector<StepInfo>& step_table() {
         {"delay_pmf", {}},
         {"gaussian", {"noise_sd"}},
         {"lognormal", {"noise_sdlog"}},
+        {"survey", {"survey_size"}},
+        {"clamp", {"clamp_min", "clamp_max"}},
     };
     return table;
 }
@@ -225,6 +227,24 @@ bool ObservationModel::observe_channel(const double* values, const double* param
             case Step::lognormal: {
                 const double sdlog = *p++;
                 for (int d = 0; d < length; ++d) series[d] *= std::exp(sdlog * rng.normal());
+                break;
+            }
+            case Step::survey: {
+                // A prevalence survey of `size` people: the count of positives. The share
+                // is clamped to [0, 1], as the SBI benchmark does for ODE round-off.
+                const std::int64_t size = std::llround(*p++);
+                for (int d = 0; d < length; ++d) {
+                    if (std::isnan(series[d])) return false;
+                    series[d] = static_cast<double>(binomial(rng, size, std::clamp(series[d], 0.0, 1.0)));
+                }
+                break;
+            }
+            case Step::clamp: {
+                const double low = *p++, high = *p++;
+                if (!(low <= high)) return false;  // bounds drawn the wrong way round: the sample is dropped
+                for (int d = 0; d < length; ++d) {
+                    if (!std::isnan(series[d])) series[d] = std::clamp(series[d], low, high);
+                }
                 break;
             }
         }

@@ -107,9 +107,10 @@ public:
     TimeStepper(const TimeStepper&) = delete;
     TimeStepper& operator=(const TimeStepper&) = delete;
 
-    // Integrates from `initial` at t = 0 and hands the state at t = 0, 1, ..., days to
-    // record(state, day). Returns false if PETSc gives up (steps rejected too often).
-    bool solve(RhsContext& context, const double* initial, int days,
+    // Integrates from `initial` at t = 0 and hands the state at t = k * interval, k = 0,
+    // 1, ..., days, to record(state, k). Returns false if PETSc gives up (steps rejected
+    // too often).
+    bool solve(RhsContext& context, const double* initial, int days, double interval,
                const std::function<void(const double*, int)>& record) {
         const PetscInt n = static_cast<PetscInt>(context.count) * context.dimension;
         check(TSSetRHSFunction(ts_, nullptr, rhs_function, &context), "TSSetRHSFunction");
@@ -122,14 +123,16 @@ public:
         check(TSSetTimeStep(ts_, 1e-3), "TSSetTimeStep");  // the controller grows it quickly
         record_state(record, 0);
         for (int day = 1; day <= days; ++day) {
-            check(TSSetMaxTime(ts_, static_cast<PetscReal>(day)), "TSSetMaxTime");
+            // The product, not a running sum: output times carry no accumulated rounding.
+            const double until = day * interval;
+            check(TSSetMaxTime(ts_, static_cast<PetscReal>(until)), "TSSetMaxTime");
             if (TSSolve(ts_, u_) != 0) return false;
             TSConvergedReason reason = TS_CONVERGED_ITERATING;
             check(TSGetConvergedReason(ts_, &reason), "TSGetConvergedReason");
             PetscReal reached = 0.0;
             check(TSGetTime(ts_, &reached), "TSGetTime");
             // Stopping early (-ts_max_steps) is a failure too, not a shorter series.
-            if (reason < 0 || std::fabs(reached - day) > 1e-9 * day) return false;
+            if (reason < 0 || std::fabs(reached - until) > 1e-9 * until) return false;
             record_state(record, day);
         }
         return true;
@@ -161,7 +164,7 @@ bool solve_block(const OdeSystem& system, const OdeSettings& settings, int count
         }
     };
     RhsContext context{&system, coefficients, n_coefficients, count, d};
-    if (!stepper.solve(context, initial, days, record)) return false;
+    if (!stepper.solve(context, initial, days, settings.output_interval, record)) return false;
     return std::all_of(states, states + static_cast<std::size_t>(count) * record_size,
                        [](double v) { return std::isfinite(v); });
 }
@@ -183,6 +186,9 @@ void validate_ode_settings(const OdeSettings& settings) {
         throw ConfigError("ode.rtol = " + format_number(settings.rtol) + ": must be in (0, 1)");
     }
     if (!(settings.atol > 0.0)) throw ConfigError("ode.atol = " + format_number(settings.atol) + ": must be > 0");
+    if (!(settings.output_interval > 0.0) || !std::isfinite(settings.output_interval)) {
+        throw ConfigError("ode.output_interval = " + format_number(settings.output_interval) + ": must be > 0");
+    }
     // A trial solve of dy/dt = -y over one day: refuses options PETSc ignores, and
     // methods that cannot run without more set-up (an implicit -ts_type needs a Jacobian).
     struct Decay final : OdeSystem {
@@ -199,7 +205,9 @@ void validate_ode_settings(const OdeSettings& settings) {
     ensure_petsc();
     bool solved = false;
     try {
-        solved = solve_block(decay, settings, 1, 0, nullptr, &one, 1, states);
+        OdeSettings one_day = settings;
+        one_day.output_interval = 1.0;
+        solved = solve_block(decay, one_day, 1, 0, nullptr, &one, 1, states);
     } catch (const ConfigError&) {
         throw;
     } catch (const std::exception& error) {

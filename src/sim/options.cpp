@@ -38,11 +38,28 @@ std::string users_of(const std::string& parameter) {
         const auto names = ObservationModel::parameters_of(step);
         if (std::find(names.begin(), names.end(), parameter) != names.end()) return "the observation step " + step;
     }
+    // Some parameters exist only in another form of a model (sim.parameterize_by):
+    // growth_rate, beta and gamma are listed with the form that draws them.
+    const auto has = [&](const SimulatorFactory& factory, const std::string& form) {
+        SimulatorOptions options;
+        options.parameterize_by = form;
+        try {
+            const auto names = factory(options)->parameters();
+            return std::find(names.begin(), names.end(), parameter) != names.end();
+        } catch (const ConfigError&) {
+            return false;  // a model without this form
+        }
+    };
     std::string users;
-    for (const auto& [name, factory] : simulator_registry()) {
-        const auto names = factory(SimulatorOptions{})->parameters();
-        if (std::find(names.begin(), names.end(), parameter) != names.end())
-            users += (users.empty() ? "" : ", ") + name;
+    for (const std::string form : {"R0", "growth_rate", "rates"}) {
+        std::string these;
+        for (const auto& [name, factory] : simulator_registry()) {
+            if (has(factory, form) && (form == "R0" || !has(factory, "R0")))
+                these += (these.empty() ? "" : ", ") + name;
+        }
+        if (these.empty()) continue;
+        if (form != "R0") these += " with sim.parameterize_by = " + form;
+        users += (users.empty() ? "" : "; ") + these;
     }
     return users.empty() ? "no model yet" : users;
 }
@@ -94,7 +111,10 @@ std::vector<OptionSpec> task_options() {
          "sim.model = mixture: mechanisms and their weights (normalized), NAME:WEIGHT comma-separated. Samples carry "
          "their mechanism as a label; the target 'mechanism' trains a classifier, and a target a mechanism lacks is "
          "masked in its samples"},
-        {"sim.days", Type::integer, default_text(task.days), "days of reported incidence the network sees", 7, 3650},
+        {"sim.days", Type::integer, default_text(task.days),
+         "entries of each simulated series: days of reported incidence, or for ODE models outputs "
+         "ode.output_interval apart",
+         7, 3650},
         {"sim.targets", Type::text, default_text(task.targets),
          "comma-separated targets to learn: any parameter or derived quantity of the model, or log_ of one "
          "(sgnn list simulators shows them); 'parameters' stands for every parameter, and with sim.model = mixture "
@@ -118,10 +138,19 @@ std::vector<OptionSpec> task_options() {
          default_text(model.parameterize_by),
          "epidemic models: R0 draws prior.R0; growth_rate draws prior.growth_rate, the early exponential growth "
          "rate r, and derives R0 = 1 + r/gamma (with a latent class (1 + r/sigma)(1 + r/gamma)), so that "
-         "mechanisms compared under one prior on r grow alike early on",
+         "mechanisms compared under one prior on r grow alike early on; rates draws prior.beta and prior.gamma, the "
+         "transmission and recovery rates, and derives R0 and the infectious period",
          0,
          0,
-         {"R0", "growth_rate"}},
+         {"R0", "growth_rate", "rates"}},
+        {"sim.output",
+         Type::choice,
+         default_text(model.output),
+         "epidemic models: incidence = new infections per day (per ode.output_interval for ODE models); "
+         "prevalence = the infectious share I(t)/N (sir_ode and seir_ode), e.g. for the survey observation step",
+         0,
+         0,
+         {"incidence", "prevalence"}},
         {"sim.steps_per_day", Type::integer, default_text(model.steps_per_day),
          "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
          "the count; 1 is the classic daily model, more steps approach the continuous-time model",
@@ -131,7 +160,8 @@ std::vector<OptionSpec> task_options() {
          "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
          "(weekly totals), missing (entries missing at random, fed to the network as -1), delay_pmf (delay with "
          "the distribution obs.delay_pmf), gaussian (additive noise, sd noise_sd), lognormal (multiplicative noise, "
-         "sd noise_sdlog on the log scale); an empty list observes the simulated series as it is"},
+         "sd noise_sdlog on the log scale), survey (positives among survey_size people tested, for a prevalence), "
+         "clamp (values clamped to [clamp_min, clamp_max]); an empty list observes the simulated series as it is"},
         {"obs.delay_pmf", Type::text, default_text(task.delay_pmf),
          "for the delay_pmf step: comma-separated P(delay = 0, 1, 2, ... days), normalized"},
         {"obs.transform",
@@ -150,6 +180,10 @@ std::vector<OptionSpec> task_options() {
          "ODE models: relative tolerance of each step's local error", 1e-14, 0.1},
         {"ode.atol", Type::real, default_text(model.ode.atol),
          "ODE models: absolute tolerance of each step's local error", 1e-300, 1e6},
+        {"ode.output_interval", Type::real, default_text(model.ode.output_interval),
+         "ODE models: model time between consecutive entries of a series; entry k is the state at "
+         "k * output_interval (1 = daily; sim.days entries in all)",
+         1e-6, 1e6},
         {"ode.petsc_options", Type::text, default_text(model.ode.petsc_options),
          "ODE models: PETSc options database text, e.g. '-ts_type rk -ts_rk_type 3bs -ts_adapt_type basic'; options "
          "written as -name [value] on the command line are appended here. Options PETSc does not use are an error"},
@@ -197,6 +231,8 @@ TaskConfig read_task_config(const config::OptionReader& v) {
     task.transform = v.choice("obs.transform");
     task.options.steps_per_day = v.small_integer("sim.steps_per_day");
     task.options.parameterize_by = v.choice("sim.parameterize_by");
+    task.options.output = v.choice("sim.output");
+    task.options.ode.output_interval = v.number("ode.output_interval");
     task.options.ode.method = v.choice("ode.method");
     task.options.ode.rtol = v.number("ode.rtol");
     task.options.ode.atol = v.number("ode.atol");

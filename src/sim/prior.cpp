@@ -247,6 +247,29 @@ double ParameterPrior::upper_bound() const {
     return std::numeric_limits<double>::infinity();
 }
 
+double ParameterPrior::lower_bound() const {
+    switch (kind_) {
+        case Kind::fixed:
+        case Kind::uniform:
+        case Kind::loguniform:
+        case Kind::uniform_int:
+            return args_[0];
+        case Kind::truncnormal:
+            return args_[2];
+        case Kind::lognormal:
+            return 0.0;
+        case Kind::normal:
+            return -std::numeric_limits<double>::infinity();
+        case Kind::categorical:
+            return *std::min_element(values_.begin(), values_.end());
+    }
+    return -std::numeric_limits<double>::infinity();
+}
+
+bool ParameterPrior::discrete() const {
+    return kind_ == Kind::fixed || kind_ == Kind::uniform_int || kind_ == Kind::categorical;
+}
+
 double ParameterPrior::centre() const {
     const std::vector<double>& a = args_;
     switch (kind_) {

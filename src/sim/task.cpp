@@ -58,6 +58,7 @@ public:
         layout_.n_inputs = observation_.output_length();
         layout_.n_channels = channels_;
         layout_.target_names = targets;
+        for (const auto& name : targets) layout_.target_supports.push_back(target_support(config, name));
     }
 
     const SampleLayout& layout() const override { return layout_; }
@@ -231,6 +232,56 @@ std::vector<std::string> expand_targets(const std::vector<std::string>& targets,
 
 std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool component) {
     return std::make_unique<SimulatorTask>(config, component);
+}
+
+TargetSupport target_support(const TaskConfig& config, const std::string& target) {
+    const bool log = target.rfind("log_", 0) == 0;
+    const std::string name = log ? target.substr(4) : target;
+    TargetSupport support;
+    std::vector<std::string> models;
+    if (config.model == "mixture") {
+        for (const auto& [model, weight] : config.mixture) models.push_back(model);
+    } else {
+        models.push_back(config.model);
+    }
+    bool parameter = false;
+    for (const auto& model : models) {
+        const auto parameters = task_parameters(model, config.observation, config.options);
+        const auto targets = available_targets(model, config.observation, config.options);
+        parameter |= std::find(parameters.begin(), parameters.end(), name) != parameters.end();
+        support.in_every_sample &= std::find(targets.begin(), targets.end(), target) != targets.end();
+    }
+    if (!parameter) {
+        support.origin = "derived quantity " + target;
+        return support;  // real: nothing in the priors bounds it
+    }
+    const ParameterSpec& catalog = parameter_spec(name);
+    const auto given = config.priors.find(name);
+    const std::string spec = given == config.priors.end() ? catalog.default_prior : given->second;
+    const ParameterPrior prior = ParameterPrior::parse("prior." + name, spec, catalog.domain);
+    support.origin = "prior." + name + " = " + spec;
+    if (prior.discrete()) {
+        support.kind = TargetSupport::Kind::discrete;
+    } else if (prior.kind() == ParameterPrior::Kind::normal) {
+        support.kind = TargetSupport::Kind::real;
+    } else if (prior.kind() == ParameterPrior::Kind::lognormal) {
+        support.kind = log ? TargetSupport::Kind::real : TargetSupport::Kind::positive;
+        support.upper = log ? 0.0 : prior.upper_bound();
+    } else {
+        support.kind = TargetSupport::Kind::interval;
+        support.lower = prior.lower_bound();
+        support.upper = prior.upper_bound();
+        support.log_scale = prior.kind() == ParameterPrior::Kind::loguniform && !log;
+        if (log) {
+            if (!(support.lower > 0.0)) {
+                support.kind = TargetSupport::Kind::real;  // log_ of a value that can be 0: samples drop
+            } else {
+                support.lower = std::log(support.lower);
+                support.upper = std::log(support.upper);
+            }
+        }
+    }
+    return support;
 }
 
 std::unique_ptr<Task> make_task(const TaskConfig& config) {

@@ -65,12 +65,17 @@ def test_learning():
 
 
 def test_configs():
-    """Every config in configs/ is valid and runs (a few steps, one process)."""
-    names = sorted(n for n in os.listdir(ARGS.config_dir) if n.endswith(".cfg"))
+    """Every config in configs/ and its folders is valid and runs (a few steps, one process)."""
+    names = sorted(
+        os.path.relpath(os.path.join(folder, n), ARGS.config_dir)
+        for folder, _, files in os.walk(ARGS.config_dir)
+        for n in files
+        if n.endswith(".cfg")
+    )
     if not names:
         fail(f"no configs found in {ARGS.config_dir}")
     for name in names:
-        out = fresh_dir("config-" + name[:-4])
+        out = fresh_dir("config-" + name[:-4].replace(os.sep, "-"))
         train(1, out, "--train.steps", "4", "--eval.every", "4", "--eval.samples", "64", config=name)
         with open(os.path.join(out, "config.ini")) as f:
             if f.read().count("[") < 5:

@@ -327,3 +327,42 @@ TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
     CHECK(u < 2.0 / 3.0);
     CHECK(task.describe_sample(again, 1.0) == "flaky with u = " + std::to_string(u));
 }
+
+TEST_CASE("parameterized by rates, a model draws beta and gamma and derives R0 and the infectious period", "[models]") {
+    using Catch::Matchers::Contains;
+    SimulatorOptions by_rates;
+    by_rates.parameterize_by = "rates";
+    const auto seir = make_simulator("seir", by_rates);
+    CHECK(seir->parameters() ==
+          std::vector<std::string>{"beta", "gamma", "latent_period", "population", "initial_infected"});
+    const std::vector<double> p{0.6, 0.25, 2.0, 20000.0, 20.0};
+    std::vector<double> incidence(60, 0);
+    incidence[9] = 100;
+    std::vector<double> d(seir->derived().size());
+    seir->compute_derived(p.data(), incidence.data(), 60, d.data());
+    CHECK(seir->derived()[0] == "R0");
+    CHECK(d[0] == Approx(0.6 / 0.25));
+    CHECK(d[1] == Approx(4.0));  // infectious period 1 / gamma
+    const double r = d[2], sigma = 0.5, gamma = 0.25;
+    CHECK((1 + r / sigma) * (1 + r / gamma) == Approx(2.4));
+
+    // The same epidemic as the R0 form with R0 = beta / gamma, period 1 / gamma.
+    SimulatorOptions ode_by_rates = by_rates;
+    ode_by_rates.ode.rtol = 1e-10;
+    SimulatorOptions ode_by_r0;
+    ode_by_r0.ode.rtol = 1e-10;
+    const auto a = make_simulator("sir_ode", ode_by_rates), b = make_simulator("sir_ode", ode_by_r0);
+    const std::vector<double> rates{0.6, 0.25, 1e5, 10.0}, r0{2.4, 4.0, 1e5, 10.0};
+    std::vector<double> sa(80), sb(80);
+    SampleStream rng(1, Purpose::test, 0);
+    a->simulate(rates.data(), 80, rng, sa.data());
+    b->simulate(r0.data(), 80, rng, sb.data());
+    for (int t = 0; t < 80; ++t)
+        CHECK(sa[static_cast<std::size_t>(t)] == Approx(sb[static_cast<std::size_t>(t)]).epsilon(1e-7));
+
+    // age_sir has the R0 form only; prevalence is the ODE models' alone.
+    CHECK_THROWS_WITH(make_simulator("age_sir", by_rates), Contains("sim.parameterize_by = rates"));
+    SimulatorOptions prevalence;
+    prevalence.output = "prevalence";
+    CHECK_THROWS_WITH(make_simulator("sir", prevalence), Contains("sim.output = prevalence"));
+}

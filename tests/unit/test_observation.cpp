@@ -200,3 +200,54 @@ TEST_CASE("each channel is observed by the same steps, one after the other", "[o
     CHECK(count(out[2]) == Approx(14.0));
     CHECK(count(out[3]) == Approx(14.0));
 }
+
+TEST_CASE("a survey counts positives among survey_size people: Binomial(n, p), p clamped to [0, 1]", "[observation]") {
+    const ObservationModel model({"survey"}, 7);
+    // Shares as an ODE gives them, with round-off outside [0, 1] on both sides.
+    const std::vector<double> shares{0.3, 0.3, 0.3, 0.0, 1e-6, -1e-12, 1.0 + 1e-12};
+    const double size = 1000.0;
+    const int runs = 20000;
+    double sum = 0, sum_sq = 0;
+    std::vector<float> out(7);
+    for (int r = 0; r < runs; ++r) {
+        SampleStream rng(3, Purpose::test, static_cast<std::uint64_t>(r));
+        REQUIRE(model.observe(shares.data(), &size, rng, out.data()));
+        const double x = std::round(count(out[0]));
+        sum += x;
+        sum_sq += x * x;
+        CHECK(out[5] == 0.0f);                       // p < 0 reads as 0
+        CHECK(std::round(count(out[6])) == 1000.0);  // p > 1 reads as 1
+    }
+    const double mean = sum / runs, var = sum_sq / runs - mean * mean;
+    const double expected_var = size * 0.3 * 0.7;  // 210
+    // The sample variance of a near-normal count has SE var * sqrt(2 / n), 1% here.
+    CHECK(std::fabs(mean - 300.0) < 5 * std::sqrt(expected_var / runs));
+    CHECK(std::fabs(var - expected_var) < 5 * expected_var * std::sqrt(2.0 / runs));
+    const double nan = std::nan("");
+    const std::vector<double> bad{0.3, nan, 0.3, 0.3, 0.3, 0.3, 0.3};
+    SampleStream rng(3, Purpose::test, 0);
+    CHECK_FALSE(model.observe(bad.data(), &size, rng, out.data()));  // a failed solve is dropped
+}
+
+TEST_CASE("clamp bounds every value, then lognormal noise multiplies the clamped value", "[observation]") {
+    const ObservationModel clamp_only({"clamp"}, 7, {}, 1, ObservationModel::Transform::identity);
+    const std::vector<double> values{-5.0, 0.0, 1e-20, 3.0, 1e4, 2e4, 1e300};
+    const double bounds[] = {1e-10, 1e4};
+    std::vector<float> out(7);
+    SampleStream rng(4, Purpose::test, 0);
+    REQUIRE(clamp_only.observe(values.data(), bounds, rng, out.data()));
+    const std::vector<float> expected{1e-10f, 1e-10f, 1e-10f, 3.0f, 1e4f, 1e4f, 1e4f};
+    for (std::size_t d = 0; d < 7; ++d) CHECK(out[d] == expected[d]);
+
+    // Bounds the wrong way round drop the sample.
+    const double crossed[] = {1.0, 0.5};
+    CHECK_FALSE(clamp_only.observe(values.data(), crossed, rng, out.data()));
+
+    // The benchmark's order: a negative ODE round-off becomes 1e-10, then noisy and positive.
+    const ObservationModel both({"clamp", "lognormal"}, 7, {}, 1, ObservationModel::Transform::identity);
+    const double params[] = {1e-10, 1e4, 0.1};
+    REQUIRE(both.observe(values.data(), params, rng, out.data()));
+    CHECK(out[0] > 0.0f);
+    CHECK(std::log(out[0] / 1e-10) == Approx(0.0).margin(0.1 * 6));  // within 6 sd of the clamp
+    CHECK(std::log(out[5] / 1e4) == Approx(0.0).margin(0.1 * 6));
+}

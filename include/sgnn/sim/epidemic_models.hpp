@@ -1,5 +1,6 @@
 // Compartmental epidemic models. Every one reports daily incidence (new entries into
-// the reportable infectious class) and offers the same derived quantities.
+// the reportable infectious class) and offers the same derived quantities; the ODE
+// models can report prevalence I(t)/N instead (sim.output).
 //
 // Chain-binomial (daily steps; each transition is a binomial draw with probability
 // 1 - exp(-rate)):
@@ -12,7 +13,9 @@
 // versions of SIR and SEIR: sir_gillespie, seir_gillespie, sir_tauleap, seir_tauleap.
 //
 // Force of infection beta * (infectious) / N; R0 = beta / gamma (seair:
-// beta / gamma * (1 - f + f * relative_infectiousness)).
+// beta / gamma * (1 - f + f * relative_infectiousness)). The first two parameters are
+// R0 and the infectious period, or the growth rate and the infectious period, or beta
+// and gamma themselves (sim.parameterize_by).
 #pragma once
 
 #include "sgnn/sim/simulator.hpp"

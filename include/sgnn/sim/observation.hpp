@@ -14,6 +14,10 @@
 //   missing   each entry is missing with probability missing_rate
 //   gaussian  additive Gaussian measurement noise, sd noise_sd (in the series' units)
 //   lognormal multiplicative log-normal noise: x exp(noise_sdlog z), z standard normal
+//   survey    a prevalence survey: a share p (clamped to [0, 1]) becomes the number of
+//             positives among survey_size people, Binomial(survey_size, p)
+//   clamp     each value clamped to [clamp_min, clamp_max] (the SBI benchmark clamps
+//             Lotka-Volterra populations to [1e-10, 1e4] before its log-normal noise)
 //
 // Then a transform (obs.transform): log1p, log(1 + x) (the default, for counts; a
 // negative value drops the sample), or identity. A missing entry is fed as -1, which
@@ -53,7 +57,7 @@ public:
     static Transform parse_transform(const std::string& name);  // throws ConfigError naming obs.transform
 
 private:
-    enum class Step { report, delay, negbin, weekend, weekly, missing, delay_pmf, gaussian, lognormal };
+    enum class Step { report, delay, negbin, weekend, weekly, missing, delay_pmf, gaussian, lognormal, survey, clamp };
     bool observe_channel(const double* series, const double* params, SampleStream& rng, float* out) const;
 
     std::vector<Step> steps_;

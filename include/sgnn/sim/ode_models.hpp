@@ -1,6 +1,7 @@
 // Deterministic ODE models, integrated with PETSc TS (sim/ode_solver.hpp), a block of
-// trajectories at a time. Each reports its state at days 0, 1, ..., days - 1; the
-// observation model adds the noise (gaussian, lognormal, or the count steps).
+// trajectories at a time. Each reports its state at t = k * ode.output_interval, k = 0,
+// 1, ..., days - 1 (daily by default); the observation model adds the noise (gaussian,
+// lognormal, or the count steps).
 //
 //   logistic        dN/dt = r N (1 - N/K)
 //   gompertz        dN/dt = r N log(K/N)

@@ -43,8 +43,8 @@ const std::vector<std::pair<std::string, std::string>>& ode_methods();
 void validate_ode_settings(const OdeSettings& settings);
 
 // Integrates `count` trajectories: coefficients count x n_coefficients, initial
-// states count x dimension. Writes the state at t = 0, 1, ..., days into states
-// (count x (days + 1) x dimension). If the block fails (a trajectory blows up), each
+// states count x dimension. Writes the state at t = k * settings.output_interval,
+// k = 0, 1, ..., days, into states (count x (days + 1) x dimension). If the block fails (a trajectory blows up), each
 // trajectory is retried alone and ok[j] = 0 for those that fail again.
 void integrate_ode_block(const OdeSystem& system, const OdeSettings& settings, int count, int n_coefficients,
                          const double* coefficients, const double* initial, int days, double* states, char* ok);
@@ -53,7 +53,7 @@ void integrate_ode_block(const OdeSystem& system, const OdeSettings& settings, i
 // j's coefficients and initial state from its parameters, throwing
 // std::invalid_argument for an impossible set (ok[j] = 0); after the block is
 // integrated, emit(j, states) turns j's record ((days + 1) x dimension states at
-// t = 0, 1, ..., days) into its series.
+// t = k * settings.output_interval, k = 0, 1, ..., days) into its series.
 void simulate_ode_block(const OdeSystem& system, const OdeSettings& settings, int n_coefficients, int count, int days,
                         const std::function<void(int, double*, double*)>& prepare,
                         const std::function<void(int, const double*)>& emit, char* ok);

@@ -41,8 +41,12 @@ public:
     double draw(SampleStream& rng, double width = 1.0) const;
     // A central value: the midpoint, geometric midpoint, mean or most likely value.
     double centre() const;
-    // The largest value a draw can take (infinity for an unbounded normal).
+    // The smallest and largest values a draw can take (minus or plus infinity for an
+    // unbounded normal; 0 for a lognormal, whose draws are positive).
+    double lower_bound() const;
     double upper_bound() const;
+    // Whether draws take a finite set of values (fixed, uniform_int, categorical).
+    bool discrete() const;
     std::string spec() const;
     Kind kind() const { return kind_; }
     const std::vector<double>& arguments() const { return args_; }  // as written

@@ -71,6 +71,10 @@ struct OdeSettings {
     double rtol = 1e-8;            // relative and absolute tolerance of each step's error,
     double atol = 1e-10;           //   per unknown (the worst trajectory of a block decides)
     std::string petsc_options;     // PETSc options database text, e.g. "-ts_type rk -ts_rk_type 3bs"
+    // Model time between consecutive entries of a series: entry k is the state at
+    // t = k * output_interval (1: daily). The SBI benchmark's SIR observes every 17 days,
+    // its Lotka-Volterra task every 2.1 time units.
+    double output_interval = 1.0;
 };
 
 // Settings of a model that are not scalar parameters with priors (a contact matrix).
@@ -85,7 +89,12 @@ struct SimulatorOptions {
     int steps_per_day = 1;
     // Epidemic models: "R0" draws R0 from its prior; "growth_rate" draws the early
     // growth rate r instead and derives R0 from r, gamma (and sigma).
+    // "rates" draws the transmission and recovery rates beta and gamma themselves (the
+    // SBI benchmark's parameters) and derives R0 and the infectious period.
     std::string parameterize_by = "R0";
+    // Epidemic models: "incidence" reports new infections per day (per output interval
+    // for the ODE models); "prevalence" (ODE models only) the infectious share I(t)/N.
+    std::string output = "incidence";
     OdeSettings ode;
 };
 

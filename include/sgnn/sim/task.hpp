@@ -16,12 +16,30 @@
 
 namespace sgnn::sim {
 
+// The values a target can take under the task's priors: what a posterior density
+// head needs to keep its draws inside (train/target_transforms.hpp picks a transform
+// from it).
+struct TargetSupport {
+    enum class Kind {
+        real,      // any real number: a derived quantity, or a normal prior
+        positive,  // (0, upper]: a lognormal prior (upper is its truncation), or log_ of it is real
+        interval,  // [lower, upper]: uniform, loguniform, truncnormal priors (and log_ of them)
+        discrete,  // a finite set of values: fixed, uniform_int, categorical priors
+    };
+    Kind kind = Kind::real;
+    double lower = 0.0, upper = 0.0;
+    bool log_scale = false;       // interval: the prior is log-uniform (uniform in log x)
+    bool in_every_sample = true;  // false: some mechanism of a mixture lacks the target
+    std::string origin;           // "prior.beta = lognormal(-0.9, 0.5)", "derived quantity R0"
+};
+
 struct SampleLayout {
     int n_inputs = 0;    // channels x entries per channel
     int n_channels = 1;  // series per sample (sim/simulator.hpp channels())
     // Regression targets. In a mixture, a target a mechanism does not have is NaN in
     // that mechanism's samples (the mask: losses and metrics skip it).
     std::vector<std::string> target_names;
+    std::vector<TargetSupport> target_supports;  // one per target, in the same order
     // Mechanisms of a mixture when the task classifies them (the target "mechanism");
     // empty otherwise. A sample's label is the index of its mechanism.
     std::vector<std::string> class_names;
@@ -90,6 +108,9 @@ std::vector<std::string> task_parameters(const std::string& model, const std::ve
 // observation model's), the simulator's derived quantities, and log_ of each.
 std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation,
                                            const SimulatorOptions& options = {});
+
+// The support of `target` (a name of the task's layout) under config's priors.
+TargetSupport target_support(const TaskConfig& config, const std::string& target);
 
 // The target that asks a mixture to classify its mechanisms.
 inline constexpr const char* kMechanismTarget = "mechanism";

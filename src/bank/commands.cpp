@@ -70,13 +70,6 @@ Sample runs:
   --json         print one JSON object instead of tables
 )TXT";
 
-run::RunConfig run_config_of(const std::string& run_dir) {
-    const std::string ini = run_dir + "/config.ini";
-    std::ifstream probe(ini);
-    if (!probe) throw ConfigError("--run " + run_dir + ": no config.ini there (give a finished training run)");
-    return run::make_run_config(config::parse_options({"--config", ini}, run::run_options()));
-}
-
 struct Summary {
     double mean, sd, q05, q50, q95;
 };
@@ -136,7 +129,7 @@ int bank_command(run::Session& session) {
     const auto samples = static_cast<std::uint64_t>(flags.integer("samples"));
     const std::string out = flags.given("out") ? flags.text("out") : run_dir + "/bank.h5";
     corpus::require_output_file(out, "--out");
-    const run::RunConfig config = run_config_of(run_dir);
+    const run::RunConfig config = run::read_run_config(run_dir);
 
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role("bank");
@@ -273,13 +266,9 @@ int attribute_command(run::Session& session) {
         if (!args.empty()) {
             throw ConfigError("sgnn attribute: unknown argument '" + printable(args[0]) + "' (sgnn attribute --help)");
         }
-        std::string run_dir = flags.text("run");
-        const std::string model_file = flags.text("model");
-        if (run_dir.empty() && !model_file.empty()) {
-            const std::string parent = std::filesystem::path(model_file).parent_path().string();
-            run_dir = parent.empty() ? "." : parent;
-        }
-        const std::string model = model_file.empty() ? run_dir + "/model.h5" : model_file;
+        const run::TrainedModel trained = run::trained_model(flags.text("run"), flags.text("model"));
+        const std::string& run_dir = trained.run_dir;
+        const std::string& model = trained.model;
         const std::string bank = flags.text("bank");
         const std::string data = flags.text("data");
         const std::size_t k = flags.given("k") ? static_cast<std::size_t>(flags.integer("k")) : 0;  // 0: sqrt(bank)
@@ -293,7 +282,7 @@ int attribute_command(run::Session& session) {
 
         // 2. The observation, read as the run's observation model shapes it, embedded and
         //    predicted by the network.
-        const run::RunConfig config = run_config_of(run_dir);
+        const run::RunConfig config = run::read_run_config(run_dir);
         const auto task = sim::make_task(config.task);
         const sim::SampleLayout& layout = task->layout();
         const bool missing = std::find(config.task.observation.begin(), config.task.observation.end(), "missing") !=

@@ -30,13 +30,19 @@ sgnn bench stream - throughput of the streamed training pipeline
 
 Runs the training pipeline (the quickstart model unless options say otherwise) for
 train.steps steps without writing outputs, and reports samples trained per second and
-the fraction of time trainers waited for data. References measured in the same run:
+the fraction of time trainers waited for data. The one evaluation, at the end, uses 64
+held-out samples unless --eval.samples is given on the command line. References measured in the same run:
   trainer_compute_samples_per_s   what one trainer trains per second of its own time
                                   (pipeline rate / trainers / (1 - wait fraction))
   simulate_samples_per_s_per_core rank 0 simulating alone, after the pipeline
   simulator_ranks_to_keep_up      trainers x compute rate / simulation rate: the
                                   simulator ranks (one core each) that feed the trainers
                                   without waiting
+With model.head = flow or mixture the same pipeline runs a second time with the mean
+head on the same embedding network, and the report adds
+  mean_head_trainer_compute_samples_per_s   that run's trainer compute rate
+  head_step_cost                  the density head's step time over the mean head's
+                                  (mean rate / head rate; 1.5 = 50% more per step)
 Shared machines are noisy: repeat a run and compare ratios, not absolute rates.
 
 Sample runs:
@@ -67,14 +73,24 @@ double measure_simulation_rate(const run::RunConfig& config, const comm::MpiSess
     return rate;
 }
 
-void print_bench(const run::RunConfig& config, const io::Json& summary, double simulate_rate, bool json) {
+// What one trainer trains per second of its own time (waits excluded).
+double trainer_compute_rate(const run::RunConfig& config, const io::Json& summary) {
     const double rate = summary["throughput"]["samples_per_s"].get<double>();
     const double wait = summary["throughput"]["trainer_wait_fraction"].get<double>();
-    const double compute = rate / config.trainers / std::max(1e-9, 1.0 - wait);
+    return rate / config.trainers / std::max(1e-9, 1.0 - wait);
+}
+
+// `mean_head_summary`: the same pipeline with the mean head, or null.
+void print_bench(const run::RunConfig& config, const io::Json& summary, const io::Json& mean_head_summary,
+                 double simulate_rate, bool json) {
+    const double rate = summary["throughput"]["samples_per_s"].get<double>();
+    const double wait = summary["throughput"]["trainer_wait_fraction"].get<double>();
+    const double compute = trainer_compute_rate(config, summary);
     const double needed = config.trainers * compute / simulate_rate;
     io::Json result = {
         {"benchmark", "stream"},
         {"model", config.train.model.type},
+        {"head", config.train.model.head},
         {"batch_size", config.stream.batch_size},
         {"steps", config.train.steps},
         {"deterministic", config.deterministic},
@@ -86,6 +102,12 @@ void print_bench(const run::RunConfig& config, const io::Json& summary, double s
           {"simulate_samples_per_s_per_core", simulate_rate},
           {"simulator_ranks_to_keep_up", needed}}},
     };
+    double mean_compute = 0.0;
+    if (!mean_head_summary.is_null()) {
+        mean_compute = trainer_compute_rate(config, mean_head_summary);
+        result["reference"]["mean_head_trainer_compute_samples_per_s"] = mean_compute;
+        result["reference"]["head_step_cost"] = mean_compute / compute;
+    }
     if (json) {
         std::printf("%s\n", result.dump().c_str());
     } else {
@@ -96,6 +118,10 @@ void print_bench(const run::RunConfig& config, const io::Json& summary, double s
         std::printf("  trainer compute     %10.0f samples/s per trainer, excluding waits\n", compute);
         std::printf("  simulation alone    %10.0f samples/s per core\n", simulate_rate);
         std::printf("  simulator ranks needed to keep up: %.2f\n", needed);
+        if (mean_compute > 0.0) {
+            std::printf("  mean head           %10.0f samples/s per trainer: the %s head costs %.2fx its step\n",
+                        mean_compute, config.train.model.head.c_str(), mean_compute / compute);
+        }
     }
     std::fflush(stdout);
 }
@@ -115,6 +141,10 @@ int bench_stream_command(run::Session& session) {
     // Benchmark defaults: a few hundred steps, no evaluation between.
     if (parsed.origin["train.steps"] == "default") config.train.steps = 300;
     if (parsed.origin["eval.every"] == "default") config.train.eval_every = config.train.steps;
+    // The final evaluation is not what is measured (with a density head it draws
+    // calibration.draws posterior samples per held-out sample): a small held-out set,
+    // unless the command line asks for another.
+    if (parsed.origin["eval.samples"] != "command line") config.train.eval_samples = 64;
 
     const comm::MpiSession& mpi = session.start_mpi();
     session.set_role(run::role_of_rank(config, mpi.world_rank(), mpi.world_size()));
@@ -122,8 +152,18 @@ int bench_stream_command(run::Session& session) {
     options.write_outputs = false;
     options.quiet = true;
     const run::RunResult result = run::run_training(config, mpi, options);
+    if (result.exit_code != 0) return result.exit_code;
+    io::Json mean_head;
+    if (config.train.model.head != "mean") {
+        // The reference: the same pipeline and embedding network with the mean head.
+        run::RunConfig reference = config;
+        reference.train.model.head = "mean";
+        const run::RunResult baseline = run::run_training(reference, mpi, options);
+        if (baseline.exit_code != 0) return baseline.exit_code;
+        mean_head = baseline.summary;
+    }
     const double simulate_rate = measure_simulation_rate(config, mpi);
-    if (mpi.world_rank() == 0) print_bench(config, result.summary, simulate_rate, flags.boolean("json"));
+    if (mpi.world_rank() == 0) print_bench(config, result.summary, mean_head, simulate_rate, flags.boolean("json"));
     return result.exit_code;
 }
 

@@ -8,6 +8,7 @@
 #include "sgnn/corpus/simulate_command.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/experiments/harness.hpp"
+#include "sgnn/predict/commands.hpp"
 #include "sgnn/run/command.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/run/session.hpp"
@@ -142,6 +143,8 @@ const Command kCommands[] = {
      experiments::experiment_command},
     {"bank", "embed simulations into a memory bank", true, bank::kBankAgreement, bank::bank_command},
     {"attribute", "explain an observation by nearest simulations", false, kSingleProcess, bank::attribute_command},
+    {"predict", "posterior summaries and draws for observed series", true, predict::kPredictAgreement,
+     predict::predict_command},
     {"sweep", "parameter grids for SLURM job arrays", false, kSingleProcess, sweep::sweep_command},
     {"bench", "pipeline, simulator and corpus throughput", false, kSingleProcess, bench_group_command},
     {"bench stream", nullptr, true, run::kTrainAgreement, bench::bench_stream_command},

@@ -4,12 +4,16 @@
 
 #include "sgnn/checkpoint/signals.hpp"
 #include "sgnn/io/atomic_file.hpp"
+#include "sgnn/io/installation.hpp"
 #include "sgnn/io/sha256.hpp"
+#include "sgnn/io/subprocess.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <limits>
 
 namespace sgnn::coord {
@@ -31,6 +35,10 @@ Coordinator::Coordinator(const stream::Communicators& comms, const stream::RankL
         if (!config_.class_names.empty()) {
             columns.push_back("accuracy");
             columns.push_back("cross_entropy");
+        }
+        if (config_.calibrated) {
+            for (double level : comm::kCredibleLevels) columns.push_back("coverage_" + format_number(100 * level));
+            for (const auto& name : config_.target_names) columns.push_back("sbc_p_" + name);
         }
         metrics_ = std::make_unique<io::CsvTable>(config_.out_dir + "/metrics.csv", columns);
         if (config_.resume != nullptr) metrics_->restore(config_.resume->metrics_csv);
@@ -284,6 +292,10 @@ void Coordinator::record_evaluation(const comm::TrainerReport& report) {
         row.push_back(report.eval_accuracy);
         row.push_back(report.eval_cross_entropy);
     }
+    if (config_.calibrated) {
+        for (int l = 0; l < comm::kCoverageLevels; ++l) row.push_back(mean_coverage(report, l));
+        for (int j = 0; j < report.n_targets; ++j) row.push_back(report.eval_sbc_p[j]);
+    }
     metrics_->add_row(row);
     metrics_->save();
 }
@@ -342,6 +354,7 @@ void Coordinator::finish(const comm::TrainerReport& report) {
                                               {"cross_entropy", report.eval_cross_entropy},
                                               {"confusion", confusion}};
     }
+    if (report.calibrated) record_calibration(report);
     if (!config_.out_dir.empty()) io::write_json_file(config_.out_dir + "/summary.json", summary_);
     if (config_.quiet) return;
     std::printf("[sgnn] done: %lld steps, %s samples in %s (%s samples/s, trainers waited %.0f%%)",
@@ -363,11 +376,85 @@ void Coordinator::finish(const comm::TrainerReport& report) {
                     report.eval_r2[j], report.eval_rmse[j]);
     }
     std::printf("\n");
+    if (report.calibrated) print_calibration(report);
     if (!config_.out_dir.empty()) {
-        std::printf("[sgnn] outputs in %s (config.ini, metrics.csv, model.h5, summary.json)\n",
-                    config_.out_dir.c_str());
+        std::printf("[sgnn] outputs in %s (config.ini, metrics.csv, model.h5, summary.json%s)\n",
+                    config_.out_dir.c_str(), calibration_figure_.empty() ? "" : ", calibration.png");
     }
     std::fflush(stdout);
+}
+
+double Coordinator::mean_coverage(const comm::TrainerReport& report, int level) const {
+    double sum = 0.0;
+    for (int j = 0; j < report.n_targets; ++j) sum += report.eval_coverage[j * comm::kCoverageLevels + level];
+    return report.n_targets > 0 ? sum / report.n_targets : std::numeric_limits<double>::quiet_NaN();
+}
+
+void Coordinator::record_calibration(const comm::TrainerReport& report) {
+    io::Json coverage = io::Json::object(), p_values = io::Json::object(), histograms = io::Json::object();
+    io::Json mean = io::Json::array(), miscalibrated = io::Json::array();
+    for (int l = 0; l < comm::kCoverageLevels; ++l) mean.push_back(mean_coverage(report, l));
+    for (int j = 0; j < report.n_targets; ++j) {
+        const std::string& name = config_.target_names[static_cast<std::size_t>(j)];
+        const double* c = report.eval_coverage + j * comm::kCoverageLevels;
+        coverage[name] = std::vector<double>(c, c + comm::kCoverageLevels);
+        p_values[name] = report.eval_sbc_p[j];
+        const double* h = report.eval_pit_histogram + j * comm::kPitBins;
+        histograms[name] = std::vector<double>(h, h + comm::kPitBins);
+        if (report.eval_sbc_p[j] < comm::kCalibrationSignificance) miscalibrated.push_back(name);
+    }
+    summary_["calibration"] = {
+        {"draws", report.calibration_draws},
+        {"levels", std::vector<double>(comm::kCredibleLevels.begin(), comm::kCredibleLevels.end())},
+        {"coverage", coverage},
+        {"mean_coverage", mean},
+        {"sbc_p", p_values},
+        {"significance", comm::kCalibrationSignificance},
+        {"miscalibrated", miscalibrated},
+        {"pit_bins", comm::kPitBins},
+        {"pit_histogram", histograms},
+    };
+    if (config_.out_dir.empty()) return;
+    // The figure: rank histograms and the coverage curve (scripts/plot_calibration.py).
+    io::write_json_file(config_.out_dir + "/summary.json", summary_);
+    const std::string script = io::installed_file("scripts/plot_calibration.py");
+    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    const io::ProcessResult drawn = script.empty()
+                                        ? io::ProcessResult{}
+                                        : io::run_process({python, script, config_.out_dir}, io::ChildStderr::merge);
+    if (drawn.started && drawn.exit_code == 0) {
+        calibration_figure_ = config_.out_dir + "/calibration.png";
+        summary_["calibration"]["figure"] = "calibration.png";
+    } else if (!config_.quiet) {
+        std::printf("[sgnn] calibration.png not drawn (%s); the numbers are in summary.json\n",
+                    script.empty() ? "scripts/plot_calibration.py is not installed with this sgnn"
+                                   : ("python3 with matplotlib: " + drawn.output.substr(0, 200)).c_str());
+    }
+}
+
+void Coordinator::print_calibration(const comm::TrainerReport& report) const {
+    std::printf("[sgnn] calibration (%d draws per held-out sample) | coverage", report.calibration_draws);
+    for (int l = 0; l < comm::kCoverageLevels; ++l) {
+        std::printf(" %s%% %.3f", format_number(100 * comm::kCredibleLevels[static_cast<std::size_t>(l)]).c_str(),
+                    mean_coverage(report, l));
+    }
+    std::string failing;
+    for (int j = 0; j < report.n_targets; ++j) {
+        if (report.eval_sbc_p[j] >= comm::kCalibrationSignificance) continue;
+        char p[32];
+        std::snprintf(p, sizeof p, "%.2g", report.eval_sbc_p[j]);
+        failing +=
+            (failing.empty() ? "" : ", ") + config_.target_names[static_cast<std::size_t>(j)] + " (p = " + p + ")";
+    }
+    if (failing.empty()) {
+        std::printf(" | ranks uniform for every target (p >= %g)\n", comm::kCalibrationSignificance);
+        return;
+    }
+    std::printf(
+        "\n[sgnn] WARNING: the posterior is not calibrated: the ranks of %s fail the uniformity test at the "
+        "%g level. Its intervals cannot be trusted as stated; train longer or on more simulations, or give "
+        "the head more capacity (model.flow_transforms, model.components)\n",
+        failing.c_str(), comm::kCalibrationSignificance);
 }
 
 }  // namespace sgnn::coord

@@ -6,6 +6,8 @@
 #include "sgnn/stream/options.hpp"
 #include "sgnn/train/options.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace sgnn::run {
@@ -124,6 +126,23 @@ bool may_change_on_resume(const std::string& key) {
 const std::vector<OptionSpec>& run_options() {
     static const std::vector<OptionSpec> specs = build_run_options();
     return specs;
+}
+
+RunConfig read_run_config(const std::string& run_dir, const std::string& flag) {
+    const std::string ini = run_dir + "/config.ini";
+    std::ifstream probe(ini);
+    if (!probe) throw ConfigError(flag + " " + run_dir + ": no config.ini there (give a finished training run)");
+    return make_run_config(config::parse_options({"--config", ini}, run_options()));
+}
+
+TrainedModel trained_model(const std::string& run_flag, const std::string& model_flag) {
+    TrainedModel trained{run_flag, model_flag};
+    if (trained.run_dir.empty() && !model_flag.empty()) {
+        const std::string parent = std::filesystem::path(model_flag).parent_path().string();
+        trained.run_dir = parent.empty() ? "." : parent;
+    }
+    if (trained.model.empty() && !trained.run_dir.empty()) trained.model = trained.run_dir + "/model.h5";
+    return trained;
 }
 
 RunConfig make_run_config(const ParsedOptions& options) {

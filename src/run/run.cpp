@@ -269,7 +269,7 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
     const std::unique_ptr<sim::Task> task = sim::make_task(config.task);
     train::TrainConfig train_config = config.train;
     train_config.model.input_channels = task->layout().n_channels;
-    train::validate(train_config, task->layout().n_inputs, task->layout().n_targets(), task->layout().n_classes());
+    train::validate(train_config, task->layout());
     std::unique_ptr<checkpoint::Contents> resume;
     if (!config.resume.empty()) {
         resume = std::make_unique<checkpoint::Contents>(checkpoint::read(
@@ -314,6 +314,7 @@ RunResult run_training(const RunConfig& config, const comm::MpiSession& mpi, con
         cc.deterministic = config.deterministic;
         cc.target_names = task->layout().target_names;
         cc.class_names = task->layout().class_names;
+        cc.calibrated = config.train.model.head != "mean";
         cc.progress_interval = config.progress_interval;
         cc.quiet = options.quiet;
         cc.sgnn_version = SGNN_VERSION;

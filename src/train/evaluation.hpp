@@ -5,7 +5,11 @@
 // per target the count, squared error, sum and sum of squares; the cross-entropy and
 // confusion counts of the mechanism classifier. The trainer adds them up over the
 // trainer communicator in one reduction, together with its own counters, and
-// fill_report() turns the totals into R^2, RMSE, loss and accuracy.
+// fill_report() turns the totals into R^2, RMSE, loss and accuracy. With a density
+// head the point estimate is the mean of calibration.draws posterior draws, the loss
+// is the mean negative log-density of the held-out targets, and the draws calibrate
+// the head: each truth's rank among them (train/calibration.hpp) gives coverage of
+// central intervals and a test of uniform ranks per target.
 #pragma once
 
 #include "learner.hpp"
@@ -31,19 +35,23 @@ public:
     // This trainer's sums (size() values), to be added up over all trainers.
     std::vector<double> local_sums(Learner& learner) const;
     std::size_t size() const;
-    // Sets the held-out fields of `report` (eval_r2, eval_rmse, eval_loss, and for a
-    // classifier eval_cross_entropy, eval_confusion, eval_accuracy) from the first
-    // size() values of `totals`, the sums over all trainers.
+    // Sets the held-out fields of `report` (eval_r2, eval_rmse, eval_loss; for a
+    // classifier eval_cross_entropy, eval_confusion, eval_accuracy; for a density head
+    // the calibration fields) from the first size() values of `totals`, the sums over
+    // all trainers.
     void fill_report(const std::vector<double>& totals, comm::TrainerReport& report) const;
 
 private:
     const Normalization& norm_;
+    std::uint64_t seed_;  // of the posterior draws, with this shard's first index
+    int draws_;
     int n_targets_;
     int n_classes_;
     double class_weight_;
-    torch::Tensor inputs_;   // standardized
-    torch::Tensor targets_;  // raw, double; NaN where a sample's mechanism lacks a target
-    torch::Tensor labels_;   // mechanism indices
+    torch::Tensor inputs_;                // standardized
+    torch::Tensor targets_;               // raw, double; NaN where a sample's mechanism lacks a target
+    torch::Tensor standardized_targets_;  // density heads: as the head sees them
+    torch::Tensor labels_;                // mechanism indices
 };
 
 }  // namespace sgnn::train

@@ -27,7 +27,7 @@ Learner::Learner(const ModelConfig& model, const OptimizerConfig& optimizer, con
     // operation; flushing them to zero changes no result of consequence.
     at::globalContext().setFlushDenormal(true);
     torch::manual_seed(seed);
-    network_ = make_network(model, n_inputs, loss_.n_outputs());
+    network_ = make_network(model, n_inputs, loss_.n_outputs(), loss_.n_density());
     network_->to(device_);
     parameters_ = network_->parameters();
     if (transport_.size() > 1) {
@@ -51,7 +51,7 @@ double Learner::step(const torch::Tensor& inputs, const torch::Tensor& targets, 
     network_->train();
     optimizer_->zero_grad();
     if (bucketer_) bucketer_->prepare();
-    const torch::Tensor per_sample = per_sample_loss(network_->forward(inputs), targets, labels, loss_);
+    const torch::Tensor per_sample = per_sample_loss(*network_, inputs, targets, labels, loss_);
     const torch::Tensor loss = per_sample.sum() / static_cast<double>(nominal_batch);
     loss.backward();
     if (bucketer_) bucketer_->finish(1.0 / transport_.size());
@@ -67,6 +67,18 @@ torch::Tensor Learner::predict(const torch::Tensor& inputs) {
     torch::NoGradGuard no_grad;
     network_->eval();
     return network_->forward(inputs);
+}
+
+torch::Tensor Learner::sample(const torch::Tensor& inputs, std::int64_t n, at::Generator& generator) {
+    torch::NoGradGuard no_grad;
+    network_->eval();
+    return network_->density()->sample(network_->embed(inputs), n, generator);
+}
+
+torch::Tensor Learner::log_prob(const torch::Tensor& inputs, const torch::Tensor& u) {
+    torch::NoGradGuard no_grad;
+    network_->eval();
+    return network_->density()->log_prob(u, network_->embed(inputs));
 }
 
 std::vector<io::NamedArray> Learner::parameter_arrays() const {

@@ -32,7 +32,13 @@ public:
     // nothing is classified. Returns the local per-sample mean loss.
     double step(const torch::Tensor& inputs, const torch::Tensor& targets, const torch::Tensor& labels,
                 double learning_rate, std::int64_t nominal_batch);
+    // The linear head's outputs for standardized inputs (train/models.hpp), no gradients.
     torch::Tensor predict(const torch::Tensor& inputs);
+    // Density heads: `n` posterior draws of the standardized targets for each row of
+    // the inputs, (rows * n) x n_targets; and log p(u | inputs) per row.
+    torch::Tensor sample(const torch::Tensor& inputs, std::int64_t n, at::Generator& generator);
+    torch::Tensor log_prob(const torch::Tensor& inputs, const torch::Tensor& u);
+    bool has_density() const { return loss_.density; }
 
     std::vector<io::NamedArray> parameter_arrays() const;
     // Parameters and AdamW state by name, the checkpoint part at

@@ -30,12 +30,12 @@ private:
 
 class ResidualMlp final : public Network {
 public:
-    ResidualMlp(const ModelConfig& config, int n_inputs, int n_outputs)
+    ResidualMlp(const ModelConfig& config, int n_inputs, int n_outputs, int n_density)
         : input_(register_module("input", nn::Linear(n_inputs, config.hidden))),
           blocks_(register_module("blocks", nn::ModuleList())),
           out_norm_(register_module("out_norm", nn::LayerNorm(nn::LayerNormOptions({config.hidden})))) {
         for (int b = 0; b < config.blocks; ++b) blocks_->push_back(std::make_shared<ResidualBlock>(config.hidden));
-        head_ = register_module("head", nn::Linear(config.hidden, n_outputs));
+        add_heads(config, config.hidden, n_outputs, n_density);
     }
 
     torch::Tensor embed(const torch::Tensor& inputs) override {
@@ -55,7 +55,8 @@ private:
 // several series (prey, predators) enters as that many input channels.
 class Cnn1d final : public Network {
 public:
-    Cnn1d(const ModelConfig& config, int n_inputs, int n_outputs) : input_channels_(config.input_channels) {
+    Cnn1d(const ModelConfig& config, int n_inputs, int n_outputs, int n_density)
+        : input_channels_(config.input_channels) {
         const int c = config.channels, k = config.kernel, pad = config.kernel / 2;
         if (input_channels_ < 1 || n_inputs % input_channels_ != 0) {
             throw std::logic_error("cnn: " + std::to_string(n_inputs) + " inputs do not split into " +
@@ -73,7 +74,7 @@ public:
         }
         dense_ = register_module("dense", nn::Linear(2 * c * length, config.hidden));
         norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({config.hidden})));
-        head_ = register_module("head", nn::Linear(config.hidden, n_outputs));
+        add_heads(config, config.hidden, n_outputs, n_density);
     }
 
     torch::Tensor embed(const torch::Tensor& inputs) override {
@@ -93,9 +94,9 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Network> make_network(const ModelConfig& config, int n_inputs, int n_outputs) {
-    if (config.type == "mlp") return std::make_shared<ResidualMlp>(config, n_inputs, n_outputs);
-    if (config.type == "cnn") return std::make_shared<Cnn1d>(config, n_inputs, n_outputs);
+std::shared_ptr<Network> make_network(const ModelConfig& config, int n_inputs, int n_outputs, int n_density) {
+    if (config.type == "mlp") return std::make_shared<ResidualMlp>(config, n_inputs, n_outputs, n_density);
+    if (config.type == "cnn") return std::make_shared<Cnn1d>(config, n_inputs, n_outputs, n_density);
     throw ConfigError("model.type = '" + config.type + "': unknown model; choose mlp or cnn");
 }
 

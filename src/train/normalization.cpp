@@ -11,7 +11,8 @@
 namespace sgnn::train {
 namespace schema = checkpoint::schema;
 
-Normalization Normalization::compute(const sim::Task& task, std::uint64_t seed, int samples) {
+Normalization Normalization::compute(const sim::Task& task, std::uint64_t seed, int samples,
+                                     TargetTransforms transforms) {
     std::vector<float> inputs, targets, labels;
     const sim::GenerateResult result =
         generate_fixed_set(task, seed, sim::Purpose::norm, 0, samples, 1, inputs, targets, labels);
@@ -25,6 +26,13 @@ Normalization Normalization::compute(const sim::Task& task, std::uint64_t seed, 
                                  ". Narrow the priors (prior.NAME) or choose targets defined everywhere");
     }
     Normalization norm;
+    norm.transforms = std::move(transforms);
+    if (norm.transforms.size() > 0) {
+        // The statistics of the transformed targets, which the density head sees.
+        const torch::Tensor raw = torch::from_blob(targets.data(), {static_cast<std::int64_t>(n), n_t}, torch::kFloat);
+        const torch::Tensor z = norm.transforms.forward(raw.to(torch::kDouble)).to(torch::kFloat).contiguous();
+        std::copy(z.data_ptr<float>(), z.data_ptr<float>() + z.numel(), targets.begin());
+    }
     double sum = 0, sum_sq = 0;
     for (float v : inputs) {
         sum += v;
@@ -55,11 +63,13 @@ Normalization Normalization::compute(const sim::Task& task, std::uint64_t seed, 
     return norm;
 }
 
-Normalization Normalization::restore(const checkpoint::Contents& checkpoint, int n_targets) {
+Normalization Normalization::restore(const checkpoint::Contents& checkpoint, int n_targets,
+                                     TargetTransforms transforms) {
     const auto values = [&](const std::string& field) {
         return checkpoint.model_dataset(schema::normalization(field)).as<float>();
     };
     Normalization norm;
+    norm.transforms = std::move(transforms);
     norm.input_mean = values("input_mean").at(0);
     norm.input_std = values("input_std").at(0);
     norm.target_mean = values("target_mean");
@@ -99,9 +109,24 @@ torch::Tensor Normalization::standardize_inputs(const float* data, std::int64_t 
 torch::Tensor Normalization::standardize_targets(const float* data, std::int64_t rows, torch::Device device) const {
     const auto n_t = static_cast<std::int64_t>(target_mean.size());
     torch::Tensor y = torch::from_blob(const_cast<float*>(data), {rows, n_t}, torch::kFloat);
+    if (transforms.size() > 0) y = transforms.forward(y.to(torch::kDouble)).to(torch::kFloat);
     const torch::Tensor mean = torch::tensor(target_mean);
     const torch::Tensor std = torch::tensor(target_std);
     return ((y - mean) / std).to(device);
+}
+
+torch::Tensor Normalization::targets_from_standardized(const torch::Tensor& u) const {
+    const torch::Tensor mean = torch::tensor(target_mean).to(torch::kDouble);
+    const torch::Tensor std = torch::tensor(target_std).to(torch::kDouble);
+    const torch::Tensor z = u.to(torch::kCPU, torch::kDouble) * std + mean;
+    return transforms.size() > 0 ? transforms.inverse(z) : z;
+}
+
+torch::Tensor Normalization::log_abs_det_jacobian(const torch::Tensor& x) const {
+    const torch::Tensor std = torch::tensor(target_std).to(torch::kDouble);
+    torch::Tensor total = -std.log().sum() * torch::ones({x.size(0)}, torch::kDouble);
+    if (transforms.size() > 0) total = total + transforms.log_abs_det_jacobian(x.to(torch::kDouble));
+    return total;
 }
 
 }  // namespace sgnn::train

@@ -3,6 +3,7 @@
 #include "models.hpp"
 #include "sgnn/comm/protocol.hpp"
 #include "sgnn/error.hpp"
+#include "target_transforms.hpp"
 
 #include <torch/torch.h>
 
@@ -29,6 +30,26 @@ std::vector<config::OptionSpec> train_options() {
          1, 4096},
         {"model.kernel", Type::integer, default_text(train.model.kernel), "convolution kernel width in days, odd (cnn)",
          1, 63},
+        {"model.head",
+         Type::choice,
+         default_text(train.model.head),
+         "what the network returns for the targets: mean = the posterior mean E[target | data], trained by squared "
+         "error; flow = the full posterior, a conditional normalizing flow (masked autoregressive rational-quadratic "
+         "splines); mixture = the full posterior as a mixture of Gaussians (cheaper, for few targets). flow and "
+         "mixture are trained by the negative log-density and give posterior draws (sgnn predict); each target is "
+         "modelled after a transform chosen from its prior (log for lognormal, logit for uniform and loguniform "
+         "intervals), so every draw lies inside the prior's support",
+         0,
+         0,
+         {"mean", "flow", "mixture"}},
+        {"model.flow_transforms", Type::integer, default_text(train.model.flow_transforms),
+         "flow: autoregressive spline layers", 1, 32},
+        {"model.flow_hidden", Type::integer, default_text(train.model.flow_hidden),
+         "flow: hidden units of each layer's masked (MADE) network", 2, 4096},
+        {"model.flow_bins", Type::integer, default_text(train.model.flow_bins),
+         "flow: rational-quadratic spline bins per target", 2, 64},
+        {"model.components", Type::integer, default_text(train.model.components),
+         "mixture: Gaussian components, each with a full covariance", 1, 64},
 
         {"train.steps", Type::integer, default_text(train.steps),
          "optimizer steps; each consumes trainers x batch_size samples", 1, 1e9},
@@ -51,6 +72,12 @@ std::vector<config::OptionSpec> train_options() {
          "evaluate on the held-out set every N steps (and at the end)", 1, 1e9},
         {"eval.samples", Type::integer, default_text(train.eval_samples),
          "held-out samples, from their own random stream (never trained on)", 2, 1e7},
+        {"calibration.draws", Type::integer, default_text(train.calibration_draws),
+         "flow and mixture heads: posterior draws per held-out sample at each evaluation, for simulation-based "
+         "calibration (each truth's rank among its draws: coverage of central 50/80/90/95% intervals and a test of "
+         "uniform ranks per target, in metrics.csv, summary.json and calibration.png) and for the point estimate "
+         "scored by R2 and RMSE (the draws' mean)",
+         2, 100000},
     };
 }
 
@@ -61,6 +88,12 @@ void read_train_options(const config::OptionReader& v, TrainConfig& t) {
     t.model.channels = v.small_integer("model.channels");
     t.model.kernel = v.small_integer("model.kernel");
     if (t.model.kernel % 2 == 0) v.fail("model.kernel", "must be odd, so that convolutions keep the series length");
+    t.model.head = v.choice("model.head");
+    t.model.flow_transforms = v.small_integer("model.flow_transforms");
+    t.model.flow_hidden = v.small_integer("model.flow_hidden");
+    t.model.flow_bins = v.small_integer("model.flow_bins");
+    t.model.components = v.small_integer("model.components");
+    t.calibration_draws = v.small_integer("calibration.draws");
     t.steps = v.integer("train.steps");
     t.threads = v.small_integer("train.threads");
     t.class_weight = v.number("train.class_weight");
@@ -90,7 +123,8 @@ void check_device(const std::string& device) {
     throw ConfigError("device = '" + device + "': choose cpu or cuda");
 }
 
-void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes) {
+void validate(const TrainConfig& config, const sim::SampleLayout& layout) {
+    const int n_inputs = layout.n_inputs, n_targets = layout.n_targets(), n_classes = layout.n_classes();
     if (n_targets > comm::kMaxTargets) {
         throw ConfigError("sim.targets: at most " + std::to_string(comm::kMaxTargets) + " targets");
     }
@@ -98,7 +132,9 @@ void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_clas
         throw ConfigError("sim.mixture: at most " + std::to_string(comm::kMaxClasses) + " mechanisms to classify");
     }
     check_device(config.device);
-    make_network(config.model, n_inputs, n_targets + n_classes);
+    target_transforms(config.model, layout);  // throws for a head that does not fit the targets
+    const bool density = config.model.head != "mean";
+    make_network(config.model, n_inputs, (density ? 0 : n_targets) + n_classes, density ? n_targets : 0);
 }
 
 }  // namespace sgnn::train

@@ -3,7 +3,11 @@
 #include "models.hpp"
 #include "sgnn/io/model_file.hpp"
 #include "sgnn/text.hpp"
+#include "target_transforms.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -14,6 +18,37 @@ struct Predictor::Impl {
     std::vector<std::string> targets, classes;
     float input_mean = 0.0f, input_std = 1.0f;
     std::vector<float> target_mean, target_std;
+    std::string path, head = "mean";
+    TargetTransforms transforms;
+
+    void require_density() const {
+        if (!network->density()) {
+            throw std::runtime_error(path +
+                                     " was trained with model.head = mean: it gives posterior means only, no draws or "
+                                     "densities; train it again with model.head = flow or mixture");
+        }
+    }
+    // Standardized, transformed draws u -> targets in their units (double).
+    torch::Tensor targets_of(const torch::Tensor& u) const {
+        const torch::Tensor mean = torch::tensor(target_mean).to(torch::kDouble);
+        const torch::Tensor sd = torch::tensor(target_std).to(torch::kDouble);
+        return transforms.inverse(u.to(torch::kDouble) * sd + mean);
+    }
+    // Draws whose targets lie inside the support; a draw outside (possible only in the
+    // far tails of a log transform) is drawn again.
+    torch::Tensor draw(const torch::Tensor& embedding, std::int64_t n, at::Generator& generator) const {
+        const auto n_t = static_cast<std::int64_t>(targets.size());
+        torch::Tensor x = targets_of(network->density()->sample(embedding, n, generator));
+        for (int round = 0; round < 100; ++round) {
+            const torch::Tensor outside = (~transforms.inside(x)).nonzero().squeeze(1);
+            if (outside.numel() == 0) return x;
+            const torch::Tensor rows = outside.div(n, "floor");
+            const torch::Tensor again =
+                targets_of(network->density()->sample(embedding.index_select(0, rows), 1, generator));
+            x.index_copy_(0, outside, again.view({-1, n_t}));
+        }
+        throw std::runtime_error(path + ": posterior draws keep falling outside the priors' support");
+    }
 
     torch::Tensor standardized(const float* inputs, std::int64_t rows) const {
         const torch::Tensor x = torch::from_blob(const_cast<float*>(inputs), {rows, n_inputs}, torch::kFloat);
@@ -45,8 +80,31 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
     impl_->n_inputs = whole("n_inputs", 1, 1 << 24);
     impl_->targets = split_list(attribute("targets"));
     impl_->classes = split_list(attribute("classes"));
-    const int outputs = static_cast<int>(impl_->targets.size() + impl_->classes.size());
-    impl_->network = make_network(config, impl_->n_inputs, outputs);
+    impl_->path = model_path;
+    // Files written before density heads have no head attribute: they are mean heads.
+    const auto optional = [&](const std::string& name, const std::string& fallback) {
+        const auto it = file.attributes.find(name);
+        return it == file.attributes.end() ? fallback : it->second;
+    };
+    impl_->head = optional("head", "mean");
+    config.head = impl_->head;
+    const bool density = impl_->head != "mean";
+    if (density) {
+        if (impl_->head != "flow" && impl_->head != "mixture") {
+            throw std::runtime_error(model_path + ": attribute head = '" + printable(impl_->head) +
+                                     "' is not mean, flow or mixture");
+        }
+        config.flow_transforms = whole("flow_transforms", 1, 32);
+        config.flow_hidden = whole("flow_hidden", 2, 4096);
+        config.flow_bins = whole("flow_bins", 2, 64);
+        config.components = whole("components", 1, 64);
+        impl_->transforms = TargetTransforms::parse(attribute("target_transforms"), model_path + ": target_transforms");
+        if (impl_->transforms.size() != impl_->targets.size() || impl_->targets.empty()) {
+            throw std::runtime_error(model_path + ": target_transforms does not list one transform per target");
+        }
+    }
+    const int n_t = static_cast<int>(impl_->targets.size()), n_c = static_cast<int>(impl_->classes.size());
+    impl_->network = make_network(config, impl_->n_inputs, density ? n_c : n_t + n_c, density ? n_t : 0);
     std::map<std::string, const io::NamedArray*> stored;
     for (const io::NamedArray& array : file.parameters) stored[array.name] = &array;
     torch::NoGradGuard no_grad;
@@ -80,10 +138,21 @@ int Predictor::n_inputs() const { return impl_->n_inputs; }
 const std::vector<std::string>& Predictor::target_names() const { return impl_->targets; }
 const std::vector<std::string>& Predictor::class_names() const { return impl_->classes; }
 
+const std::string& Predictor::head() const { return impl_->head; }
+bool Predictor::has_density() const { return impl_->network->density() != nullptr; }
+
 std::vector<double> Predictor::predict(const float* inputs, std::int64_t rows) const {
     torch::NoGradGuard no_grad;
     const auto n_t = static_cast<std::int64_t>(impl_->targets.size());
     const auto n_c = static_cast<std::int64_t>(impl_->classes.size());
+    if (has_density()) {
+        const torch::Tensor embedding = impl_->network->embed(impl_->standardized(inputs, rows));
+        const torch::Tensor logits = impl_->network->outputs(embedding).to(torch::kDouble);
+        at::Generator generator = at::detail::createCPUGenerator(0);
+        const torch::Tensor means = impl_->draw(embedding, kMeanDraws, generator).view({rows, kMeanDraws, n_t}).mean(1);
+        const torch::Tensor result = torch::cat({means, torch::softmax(logits, 1)}, 1).contiguous();
+        return std::vector<double>(result.data_ptr<double>(), result.data_ptr<double>() + result.numel());
+    }
     const torch::Tensor outputs = impl_->network->forward(impl_->standardized(inputs, rows)).to(torch::kDouble);
     torch::Tensor result = outputs.clone();
     if (n_t > 0) {
@@ -93,6 +162,32 @@ std::vector<double> Predictor::predict(const float* inputs, std::int64_t rows) c
     }
     if (n_c > 0) result.slice(1, n_t, n_t + n_c).copy_(torch::softmax(outputs.slice(1, n_t, n_t + n_c), 1));
     result = result.contiguous();
+    return std::vector<double>(result.data_ptr<double>(), result.data_ptr<double>() + result.numel());
+}
+
+std::vector<double> Predictor::sample(const float* inputs, std::int64_t rows, std::int64_t n,
+                                      std::uint64_t seed) const {
+    impl_->require_density();
+    torch::NoGradGuard no_grad;
+    at::Generator generator = at::detail::createCPUGenerator(seed);
+    const torch::Tensor embedding = impl_->network->embed(impl_->standardized(inputs, rows));
+    const torch::Tensor x = impl_->draw(embedding, n, generator).contiguous();
+    return std::vector<double>(x.data_ptr<double>(), x.data_ptr<double>() + x.numel());
+}
+
+std::vector<double> Predictor::log_density(const float* inputs, const double* targets, std::int64_t rows) const {
+    impl_->require_density();
+    torch::NoGradGuard no_grad;
+    const auto n_t = static_cast<std::int64_t>(impl_->targets.size());
+    const torch::Tensor x = torch::from_blob(const_cast<double*>(targets), {rows, n_t}, torch::kDouble);
+    const torch::Tensor mean = torch::tensor(impl_->target_mean).to(torch::kDouble);
+    const torch::Tensor sd = torch::tensor(impl_->target_std).to(torch::kDouble);
+    const torch::Tensor u = ((impl_->transforms.forward(x) - mean) / sd).to(torch::kFloat);
+    const torch::Tensor embedding = impl_->network->embed(impl_->standardized(inputs, rows));
+    torch::Tensor result = impl_->network->density()->log_prob(u, embedding).to(torch::kDouble) - sd.log().sum() +
+                           impl_->transforms.log_abs_det_jacobian(x);
+    // Outside the support the density is 0.
+    result = torch::where(impl_->transforms.inside(x), result, torch::full_like(result, -INFINITY)).contiguous();
     return std::vector<double>(result.data_ptr<double>(), result.data_ptr<double>() + result.numel());
 }
 

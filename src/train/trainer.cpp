@@ -35,6 +35,7 @@ LossSpec loss_spec(const sim::SampleLayout& layout, const TrainConfig& config) {
     LossSpec spec;
     spec.n_targets = layout.n_targets();
     spec.n_classes = layout.n_classes();
+    spec.density = config.model.head != "mean";
     spec.class_weight = config.class_weight;
     return spec;
 }
@@ -94,8 +95,10 @@ struct Trainer::Impl {
         {
             // Nothing can be checkpointed before step 1, so a stop abandons these sets.
             const StopScope stop_abandons_setup;
-            norm = resume != nullptr ? Normalization::restore(*resume, sample.n_targets())
-                                     : Normalization::compute(task, config.seed, config.norm_samples);
+            TargetTransforms transforms = target_transforms(config.model, sample);
+            norm = resume != nullptr
+                       ? Normalization::restore(*resume, sample.n_targets(), std::move(transforms))
+                       : Normalization::compute(task, config.seed, config.norm_samples, std::move(transforms));
             evaluation = std::make_unique<HeldOutEvaluation>(task, config, trainer_index, trainers, norm, device);
         }
         learner = std::make_unique<Learner>(config.model, config.optimizer, loss_spec(sample, config), sample.n_inputs,
@@ -172,7 +175,12 @@ struct Trainer::Impl {
             "; training stopped and no model.h5 was written. Likely causes: inputs or targets that are not finite "
             "(a corpus with NaN in rows marked valid, a simulator or prior that yields inf), or a learning rate too "
             "high for this network (train.lr = " +
-            format_number(config.optimizer.learning_rate) + ")");
+            format_number(config.optimizer.learning_rate) + ")" +
+            (config.model.head == "mean"
+                 ? std::string()
+                 : ". With model.head = " + config.model.head +
+                       " the negative log-density can overflow when posteriors are much narrower than the prior: "
+                       "lower train.lr, keep train.grad_clip on, or try the other density head"));
     }
 
     void require_finite_parameters() const {

@@ -8,6 +8,7 @@
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/directory_lock.hpp"
 #include "sgnn/io/model_file.hpp"
+#include "sgnn/io/sha256.hpp"
 #include "sgnn/io/subprocess.hpp"
 #include "sgnn/text.hpp"
 
@@ -153,15 +154,25 @@ TEST_CASE("model files verify every dataset and attribute checksum", "[safety]")
     const std::string five("\x00\x00\xa0\x40", 4);
     const auto at = bytes.find(five);
     REQUIRE(at != std::string::npos);
+    // The whole file's checksum in the user block catches any change before HDF5 reads it.
+    REQUIRE(bytes.rfind("sgnn-model-sha256 " + io::sha256_hex(bytes.substr(512)), 0) == 0);
     std::string damaged = bytes;
     damaged[at + 2] = static_cast<char>(damaged[at + 2] ^ 0x01);
     std::ofstream(dir + "/damaged.h5", std::ios::binary) << damaged;
-    CHECK_THROWS_WITH(io::read_model_file(dir + "/damaged.h5"), Contains("checksum mismatch"));
+    CHECK_THROWS_WITH(io::read_model_file(dir + "/damaged.h5"), Contains("checksum does not match its content"));
+    // Sealed again (as a forger would), the dataset's own checksum still catches it.
+    const auto reseal = [](std::string b) {
+        const std::string seal = "sgnn-model-sha256 " + io::sha256_hex(b.substr(512));
+        std::copy(seal.begin(), seal.end(), b.begin());
+        return b;
+    };
+    std::ofstream(dir + "/resealed.h5", std::ios::binary) << reseal(damaged);
+    CHECK_THROWS_WITH(io::read_model_file(dir + "/resealed.h5"), Contains("checksum mismatch"));
     const auto name = bytes.find("log_R0");
     REQUIRE(name != std::string::npos);
     damaged = bytes;
     damaged[name] = 'L';
-    std::ofstream(dir + "/renamed.h5", std::ios::binary) << damaged;
+    std::ofstream(dir + "/renamed.h5", std::ios::binary) << reseal(damaged);
     CHECK_THROWS_WITH(io::read_model_file(dir + "/renamed.h5"), Contains("attribute checksum mismatch"));
     fs::remove_all(dir);
 }

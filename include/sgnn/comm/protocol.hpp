@@ -15,6 +15,7 @@
 // requests on the control communicator, so neither can be mistaken for the other.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace sgnn::comm {
@@ -76,6 +77,14 @@ static_assert(sizeof(CheckpointRequest) == 16, "a checkpoint request is part of 
 // evaluation; one final report after the model is written.
 constexpr int kMaxTargets = 16;
 constexpr int kMaxClasses = 8;  // mechanisms a mixture can classify
+// Simulation-based calibration of density heads (train/calibration.hpp): central
+// credible intervals at 50, 80, 90 and 95%, and histograms of the truths' randomized
+// ranks (PIT) in equal bins, 40 so that those levels fall on bin edges. A target whose
+// ranks fail the uniformity test at kCalibrationSignificance is reported miscalibrated.
+inline constexpr std::array<double, 4> kCredibleLevels{0.5, 0.8, 0.9, 0.95};
+constexpr int kCoverageLevels = static_cast<int>(kCredibleLevels.size());
+constexpr int kPitBins = 40;
+inline constexpr double kCalibrationSignificance = 0.01;
 
 // checkpoint: the trainers are writing a checkpoint after `step` (the coordinator joins
 // the collective write); stopped: they stopped after it, on a signal.
@@ -90,20 +99,28 @@ struct TrainerReport {
     std::int64_t step;           // steps completed
     double elapsed_seconds;      // since the first step started (trainer 0's clock)
     double samples;              // samples trained, all trainers
-    double train_loss;           // mean normalized MSE since the previous report
+    double train_loss;           // mean loss since the previous report (normalized MSE, or for a
+                                 // density head the negative log-density of the standardized targets)
     double learning_rate;
     double wait_fraction;            // share of trainer time spent waiting for batches
     double dropped_samples;          // all trainers
     std::uint32_t schedule_version;  // of trainer 0's latest batch
     std::uint32_t max_buffered_batches;
-    double eval_loss;  // mean normalized MSE on the held-out set
+    double eval_loss;  // the same loss, mean over the held-out set
     double eval_r2[kMaxTargets];
     double eval_rmse[kMaxTargets];
     double eval_accuracy;                              // share of held-out samples whose mechanism is predicted right
     double eval_cross_entropy;                         // mean, nats
     double eval_confusion[kMaxClasses * kMaxClasses];  // counts; row: true mechanism, column: predicted
+    // Density heads (calibrated = 1): simulation-based calibration on the held-out set.
+    std::int32_t calibrated;
+    std::int32_t calibration_draws;                       // posterior draws per held-out sample
+    double eval_coverage[kMaxTargets * kCoverageLevels];  // per target, at 50, 80, 90, 95%
+    double eval_sbc_p[kMaxTargets];                       // p-value of the uniformity test of each target's PIT
+    double eval_pit_histogram[kMaxTargets * kPitBins];    // counts per target and bin
     char model_sha256[72];
 };
-static_assert(sizeof(TrainerReport) == 952, "a trainer report is part of the wire format");
+static_assert(sizeof(TrainerReport) == 952 + 8 + 8 * (kMaxTargets * (kCoverageLevels + 1 + kPitBins)),
+              "a trainer report is part of the wire format");
 
 }  // namespace sgnn::comm

@@ -37,6 +37,7 @@ struct CoordinatorConfig {
     bool deterministic = false;
     std::vector<std::string> target_names;
     std::vector<std::string> class_names;  // mechanisms, when the task classifies them
+    bool calibrated = false;               // a density head: trainers send calibration (train/calibration.hpp)
     double progress_interval = 2.0;        // seconds between progress lines; 0 prints evaluations only
     bool quiet = false;                    // no progress lines at all
     std::string sgnn_version;
@@ -67,6 +68,10 @@ private:
     void handle(const comm::TrainerReport& report);
     void print_line(const comm::TrainerReport& report, bool evaluation);
     void record_evaluation(const comm::TrainerReport& report);
+    // Density heads: calibration in summary.json and calibration.png, and its last lines.
+    double mean_coverage(const comm::TrainerReport& report, int level) const;
+    void record_calibration(const comm::TrainerReport& report);
+    void print_calibration(const comm::TrainerReport& report) const;
     void finish(const comm::TrainerReport& report);
     void request_checkpoint(std::int32_t flags, std::int32_t signal);
     bool watch_for_requests();
@@ -97,6 +102,7 @@ private:
     std::int32_t signal_notice_ = 0;
     MPI_Request signal_receive_ = MPI_REQUEST_NULL;
     bool stopped_ = false;
+    std::string calibration_figure_;  // calibration.png once drawn
 
     std::chrono::steady_clock::time_point started_;
     double last_print_ = -1e9;

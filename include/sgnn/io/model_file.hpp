@@ -7,6 +7,9 @@
 //                           the other attributes)
 // Every dataset carries its own sha256 attribute, as checkpoints do; reading verifies
 // each one and the attributes, so a damaged file is an error, never other predictions.
+// The first 512 bytes (HDF5's user block) hold "sgnn-model-sha256 <hex>", the SHA-256 of
+// every later byte, checked before HDF5 parses the file: HDF5 itself can crash on
+// damaged metadata.
 #pragma once
 
 #include <cstdint>

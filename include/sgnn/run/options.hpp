@@ -19,6 +19,20 @@ const std::vector<config::OptionSpec>& run_options();
 // ConfigError naming the key, the bad value, where it came from and what is allowed.
 RunConfig make_run_config(const config::ParsedOptions& options);
 
+// The configuration of a finished training run, from run_dir/config.ini (what sgnn
+// bank, attribute and predict read). Throws ConfigError naming the directory when it
+// has none.
+RunConfig read_run_config(const std::string& run_dir, const std::string& flag = "--run");
+
+// A trained network as a command names it, by --model FILE or --run DIR: its model.h5
+// and the run directory whose config.ini describes it (the model's folder when only
+// --model is given). Both empty when neither flag is.
+struct TrainedModel {
+    std::string run_dir;
+    std::string model;
+};
+TrainedModel trained_model(const std::string& run_flag, const std::string& model_flag);
+
 // Keys that define what a run computes (a resume must keep them), and keys that define
 // the samples (a corpus fixes them).
 bool defines_the_run(const std::string& key);

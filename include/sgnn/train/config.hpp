@@ -14,6 +14,14 @@ struct ModelConfig {
     int channels = 16;         // first convolution's channels (cnn)
     int kernel = 5;            // convolution kernel width (cnn)
     int input_channels = 1;    // series per sample, one after the other in the input (from the task)
+    // What the network gives for the targets (train/density.hpp): "mean" the posterior
+    // mean, trained by squared error; "flow" or "mixture" the full posterior density,
+    // trained by its negative log-likelihood.
+    std::string head = "mean";
+    int flow_transforms = 5;  // flow: autoregressive spline layers
+    int flow_hidden = 64;     // flow: hidden units of each layer's MADE network
+    int flow_bins = 8;        // flow: spline bins per dimension
+    int components = 8;       // mixture: Gaussian components
 };
 
 struct OptimizerConfig {
@@ -35,6 +43,7 @@ struct TrainConfig {
     std::string device = "cpu";
     std::int64_t eval_every = 200;
     int eval_samples = 2048;
+    int calibration_draws = 100;        // density heads: posterior draws per held-out sample
     double class_weight = 1.0;          // cross-entropy weight against the squared error (mixtures)
     int norm_samples = 2048;            // samples used to standardize inputs and targets
     std::string model_path;             // model.h5 to write at the end; empty: none

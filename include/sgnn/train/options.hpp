@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sgnn/config/options.hpp"
+#include "sgnn/sim/task.hpp"
 #include "sgnn/train/config.hpp"
 
 #include <string>
@@ -19,7 +20,8 @@ void read_train_options(const config::OptionReader& options, TrainConfig& config
 // Throws ConfigError if `device` cannot be used by this LibTorch build.
 void check_device(const std::string& device);
 // Everything about the training settings that can be checked before ranks start
-// talking (device, network shape); throws ConfigError naming the key.
-void validate(const TrainConfig& config, int n_inputs, int n_targets, int n_classes);
+// talking (device, network shape, a head that fits the targets); throws ConfigError
+// naming the key.
+void validate(const TrainConfig& config, const sim::SampleLayout& layout);
 
 }  // namespace sgnn::train

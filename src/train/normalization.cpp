@@ -100,6 +100,24 @@ std::vector<io::NamedArray> Normalization::model_file_arrays() const {
     };
 }
 
+Normalization Normalization::from_model_file(const std::vector<io::NamedArray>& arrays, std::size_t n_targets,
+                                             TargetTransforms transforms, const std::string& path) {
+    Normalization norm;
+    norm.transforms = std::move(transforms);
+    bool input_mean = false, input_std = false;
+    for (const io::NamedArray& array : arrays) {
+        if (array.name == "input_mean" && array.values.size() == 1)
+            norm.input_mean = array.values[0], input_mean = true;
+        if (array.name == "input_std" && array.values.size() == 1) norm.input_std = array.values[0], input_std = true;
+        if (array.name == "target_mean") norm.target_mean = array.values;
+        if (array.name == "target_std") norm.target_std = array.values;
+    }
+    if (!input_mean || !input_std || norm.target_mean.size() != n_targets || norm.target_std.size() != n_targets) {
+        throw std::runtime_error(path + ": normalization does not match the targets");
+    }
+    return norm;
+}
+
 torch::Tensor Normalization::standardize_inputs(const float* data, std::int64_t rows, std::int64_t n_inputs,
                                                 torch::Device device) const {
     torch::Tensor x = torch::from_blob(const_cast<float*>(data), {rows, n_inputs}, torch::kFloat);
@@ -108,8 +126,12 @@ torch::Tensor Normalization::standardize_inputs(const float* data, std::int64_t 
 
 torch::Tensor Normalization::standardize_targets(const float* data, std::int64_t rows, torch::Device device) const {
     const auto n_t = static_cast<std::int64_t>(target_mean.size());
-    torch::Tensor y = torch::from_blob(const_cast<float*>(data), {rows, n_t}, torch::kFloat);
-    if (transforms.size() > 0) y = transforms.forward(y.to(torch::kDouble)).to(torch::kFloat);
+    return standardize_targets(torch::from_blob(const_cast<float*>(data), {rows, n_t}, torch::kFloat), device);
+}
+
+torch::Tensor Normalization::standardize_targets(const torch::Tensor& targets, torch::Device device) const {
+    const torch::Tensor y =
+        transforms.size() > 0 ? transforms.forward(targets.to(torch::kDouble)).to(targets.scalar_type()) : targets;
     const torch::Tensor mean = torch::tensor(target_mean);
     const torch::Tensor std = torch::tensor(target_std);
     return ((y - mean) / std).to(device);

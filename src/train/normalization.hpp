@@ -38,13 +38,19 @@ struct Normalization {
                                  TargetTransforms transforms = {});
     // The checkpoint datasets restore() reads back.
     std::vector<io::Dataset> state() const;
-    // The /normalization arrays of model.h5.
+    // The /normalization arrays of model.h5, and back (throws std::runtime_error naming
+    // `path` when they are not those of n_targets targets).
     std::vector<io::NamedArray> model_file_arrays() const;
+    static Normalization from_model_file(const std::vector<io::NamedArray>& arrays, std::size_t n_targets,
+                                         TargetTransforms transforms, const std::string& path);
 
     // Rows of raw inputs (targets), standardized, on `device`.
     torch::Tensor standardize_inputs(const float* data, std::int64_t rows, std::int64_t n_inputs,
                                      torch::Device device) const;
     torch::Tensor standardize_targets(const float* data, std::int64_t rows, torch::Device device) const;
+    // Targets in their units (rows x targets, float or double), transformed and
+    // standardized in their own precision.
+    torch::Tensor standardize_targets(const torch::Tensor& targets, torch::Device device) const;
     // Density heads: standardized draws u (rows x targets) back to target units, in
     // double; and per row log |du/dx| at x in target units, so that
     // log p(x) = log p(u) + log_abs_det_jacobian(x).

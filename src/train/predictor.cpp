@@ -1,6 +1,7 @@
 #include "sgnn/train/predictor.hpp"
 
 #include "models.hpp"
+#include "normalization.hpp"
 #include "sgnn/io/model_file.hpp"
 #include "sgnn/text.hpp"
 #include "target_transforms.hpp"
@@ -16,10 +17,8 @@ struct Predictor::Impl {
     std::shared_ptr<Network> network;
     int n_inputs = 0;
     std::vector<std::string> targets, classes;
-    float input_mean = 0.0f, input_std = 1.0f;
-    std::vector<float> target_mean, target_std;
+    Normalization norm;  // with the targets' transforms of a density head
     std::string path, head = "mean";
-    TargetTransforms transforms;
 
     void require_density() const {
         if (!network->density()) {
@@ -28,31 +27,24 @@ struct Predictor::Impl {
                                      "densities; train it again with model.head = flow or mixture");
         }
     }
-    // Standardized, transformed draws u -> targets in their units (double).
-    torch::Tensor targets_of(const torch::Tensor& u) const {
-        const torch::Tensor mean = torch::tensor(target_mean).to(torch::kDouble);
-        const torch::Tensor sd = torch::tensor(target_std).to(torch::kDouble);
-        return transforms.inverse(u.to(torch::kDouble) * sd + mean);
-    }
     // Draws whose targets lie inside the support; a draw outside (possible only in the
     // far tails of a log transform) is drawn again.
     torch::Tensor draw(const torch::Tensor& embedding, std::int64_t n, at::Generator& generator) const {
         const auto n_t = static_cast<std::int64_t>(targets.size());
-        torch::Tensor x = targets_of(network->density()->sample(embedding, n, generator));
+        torch::Tensor x = norm.targets_from_standardized(network->density()->sample(embedding, n, generator));
         for (int round = 0; round < 100; ++round) {
-            const torch::Tensor outside = (~transforms.inside(x)).nonzero().squeeze(1);
+            const torch::Tensor outside = (~norm.transforms.inside(x)).nonzero().squeeze(1);
             if (outside.numel() == 0) return x;
             const torch::Tensor rows = outside.div(n, "floor");
-            const torch::Tensor again =
-                targets_of(network->density()->sample(embedding.index_select(0, rows), 1, generator));
+            const torch::Tensor again = norm.targets_from_standardized(
+                network->density()->sample(embedding.index_select(0, rows), 1, generator));
             x.index_copy_(0, outside, again.view({-1, n_t}));
         }
         throw std::runtime_error(path + ": posterior draws keep falling outside the priors' support");
     }
 
     torch::Tensor standardized(const float* inputs, std::int64_t rows) const {
-        const torch::Tensor x = torch::from_blob(const_cast<float*>(inputs), {rows, n_inputs}, torch::kFloat);
-        return (x - input_mean) / input_std;
+        return norm.standardize_inputs(inputs, rows, n_inputs, torch::kCPU);
     }
 };
 
@@ -89,6 +81,7 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
     impl_->head = optional("head", "mean");
     config.head = impl_->head;
     const bool density = impl_->head != "mean";
+    TargetTransforms transforms;
     if (density) {
         if (impl_->head != "flow" && impl_->head != "mixture") {
             throw std::runtime_error(model_path + ": attribute head = '" + printable(impl_->head) +
@@ -98,8 +91,8 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
         config.flow_hidden = whole("flow_hidden", 2, 4096);
         config.flow_bins = whole("flow_bins", 2, 64);
         config.components = whole("components", 1, 64);
-        impl_->transforms = TargetTransforms::parse(attribute("target_transforms"), model_path + ": target_transforms");
-        if (impl_->transforms.size() != impl_->targets.size() || impl_->targets.empty()) {
+        transforms = TargetTransforms::parse(attribute("target_transforms"), model_path + ": target_transforms");
+        if (transforms.size() != impl_->targets.size() || impl_->targets.empty()) {
             throw std::runtime_error(model_path + ": target_transforms does not list one transform per target");
         }
     }
@@ -118,18 +111,8 @@ Predictor::Predictor(const std::string& model_path) : impl_(std::make_unique<Imp
             torch::from_blob(const_cast<float*>(it->second->values.data()), item.value().sizes(), torch::kFloat));
     }
     impl_->network->eval();
-    bool input_mean = false, input_std = false;
-    for (const io::NamedArray& array : file.normalization) {
-        if (array.name == "input_mean" && array.values.size() == 1)
-            impl_->input_mean = array.values[0], input_mean = true;
-        if (array.name == "input_std" && array.values.size() == 1) impl_->input_std = array.values[0], input_std = true;
-        if (array.name == "target_mean") impl_->target_mean = array.values;
-        if (array.name == "target_std") impl_->target_std = array.values;
-    }
-    if (!input_mean || !input_std || impl_->target_mean.size() != impl_->targets.size() ||
-        impl_->target_std.size() != impl_->targets.size()) {
-        throw std::runtime_error(model_path + ": normalization does not match the targets");
-    }
+    impl_->norm =
+        Normalization::from_model_file(file.normalization, impl_->targets.size(), std::move(transforms), model_path);
 }
 
 Predictor::~Predictor() = default;
@@ -155,11 +138,7 @@ std::vector<double> Predictor::predict(const float* inputs, std::int64_t rows) c
     }
     const torch::Tensor outputs = impl_->network->forward(impl_->standardized(inputs, rows)).to(torch::kDouble);
     torch::Tensor result = outputs.clone();
-    if (n_t > 0) {
-        const torch::Tensor mean = torch::tensor(impl_->target_mean).to(torch::kDouble);
-        const torch::Tensor sd = torch::tensor(impl_->target_std).to(torch::kDouble);
-        result.slice(1, 0, n_t).copy_(outputs.slice(1, 0, n_t) * sd + mean);
-    }
+    if (n_t > 0) result.slice(1, 0, n_t).copy_(impl_->norm.targets_from_standardized(outputs.slice(1, 0, n_t)));
     if (n_c > 0) result.slice(1, n_t, n_t + n_c).copy_(torch::softmax(outputs.slice(1, n_t, n_t + n_c), 1));
     result = result.contiguous();
     return std::vector<double>(result.data_ptr<double>(), result.data_ptr<double>() + result.numel());
@@ -180,14 +159,12 @@ std::vector<double> Predictor::log_density(const float* inputs, const double* ta
     torch::NoGradGuard no_grad;
     const auto n_t = static_cast<std::int64_t>(impl_->targets.size());
     const torch::Tensor x = torch::from_blob(const_cast<double*>(targets), {rows, n_t}, torch::kDouble);
-    const torch::Tensor mean = torch::tensor(impl_->target_mean).to(torch::kDouble);
-    const torch::Tensor sd = torch::tensor(impl_->target_std).to(torch::kDouble);
-    const torch::Tensor u = ((impl_->transforms.forward(x) - mean) / sd).to(torch::kFloat);
+    const torch::Tensor u = impl_->norm.standardize_targets(x, torch::kCPU).to(torch::kFloat);
     const torch::Tensor embedding = impl_->network->embed(impl_->standardized(inputs, rows));
-    torch::Tensor result = impl_->network->density()->log_prob(u, embedding).to(torch::kDouble) - sd.log().sum() +
-                           impl_->transforms.log_abs_det_jacobian(x);
+    torch::Tensor result =
+        impl_->network->density()->log_prob(u, embedding).to(torch::kDouble) + impl_->norm.log_abs_det_jacobian(x);
     // Outside the support the density is 0.
-    result = torch::where(impl_->transforms.inside(x), result, torch::full_like(result, -INFINITY)).contiguous();
+    result = torch::where(impl_->norm.transforms.inside(x), result, torch::full_like(result, -INFINITY)).contiguous();
     return std::vector<double>(result.data_ptr<double>(), result.data_ptr<double>() + result.numel());
 }
 

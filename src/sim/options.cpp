@@ -75,13 +75,7 @@ std::string matrix_text(const std::vector<std::vector<double>>& rows) {
 // observation step report", for error messages.
 std::map<std::string, std::string> parameter_roles(const TaskConfig& task) {
     std::map<std::string, std::string> roles;
-    std::vector<std::string> models;
-    if (task.model == "mixture") {
-        for (const auto& [name, weight] : task.mixture) models.push_back(name);
-    } else {
-        models.push_back(task.model);
-    }
-    for (const auto& model : models) {
+    for (const auto& model : task_simulators(task)) {
         const auto it = simulator_registry().find(model);
         if (it == simulator_registry().end()) continue;  // reported by sim.model / sim.mixture
         for (const auto& name : it->second(SimulatorOptions{})->parameters()) {

@@ -58,7 +58,10 @@ public:
         layout_.n_inputs = observation_.output_length();
         layout_.n_channels = channels_;
         layout_.target_names = targets;
-        for (const auto& name : targets) layout_.target_supports.push_back(target_support(config, name));
+        // A mixture's component: the mixture's layout describes the targets' supports.
+        if (!component) {
+            for (const auto& name : targets) layout_.target_supports.push_back(target_support(config, name));
+        }
     }
 
     const SampleLayout& layout() const override { return layout_; }
@@ -234,18 +237,19 @@ std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool compone
     return std::make_unique<SimulatorTask>(config, component);
 }
 
+std::vector<std::string> task_simulators(const TaskConfig& config) {
+    if (config.model != "mixture") return {config.model};
+    std::vector<std::string> models;
+    for (const auto& [model, weight] : config.mixture) models.push_back(model);
+    return models;
+}
+
 TargetSupport target_support(const TaskConfig& config, const std::string& target) {
     const bool log = target.rfind("log_", 0) == 0;
     const std::string name = log ? target.substr(4) : target;
     TargetSupport support;
-    std::vector<std::string> models;
-    if (config.model == "mixture") {
-        for (const auto& [model, weight] : config.mixture) models.push_back(model);
-    } else {
-        models.push_back(config.model);
-    }
     bool parameter = false;
-    for (const auto& model : models) {
+    for (const auto& model : task_simulators(config)) {
         const auto parameters = task_parameters(model, config.observation, config.options);
         const auto targets = available_targets(model, config.observation, config.options);
         parameter |= std::find(parameters.begin(), parameters.end(), name) != parameters.end();

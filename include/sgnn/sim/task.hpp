@@ -109,6 +109,9 @@ std::vector<std::string> task_parameters(const std::string& model, const std::ve
 std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation,
                                            const SimulatorOptions& options = {});
 
+// The simulators a task runs: the mechanisms of a mixture, or sim.model.
+std::vector<std::string> task_simulators(const TaskConfig& config);
+
 // The support of `target` (a name of the task's layout) under config's priors.
 TargetSupport target_support(const TaskConfig& config, const std::string& target);
 

@@ -2,6 +2,7 @@
 """C2ST, the classifier two-sample test of the SBI benchmark (sbibm), exactly as sbibm scores.
 
     python3 scripts/c2st.py REFERENCE.csv SAMPLES.csv [--json]
+    python3 scripts/c2st.py --batch PAIRS.csv --out SCORES.csv [--jobs N]
 
 Both files hold one sample per row under a header row (as data/sbibm/*/obs*/
 reference_posterior_samples.csv does). Prints the C2ST: the mean 5-fold cross-validated
@@ -14,10 +15,18 @@ sets are disjoint. The definition (data/sbibm/README.md, sbibm/metrics/c2st.py):
    max_iter 10000, random_state 1) is scored by cross_val_score over a shuffled 5-fold
    KFold (random_state 1) on the union, X labelled 0 and Y labelled 1.
 3. C2ST is the mean of the five accuracies.
+
+--batch scores every (reference, samples) row of PAIRS.csv, N classifiers at a time
+(each on one thread), into SCORES.csv (reference,samples,c2st), as `sgnn experiment
+sbibm` does. There a reference set longer than its sample set is cut to its first rows,
+so that the two sets have equal sizes as in the benchmark (10,000 each at full size).
 """
 import argparse
+import csv
 import json
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from sklearn.model_selection import KFold, cross_val_score
@@ -61,7 +70,42 @@ def read_samples(path):
     return values
 
 
+def score_pair(pair):
+    """C2ST of one (reference, samples) pair of CSV files, the reference cut to the samples' size; one thread."""
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+    reference, samples = pair
+    x, y = read_samples(reference), read_samples(samples)
+    if x.shape[1] != y.shape[1]:
+        fail(f"{reference} has {x.shape[1]} columns but {samples} has {y.shape[1]}")
+    with threadpool_limits(limits=1):
+        return c2st(x[: y.shape[0]], y)
+
+
+def batch(pairs_file, out, jobs):
+    """Scores every row of pairs_file (columns reference, samples) into out, written atomically."""
+    with open(pairs_file) as f:
+        pairs = [(row["reference"], row["samples"]) for row in csv.DictReader(f)]
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        scores = list(pool.map(score_pair, pairs))
+    tmp = out + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["reference", "samples", "c2st"])
+        for (reference, samples), score in zip(pairs, scores):
+            writer.writerow([reference, samples, f"{score:.6f}"])
+    os.replace(tmp, out)
+
+
 def main():
+    if "--batch" in sys.argv:
+        parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+        parser.add_argument("--batch", required=True, help="CSV with columns reference,samples")
+        parser.add_argument("--out", required=True, help="CSV of scores to write")
+        parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="classifiers at a time")
+        args = parser.parse_args()
+        batch(args.batch, args.out, args.jobs)
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("reference", help="CSV of reference draws (the set the z-scoring uses)")
     parser.add_argument("samples", help="CSV of the draws to score")

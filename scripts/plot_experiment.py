@@ -6,6 +6,7 @@
     /usr/bin/python3 scripts/plot_experiment.py attribution runs/attr
     /usr/bin/python3 scripts/plot_experiment.py unobservable runs/r0
     /usr/bin/python3 scripts/plot_experiment.py mismatch runs/mm
+    /usr/bin/python3 scripts/plot_experiment.py sbibm runs/sbibm
     /usr/bin/python3 scripts/plot_experiment.py sweep runs/sweep-1234   (sweep.csv of sgnn sweep collect)
 
 `sgnn experiment` and `sgnn sweep collect` call this at the end. It needs Debian's python3-matplotlib
@@ -293,8 +294,54 @@ def sweep(out):
     save(fig, out, "sweep.png")
 
 
+SBIBM_TITLES = {"sir": "SIR", "lotka_volterra": "Lotka-Volterra"}
+
+
+def sbibm(out):
+    """C2ST against the simulation budget per task: sgnn's mean over observations (each
+    observation a dot; corpora filled, streamed budgets open) beside the published means
+    of NPE, SNPE, SNLE and SNRE (data/sbibm/published_c2st.csv, beside this script)."""
+    rows = read_csv(os.path.join(out, "c2st.csv"))
+    published = read_csv(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sbibm",
+                                      "published_c2st.csv"))
+    by_budget = read_csv(os.path.join(out, "c2st_by_budget.csv"))
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for algorithm, style in (("NPE", "s--"), ("SNPE", "^--"), ("SNLE", "v--"), ("SNRE", "D--")):
+            means = {}
+            for r in published:
+                if r["task"] == task and r["algorithm"] == algorithm:
+                    means.setdefault(float(r["num_simulations"]), []).append(float(r["C2ST"]))
+            xs = sorted(means)
+            ax.plot(xs, [sum(means[x]) / len(means[x]) for x in xs], style, markersize=4, linewidth=1, alpha=0.7,
+                    label=f"{algorithm} (published)")
+        mine = [r for r in rows if r["task"] == task]
+        budgets = sorted({float(r["budget"]) for r in mine})
+        means = [sum(float(r["c2st"]) for r in mine if float(r["budget"]) == b) /
+                 sum(1 for r in mine if float(r["budget"]) == b) for b in budgets]
+        ax.plot(budgets, means, "o-", color="black", linewidth=2, label="sgnn flow (mean of observations)")
+        for data, face in (("corpus", "black"), ("stream", "none")):
+            points = [r for r in mine if r["data"] == data]
+            ax.scatter([float(r["budget"]) for r in points], [float(r["c2st"]) for r in points], s=14,
+                       facecolors=face, edgecolors="black", alpha=0.5, zorder=3,
+                       label="sgnn, each observation" + (" (streamed)" if data == "stream" else ""))
+        goals = [r for r in by_budget if r["task"] == task and r["target"]]
+        if goals:
+            ax.scatter([float(r["budget"]) for r in goals], [float(r["target"]) for r in goals], marker="_", s=300,
+                       color="tab:red", zorder=4, label="target (docs/results.md)")
+        ax.axhline(0.5, color="grey", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_ylim(0.45, 1.02)
+        ax.set_xlabel("simulations (corpus up to 1e5, streamed beyond)")
+        ax.set_ylabel("C2ST (0.5 = the reference posterior)")
+        ax.set_title(SBIBM_TITLES.get(task, task))
+        ax.legend(fontsize=6.5, loc="lower left")
+    save(fig, out, "c2st_vs_budget.png")
+
+
 FIGURES = {"posterior-mean": posterior_mean, "model-selection": model_selection, "attribution": attribution,
-           "unobservable": unobservable, "mismatch": mismatch, "sweep": sweep}
+           "unobservable": unobservable, "mismatch": mismatch, "sbibm": sbibm, "sweep": sweep}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in FIGURES:

@@ -59,12 +59,17 @@ Experiments:
   unobservable     R0, never observed, from the first 14-40 days of an outbreak: the
                    SGNN against the exponential-growth-rate method and an SIR
                    maximum-likelihood fit on the same series (MSE, MAPE)
+  sbibm            amortized posteriors (model.head = flow) on the SBI benchmark's SIR
+                   and Lotka-Volterra tasks, trained on 1e3..1e5 simulations as corpora
+                   and 1e6..1e7 streamed, scored by C2ST against the benchmark's
+                   reference posteriors beside its published NPE, SNPE, SNLE and SNRE
 
 Sample runs:
   build/sgnn experiment posterior-mean --scale quick --out runs/pm
   mpiexec -n 5 build/sgnn experiment posterior-mean --scale paper --out runs/pm-paper
   build/sgnn experiment posterior-mean --scale quick --experiment.test_series 500
   mpiexec -n 2 build/sgnn experiment model-selection --scale quick --out runs/ms
+  build/sgnn experiment sbibm --scale quick --out runs/sbibm
 
 Outputs in --out (default runs/NAME-SCALE): config.ini (every option, experiment.*
 included), summary.json (claims_hold says whether each headline inequality holds),
@@ -316,6 +321,18 @@ const std::vector<config::OptionSpec>& experiment_options() {
              "memory-bank sizes N (nested: the first N simulations of the bank stream); k = sqrt(N) neighbours "
              "(attribution)"},
             {"experiment.quick_bank_sizes", Type::text, "1000,10000,100000", "bank sizes at quick scale"},
+            {"experiment.tasks", Type::text, "sir,lotka_volterra",
+             "the SBI benchmark's tasks, each configs/sbibm/NAME.cfg under the experiment's settings (sbibm)"},
+            {"experiment.streamed_budgets", Type::text, "1000000,10000000",
+             "budgets of fresh simulations streamed once, after the corpus budgets of experiment.budgets (sbibm)"},
+            {"experiment.quick_streamed_budgets", Type::text, "", "streamed budgets at quick scale (empty: none)"},
+            {"experiment.observations", Type::text, "1,2,3,4,5", "the benchmark's observations to score (sbibm)"},
+            {"experiment.quick_observations", Type::text, "1,2,3,4,5", "observations at quick scale"},
+            {"experiment.posterior_draws", Type::integer, "10000",
+             "posterior draws per observation, scored by C2ST against as many of the benchmark's reference draws "
+             "(sbibm)",
+             10, 10000},
+            {"experiment.quick_posterior_draws", Type::integer, "10000", "posterior draws at quick scale", 10, 10000},
             {"experiment.mechanism_pair", Type::text, "model-selection",
              "config in configs/paper/ of a two-mechanism mixture whose classifier's probabilities are compared with "
              "the mechanism shares among neighbours (attribution; empty: skip)"},
@@ -354,7 +371,8 @@ int experiment_command(run::Session& session) {
         {"model-selection", run_model_selection},
         {"attribution", run_attribution},
         {"unobservable", run_unobservable},
-        {"mismatch", run_mismatch}};
+        {"mismatch", run_mismatch},
+        {"sbibm", run_sbibm}};
     {
         if (experiments.count(context.name) == 0) {
             throw ConfigError("unknown experiment '" + context.name + "'; sgnn experiment --help lists them");
@@ -369,6 +387,7 @@ int experiment_command(run::Session& session) {
             args.push_back("--config");
             args.push_back(paper_config(context.name));
         }
+        context.args = args;
         context.options = config::parse_options(args, experiment_options());
         if (context.options.help) {
             std::printf("%s%s", kHelp, config::options_help(experiment_options()).c_str());

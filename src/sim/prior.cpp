@@ -148,7 +148,9 @@ ParameterPrior ParameterPrior::parse(const std::string& key, const std::string& 
                            ", the largest value this parameter takes; values must be " + domain.describe());
             }
             prior.args_.push_back(domain.max);  // a[2]: where draws are truncated
-            lowest = std::numeric_limits<double>::denorm_min();
+            // The smallest normal double, not denorm_min: a process whose trainer flushed
+            // denormals to zero (train/learner.cpp) would read denorm_min as 0.
+            lowest = std::numeric_limits<double>::min();
             highest = domain.max;
             break;
         }

@@ -36,6 +36,7 @@ struct ExperimentContext {
     std::string scale;  // quick or paper
     std::string out;
     config::ParsedOptions options;
+    std::vector<std::string> args;  // the command line after NAME, --config included
     run::RunConfig run;  // the training settings the config file gives
     const comm::MpiSession* mpi = nullptr;
     bool is_root() const { return mpi->world_rank() == 0; }
@@ -99,5 +100,6 @@ io::Json run_model_selection(ExperimentContext& context);
 io::Json run_attribution(ExperimentContext& context);
 io::Json run_unobservable(ExperimentContext& context);
 io::Json run_mismatch(ExperimentContext& context);
+io::Json run_sbibm(ExperimentContext& context);
 
 }  // namespace sgnn::experiments

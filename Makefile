@@ -56,7 +56,7 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 
 # Every paper experiment at quick scale, then the quick-scale section of docs/results.md.
-EXPERIMENTS := posterior-mean model-selection attribution unobservable mismatch
+EXPERIMENTS := posterior-mean model-selection attribution unobservable mismatch sbibm
 figures: build
 	for e in $(EXPERIMENTS); do $(MPIEXEC) -n 2 $(BUILD_DIR)/sgnn experiment $$e --scale quick --out runs/figures/$$e || exit 1; done
 	/usr/bin/python3 scripts/update_results.py docs/results.md runs/figures

@@ -323,6 +323,8 @@ def sbibm(out):
         ax.plot(budgets, means, "o-", color="black", linewidth=2, label="sgnn flow (mean of observations)")
         for data, face in (("corpus", "black"), ("stream", "none")):
             points = [r for r in mine if r["data"] == data]
+            if not points:
+                continue
             ax.scatter([float(r["budget"]) for r in points], [float(r["c2st"]) for r in points], s=14,
                        facecolors=face, edgecolors="black", alpha=0.5, zorder=3,
                        label="sgnn, each observation" + (" (streamed)" if data == "stream" else ""))
@@ -336,7 +338,11 @@ def sbibm(out):
         ax.set_xlabel("simulations (corpus up to 1e5, streamed beyond)")
         ax.set_ylabel("C2ST (0.5 = the reference posterior)")
         ax.set_title(SBIBM_TITLES.get(task, task))
-        ax.legend(fontsize=6.5, loc="lower left")
+    handles = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=4, fontsize=7, bbox_to_anchor=(0.5, -0.13))
     save(fig, out, "c2st_vs_budget.png")
 
 

@@ -30,6 +30,15 @@ def posterior_mean(s):
     lines.append("")
     lines.append(f"Bayes risk (exact posterior mean): {fmt(s['bayes_mse'])}; prior variance "
                  f"{s['prior_variance']:.4g}; claims: `{json.dumps(s['claims_hold'])}`.")
+    flow = s.get("flow")
+    if flow:
+        masses = ", ".join(f"{level}%: {fmt(c['exact_mass'])} (truths inside {c['truth_inside']:.3f})"
+                           for level, c in flow["coverage"].items())
+        c2st = "–" if flow["c2st_mean"] is None else f"{flow['c2st_mean']:.3f}"
+        lines.append("")
+        lines.append(f"Flow at the largest budget: exact posterior mass inside its central intervals {masses}; "
+                     f"largest gap {flow['max_coverage_gap']:.4f}. C2ST against exact draws "
+                     f"({flow['c2st_draws']} each): {c2st} over {len(flow['c2st'])} series.")
     return lines
 
 
@@ -98,8 +107,32 @@ def mismatch(s):
     return lines
 
 
+def sbibm(s):
+    lines = ["| task | simulations | data | steps | sgnn C2ST (mean ± sd over observations) | NPE | SNPE | SNLE | SNRE "
+             "| best published | target |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for task, budgets in s["c2st"].items():
+        for budget, b in sorted(budgets.items(), key=lambda item: float(item[0])):
+            p = b["published"]
+            target = ""
+            if b["data"] == "corpus" and float(budget) == 1e5:
+                target = f"≤ {s['targets'][task]['at_1e5']}"
+            elif b["data"] == "stream" and float(budget) == max(float(x) for x, y in budgets.items()
+                                                                 if y["data"] == "stream"):
+                target = f"≤ {s['targets'][task]['streamed']}"
+            published = " | ".join(f"{p[a]:.3f}" if a in p else "–" for a in ("NPE", "SNPE", "SNLE", "SNRE", "best"))
+            lines.append(f"| {task} | {int(float(budget)):,} | {b['data']} | {b['steps']} | "
+                         f"{b['c2st_mean']:.3f} ± {b['c2st_sd']:.3f} | {published} | {target} |")
+    lines.append("")
+    for task, settings in s["settings"].items():
+        lines.append(f"{task}: {settings['embedding']} embedding, {settings['head']}; batch {settings['batch_size']}, "
+                     f"lr {settings['lr']}; seed {settings['seed']}.")
+    lines.append(f"Observations {', '.join(str(o) for o in s['observations'])}, {s['posterior_draws']} draws each "
+                 f"against as many reference draws; claims: `{json.dumps(s['claims_hold'])}`.")
+    return lines
+
+
 SECTIONS = {"posterior-mean": posterior_mean, "model-selection": model_selection, "attribution": attribution,
-            "unobservable": unobservable, "mismatch": mismatch}
+            "unobservable": unobservable, "mismatch": mismatch, "sbibm": sbibm}
 
 
 def sections(runs):

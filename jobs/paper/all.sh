@@ -1,5 +1,5 @@
 #!/bin/bash
-# all.sh - submit the five paper experiments and a report job that waits for them.
+# all.sh - submit the six paper experiments and a report job that waits for them.
 #
 # Run from the repository root after `make build` (it calls sbatch; it is not a job):
 #   jobs/paper/all.sh                                  # paper scale
@@ -7,8 +7,8 @@
 #   SGNN_SCALE=quick jobs/paper/all.sh                 # minutes: try the cluster set-up first
 #
 # What it does: submits jobs/paper/{posterior-mean,model-selection,attribution,
-# unobservable,mismatch}.sbatch (they run side by side; their sizes and time limits are
-# in each script), then a one-task report job with --dependency=afterok on all five,
+# unobservable,mismatch,sbibm}.sbatch (they run side by side; their sizes and time limits
+# are in each script), then a one-task report job with --dependency=afterok on all six,
 # which writes results.md: every experiment's table and claims, as in docs/results.md.
 # It prints each job id, and the folder the results land in:
 #   runs/paper-<date>-<time>/<experiment>/   one experiment's summary.json, CSV and PNG
@@ -25,7 +25,7 @@ SCALE=${SGNN_SCALE:-paper}
 DIR=${SGNN_RUNS:-runs}/$SCALE-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$DIR"
 ids=()
-for name in posterior-mean model-selection attribution unobservable mismatch; do
+for name in posterior-mean model-selection attribution unobservable mismatch sbibm; do
   id=$(SGNN_OUT=$DIR/$name sbatch --parsable --output="$DIR/$name.out" "$@" "jobs/paper/$name.sbatch")
   echo "$name: job $id (log $DIR/$name.out)"
   ids+=("${id%%;*}")
@@ -33,5 +33,5 @@ done
 report=$(sbatch --parsable "$@" --dependency="afterok:$(IFS=:; echo "${ids[*]}")" --job-name=sgnn-paper-report \
   --ntasks=1 --time=00:10:00 --output="$DIR/report.out" \
   --wrap="cd $(printf %q "$PWD") && python3 scripts/update_results.py --report $(printf %q "$DIR/results.md") $(printf %q "$DIR")")
-echo "report: job $report, after all five succeed (log $DIR/report.out)"
+echo "report: job $report, after all six succeed (log $DIR/report.out)"
 echo "results: $DIR/results.md"

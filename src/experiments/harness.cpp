@@ -14,6 +14,7 @@
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/prior.hpp"
 #include "sgnn/sim/task.hpp"
+#include "sgnn/text.hpp"
 
 #include <omp.h>
 
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <thread>
@@ -252,6 +254,64 @@ DrawnSamples draw_samples(const sim::Task& task, std::uint64_t seed, sim::Purpos
     return d;
 }
 
+std::string shipped_file(const std::string& relative) {
+    const std::string installed = io::installed_file(relative);
+    if (!installed.empty()) return installed;
+    if (std::filesystem::exists(relative)) return relative;
+    throw ConfigError(relative + ": not found with this sgnn (share/sgnn/) nor in the working directory");
+}
+
+std::vector<double> c2st_scores(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                const std::string& list_file, int jobs) {
+    std::string list = "reference,samples\n";
+    const auto quoted = [](const std::string& path) {  // CSV quoting: a path may hold a comma
+        std::string cell = "\"";
+        for (char c : path) cell += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return cell + "\"";
+    };
+    for (const auto& [reference, samples] : pairs) list += quoted(reference) + "," + quoted(samples) + "\n";
+    io::write_file_atomically(list_file, list);
+    const std::string script = shipped_file("scripts/c2st.py");
+    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    const std::string scores_file = list_file + ".scores.csv";
+    const io::ProcessResult result = io::run_process(
+        {python, script, "--batch", list_file, "--out", scores_file, "--jobs", std::to_string(jobs)},
+        io::ChildStderr::merge);
+    if (!result.started || result.exit_code != 0) {
+        throw std::runtime_error("scripts/c2st.py --batch " + list_file + " failed (exit " +
+                                 std::to_string(result.exit_code) + "): " + printable(result.output, 600) +
+                                 " (it needs Debian's python3-sklearn: make deps)");
+    }
+    std::ifstream in(scores_file);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> scores;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const std::size_t comma = line.rfind(',');
+        double score = 0.0;
+        if (comma == std::string::npos || !parse_decimal(line.substr(comma + 1), score))
+            throw std::runtime_error(scores_file + ": unreadable row '" + printable(line) + "'");
+        scores.push_back(score);
+    }
+    if (scores.size() != pairs.size()) {
+        throw std::runtime_error(scores_file + ": " + std::to_string(scores.size()) + " scores for " +
+                                 std::to_string(pairs.size()) + " pairs");
+    }
+    return scores;
+}
+
+int c2st_jobs(const comm::MpiSession& mpi) {
+    if (mpi.world_size() == 1) return std::max(1, omp_get_num_procs());
+    MPI_Comm node;
+    comm::check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+                    "MPI_Comm_split_type");
+    int size = 1;
+    MPI_Comm_size(node, &size);
+    MPI_Comm_free(&node);
+    return std::max(1, omp_get_num_procs() / size);
+}
+
 std::string ExperimentContext::scaled_key(const std::string& key) const {
     std::string quick = "experiment.quick_" + key;
     if (scale == "quick" && options.values.count(quick)) return quick;
@@ -275,6 +335,16 @@ const std::vector<config::OptionSpec>& experiment_options() {
             {"experiment.min_steps", Type::integer, "500", "fewest training steps for any budget", 1, 1e9},
             {"experiment.max_steps", Type::integer, "20000", "most training steps for any budget", 1, 1e9},
             {"experiment.quick_max_steps", Type::integer, "4000", "most training steps at quick scale", 1, 1e9},
+            {"experiment.flow_check", Type::boolean, "true",
+             "posterior-mean: also train a flow (model.head = flow) on the largest budget's corpus and score its "
+             "posterior of K against the exact one (coverage of central intervals, C2ST)"},
+            {"experiment.coverage_draws", Type::integer, "1000",
+             "posterior-mean: flow draws per held-out series for the central intervals whose exact mass is measured",
+             10, 100000},
+            {"experiment.c2st_series", Type::integer, "10",
+             "posterior-mean: held-out series whose flow draws are scored by C2ST against exact posterior draws", 0,
+             1000},
+            {"experiment.quick_c2st_series", Type::integer, "10", "the same at quick scale", 0, 1000},
             {"experiment.grid", Type::integer, "150",
              "quadrature points per axis and pass for exact posteriors (two passes: prior box, then where the mass is)",
              10, 10000},
@@ -330,7 +400,7 @@ const std::vector<config::OptionSpec>& experiment_options() {
             {"experiment.quick_observations", Type::text, "1,2,3,4,5", "observations at quick scale"},
             {"experiment.posterior_draws", Type::integer, "10000",
              "posterior draws per observation, scored by C2ST against as many of the benchmark's reference draws "
-             "(sbibm)",
+             "(sbibm), or per held-out series against as many exact posterior draws (posterior-mean's flow)",
              10, 10000},
             {"experiment.quick_posterior_draws", Type::integer, "10000", "posterior draws at quick scale", 10, 10000},
             {"experiment.mechanism_pair", Type::text, "model-selection",

@@ -5,17 +5,21 @@
 // carrying capacity K, which early data only partly reveal. The reference is the exact
 // posterior mean by quadrature of the exact likelihood (analysis/logistic_posterior.hpp).
 // For each simulation budget B an SGNN trains on a corpus of B simulations (sgnn
-// simulate, then training from it); all are scored on the same held-out series.
+// simulate, then training from it); all are scored on the same held-out series. At the
+// largest budget a flow (model.head = flow) trains on the same corpus, and its whole
+// posterior of K is scored against the exact one (experiment.flow_check).
 //
 // Run:     build/sgnn experiment posterior-mean --scale quick              (about a minute)
 //          mpiexec -n 4 build/sgnn experiment posterior-mean --scale paper  (jobs/paper/)
-// Settings: configs/paper/posterior-mean.cfg. Outputs: risk.csv, predictions.csv, PNG
-// figures and summary.json (excess_risk_shrinks, within_10_percent_of_bayes).
+// Settings: configs/paper/posterior-mean.cfg. Outputs: risk.csv, predictions.csv,
+// flow_coverage.csv, flow_c2st.csv, PNG figures and summary.json (excess_risk_shrinks,
+// within_10_percent_of_bayes, flow_coverage_within_1pp).
 //
 // Steps: 1. read the budgets and check them against the batch size; 2. draw the
 // held-out series and integrate their exact posteriors; 3. per budget, write a corpus,
-// train on it and predict; 4. score risks with bootstrap intervals; 5. write the
-// tables and the headline claims.
+// train on it and predict (and at the largest, train the flow); 4. score risks with
+// bootstrap intervals, and the flow's intervals and draws against the exact posterior;
+// 5. write the tables and the headline claims.
 #include "sgnn/experiments/harness.hpp"
 
 #include "sgnn/analysis/bootstrap.hpp"
@@ -24,9 +28,11 @@
 #include "sgnn/coord/progress.hpp"
 #include "sgnn/corpus/corpus_writer.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/csv.hpp"
 #include "sgnn/run/run.hpp"
 #include "sgnn/sim/prior.hpp"
+#include "sgnn/sim/random.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/text.hpp"
 #include "sgnn/train/predictor.hpp"
@@ -40,6 +46,143 @@
 #include <filesystem>
 
 namespace sgnn::experiments {
+namespace {
+
+// The exact posterior's CDF of K and draws from it. The quadrature's second pass puts
+// K's marginal on cells of equal width in log K (midpoint rule), so within a cell the
+// mass is spread uniformly in log K.
+class ExactMarginal {
+public:
+    explicit ExactMarginal(const analysis::LogisticPosterior& post) : log_k_(post.k_values.size()) {
+        for (std::size_t j = 0; j < log_k_.size(); ++j) log_k_[j] = std::log(post.k_values[j]);
+        width_ = log_k_.size() > 1 ? log_k_[1] - log_k_[0] : 1.0;
+        cumulative_.resize(post.k_weights.size() + 1, 0.0);
+        for (std::size_t j = 0; j < post.k_weights.size(); ++j) cumulative_[j + 1] = cumulative_[j] + post.k_weights[j];
+    }
+    double cdf(double k) const {
+        const double cells = (std::log(k) - (log_k_.front() - 0.5 * width_)) / width_;
+        if (cells <= 0.0) return 0.0;
+        const auto n = log_k_.size();
+        if (cells >= static_cast<double>(n)) return cumulative_.back();
+        const auto i = static_cast<std::size_t>(cells);
+        return cumulative_[i] + (cumulative_[i + 1] - cumulative_[i]) * (cells - static_cast<double>(i));
+    }
+    double draw(sim::SampleStream& stream) const {
+        const double u = stream.uniform() * cumulative_.back();
+        const auto i = static_cast<std::size_t>(
+            std::min<std::ptrdiff_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin() - 1,
+                                     static_cast<std::ptrdiff_t>(log_k_.size()) - 1));
+        return std::exp(log_k_[i] + (stream.uniform() - 0.5) * width_);
+    }
+
+private:
+    std::vector<double> log_k_, cumulative_;
+    double width_ = 1.0;
+};
+
+// The flow of flow_dir against the exact posteriors of the held-out series: for each
+// central interval of the flow's draws, the exact posterior mass inside it (its true
+// coverage, free of the noise of one truth per series) and how often the truth falls
+// inside; and C2ST of flow draws against exact draws for the first c2st_series series.
+io::Json flow_against_exact(const ExperimentContext& context, const std::string& flow_dir,
+                            const std::vector<float>& inputs, const std::vector<float>& truth,
+                            const std::vector<analysis::LogisticPosterior>& exact, int coverage_draws,
+                            int c2st_series, int c2st_draws, int resamples) {
+    const auto started = std::chrono::steady_clock::now();
+    const train::Predictor flow(flow_dir + "/model.h5");
+    const auto n = static_cast<int>(truth.size());
+    const std::uint64_t seed = context.run.seed;
+    const std::vector<double> draws = flow.sample(inputs.data(), n, coverage_draws, seed);
+    const std::vector<double> levels = {0.5, 0.8, 0.9, 0.95};
+    std::vector<std::vector<double>> mass(levels.size(), std::vector<double>(static_cast<std::size_t>(n)));
+    std::vector<std::vector<double>> inside(levels.size(), std::vector<double>(static_cast<std::size_t>(n)));
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int j = 0; j < n; ++j) {
+        std::vector<double> k(draws.begin() + static_cast<std::ptrdiff_t>(j) * coverage_draws,
+                              draws.begin() + static_cast<std::ptrdiff_t>(j + 1) * coverage_draws);
+        std::sort(k.begin(), k.end());
+        const ExactMarginal marginal(exact[static_cast<std::size_t>(j)]);
+        const auto at = [&](double q) {  // the empirical quantile, interpolated
+            const double position = q * (coverage_draws - 1);
+            const auto i = static_cast<std::size_t>(position);
+            return i + 1 < k.size() ? k[i] + (k[i + 1] - k[i]) * (position - static_cast<double>(i)) : k.back();
+        };
+        for (std::size_t l = 0; l < levels.size(); ++l) {
+            const double low = at(0.5 - levels[l] / 2), high = at(0.5 + levels[l] / 2);
+            mass[l][static_cast<std::size_t>(j)] = marginal.cdf(high) - marginal.cdf(low);
+            inside[l][static_cast<std::size_t>(j)] = truth[static_cast<std::size_t>(j)] >= low &&
+                                                     truth[static_cast<std::size_t>(j)] <= high;
+        }
+    }
+    io::CsvTable coverage(context.out + "/flow_coverage.csv",
+                          {"level", "exact_mass", "exact_mass_low", "exact_mass_high", "truth_inside",
+                           "truth_inside_se"});
+    io::Json levels_json = io::Json::object();
+    double max_gap = 0.0;
+    for (std::size_t l = 0; l < levels.size(); ++l) {
+        const analysis::Interval m = analysis::bootstrap(
+            static_cast<std::size_t>(n), resamples, seed, [&](const auto& s) { return analysis::mean_over(mass[l], s); });
+        double hits = 0.0;
+        for (double v : inside[l]) hits += v;
+        const double frequency = hits / n, se = std::sqrt(levels[l] * (1 - levels[l]) / n);
+        max_gap = std::max(max_gap, std::fabs(m.estimate - levels[l]));
+        coverage.add_row({levels[l], m.estimate, m.low, m.high, frequency, se});
+        levels_json[format_number(levels[l] * 100)] = {{"nominal", levels[l]},
+                                                       {"exact_mass", interval_json(m)},
+                                                       {"truth_inside", frequency},
+                                                       {"truth_inside_se", se}};
+    }
+    coverage.save();
+
+    // C2ST: c2st_draws of each, for the first c2st_series series, scored on every core.
+    io::make_directories(context.out + "/flow-draws");
+    std::vector<std::pair<std::string, std::string>> pairs;
+    char cell[32];
+    for (int j = 0; j < c2st_series; ++j) {
+        const std::vector<double> k = flow.sample(inputs.data() + static_cast<std::ptrdiff_t>(j) * flow.n_inputs(), 1,
+                                                  c2st_draws, seed + 1 + static_cast<std::uint64_t>(j));
+        const ExactMarginal marginal(exact[static_cast<std::size_t>(j)]);
+        sim::SampleStream stream(seed, sim::Purpose::baseline, static_cast<std::uint64_t>(j));
+        std::string flow_text = "carrying_capacity\n", exact_text = flow_text;
+        for (int d = 0; d < c2st_draws; ++d) {
+            std::snprintf(cell, sizeof cell, "%.9g\n", k[static_cast<std::size_t>(d)]);
+            flow_text += cell;
+            std::snprintf(cell, sizeof cell, "%.9g\n", marginal.draw(stream));
+            exact_text += cell;
+        }
+        const std::string stem = context.out + "/flow-draws/series-" + std::to_string(j);
+        io::write_file_atomically(stem + "-exact.csv", exact_text);
+        io::write_file_atomically(stem + "-flow.csv", flow_text);
+        pairs.emplace_back(stem + "-exact.csv", stem + "-flow.csv");
+    }
+    const std::vector<double> c2st =
+        c2st_series > 0 ? c2st_scores(pairs, context.out + "/flow-draws/pairs.csv", std::max(1, omp_get_num_procs()))
+                        : std::vector<double>();
+    io::CsvTable c2st_table(context.out + "/flow_c2st.csv", {"series", "c2st"});
+    double c2st_sum = 0.0;
+    for (std::size_t j = 0; j < c2st.size(); ++j) {
+        c2st_table.add_row({static_cast<double>(j), c2st[j]});
+        c2st_sum += c2st[j];
+    }
+    c2st_table.save();
+    const double c2st_mean = c2st.empty() ? std::nan("") : c2st_sum / static_cast<double>(c2st.size());
+    std::printf("[sgnn] flow at the largest budget: exact posterior mass of its central 50/80/90/95%% intervals");
+    for (std::size_t l = 0; l < levels.size(); ++l)
+        std::printf(" %.4f", levels_json[format_number(levels[l] * 100)]["exact_mass"]["estimate"].get<double>());
+    std::printf(" (largest gap %.4f); C2ST against exact draws %.3f over %zu series; %s\n", max_gap, c2st_mean,
+                c2st.size(), coord::format_duration(seconds_since(started)).c_str());
+    std::fflush(stdout);
+    return {{"model", flow_dir + "/model.h5"},
+            {"coverage_draws", coverage_draws},
+            {"coverage", levels_json},
+            {"max_coverage_gap", max_gap},
+            {"c2st_draws", c2st_draws},
+            {"c2st", c2st},
+            {"c2st_mean", c2st.empty() ? io::Json() : io::Json(c2st_mean)}};
+}
+
+}  // namespace
+
 io::Json run_posterior_mean(ExperimentContext& context) {
     // 1. The budgets, each at least one global batch, and the training settings.
     const config::OptionReader options(context.options, experiment_options());
@@ -56,6 +199,11 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     const std::int64_t max_steps = options.integer(context.scaled_key("max_steps"));
     const int resamples = options.small_integer("experiment.bootstrap");
     const bool keep_corpora = options.boolean("experiment.keep_corpora");
+    const bool flow_check = options.boolean("experiment.flow_check");
+    const int c2st_series = std::min(options.small_integer(context.scaled_key("c2st_series")), test_series);
+    const int c2st_draws = options.small_integer(context.scaled_key("posterior_draws"));
+    const int coverage_draws = options.small_integer("experiment.coverage_draws");
+    const std::string flow_dir = context.out + "/budget-" + format_number(budgets.back()) + "/flow";
     const int ranks = context.mpi->world_size();
     const int trainers = ranks == 1 ? 1 : ranks - 1;
     const auto task = sim::make_task(context.run.task);
@@ -72,6 +220,7 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     std::vector<float> truth(static_cast<std::size_t>(test_series)), labels(static_cast<std::size_t>(test_series));
     std::vector<std::uint64_t> indices(static_cast<std::size_t>(test_series));
     std::vector<double> posterior_mean(static_cast<std::size_t>(test_series)), posterior_sd(truth.size());
+    std::vector<analysis::LogisticPosterior> exact(static_cast<std::size_t>(test_series));  // K's marginals
     if (context.is_root()) {
         const auto started = std::chrono::steady_clock::now();
         const sim::GenerateResult made = sim::generate_samples(
@@ -89,9 +238,9 @@ io::Json run_posterior_mean(ExperimentContext& context) {
                 y[static_cast<std::size_t>(t)] =
                     std::expm1(static_cast<double>(inputs[static_cast<std::size_t>(j) * days + t]));
             }
-            const analysis::LogisticPosterior post = analysis::logistic_posterior(setup, y.data());
-            posterior_mean[static_cast<std::size_t>(j)] = post.mean_k;
-            posterior_sd[static_cast<std::size_t>(j)] = post.sd_k;
+            exact[static_cast<std::size_t>(j)] = analysis::logistic_posterior(setup, y.data());
+            posterior_mean[static_cast<std::size_t>(j)] = exact[static_cast<std::size_t>(j)].mean_k;
+            posterior_sd[static_cast<std::size_t>(j)] = exact[static_cast<std::size_t>(j)].sd_k;
         }
         std::printf("[sgnn] exact posterior means of %d test series (%d x %d quadrature, two passes) in %s\n",
                     test_series, setup.grid, setup.grid, coord::format_duration(seconds_since(started)).c_str());
@@ -123,6 +272,12 @@ io::Json run_posterior_mean(ExperimentContext& context) {
         quiet.replace_earlier_run = true;  // the experiment's own sub-run, from an earlier invocation
         run::run_training(run, *context.mpi, quiet);
         steps_of.push_back(run.train.steps);
+        if (flow_check && budget == budgets.back()) {
+            // The same corpus, the same training, a flow head: the whole posterior of K.
+            run.out = flow_dir;
+            run.train.model.head = "flow";
+            run::run_training(run, *context.mpi, quiet);
+        }
         if (context.is_root()) {
             const train::Predictor network(dir + "/model.h5");
             const std::vector<double> out = network.predict(inputs.data(), test_series);
@@ -183,6 +338,11 @@ io::Json run_posterior_mean(ExperimentContext& context) {
     }
     risk.save();
 
+    // 4b. The flow's posterior of K at the largest budget against the exact one.
+    const io::Json flow = flow_check ? flow_against_exact(context, flow_dir, inputs, truth, exact, coverage_draws,
+                                                          c2st_series, c2st_draws, resamples)
+                                     : io::Json();
+
     // 5. The per-series table, and the headline claims for summary.json.
     std::vector<std::string> columns = {"series", "true_k", "posterior_mean_k", "posterior_sd_k"};
     for (double budget : budgets) columns.push_back("sgnn_" + format_number(budget));
@@ -206,6 +366,13 @@ io::Json run_posterior_mean(ExperimentContext& context) {
         for (float k : truth) s += (k - mean) * (k - mean);
         prior_mse = s / static_cast<double>(n);
     }
+    io::Json claims = {{"excess_risk_shrinks", shrinks}, {"within_10_percent_of_bayes", last_ratio <= 1.10}};
+    io::Json tables = {"risk.csv", "predictions.csv"};
+    if (flow_check) {
+        claims["flow_coverage_within_1pp"] = flow["max_coverage_gap"].get<double>() <= 0.01;
+        tables.push_back("flow_coverage.csv");
+        tables.push_back("flow_c2st.csv");
+    }
     std::printf("[sgnn] Bayes risk %.4g (prior variance %.4g); SGNN MSE / Bayes risk by budget:", bayes.estimate,
                 prior_mse.get<double>());
     for (double budget : budgets)
@@ -228,8 +395,9 @@ io::Json run_posterior_mean(ExperimentContext& context) {
         {"excess_risk", excess},
         {"mse_ratio", ratio},
         {"mse_minus_bayes", gap_json},
-        {"claims_hold", {{"excess_risk_shrinks", shrinks}, {"within_10_percent_of_bayes", last_ratio <= 1.10}}},
-        {"tables", {"risk.csv", "predictions.csv"}},
+        {"claims_hold", claims},
+        {"flow", flow},
+        {"tables", tables},
     };
 }
 

@@ -91,13 +91,6 @@ std::string rounded(double c2st) {
     return text;
 }
 
-std::string data_file(const std::string& relative) {
-    const std::string installed = io::installed_file(relative);
-    if (!installed.empty()) return installed;
-    if (std::filesystem::exists(relative)) return relative;
-    throw ConfigError(relative + ": not found with this sgnn (share/sgnn/) nor in the working directory");
-}
-
 std::vector<std::string> csv_cells(const std::string& line) {
     std::vector<std::string> cells;
     std::stringstream stream(line);
@@ -132,7 +125,7 @@ void write_observation(const std::string& from, const std::string& to, int days,
 
 // Mean published C2ST over the benchmark's observations, by task, algorithm and budget.
 std::map<std::string, std::map<std::string, std::map<double, double>>> published_c2st() {
-    const std::string path = data_file("data/sbibm/published_c2st.csv");
+    const std::string path = shipped_file("data/sbibm/published_c2st.csv");
     std::ifstream in(path);
     std::string line;
     std::getline(in, line);
@@ -159,7 +152,7 @@ std::map<std::string, std::map<std::string, std::map<double, double>>> published
 Task read_task(const ExperimentContext& context, const std::string& name) {
     Task task;
     task.name = name;
-    task.config = data_file("configs/sbibm/" + name + ".cfg");
+    task.config = shipped_file("configs/sbibm/" + name + ".cfg");
     std::ifstream in(task.config);
     std::stringstream text;
     text << in.rdbuf();
@@ -208,53 +201,6 @@ void train_network(const ExperimentContext& context, const Task& task, Network& 
     }
 }
 
-// Scores a list of (reference, draws) CSV pairs with scripts/c2st.py in one process
-// running `jobs` classifiers at a time; returns the C2ST of each, in order.
-std::vector<double> c2st_scores(const std::vector<std::pair<std::string, std::string>>& pairs,
-                                const std::string& list_file, int jobs) {
-    std::string list = "reference,samples\n";
-    for (const auto& [reference, samples] : pairs) list += reference + "," + samples + "\n";
-    io::write_file_atomically(list_file, list);
-    const std::string script = data_file("scripts/c2st.py");
-    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    const std::string scores_file = list_file + ".scores.csv";
-    const io::ProcessResult result = io::run_process(
-        {python, script, "--batch", list_file, "--out", scores_file, "--jobs", std::to_string(jobs)},
-        io::ChildStderr::merge);
-    if (!result.started || result.exit_code != 0) {
-        throw std::runtime_error("scripts/c2st.py --batch " + list_file + " failed (exit " +
-                                 std::to_string(result.exit_code) + "): " + printable(result.output, 600) +
-                                 " (it needs Debian's python3-sklearn: make deps)");
-    }
-    std::ifstream in(scores_file);
-    std::string line;
-    std::getline(in, line);
-    std::vector<double> scores;
-    while (std::getline(in, line)) {
-        const std::vector<std::string> cells = csv_cells(line);
-        double score = 0.0;
-        if (cells.size() != 3 || !parse_decimal(cells[2], score))
-            throw std::runtime_error(scores_file + ": unreadable row '" + printable(line) + "'");
-        scores.push_back(score);
-    }
-    if (scores.size() != pairs.size()) {
-        throw std::runtime_error(scores_file + ": " + std::to_string(scores.size()) + " scores for " +
-                                 std::to_string(pairs.size()) + " pairs");
-    }
-    return scores;
-}
-
-// The ranks on this node, so that the classifiers of all ranks together use its cores once.
-int ranks_on_this_node() {
-    MPI_Comm node;
-    comm::check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
-                    "MPI_Comm_split_type");
-    int size = 1;
-    MPI_Comm_size(node, &size);
-    MPI_Comm_free(&node);
-    return size;
-}
-
 }  // namespace
 
 io::Json run_sbibm(ExperimentContext& context) {
@@ -286,12 +232,12 @@ io::Json run_sbibm(ExperimentContext& context) {
         const sim::SampleLayout& layout = simulator->layout();
         for (int k : observations) {
             const std::string folder = "data/sbibm/" + task.name + "/obs" + std::to_string(k);
-            task.reference_files.push_back(data_file(folder + "/reference_posterior_samples.csv"));
+            task.reference_files.push_back(shipped_file(folder + "/reference_posterior_samples.csv"));
             task.observation_files.push_back(context.out + "/observations/" + task.name + "-obs" + std::to_string(k) +
                                              ".csv");
             if (context.is_root()) {
                 io::make_directories(context.out + "/observations");
-                write_observation(data_file(folder + "/observation.csv"), task.observation_files.back(),
+                write_observation(shipped_file(folder + "/observation.csv"), task.observation_files.back(),
                                   layout.n_inputs / layout.n_channels, layout.n_channels);
             }
         }
@@ -349,7 +295,7 @@ io::Json run_sbibm(ExperimentContext& context) {
         my_pairs.emplace_back(task.reference_files[static_cast<std::size_t>(o)], file);
         my_indices.push_back(j);
     }
-    const int jobs = std::max(1, omp_get_num_procs() / ranks_on_this_node());
+    const int jobs = c2st_jobs(*context.mpi);
     if (context.is_root()) {
         std::printf("[sgnn] %d x %d posterior draws in %s; scoring %d C2STs (%d ranks, %d classifier(s) each)\n",
                     n_scores, draws, coord::format_duration(seconds_since(sampling_started)).c_str(), n_scores,

@@ -67,3 +67,24 @@ def test_command_line(data_dir, tmp_path):
     assert float(done.stdout) > 0.99
     bad = subprocess.run([sys.executable, script, sir, lv], capture_output=True, text=True)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "columns" in bad.stderr
+
+
+def test_batch_mode(data_dir, tmp_path):
+    """--batch scores every pair as the single form does, cutting a longer reference to the
+    samples' size, with two classifiers at a time; scores come back in the pairs' order."""
+    import subprocess
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "c2st.py")
+    sir = os.path.join(data_dir, "sbibm", "sir", "obs1", "reference_posterior_samples.csv")
+    draws = reference(data_dir, "sir")
+    n = 300
+    shifted, same = tmp_path / "shifted.csv", tmp_path / "same.csv"
+    np.savetxt(shifted, draws[N:N + n] + 10 * draws.std(axis=0), delimiter=",", header="beta,gamma", comments="")
+    np.savetxt(same, draws[N:N + n], delimiter=",", header="beta,gamma", comments="")
+    pairs, out = tmp_path / "pairs.csv", tmp_path / "scores.csv"
+    pairs.write_text(f"reference,samples\n{sir},{shifted}\n{sir},{same}\n")
+    subprocess.run([sys.executable, script, "--batch", str(pairs), "--out", str(out), "--jobs", "2"], check=True)
+    rows = [line.split(",") for line in out.read_text().splitlines()]
+    assert rows[0] == ["reference", "samples", "c2st"] and [r[1] for r in rows[1:]] == [str(shifted), str(same)]
+    scores = [float(r[2]) for r in rows[1:]]
+    assert scores[0] > 0.99
+    assert scores[1] == pytest.approx(c2st(draws[:n], draws[N:N + n]), abs=1e-6)

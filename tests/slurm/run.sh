@@ -14,7 +14,7 @@
 #      afterok collection job write sweep.csv (one row per task, the grid values in it)
 #      and sweep.png;
 #   4. with --paper: jobs/paper/all.sh at quick scale (SGNN_SCALE=quick, 2 tasks each)
-#      submits the five experiments and the report job, which writes results.md.
+#      submits the six experiments and the report job, which writes results.md.
 #
 # The cluster is one node on 127.0.0.1 with more CPUs than the machine has
 # (SlurmdParameters=config_overrides), so that 4-6 ranks fit on 2 cores. Every file of
@@ -296,9 +296,9 @@ if [ "$PAPER" = 1 ]; then
   results=$(sed -n 's/^results: //p' <<< "$submitted")
   state=$(wait_for_job "$report" 1800)
   [ "$state" = COMPLETED ] || fail "paper report job $report ended $state"
-  for name in posterior-mean model-selection attribution unobservable mismatch; do
+  for name in posterior-mean model-selection attribution unobservable mismatch sbibm; do
     grep -q "^### $name (quick scale" "$results" || fail "$results has no $name section"
   done
-  say "4. passed: five experiments and the report job; $results"
+  say "4. passed: six experiments and the report job; $results"
 fi
 say "all SLURM job tests passed"

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sgnn::sim {
@@ -59,6 +60,20 @@ std::string paper_config(const std::string& name);
 // with one trainer so that the model does not depend on the rank count; every rank
 // takes part (simulators, coordinator). Returns the wall seconds, printed on rank 0.
 double train_streamed(const ExperimentContext& context, run::RunConfig run, const std::string& dir, std::int64_t steps);
+
+// data/..., configs/... or scripts/... as installed with sgnn, or else relative to the
+// working directory; ConfigError when neither has it.
+std::string shipped_file(const std::string& relative);
+
+// C2ST (scripts/c2st.py, the SBI benchmark's metric) of each (reference, samples) pair
+// of CSV files, in order, from one child process running `jobs` classifiers at a time.
+// The pairs are listed in `list_file` (the scores land beside it). A reference longer
+// than its samples is cut to their size. Throws naming the script's error.
+std::vector<double> c2st_scores(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                const std::string& list_file, int jobs);
+
+// Classifiers at a time for one rank: this node's cores shared among its ranks.
+int c2st_jobs(const comm::MpiSession& mpi);
 
 // The exact-posterior setup of a logistic-growth task (posterior-mean, attribution);
 // throws ConfigError naming the key if the task is not the one it integrates.

@@ -1,5 +1,7 @@
 #include "density.hpp"
 
+#include "rq_spline.hpp"
+
 #include "sgnn/error.hpp"
 
 #include <cmath>
@@ -11,13 +13,6 @@ namespace {
 namespace nn = torch::nn;
 
 constexpr double kLogTwoPi = 1.8378770664093454836;
-
-// Smallest bin width, bin height and knot derivative, as nflows: a spline can never
-// collapse a bin or flatten, so it stays invertible with a bounded log-derivative.
-constexpr double kMinBinWidth = 1e-3, kMinBinHeight = 1e-3, kMinDerivative = 1e-3;
-
-// softplus(c) + kMinDerivative = 1: the unnormalized derivative of the identity.
-const double kIdentityDerivative = std::log(std::expm1(1.0 - kMinDerivative));
 
 // log N(x; 0, 1) summed over the last dimension.
 torch::Tensor standard_normal_log_prob(const torch::Tensor& x) {
@@ -159,7 +154,7 @@ public:
         output_->linear()->weight.zero_();
         torch::Tensor bias = output_->linear()->bias.view({d_, per_dimension});
         bias.zero_();
-        bias.slice(1, 2 * bins, per_dimension).fill_(kIdentityDerivative);
+        bias.slice(1, 2 * bins, per_dimension).fill_(identity_derivative());
     }
 
     // Knots for every dimension: N x D x (3 bins - 1).
@@ -171,14 +166,14 @@ public:
 
     // x -> y and log |dy/dx| summed over dimensions.
     std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& h) {
-        auto [y, log_det] = rational_quadratic_spline(x, knots(x, h), false);
+        auto [y, log_det] = fused_rational_quadratic_spline(x, knots(x, h), false);
         return {y, log_det.sum(1)};
     }
 
     // y -> x, one dimension per pass: after pass i, dimensions 0..i are exact.
     torch::Tensor inverse(const torch::Tensor& y, const torch::Tensor& h) {
         torch::Tensor x = torch::zeros_like(y);
-        for (int i = 0; i < d_; ++i) x = rational_quadratic_spline(y, knots(x, h), true).first;
+        for (int i = 0; i < d_; ++i) x = fused_rational_quadratic_spline(y, knots(x, h), true).first;
         return x;
     }
 
@@ -223,70 +218,7 @@ private:
     nn::ModuleList layers_{nullptr};
 };
 
-torch::Tensor gather_bins(const torch::Tensor& t, const torch::Tensor& bin) {
-    return torch::gather(t, -1, bin.unsqueeze(-1)).squeeze(-1);
-}
-
 }  // namespace
-
-std::pair<torch::Tensor, torch::Tensor> rational_quadratic_spline(const torch::Tensor& inputs,
-                                                                  const torch::Tensor& knots, bool inverse) {
-    const double b = kTailBound;
-    const std::int64_t bins = (knots.size(-1) + 1) / 3;
-    const torch::Tensor inside = (inputs >= -b) & (inputs <= b);
-    const torch::Tensor x = inputs.clamp(-b, b);  // outside: computed on the bound, then discarded
-
-    // Knot positions: widths and heights by softmax, each at least the minimum; the
-    // two boundary derivatives are 1, so that the spline meets the identity tails.
-    const auto positions = [&](const torch::Tensor& unnormalized, double min_size) {
-        torch::Tensor sizes = torch::softmax(unnormalized, -1);
-        sizes = min_size + (1.0 - min_size * static_cast<double>(bins)) * sizes;
-        torch::Tensor cumulative = torch::nn::functional::pad(torch::cumsum(sizes, -1),
-                                                              torch::nn::functional::PadFuncOptions({1, 0}).value(0.0));
-        cumulative = 2.0 * b * cumulative - b;
-        cumulative.select(-1, 0).fill_(-b);
-        cumulative.select(-1, bins).fill_(b);
-        return cumulative;
-    };
-    const torch::Tensor cum_widths = positions(knots.slice(-1, 0, bins), kMinBinWidth);
-    const torch::Tensor cum_heights = positions(knots.slice(-1, bins, 2 * bins), kMinBinHeight);
-    const torch::Tensor widths = cum_widths.slice(-1, 1) - cum_widths.slice(-1, 0, bins);
-    const torch::Tensor heights = cum_heights.slice(-1, 1) - cum_heights.slice(-1, 0, bins);
-    torch::Tensor derivatives = kMinDerivative + torch::softplus(knots.slice(-1, 2 * bins));
-    const torch::Tensor one = torch::ones_like(derivatives.slice(-1, 0, 1));
-    derivatives = torch::cat({one, derivatives, one}, -1);  // bins + 1 knots
-
-    // The bin of each input: the last knot at or below it.
-    const torch::Tensor& edges = inverse ? cum_heights : cum_widths;
-    const torch::Tensor bin = ((x.unsqueeze(-1) >= edges).sum(-1) - 1).clamp(0, bins - 1);
-    const torch::Tensor x_k = gather_bins(cum_widths, bin), w_k = gather_bins(widths, bin);
-    const torch::Tensor y_k = gather_bins(cum_heights, bin), h_k = gather_bins(heights, bin);
-    const torch::Tensor d_k = gather_bins(derivatives, bin), d_k1 = gather_bins(derivatives.slice(-1, 1), bin);
-    const torch::Tensor s_k = h_k / w_k;
-
-    torch::Tensor theta;
-    torch::Tensor outputs;
-    if (!inverse) {
-        theta = (x - x_k) / w_k;
-        const torch::Tensor t1 = theta * (1.0 - theta);
-        outputs = y_k + h_k * (s_k * theta.pow(2) + d_k * t1) / (s_k + (d_k + d_k1 - 2.0 * s_k) * t1);
-    } else {
-        // The root in [0, 1] of the quadratic a theta^2 + b theta + c = 0, in the stable form.
-        const torch::Tensor dy = x - y_k, slope = d_k + d_k1 - 2.0 * s_k;
-        const torch::Tensor qa = dy * slope + h_k * (s_k - d_k);
-        const torch::Tensor qb = h_k * d_k - dy * slope;
-        const torch::Tensor qc = -s_k * dy;
-        const torch::Tensor discriminant = (qb.pow(2) - 4.0 * qa * qc).clamp_min(0.0);
-        theta = (2.0 * qc) / (-qb - discriminant.sqrt());
-        outputs = x_k + theta * w_k;
-    }
-    const torch::Tensor t1 = theta * (1.0 - theta);
-    const torch::Tensor denominator = s_k + (d_k + d_k1 - 2.0 * s_k) * t1;
-    const torch::Tensor numerator = s_k.pow(2) * (d_k1 * theta.pow(2) + 2.0 * s_k * t1 + d_k * (1.0 - theta).pow(2));
-    torch::Tensor log_det = numerator.log() - 2.0 * denominator.log();  // log dy/dx
-    if (inverse) log_det = -log_det;
-    return {torch::where(inside, outputs, inputs), torch::where(inside, log_det, torch::zeros_like(log_det))};
-}
 
 std::shared_ptr<DensityHead> make_density_head(const ModelConfig& config, int dimension, int context) {
     if (config.head == "mixture") return std::make_shared<GaussianMixture>(config.components, dimension, context);

@@ -13,7 +13,7 @@
 //                    outside) whose knots a MADE network computes from the dimensions
 //                    before it and from h; the order of dimensions is reversed between
 //                    layers; a standard normal base. Densities take one pass; draws take
-//                    one pass per dimension and layer.
+//                    one pass per dimension and layer. The spline: train/rq_spline.hpp.
 #pragma once
 
 #include "sgnn/train/config.hpp"
@@ -35,18 +35,8 @@ public:
     virtual torch::Tensor sample(const torch::Tensor& h, std::int64_t n, at::Generator& generator) = 0;
 };
 
-// The spline's interval: standardized targets beyond +-5 sd are rare, and are mapped
-// by the identity (linear tails), so the flow is defined on the whole line.
-inline constexpr double kTailBound = 5.0;
-
 // The head named by config.head ("mixture" or "flow") for `dimension` targets and an
 // embedding of width `context`. Throws ConfigError for any other name.
 std::shared_ptr<DensityHead> make_density_head(const ModelConfig& config, int dimension, int context);
-
-// The rational-quadratic spline of one layer, applied per element: inputs N x D,
-// unnormalized knots N x D x (3 bins - 1) (widths, heights, interior derivatives).
-// Returns the outputs and log |d output / d input|, both N x D. Exposed for the tests.
-std::pair<torch::Tensor, torch::Tensor> rational_quadratic_spline(const torch::Tensor& inputs,
-                                                                  const torch::Tensor& knots, bool inverse);
 
 }  // namespace sgnn::train

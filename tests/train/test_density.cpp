@@ -4,6 +4,7 @@
 // a mixture head that learns a known Gaussian posterior.
 #include "density.hpp"
 #include "models.hpp"
+#include "rq_spline.hpp"
 #include "target_transforms.hpp"
 
 #include <catch2/catch.hpp>
@@ -82,6 +83,83 @@ TEST_CASE("the spline inverts exactly and its log-derivative is the derivative's
     const torch::Tensor one =
         rational_quadratic_spline(line, knots.slice(0, 0, 1).expand({2001, 1, 3 * bins - 1}), false).first;
     CHECK((one.squeeze(1).diff() > 0).all().item<bool>());
+}
+
+TEST_CASE("the fused spline computes what the reference computes, forward, inverse and backward", "[density]") {
+    // In double, where rounding cannot hide a difference in the arithmetic: 3 dimensions,
+    // inputs mostly inside [-5, 5], some in the tails, and knots spread enough that bins
+    // differ in width by orders of magnitude. Then in float, as training runs, on knots
+    // of a trained flow's spread, to float's precision.
+    torch::manual_seed(5);
+    for (const auto type : {torch::kDouble, torch::kFloat}) {
+        const bool exact = type == torch::kDouble;
+        const double tolerance = exact ? 1e-9 : 2e-4;
+        for (int bins : {2, 8, 13}) {
+            INFO(bins << " bins, " << (exact ? "double" : "float"));
+            const torch::Tensor x0 = 12.0 * torch::rand({700, 3}, type) - 6.0;
+            const torch::Tensor k0 = (exact ? 2.5 : 1.0) * torch::randn({700, 3, 3 * bins - 1}, type);
+            for (bool inverse : {false, true}) {
+                torch::NoGradGuard no_grad;
+                const auto [y, l] = rational_quadratic_spline(x0, k0, inverse);
+                const auto [fy, fl] = fused_rational_quadratic_spline(x0, k0, inverse);
+                INFO("inverse " << inverse << ": largest differences " << (fy - y).abs().max().item<double>() << ", "
+                                << (fl - l).abs().max().item<double>());
+                CHECK(torch::allclose(fy, y, tolerance, tolerance));
+                CHECK(torch::allclose(fl, l, tolerance, tolerance));
+            }
+            // Gradients of a loss that uses both outputs, against autograd through the reference.
+            const torch::Tensor weights = torch::randn({700, 3}, type);
+            const auto gradients = [&](bool fused) {
+                const torch::Tensor x = x0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true);
+                const auto [y, l] =
+                    fused ? fused_rational_quadratic_spline(x, k, false) : rational_quadratic_spline(x, k, false);
+                ((y * weights).sum() + (l * weights.flip({0})).sum()).backward();
+                return std::make_pair(x.grad(), k.grad());
+            };
+            const auto [gx, gk] = gradients(false);
+            const auto [fgx, fgk] = gradients(true);
+            INFO("largest gradient differences " << (fgx - gx).abs().max().item<double>() << ", "
+                                                 << (fgk - gk).abs().max().item<double>());
+            CHECK(torch::allclose(fgx, gx, tolerance, tolerance));
+            CHECK(torch::allclose(fgk, gk, tolerance, tolerance));
+        }
+    }
+}
+
+TEST_CASE("the fused spline's hand-written gradients match finite differences (double)", "[density]") {
+    torch::manual_seed(6);
+    const int bins = 5, rows = 40;
+    const torch::Tensor x0 = 10.4 * torch::rand({rows, 2}, torch::kDouble) - 5.2;
+    const torch::Tensor k0 = 2.0 * torch::randn({rows, 2, 3 * bins - 1}, torch::kDouble);
+    const torch::Tensor wy = torch::randn({rows, 2}, torch::kDouble), wl = torch::randn({rows, 2}, torch::kDouble);
+    const auto loss = [&](const torch::Tensor& x, const torch::Tensor& k) {
+        const auto [y, l] = fused_rational_quadratic_spline(x, k, false);
+        return ((y * wy).sum() + (l * wl).sum()).item<double>();
+    };
+    const torch::Tensor x = x0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true);
+    {
+        const auto [y, l] = fused_rational_quadratic_spline(x, k, false);
+        ((y * wy).sum() + (l * wl).sum()).backward();
+    }
+    torch::NoGradGuard no_grad;
+    const double e = 1e-6;
+    // Every input away from the tail seam and from a bin edge (where the spline's second
+    // derivative jumps), and every knot of every row.
+    for (std::int64_t i = 0; i < x0.numel(); ++i) {
+        if (std::abs(std::abs(x0.view(-1)[i].item<double>()) - kTailBound) < 1e-3) continue;
+        torch::Tensor up = x0.clone(), down = x0.clone();
+        up.view(-1)[i] += e;
+        down.view(-1)[i] -= e;
+        const double numeric = (loss(up, k0) - loss(down, k0)) / (2 * e);
+        CHECK(x.grad().view(-1)[i].item<double>() == Approx(numeric).epsilon(1e-5).margin(1e-6));
+    }
+    for (std::int64_t i = 0; i < k0.numel(); ++i) {
+        torch::Tensor up = k0.clone(), down = k0.clone();
+        up.view(-1)[i] += e;
+        down.view(-1)[i] -= e;
+        const double numeric = (loss(x0, up) - loss(x0, down)) / (2 * e);
+        CHECK(k.grad().view(-1)[i].item<double>() == Approx(numeric).epsilon(1e-5).margin(1e-6));
+    }
 }
 
 TEST_CASE("flow and mixture densities integrate to one in one and two dimensions", "[density]") {

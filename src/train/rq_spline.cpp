@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <vector>
 
 namespace sgnn::train {
 namespace {
@@ -79,36 +81,38 @@ namespace {
 
 // ---- The fused spline -----------------------------------------------------------------
 //
-// One element's spline, as the reference computes it: knot positions from the softmaxes
-// (cumulative sums, the ends set to -B and B), widths and heights as their differences,
-// derivatives 1, kMinDerivative + softplus(...), ..., 1.
+// The softmaxes of the widths and heights are one vectorized LibTorch operation (and
+// autograd differentiates it); everything after them runs per element here: knot
+// positions as cumulative sums with the ends set to -B and B, widths and heights as
+// their differences, and the two knot derivatives of the element's bin, 1 at the
+// ends and kMinDerivative + softplus(...) inside. Scalar exp and log cost more than the
+// rest of an element, so only the bin's two softplus are computed.
 template <typename T>
 struct Knots {
     int bins = 0;
-    T cw[kMaxSplineBins + 1], ch[kMaxSplineBins + 1], delta[kMaxSplineBins + 1];
-    T pw[kMaxSplineBins], ph[kMaxSplineBins];  // the softmaxes, for the backward pass
+    T cw[kMaxSplineBins + 1], ch[kMaxSplineBins + 1];
+    const T* raw_derivatives;  // bins - 1 unnormalized interior derivatives
 
-    Knots(const T* u, int n_bins) : bins(n_bins) {
-        positions(u, kMinBinWidth, pw, cw);
-        positions(u + bins, kMinBinHeight, ph, ch);
-        delta[0] = delta[bins] = T(1);
-        for (int i = 1; i < bins; ++i) delta[i] = T(kMinDerivative) + softplus(u[2 * bins + i - 1]);
+    // pw, ph: the softmaxes of the widths and heights.
+    Knots(const T* pw, const T* ph, const T* ud, int n_bins) : bins(n_bins), raw_derivatives(ud) {
+        positions(pw, kMinBinWidth, cw);
+        positions(ph, kMinBinHeight, ch);
     }
 
     // torch::softplus with its default threshold: the input itself above 20.
     static T softplus(T v) { return v > T(20) ? v : std::log1p(std::exp(v)); }
     static T softplus_slope(T v) { return v > T(20) ? T(1) : T(1) / (T(1) + std::exp(-v)); }
 
-    void positions(const T* u, double min_size, T* p, T* cumulative) const {
-        T top = u[0];
-        for (int i = 1; i < bins; ++i) top = std::max(top, u[i]);
-        T total = 0;
-        for (int i = 0; i < bins; ++i) total += (p[i] = std::exp(u[i] - top));
+    // The derivative at knot i (0..bins).
+    T delta(int i) const {
+        return i == 0 || i == bins ? T(1) : T(kMinDerivative) + softplus(raw_derivatives[i - 1]);
+    }
+
+    void positions(const T* p, double min_size, T* cumulative) const {
         const T scale = T(1.0 - min_size * bins);
         T running = 0;
         cumulative[0] = T(-kTailBound);
         for (int i = 0; i < bins; ++i) {
-            p[i] /= total;
             running += T(min_size) + scale * p[i];
             cumulative[i + 1] = T(2.0 * kTailBound) * running - T(kTailBound);
         }
@@ -191,15 +195,16 @@ std::pair<T, T> inverse_in_bin(T y, T a, T w, T c, T h, T d0, T d1) {
 
 constexpr std::int64_t kGrain = 256;  // elements per task of at::parallel_for
 
-std::pair<torch::Tensor, torch::Tensor> spline_kernel(const torch::Tensor& inputs, const torch::Tensor& knots,
-                                                      bool inverse) {
-    const torch::Tensor x = inputs.contiguous(), u = knots.contiguous();
-    const auto per = static_cast<int>(u.size(-1));
-    const int bins = (per + 1) / 3;
+// inputs N x D; softmaxes N x D x 2 x bins (widths, heights); raw_derivatives N x D x
+// (bins - 1). All contiguous.
+std::pair<torch::Tensor, torch::Tensor> spline_kernel(const torch::Tensor& x, const torch::Tensor& softmaxes,
+                                                      const torch::Tensor& raw_derivatives, bool inverse) {
+    const auto bins = static_cast<int>(softmaxes.size(-1));
     torch::Tensor out = torch::empty_like(x), log_det = torch::empty_like(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_rational_quadratic_spline", [&] {
         const scalar_t* xs = x.data_ptr<scalar_t>();
-        const scalar_t* us = u.data_ptr<scalar_t>();
+        const scalar_t* ps = softmaxes.data_ptr<scalar_t>();
+        const scalar_t* uds = raw_derivatives.data_ptr<scalar_t>();
         scalar_t* ys = out.data_ptr<scalar_t>();
         scalar_t* ls = log_det.data_ptr<scalar_t>();
         at::parallel_for(0, x.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
@@ -210,14 +215,15 @@ std::pair<torch::Tensor, torch::Tensor> spline_kernel(const torch::Tensor& input
                     ls[e] = 0;
                     continue;
                 }
-                const Knots<scalar_t> k(us + e * per, bins);
+                const scalar_t* p = ps + e * 2 * bins;
+                const Knots<scalar_t> k(p, p + bins, uds + e * (bins - 1), bins);
                 const int b = k.bin_of(v, inverse ? k.ch : k.cw);
                 const scalar_t w = k.cw[b + 1] - k.cw[b], h = k.ch[b + 1] - k.ch[b];
+                const scalar_t d0 = k.delta(b), d1 = k.delta(b + 1);
                 if (inverse) {
-                    std::tie(ys[e], ls[e]) = inverse_in_bin(v, k.cw[b], w, k.ch[b], h, k.delta[b], k.delta[b + 1]);
+                    std::tie(ys[e], ls[e]) = inverse_in_bin(v, k.cw[b], w, k.ch[b], h, d0, d1);
                 } else {
-                    const Local<scalar_t> o =
-                        forward_in_bin(v, k.cw[b], w, k.ch[b], h, k.delta[b], k.delta[b + 1], false);
+                    const Local<scalar_t> o = forward_in_bin(v, k.cw[b], w, k.ch[b], h, d0, d1, false);
                     ys[e] = o.y;
                     ls[e] = o.log_det;
                 }
@@ -227,25 +233,26 @@ std::pair<torch::Tensor, torch::Tensor> spline_kernel(const torch::Tensor& input
     return {out, log_det};
 }
 
-// Gradients of the forward spline: d loss / d inputs and d loss / d knots from d loss /
-// d outputs (grad_y) and d loss / d log_det (grad_l), either of which may be undefined.
-std::pair<torch::Tensor, torch::Tensor> spline_backward_kernel(const torch::Tensor& inputs,
-                                                               const torch::Tensor& knots,
-                                                               const torch::Tensor& grad_y,
-                                                               const torch::Tensor& grad_l) {
-    const torch::Tensor x = inputs.contiguous(), u = knots.contiguous();
+// Gradients of the forward spline in its inputs, the softmaxes and the raw derivatives,
+// from those in the outputs (grad_y) and log-derivatives (grad_l), either undefined
+// when unused.
+torch::autograd::variable_list spline_backward_kernel(const torch::Tensor& x, const torch::Tensor& softmaxes,
+                                                      const torch::Tensor& raw_derivatives,
+                                                      const torch::Tensor& grad_y, const torch::Tensor& grad_l) {
     const torch::Tensor gy = grad_y.defined() ? grad_y.contiguous() : torch::zeros_like(x);
     const torch::Tensor gl = grad_l.defined() ? grad_l.contiguous() : torch::zeros_like(x);
-    const auto per = static_cast<int>(u.size(-1));
-    const int bins = (per + 1) / 3;
-    torch::Tensor grad_x = torch::empty_like(x), grad_u = torch::zeros_like(u);
+    const auto bins = static_cast<int>(softmaxes.size(-1));
+    torch::Tensor grad_x = torch::empty_like(x), grad_p = torch::zeros_like(softmaxes),
+                  grad_ud = torch::zeros_like(raw_derivatives);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_rational_quadratic_spline_backward", [&] {
         const scalar_t* xs = x.data_ptr<scalar_t>();
-        const scalar_t* us = u.data_ptr<scalar_t>();
+        const scalar_t* ps = softmaxes.data_ptr<scalar_t>();
+        const scalar_t* uds = raw_derivatives.data_ptr<scalar_t>();
         const scalar_t* gys = gy.data_ptr<scalar_t>();
         const scalar_t* gls = gl.data_ptr<scalar_t>();
         scalar_t* gxs = grad_x.data_ptr<scalar_t>();
-        scalar_t* gus = grad_u.data_ptr<scalar_t>();
+        scalar_t* gps = grad_p.data_ptr<scalar_t>();
+        scalar_t* guds = grad_ud.data_ptr<scalar_t>();
         at::parallel_for(0, x.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
             for (std::int64_t e = begin; e < end; ++e) {
                 const scalar_t v = xs[e];
@@ -253,64 +260,60 @@ std::pair<torch::Tensor, torch::Tensor> spline_backward_kernel(const torch::Tens
                     gxs[e] = gys[e];  // the identity: no knot matters
                     continue;
                 }
-                const scalar_t* ue = us + e * per;
-                const Knots<scalar_t> k(ue, bins);
+                const scalar_t* p = ps + e * 2 * bins;
+                const scalar_t* ud = uds + e * (bins - 1);
+                const Knots<scalar_t> k(p, p + bins, ud, bins);
                 const int b = k.bin_of(v, k.cw);
                 const scalar_t w = k.cw[b + 1] - k.cw[b], h = k.ch[b + 1] - k.ch[b];
-                const Local<scalar_t> o = forward_in_bin(v, k.cw[b], w, k.ch[b], h, k.delta[b], k.delta[b + 1], true);
+                const Local<scalar_t> o = forward_in_bin(v, k.cw[b], w, k.ch[b], h, k.delta(b), k.delta(b + 1), true);
                 const scalar_t g = gys[e], q = gls[e];
                 gxs[e] = g * o.y_x + q * o.l_x;
-                // The bin's edges and sizes as positions: a = cw[b], W = cw[b+1] - cw[b]
+                // The bin's edge and size as positions: a = cw[b], W = cw[b+1] - cw[b]
                 // (likewise c, H on the heights), so d/d cw[b] = d/da - d/dW and
-                // d/d cw[b+1] = d/dW. The end positions are constants.
-                scalar_t g_cw[kMaxSplineBins + 1] = {}, g_ch[kMaxSplineBins + 1] = {};
+                // d/d cw[b+1] = d/dW. The end positions are constants. An interior
+                // position is cumulative[i] = 2B sum_{j<i} (min + scale p_j) - B, so
+                // d/d p_j = 2B scale sum of d/d cumulative[i] over j < i < bins: only
+                // the bin's two positions have a gradient.
                 const scalar_t g_a = g * o.y_a + q * o.l_a, g_w = g * o.y_w + q * o.l_w;
                 const scalar_t g_c = g * o.y_c, g_h = g * o.y_h + q * o.l_h;
-                g_cw[b] += g_a - g_w;
-                g_cw[b + 1] += g_w;
-                g_ch[b] += g_c - g_h;
-                g_ch[b + 1] += g_h;
-                // Interior positions: cumulative[i] = 2B sum_{j<i} (min + scale p_j) - B,
-                // so d/d p_j = 2B scale sum_{i=j+1}^{bins-1} d/d cumulative[i]; then the
-                // softmax: d/du_j = p_j (d/dp_j - sum_i p_i d/dp_i).
-                scalar_t* gue = gus + e * per;
-                const auto through_softmax = [&](const scalar_t* g_cum, const scalar_t* p, double min_size,
-                                                 scalar_t* g_out) {
+                const auto to_softmax = [&](scalar_t g_left, scalar_t g_right, double min_size, scalar_t* g_p) {
                     const scalar_t factor = scalar_t(2.0 * kTailBound * (1.0 - min_size * bins));
-                    scalar_t g_p[kMaxSplineBins];
-                    scalar_t tail = 0, dot = 0;
-                    for (int j = bins - 1; j >= 0; --j) {
-                        g_p[j] = factor * tail;  // positions j+1 .. bins-1
-                        if (j >= 1) tail += g_cum[j];
-                        dot += g_p[j] * p[j];
+                    // positions b (if interior) and b + 1 (if interior)
+                    const scalar_t at_right = b + 1 < bins ? g_right : scalar_t(0);
+                    const scalar_t at_left = b >= 1 ? g_left : scalar_t(0);
+                    for (int j = 0; j < bins; ++j) {
+                        scalar_t sum = 0;
+                        if (j < b) sum += at_left;
+                        if (j < b + 1) sum += at_right;
+                        g_p[j] = factor * sum;
                     }
-                    for (int j = 0; j < bins; ++j) g_out[j] = p[j] * (g_p[j] - dot);
                 };
-                through_softmax(g_cw, k.pw, kMinBinWidth, gue);
-                through_softmax(g_ch, k.ph, kMinBinHeight, gue + bins);
-                // Derivatives: delta[i] = min + softplus(u[2 bins + i - 1]) for 1 <= i < bins.
+                scalar_t* gp = gps + e * 2 * bins;
+                to_softmax(g_a - g_w, g_w, kMinBinWidth, gp);
+                to_softmax(g_c - g_h, g_h, kMinBinHeight, gp + bins);
+                // Derivatives: delta[i] = min + softplus(ud[i - 1]) for 1 <= i < bins.
                 const scalar_t g_d0 = g * o.y_d0 + q * o.l_d0, g_d1 = g * o.y_d1 + q * o.l_d1;
-                if (b >= 1) gue[2 * bins + b - 1] = g_d0 * Knots<scalar_t>::softplus_slope(ue[2 * bins + b - 1]);
-                if (b + 1 < bins) gue[2 * bins + b] = g_d1 * Knots<scalar_t>::softplus_slope(ue[2 * bins + b]);
+                scalar_t* gud = guds + e * (bins - 1);
+                if (b >= 1) gud[b - 1] = g_d0 * Knots<scalar_t>::softplus_slope(ud[b - 1]);
+                if (b + 1 < bins) gud[b] = g_d1 * Knots<scalar_t>::softplus_slope(ud[b]);
             }
         });
     });
-    return {grad_x, grad_u};
+    return {grad_x, grad_p, grad_ud};
 }
 
 class FusedSpline : public torch::autograd::Function<FusedSpline> {
 public:
-    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* context,
-                                                  const torch::Tensor& inputs, const torch::Tensor& knots) {
-        context->save_for_backward({inputs, knots});
-        auto [y, log_det] = spline_kernel(inputs, knots, false);
+    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
+                                                  const torch::Tensor& softmaxes, const torch::Tensor& raw_derivatives) {
+        context->save_for_backward({x, softmaxes, raw_derivatives});
+        auto [y, log_det] = spline_kernel(x, softmaxes, raw_derivatives, false);
         return {y, log_det};
     }
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
                                                    torch::autograd::variable_list grads) {
         const auto saved = context->get_saved_variables();
-        auto [grad_x, grad_u] = spline_backward_kernel(saved[0], saved[1], grads[0], grads[1]);
-        return {grad_x, grad_u};
+        return spline_backward_kernel(saved[0], saved[1], saved[2], grads[0], grads[1]);
     }
 };
 
@@ -318,12 +321,18 @@ public:
 
 std::pair<torch::Tensor, torch::Tensor> fused_rational_quadratic_spline(const torch::Tensor& inputs,
                                                                         const torch::Tensor& knots, bool inverse) {
-    const int bins = static_cast<int>((knots.size(-1) + 1) / 3);
+    const std::int64_t bins = (knots.size(-1) + 1) / 3;
     if (!inputs.device().is_cpu() || bins > kMaxSplineBins) return rational_quadratic_spline(inputs, knots, inverse);
-    const bool differentiable = torch::GradMode::is_enabled() && (inputs.requires_grad() || knots.requires_grad());
-    if (!differentiable) return spline_kernel(inputs, knots, inverse);
-    if (inverse) return rational_quadratic_spline(inputs, knots, true);  // only draws invert, without gradients
-    const torch::autograd::variable_list out = FusedSpline::apply(inputs, knots);
+    if (inverse && torch::GradMode::is_enabled() && (inputs.requires_grad() || knots.requires_grad()))
+        return rational_quadratic_spline(inputs, knots, true);  // only draws invert, and they need no gradient
+    const torch::Tensor x = inputs.contiguous();
+    std::vector<std::int64_t> shape = x.sizes().vec();
+    shape.push_back(2);
+    shape.push_back(bins);
+    const torch::Tensor softmaxes = torch::softmax(knots.slice(-1, 0, 2 * bins).reshape(shape), -1);
+    const torch::Tensor raw_derivatives = knots.slice(-1, 2 * bins).contiguous();
+    if (inverse) return spline_kernel(x, softmaxes, raw_derivatives, true);
+    const torch::autograd::variable_list out = FusedSpline::apply(x, softmaxes, raw_derivatives);
     return {out[0], out[1]};
 }
 

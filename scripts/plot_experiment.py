@@ -300,12 +300,15 @@ SBIBM_TITLES = {"sir": "SIR", "lotka_volterra": "Lotka-Volterra"}
 def sbibm(out):
     """C2ST against the simulation budget per task: sgnn's mean over observations (each
     observation a dot; corpora filled, streamed budgets open) beside the published means
-    of NPE, SNPE, SNLE and SNRE (data/sbibm/published_c2st.csv, beside this script)."""
+    of NPE, SNPE, SNLE and SNRE over the same observations (data/sbibm/published_c2st.csv,
+    beside this script)."""
     rows = read_csv(os.path.join(out, "c2st.csv"))
     published = read_csv(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sbibm",
                                       "published_c2st.csv"))
     by_budget = read_csv(os.path.join(out, "c2st_by_budget.csv"))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
+    scored = {r["observation"] for r in rows}  # the published means over the same observations
+    published = [r for r in published if r["num_observation"] in scored]
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for algorithm, style in (("NPE", "s--"), ("SNPE", "^--"), ("SNLE", "v--"), ("SNRE", "D--")):
@@ -315,7 +318,7 @@ def sbibm(out):
                     means.setdefault(float(r["num_simulations"]), []).append(float(r["C2ST"]))
             xs = sorted(means)
             ax.plot(xs, [sum(means[x]) / len(means[x]) for x in xs], style, markersize=4, linewidth=1, alpha=0.7,
-                    label=f"{algorithm} (published)")
+                    label=f"{algorithm} (published, same observations)")
         mine = [r for r in rows if r["task"] == task]
         budgets = sorted({float(r["budget"]) for r in mine})
         means = [sum(float(r["c2st"]) for r in mine if float(r["budget"]) == b) /

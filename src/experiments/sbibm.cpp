@@ -23,7 +23,8 @@
 // Run:     build/sgnn experiment sbibm --scale quick                 (a few minutes)
 //          mpiexec -n 4 build/sgnn experiment sbibm --scale paper     (jobs/paper/sbibm.sbatch)
 // Settings: configs/paper/sbibm.cfg. Outputs: c2st.csv (one row per task, budget and
-// observation), c2st_by_budget.csv (means beside the published algorithms'), draws/,
+// observation), c2st_by_budget.csv (means beside the published algorithms' over the
+// same observations), draws/,
 // observations/, one run directory per network, c2st_vs_budget.png and summary.json
 // (the targets of docs/results.md as claims).
 #include "sgnn/clock.hpp"
@@ -123,8 +124,11 @@ void write_observation(const std::string& from, const std::string& to, int days,
     io::write_file_atomically(to, text);
 }
 
-// Mean published C2ST over the benchmark's observations, by task, algorithm and budget.
-std::map<std::string, std::map<std::string, std::map<double, double>>> published_c2st() {
+// Mean published C2ST over the given observations of the benchmark (it reports means
+// over observations 1-10; here only the ones scored count, so that both sides of a
+// comparison average over the same observations), by task, algorithm and budget.
+std::map<std::string, std::map<std::string, std::map<double, double>>> published_c2st(
+    const std::vector<int>& observations) {
     const std::string path = shipped_file("data/sbibm/published_c2st.csv");
     std::ifstream in(path);
     std::string line;
@@ -134,8 +138,12 @@ std::map<std::string, std::map<std::string, std::map<double, double>>> published
     std::map<std::string, std::map<std::string, std::map<double, std::pair<double, int>>>> sums;
     while (std::getline(in, line)) {
         const std::vector<std::string> cells = csv_cells(line);
-        double budget = 0.0, c2st = 0.0;
-        if (cells.size() != 5 || !parse_decimal(cells[2], budget) || !parse_decimal(cells[4], c2st)) continue;
+        double budget = 0.0, observation = 0.0, c2st = 0.0;
+        if (cells.size() != 5 || !parse_decimal(cells[2], budget) || !parse_decimal(cells[3], observation) ||
+            !parse_decimal(cells[4], c2st))
+            continue;
+        if (std::find(observations.begin(), observations.end(), static_cast<int>(observation)) == observations.end())
+            continue;
         auto& [sum, count] = sums[cells[0]][cells[1]][budget];
         sum += c2st;
         ++count;
@@ -314,7 +322,7 @@ io::Json run_sbibm(ExperimentContext& context) {
     std::printf("[sgnn] C2ST scored in %s\n", coord::format_duration(seconds_since(scoring_started)).c_str());
 
     // 5. The tables, beside the published results, and the targets.
-    const auto published = published_c2st();
+    const auto published = published_c2st(observations);
     io::CsvTable per_observation(context.out + "/c2st.csv",
                                  {"task", "budget", "data", "steps", "observation", "c2st"});
     std::vector<std::string> columns = {"task", "budget", "data", "steps", "train_seconds", "c2st_mean", "c2st_sd"};

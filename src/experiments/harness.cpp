@@ -274,9 +274,9 @@ std::vector<double> c2st_scores(const std::vector<std::pair<std::string, std::st
     const std::string script = shipped_file("scripts/c2st.py");
     const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     const std::string scores_file = list_file + ".scores.csv";
-    const io::ProcessResult result = io::run_process(
-        {python, script, "--batch", list_file, "--out", scores_file, "--jobs", std::to_string(jobs)},
-        io::ChildStderr::merge);
+    const io::ProcessResult result =
+        io::run_process({python, script, "--batch", list_file, "--out", scores_file, "--jobs", std::to_string(jobs)},
+                        io::ChildStderr::merge);
     if (!result.started || result.exit_code != 0) {
         throw std::runtime_error("scripts/c2st.py --batch " + list_file + " failed (exit " +
                                  std::to_string(result.exit_code) + "): " + printable(result.output, 600) +
@@ -307,8 +307,8 @@ int c2st_jobs(const comm::MpiSession& mpi) {
     comm::check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
                     "MPI_Comm_split_type");
     int size = 1;
-    MPI_Comm_size(node, &size);
-    MPI_Comm_free(&node);
+    comm::check_mpi(MPI_Comm_size(node, &size), "MPI_Comm_size");
+    comm::check_mpi(MPI_Comm_free(&node), "MPI_Comm_free");
     return std::max(1, omp_get_num_procs() / size);
 }
 

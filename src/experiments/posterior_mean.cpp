@@ -69,9 +69,9 @@ public:
     }
     double draw(sim::SampleStream& stream) const {
         const double u = stream.uniform() * cumulative_.back();
-        const auto i = static_cast<std::size_t>(
-            std::min<std::ptrdiff_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin() - 1,
-                                     static_cast<std::ptrdiff_t>(log_k_.size()) - 1));
+        const auto i = static_cast<std::size_t>(std::min<std::ptrdiff_t>(
+            std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin() - 1,
+            static_cast<std::ptrdiff_t>(log_k_.size()) - 1));
         return std::exp(log_k_[i] + (stream.uniform() - 0.5) * width_);
     }
 
@@ -86,8 +86,8 @@ private:
 // inside; and C2ST of flow draws against exact draws for the first c2st_series series.
 io::Json flow_against_exact(const ExperimentContext& context, const std::string& flow_dir,
                             const std::vector<float>& inputs, const std::vector<float>& truth,
-                            const std::vector<analysis::LogisticPosterior>& exact, int coverage_draws,
-                            int c2st_series, int c2st_draws, int resamples) {
+                            const std::vector<analysis::LogisticPosterior>& exact, int coverage_draws, int c2st_series,
+                            int c2st_draws, int resamples) {
     const auto started = std::chrono::steady_clock::now();
     const train::Predictor flow(flow_dir + "/model.h5");
     const auto n = static_cast<int>(truth.size());
@@ -110,18 +110,18 @@ io::Json flow_against_exact(const ExperimentContext& context, const std::string&
         for (std::size_t l = 0; l < levels.size(); ++l) {
             const double low = at(0.5 - levels[l] / 2), high = at(0.5 + levels[l] / 2);
             mass[l][static_cast<std::size_t>(j)] = marginal.cdf(high) - marginal.cdf(low);
-            inside[l][static_cast<std::size_t>(j)] = truth[static_cast<std::size_t>(j)] >= low &&
-                                                     truth[static_cast<std::size_t>(j)] <= high;
+            inside[l][static_cast<std::size_t>(j)] =
+                truth[static_cast<std::size_t>(j)] >= low && truth[static_cast<std::size_t>(j)] <= high;
         }
     }
-    io::CsvTable coverage(context.out + "/flow_coverage.csv",
-                          {"level", "exact_mass", "exact_mass_low", "exact_mass_high", "truth_inside",
-                           "truth_inside_se"});
+    io::CsvTable coverage(context.out + "/flow_coverage.csv", {"level", "exact_mass", "exact_mass_low",
+                                                               "exact_mass_high", "truth_inside", "truth_inside_se"});
     io::Json levels_json = io::Json::object();
     double max_gap = 0.0;
     for (std::size_t l = 0; l < levels.size(); ++l) {
-        const analysis::Interval m = analysis::bootstrap(
-            static_cast<std::size_t>(n), resamples, seed, [&](const auto& s) { return analysis::mean_over(mass[l], s); });
+        const analysis::Interval m =
+            analysis::bootstrap(static_cast<std::size_t>(n), resamples, seed,
+                                [&](const auto& s) { return analysis::mean_over(mass[l], s); });
         double hits = 0.0;
         for (double v : inside[l]) hits += v;
         const double frequency = hits / n, se = std::sqrt(levels[l] * (1 - levels[l]) / n);

@@ -68,8 +68,8 @@ struct Target {
 const std::map<std::string, Target> kTargets = {{"sir", {0.55, 0.52}}, {"lotka_volterra", {0.75, 0.60}}};
 
 struct Task {
-    std::string name;       // the benchmark's (sir, lotka_volterra): data/sbibm/NAME
-    std::string config;     // configs/sbibm/NAME.cfg as found
+    std::string name;    // the benchmark's (sir, lotka_volterra): data/sbibm/NAME
+    std::string config;  // configs/sbibm/NAME.cfg as found
     run::RunConfig run;
     std::vector<std::string> observation_files;  // observations/NAME-obsK.csv
     std::vector<std::string> reference_files;    // data/sbibm/NAME/obsK/reference_posterior_samples.csv
@@ -166,8 +166,9 @@ Task read_task(const ExperimentContext& context, const std::string& name) {
     text << in.rdbuf();
     task.run = run::make_run_config(config::parse_options(context.args, experiment_options(), text.str(), task.config));
     if (task.run.train.model.head == "mean") {
-        throw ConfigError("model.head = mean: the sbibm experiment scores posterior draws; use model.head = flow or "
-                          "mixture");
+        throw ConfigError(
+            "model.head = mean: the sbibm experiment scores posterior draws; use model.head = flow or "
+            "mixture");
     }
     return task;
 }
@@ -231,7 +232,8 @@ io::Json run_sbibm(ExperimentContext& context) {
     const bool keep_corpora = options.boolean("experiment.keep_corpora");
     std::vector<Task> tasks;
     for (const std::string& name : split_list(options.text("experiment.tasks"))) {
-        if (!kTargets.count(name)) options.fail("experiment.tasks", "the benchmark's tasks here are sir and lotka_volterra");
+        if (!kTargets.count(name))
+            options.fail("experiment.tasks", "the benchmark's tasks here are sir and lotka_volterra");
         tasks.push_back(read_task(context, name));
     }
     if (tasks.empty()) options.fail("experiment.tasks", "name at least one task (sir, lotka_volterra)");
@@ -255,9 +257,11 @@ io::Json run_sbibm(ExperimentContext& context) {
     std::vector<Network> networks;
     for (std::size_t t = 0; t < tasks.size(); ++t) {
         for (double budget : corpus_budgets)
-            networks.push_back({t, budget, false, 0, 0.0, context.out + "/" + tasks[t].name + "/corpus-" + format_number(budget)});
+            networks.push_back(
+                {t, budget, false, 0, 0.0, context.out + "/" + tasks[t].name + "/corpus-" + format_number(budget)});
         for (double budget : streamed_budgets)
-            networks.push_back({t, budget, true, 0, 0.0, context.out + "/" + tasks[t].name + "/stream-" + format_number(budget)});
+            networks.push_back(
+                {t, budget, true, 0, 0.0, context.out + "/" + tasks[t].name + "/stream-" + format_number(budget)});
     }
     for (Network& network : networks)
         train_network(context, tasks[network.task], network, epochs, min_steps, max_steps, keep_corpora);
@@ -279,10 +283,9 @@ io::Json run_sbibm(ExperimentContext& context) {
         const train::Predictor predictor(network.dir + "/model.h5");
         const auto simulator = sim::make_task(task.run.task);
         const sim::SampleLayout& layout = simulator->layout();
-        const std::vector<float> inputs =
-            io::read_observation_csv(task.observation_files[static_cast<std::size_t>(o)],
-                                     layout.n_inputs / layout.n_channels, layout.n_channels, task.run.task.transform,
-                                     false);
+        const std::vector<float> inputs = io::read_observation_csv(task.observation_files[static_cast<std::size_t>(o)],
+                                                                   layout.n_inputs / layout.n_channels,
+                                                                   layout.n_channels, task.run.task.transform, false);
         // Seeds apart for every network and observation; the same on every rerun.
         const std::uint64_t seed = task.run.seed * 1000003ULL + static_cast<std::uint64_t>(j);
         const std::vector<double> sample = predictor.sample(inputs.data(), 1, draws, seed);
@@ -323,8 +326,7 @@ io::Json run_sbibm(ExperimentContext& context) {
 
     // 5. The tables, beside the published results, and the targets.
     const auto published = published_c2st(observations);
-    io::CsvTable per_observation(context.out + "/c2st.csv",
-                                 {"task", "budget", "data", "steps", "observation", "c2st"});
+    io::CsvTable per_observation(context.out + "/c2st.csv", {"task", "budget", "data", "steps", "observation", "c2st"});
     std::vector<std::string> columns = {"task", "budget", "data", "steps", "train_seconds", "c2st_mean", "c2st_sd"};
     for (const auto& a : kPublishedAlgorithms) columns.push_back("published_" + a);
     columns.push_back("published_best");
@@ -342,8 +344,7 @@ io::Json run_sbibm(ExperimentContext& context) {
             sum += c;
             each.push_back(c);
             per_observation.add_text_row({task.name, format_number(network.budget), data, std::to_string(network.steps),
-                                          std::to_string(observations[static_cast<std::size_t>(o)]),
-                                          rounded(c)});
+                                          std::to_string(observations[static_cast<std::size_t>(o)]), rounded(c)});
         }
         const double mean = sum / n_obs;
         for (const auto& c : each) sum_sq += (c.get<double>() - mean) * (c.get<double>() - mean);
@@ -358,8 +359,8 @@ io::Json run_sbibm(ExperimentContext& context) {
         io::Json beside = io::Json::object();
         double best = 1.0;
         bool any = false;
-        for (const auto& [algorithm, budgets] : published.count(task.name) ? published.at(task.name)
-                                                                            : decltype(published)::mapped_type{}) {
+        for (const auto& [algorithm, budgets] :
+             published.count(task.name) ? published.at(task.name) : decltype(published)::mapped_type{}) {
             const auto it = budgets.find(network.budget);
             if (it == budgets.end()) continue;
             best = std::min(best, it->second);
@@ -385,13 +386,10 @@ io::Json run_sbibm(ExperimentContext& context) {
         }
         row.push_back(goal);
         by_budget.add_text_row(row);
-        results[task.name][format_number(network.budget)] = {{"data", data},
-                                                             {"steps", network.steps},
-                                                             {"train_seconds", network.seconds},
-                                                             {"c2st_mean", mean},
-                                                             {"c2st_sd", sd},
-                                                             {"c2st", each},
-                                                             {"published", beside}};
+        results[task.name][format_number(network.budget)] = {
+            {"data", data},       {"steps", network.steps}, {"train_seconds", network.seconds},
+            {"c2st_mean", mean},  {"c2st_sd", sd},          {"c2st", each},
+            {"published", beside}};
         std::printf("[sgnn] %s, %s %s: C2ST %.3f (sd %.3f over %d observations)%s\n", task.name.c_str(),
                     format_number(network.budget).c_str(), data.c_str(), mean, sd, n_obs,
                     any ? (", published best " + rounded(best)).c_str() : "");
@@ -401,21 +399,20 @@ io::Json run_sbibm(ExperimentContext& context) {
     std::fflush(stdout);
     io::Json targets = io::Json::object();
     for (const Task& task : tasks)
-        targets[task.name] = {{"at_1e5", kTargets.at(task.name).at_1e5},
-                              {"streamed", kTargets.at(task.name).streamed}};
+        targets[task.name] = {{"at_1e5", kTargets.at(task.name).at_1e5}, {"streamed", kTargets.at(task.name).streamed}};
     io::Json settings = io::Json::object();
     for (const Task& task : tasks) {
         const auto& m = task.run.train.model;
-        settings[task.name] = {{"config", std::filesystem::path(task.config).filename().string()},
-                               {"seed", task.run.seed},
-                               {"embedding", m.type + " " + std::to_string(m.hidden) + " wide, " +
-                                                 std::to_string(m.blocks) + " blocks"},
-                               {"head", m.head == "flow" ? "flow: " + std::to_string(m.flow_transforms) +
-                                                               " spline layers, " + std::to_string(m.flow_bins) +
-                                                               " bins, MADE " + std::to_string(m.flow_hidden) + " wide"
-                                                         : "mixture of " + std::to_string(m.components) + " Gaussians"},
-                               {"batch_size", task.run.stream.batch_size},
-                               {"lr", task.run.train.optimizer.learning_rate}};
+        settings[task.name] = {
+            {"config", std::filesystem::path(task.config).filename().string()},
+            {"seed", task.run.seed},
+            {"embedding", m.type + " " + std::to_string(m.hidden) + " wide, " + std::to_string(m.blocks) + " blocks"},
+            {"head", m.head == "flow"
+                         ? "flow: " + std::to_string(m.flow_transforms) + " spline layers, " +
+                               std::to_string(m.flow_bins) + " bins, MADE " + std::to_string(m.flow_hidden) + " wide"
+                         : "mixture of " + std::to_string(m.components) + " Gaussians"},
+            {"batch_size", task.run.stream.batch_size},
+            {"lr", task.run.train.optimizer.learning_rate}};
     }
     return {{"observations", observations},
             {"posterior_draws", draws},

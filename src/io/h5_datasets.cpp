@@ -1,5 +1,7 @@
 #include "sgnn/io/h5_datasets.hpp"
 
+#include "sgnn/io/file_seal.hpp"
+
 #include "h5_handle.hpp"
 #include "sgnn/comm/mpi.hpp"
 #include "sgnn/error.hpp"
@@ -260,8 +262,12 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
             if (H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL) < 0) {
                 throw std::runtime_error("cannot select the MPI-IO driver");
             }
+            // Room for the whole file's checksum before HDF5's own bytes (io/file_seal.hpp).
+            H5Handle creation(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot create file creation properties");
+            if (H5Pset_userblock(creation.get(), kSealBytes) < 0)
+                throw std::runtime_error("cannot reserve a user block");
             errno = 0;
-            const hid_t created = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+            const hid_t created = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, creation.get(), access.get());
             if (created < 0) throw std::runtime_error("cannot create " + tmp + write_failure_cause(tmp, 0));
             file = std::make_unique<H5Handle>(created, H5Fclose, "cannot create " + tmp);
             H5Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create link properties");
@@ -331,6 +337,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
     }
     if (rank == 0 && error.empty()) {
         try {
+            seal_file(tmp, kDatasetsSeal, path);
             publish_temporary(tmp, path);
         } catch (const std::exception& failure) {
             error = failure.what();
@@ -345,6 +352,7 @@ void write_datasets_collectively(MPI_Comm comm, const std::string& path, const s
 DatasetReader::DatasetReader(const std::string& path) : path_(path), file_(-1) {
     silence_hdf5_errors();
     if (::access(path.c_str(), R_OK) != 0) throw std::runtime_error(path + ": cannot be read" + errno_text());
+    check_file_seal(path);  // before HDF5 parses anything
     const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
     if (is_hdf5 <= 0) throw std::runtime_error(path + ": not an HDF5 file");
     file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);

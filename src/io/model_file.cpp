@@ -1,5 +1,7 @@
 #include "sgnn/io/model_file.hpp"
 
+#include "sgnn/io/file_seal.hpp"
+
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
@@ -37,45 +39,6 @@ void write_array(hid_t group, const NamedArray& array, const std::string& path) 
     write_string_attribute(set.get(), "sha256", checksum_of(array), path);
 }
 
-// The whole file's checksum, in HDF5's user block: the first kUserBlock bytes, which
-// HDF5 leaves to the application (h5py reads such files as any other). It is checked
-// before HDF5 parses anything: HDF5 can crash on damaged metadata (a corrupt attribute
-// table), so a damaged model must be refused by sgnn first.
-constexpr std::size_t kUserBlock = 512;
-constexpr char kUserBlockMagic[] = "sgnn-model-sha256 ";
-
-std::string read_bytes(const std::string& path) {
-    std::error_code error;
-    if (!std::filesystem::is_regular_file(path, error)) throw std::runtime_error(path + ": not a readable file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot be read");
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Writes "sgnn-model-sha256 <hex of every byte after the user block>" into the user block.
-void seal(const std::string& tmp, const std::string& path) {
-    const std::string bytes = read_bytes(tmp);
-    if (bytes.size() < kUserBlock) throw std::runtime_error("cannot write " + path + " (short file)");
-    std::string block = kUserBlockMagic + sha256_hex(bytes.substr(kUserBlock)) + "\n";
-    block.resize(kUserBlock, '\0');
-    std::fstream out(tmp, std::ios::binary | std::ios::in | std::ios::out);
-    out.write(block.data(), static_cast<std::streamsize>(block.size()));
-    if (!out.flush()) throw std::runtime_error("cannot write " + path + " (user block)");
-}
-
-// Refuses a file whose bytes are not the ones sealed. Files of sgnn versions before the
-// seal have HDF5's signature at byte 0 and no user block: they are read as before.
-void check_seal(const std::string& path) {
-    const std::string bytes = read_bytes(path);
-    static const char kHdf5Signature[] = "\x89HDF\r\n\x1a\n";
-    if (bytes.compare(0, 8, kHdf5Signature, 8) == 0) return;
-    const std::size_t magic = std::strlen(kUserBlockMagic);
-    if (bytes.size() < kUserBlock || bytes.compare(0, magic, kUserBlockMagic) != 0 ||
-        bytes.compare(magic, 64, sha256_hex(bytes.substr(kUserBlock))) != 0) {
-        throw std::runtime_error(path + ": the file's checksum does not match its content; the file is damaged");
-    }
-}
-
 }  // namespace
 
 void write_model_file(const std::string& path, const ModelFile& model) {
@@ -104,7 +67,7 @@ void write_model_file(const std::string& path, const ModelFile& model) {
     replace_file_atomically(path, [&](const std::string& tmp) {
         silence_hdf5_errors();
         H5Handle creation(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot create file creation properties");
-        if (H5Pset_userblock(creation.get(), kUserBlock) < 0) throw std::runtime_error("cannot reserve a user block");
+        if (H5Pset_userblock(creation.get(), kSealBytes) < 0) throw std::runtime_error("cannot reserve a user block");
         H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, creation.get(), H5P_DEFAULT), H5Fclose,
                       "cannot create " + path);
         for (const auto& [group_name, arrays] :
@@ -117,12 +80,12 @@ void write_model_file(const std::string& path, const ModelFile& model) {
         for (const auto& [name, value] : attributes) write_string_attribute(file.get(), name, value, path);
         if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw std::runtime_error("cannot flush " + path);
         if (!file.close()) throw std::runtime_error("cannot write " + path + hdf5_error_cause());
-        seal(tmp, path);
+        seal_file(tmp, kModelSeal, path);
     });
 }
 
 ModelFile read_model_file(const std::string& path) {
-    check_seal(path);
+    check_file_seal(path);
     ModelFile model;
     model.attributes = read_root_attributes(path);
     const auto attribute = [&](const std::string& name) {

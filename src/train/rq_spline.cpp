@@ -14,9 +14,7 @@ torch::Tensor gather_bins(const torch::Tensor& t, const torch::Tensor& bin) {
     return torch::gather(t, -1, bin.unsqueeze(-1)).squeeze(-1);
 }
 
-
 }  // namespace
-
 
 std::pair<torch::Tensor, torch::Tensor> rational_quadratic_spline(const torch::Tensor& inputs,
                                                                   const torch::Tensor& knots, bool inverse) {
@@ -104,9 +102,7 @@ struct Knots {
     static T softplus_slope(T v) { return v > T(20) ? T(1) : T(1) / (T(1) + std::exp(-v)); }
 
     // The derivative at knot i (0..bins).
-    T delta(int i) const {
-        return i == 0 || i == bins ? T(1) : T(kMinDerivative) + softplus(raw_derivatives[i - 1]);
-    }
+    T delta(int i) const { return i == 0 || i == bins ? T(1) : T(kMinDerivative) + softplus(raw_derivatives[i - 1]); }
 
     void positions(const T* p, double min_size, T* cumulative) const {
         const T scale = T(1.0 - min_size * bins);
@@ -237,8 +233,8 @@ std::pair<torch::Tensor, torch::Tensor> spline_kernel(const torch::Tensor& x, co
 // from those in the outputs (grad_y) and log-derivatives (grad_l), either undefined
 // when unused.
 torch::autograd::variable_list spline_backward_kernel(const torch::Tensor& x, const torch::Tensor& softmaxes,
-                                                      const torch::Tensor& raw_derivatives,
-                                                      const torch::Tensor& grad_y, const torch::Tensor& grad_l) {
+                                                      const torch::Tensor& raw_derivatives, const torch::Tensor& grad_y,
+                                                      const torch::Tensor& grad_l) {
     const torch::Tensor gy = grad_y.defined() ? grad_y.contiguous() : torch::zeros_like(x);
     const torch::Tensor gl = grad_l.defined() ? grad_l.contiguous() : torch::zeros_like(x);
     const auto bins = static_cast<int>(softmaxes.size(-1));
@@ -305,7 +301,8 @@ torch::autograd::variable_list spline_backward_kernel(const torch::Tensor& x, co
 class FusedSpline : public torch::autograd::Function<FusedSpline> {
 public:
     static torch::autograd::variable_list forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
-                                                  const torch::Tensor& softmaxes, const torch::Tensor& raw_derivatives) {
+                                                  const torch::Tensor& softmaxes,
+                                                  const torch::Tensor& raw_derivatives) {
         context->save_for_backward({x, softmaxes, raw_derivatives});
         auto [y, log_det] = spline_kernel(x, softmaxes, raw_derivatives, false);
         return {y, log_det};

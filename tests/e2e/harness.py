@@ -146,18 +146,17 @@ def h5(script, *args):
     return stdout
 
 
-def reseal_model(path):
-    """After editing a model.h5 with h5py, writes its whole-file checksum again (the user
-    block, docs/file-formats.md), as a careful forger would: then sgnn's inner checks must
-    catch the edit. Files without the seal are left alone."""
-    magic = b"sgnn-model-sha256 "
+def reseal(path):
+    """After editing an sgnn file with h5py (model.h5, a checkpoint, posterior draws), writes
+    its whole-file checksum again (the user block, io/file_seal.hpp), as a careful forger
+    would: then sgnn's inner checks must catch the edit. Files without the seal are left alone."""
     with open(path, "rb") as f:
         data = f.read()
-    if not data.startswith(magic):
-        return
-    seal = magic + hashlib.sha256(data[512:]).hexdigest().encode() + b"\n"
-    with open(path, "r+b") as f:
-        f.write(seal)
+    for magic in (b"sgnn-model-sha256 ", b"sgnn-file-sha256 "):
+        if data.startswith(magic):
+            with open(path, "r+b") as f:
+                f.write(magic + hashlib.sha256(data[512:]).hexdigest().encode() + b"\n")
+            return
 
 
 def resume(n, what, *options, expect_rc=0, timeout=120):

@@ -15,7 +15,7 @@ import time
 
 from harness import (
     ARGS, checkpoints_of, fail, finish, fresh_dir, h5, launch, mpi, one_clean_error, rank_pids,
-    resume, run, skip, summary, train, wait_for_checkpoint,
+    reseal, resume, run, skip, summary, train, wait_for_checkpoint,
 )
 
 
@@ -148,10 +148,16 @@ def test_checkpoint_faults():
        "offset = d.id.get_offset(); f.close()\n"
        "b = bytearray(open(sys.argv[1], 'rb').read()); b[offset + 5] ^= 0x10\n"
        "open(sys.argv[1], 'wb').write(bytes(b))", corrupt)
+    # The whole file's checksum (its user block) refuses it before HDF5 reads it; sealed
+    # again, as a forger would, the dataset's own checksum does.
+    _, _, stderr, _ = resume(1, corrupt, expect_rc=2)
+    one_clean_error(stderr, corrupt, "checksum does not match", "damaged")
+    reseal(corrupt)
     _, _, stderr, _ = resume(1, corrupt, expect_rc=2)
     one_clean_error(stderr, corrupt, "head.weight", "checksum")
     future = variant("future.h5")
     h5("f = h5py.File(sys.argv[1], 'r+'); f.attrs['format_version'] = numpy.bytes_('99')", future)
+    reseal(future)
     _, _, stderr, _ = resume(1, future, expect_rc=2)
     one_clean_error(stderr, future, "format version 99")
     for option, value, key in (("--model.hidden", "64", "model.hidden"), ("--sim.model", "seir", "sim.model")):

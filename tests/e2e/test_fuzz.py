@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import sys
 
-from harness import ARGS, fail, fresh_dir, h5, reseal_model, run, summary, train
+from harness import ARGS, fail, fresh_dir, h5, reseal, run, summary, train
 
 CASES_PER_KIND = 24
 CRASH_SIGNS = ("Traceback", "terminate called", "Segmentation", "core dumped", "MPI_ABORT", "AddressSanitizer",
@@ -103,7 +103,7 @@ def h5_edit(source, target, edit, seed):
        "seed = int(sys.argv[2])\n"
        "name = names[seed % len(names)]\n"
        "with h5py.File(sys.argv[1], 'r+') as f:\n" + body + "\n", target, str(seed))
-    reseal_model(target)
+    reseal(target)
 
 
 def variants(good, others, folder, hdf5, rng):

@@ -18,7 +18,7 @@ import sys
 import time
 
 from harness import (
-    ARGS, fail, finish, fresh_dir, h5, launch, mpi, one_clean_error, rank_pids, reseal_model, run, summary, train,
+    ARGS, fail, finish, fresh_dir, h5, launch, mpi, one_clean_error, rank_pids, reseal, run, summary, train,
 )
 
 
@@ -352,7 +352,7 @@ def test_callback_error():
        "    name = sorted(f['parameters'])[0]\n"
        "    del f['parameters'][name]\n"
        "    f['parameters'].create_group(name)\n", forged)
-    reseal_model(forged)
+    reseal(forged)
     bank = os.path.join(run_dir, "bank.h5")
     sgnn("bank", "--run", run_dir, "--samples", "200", "--out", bank)
     obs = os.path.join(run_dir, "obs.csv")

@@ -38,7 +38,7 @@ struct ExperimentContext {
     std::string out;
     config::ParsedOptions options;
     std::vector<std::string> args;  // the command line after NAME, --config included
-    run::RunConfig run;  // the training settings the config file gives
+    run::RunConfig run;             // the training settings the config file gives
     const comm::MpiSession* mpi = nullptr;
     bool is_root() const { return mpi->world_rank() == 0; }
     // experiment.<key>, or experiment.quick_<key> at quick scale when that exists.

@@ -4,6 +4,7 @@
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/csv.hpp"
+#include "sgnn/io/file_seal.hpp"
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/sim/random.hpp"
@@ -82,7 +83,8 @@ TEST_CASE("collectively written HDF5 files round-trip datasets and catch damage"
         CHECK_NOTHROW(reader.verify_all());
         CHECK_THROWS_WITH(reader.read("model/missing"), Contains("missing dataset model/missing"));
     }
-    // One flipped bit in the weights' bytes: the read names the dataset.
+    // One flipped bit in the weights' bytes: the whole file's seal refuses it before HDF5
+    // reads it; sealed again (as a forger would), the read names the dataset.
     std::string bytes;
     {
         std::ifstream in(path, std::ios::binary);
@@ -94,6 +96,8 @@ TEST_CASE("collectively written HDF5 files round-trip datasets and catch damage"
     std::string damaged = bytes;
     damaged[at] = static_cast<char>(damaged[at] ^ 1);
     io::write_file_atomically(dir + "/damaged.h5", damaged);
+    CHECK_THROWS_WITH(io::DatasetReader(dir + "/damaged.h5"), Contains("damaged.h5") && Contains("damaged"));
+    io::seal_file(dir + "/damaged.h5", io::kDatasetsSeal, "damaged.h5");
     CHECK_THROWS_WITH(io::DatasetReader(dir + "/damaged.h5").verify_all(), Contains("model/w") && Contains("checksum"));
     io::write_file_atomically(dir + "/truncated.h5", bytes.substr(0, bytes.size() / 2));
     CHECK_THROWS_WITH(io::DatasetReader(dir + "/truncated.h5").verify_all(), Contains("truncated.h5"));

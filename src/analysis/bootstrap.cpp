@@ -34,15 +34,16 @@ Interval bootstrap(std::size_t n, int resamples, std::uint64_t seed,
         return interval;
     }
     std::sort(values.begin(), values.end());
-    const auto at = [&](double q) {
-        const double position = q * static_cast<double>(values.size() - 1);
-        const auto lo = static_cast<std::size_t>(position);
-        const std::size_t hi = std::min(lo + 1, values.size() - 1);
-        return values[lo] + (values[hi] - values[lo]) * (position - static_cast<double>(lo));
-    };
-    interval.low = at(0.025);
-    interval.high = at(0.975);
+    interval.low = quantile_of_sorted(values, 0.025);
+    interval.high = quantile_of_sorted(values, 0.975);
     return interval;
+}
+
+double quantile_of_sorted(const std::vector<double>& sorted, double q) {
+    const double position = q * static_cast<double>(sorted.size() - 1);
+    const auto lo = static_cast<std::size_t>(position);
+    const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - static_cast<double>(lo));
 }
 
 }  // namespace sgnn::analysis

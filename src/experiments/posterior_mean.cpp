@@ -102,13 +102,9 @@ io::Json flow_against_exact(const ExperimentContext& context, const std::string&
                               draws.begin() + static_cast<std::ptrdiff_t>(j + 1) * coverage_draws);
         std::sort(k.begin(), k.end());
         const ExactMarginal marginal(exact[static_cast<std::size_t>(j)]);
-        const auto at = [&](double q) {  // the empirical quantile, interpolated
-            const double position = q * (coverage_draws - 1);
-            const auto i = static_cast<std::size_t>(position);
-            return i + 1 < k.size() ? k[i] + (k[i + 1] - k[i]) * (position - static_cast<double>(i)) : k.back();
-        };
         for (std::size_t l = 0; l < levels.size(); ++l) {
-            const double low = at(0.5 - levels[l] / 2), high = at(0.5 + levels[l] / 2);
+            const double low = analysis::quantile_of_sorted(k, 0.5 - levels[l] / 2);
+            const double high = analysis::quantile_of_sorted(k, 0.5 + levels[l] / 2);
             mass[l][static_cast<std::size_t>(j)] = marginal.cdf(high) - marginal.cdf(low);
             inside[l][static_cast<std::size_t>(j)] =
                 truth[static_cast<std::size_t>(j)] >= low && truth[static_cast<std::size_t>(j)] <= high;

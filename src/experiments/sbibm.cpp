@@ -72,7 +72,9 @@ struct Task {
     std::string config;  // configs/sbibm/NAME.cfg as found
     run::RunConfig run;
     std::vector<std::string> observation_files;  // observations/NAME-obsK.csv
-    std::vector<std::string> reference_files;    // data/sbibm/NAME/obsK/reference_posterior_samples.csv
+    int days = 0, channels = 1;                  // the series' shape, as the network sees it
+    std::vector<std::string> target_names;
+    std::vector<std::string> reference_files;  // data/sbibm/NAME/obsK/reference_posterior_samples.csv
 };
 
 // One network of one task.
@@ -127,8 +129,9 @@ void write_observation(const std::string& from, const std::string& to, int days,
 // Mean published C2ST over the given observations of the benchmark (it reports means
 // over observations 1-10; here only the ones scored count, so that both sides of a
 // comparison average over the same observations), by task, algorithm and budget.
-std::map<std::string, std::map<std::string, std::map<double, double>>> published_c2st(
-    const std::vector<int>& observations) {
+using Published = std::map<std::string, std::map<std::string, std::map<double, double>>>;
+
+Published published_c2st(const std::vector<int>& observations) {
     const std::string path = shipped_file("data/sbibm/published_c2st.csv");
     std::ifstream in(path);
     std::string line;
@@ -148,7 +151,7 @@ std::map<std::string, std::map<std::string, std::map<double, double>>> published
         sum += c2st;
         ++count;
     }
-    std::map<std::string, std::map<std::string, std::map<double, double>>> means;
+    Published means;
     for (const auto& [task, algorithms] : sums)
         for (const auto& [algorithm, budgets] : algorithms)
             for (const auto& [budget, s] : budgets) means[task][algorithm][budget] = s.first / s.second;
@@ -240,6 +243,9 @@ io::Json run_sbibm(ExperimentContext& context) {
     for (Task& task : tasks) {
         const auto simulator = sim::make_task(task.run.task);
         const sim::SampleLayout& layout = simulator->layout();
+        task.channels = layout.n_channels;
+        task.days = layout.n_inputs / layout.n_channels;
+        task.target_names = layout.target_names;
         for (int k : observations) {
             const std::string folder = "data/sbibm/" + task.name + "/obs" + std::to_string(k);
             task.reference_files.push_back(shipped_file(folder + "/reference_posterior_samples.csv"));
@@ -247,8 +253,8 @@ io::Json run_sbibm(ExperimentContext& context) {
                                              ".csv");
             if (context.is_root()) {
                 io::make_directories(context.out + "/observations");
-                write_observation(shipped_file(folder + "/observation.csv"), task.observation_files.back(),
-                                  layout.n_inputs / layout.n_channels, layout.n_channels);
+                write_observation(shipped_file(folder + "/observation.csv"), task.observation_files.back(), task.days,
+                                  task.channels);
             }
         }
     }
@@ -276,21 +282,25 @@ io::Json run_sbibm(ExperimentContext& context) {
     std::vector<std::pair<std::string, std::string>> my_pairs;
     std::vector<int> my_indices;
     const auto sampling_started = std::chrono::steady_clock::now();
+    std::unique_ptr<train::Predictor> predictor;  // the network of the last j, kept while j stays on it
+    std::size_t loaded = networks.size();
     for (int j = context.mpi->world_rank(); j < n_scores; j += context.mpi->world_size()) {
-        const Network& network = networks[static_cast<std::size_t>(j / n_obs)];
+        const auto n = static_cast<std::size_t>(j / n_obs);
+        const Network& network = networks[n];
         const Task& task = tasks[network.task];
         const int o = j % n_obs;
-        const train::Predictor predictor(network.dir + "/model.h5");
-        const auto simulator = sim::make_task(task.run.task);
-        const sim::SampleLayout& layout = simulator->layout();
-        const std::vector<float> inputs = io::read_observation_csv(task.observation_files[static_cast<std::size_t>(o)],
-                                                                   layout.n_inputs / layout.n_channels,
-                                                                   layout.n_channels, task.run.task.transform, false);
+        if (loaded != n) {
+            predictor = std::make_unique<train::Predictor>(network.dir + "/model.h5");
+            loaded = n;
+        }
+        const std::vector<float> inputs =
+            io::read_observation_csv(task.observation_files[static_cast<std::size_t>(o)], task.days, task.channels,
+                                     task.run.task.transform, false);
         // Seeds apart for every network and observation; the same on every rerun.
         const std::uint64_t seed = task.run.seed * 1000003ULL + static_cast<std::uint64_t>(j);
-        const std::vector<double> sample = predictor.sample(inputs.data(), 1, draws, seed);
-        std::string text = join_list(layout.target_names) + "\n";
-        const int n_t = layout.n_targets();
+        const std::vector<double> sample = predictor->sample(inputs.data(), 1, draws, seed);
+        std::string text = join_list(task.target_names) + "\n";
+        const auto n_t = static_cast<int>(task.target_names.size());
         char cell[32];
         for (int k = 0; k < draws; ++k) {
             for (int i = 0; i < n_t; ++i) {
@@ -359,8 +369,9 @@ io::Json run_sbibm(ExperimentContext& context) {
         io::Json beside = io::Json::object();
         double best = 1.0;
         bool any = false;
-        for (const auto& [algorithm, budgets] :
-             published.count(task.name) ? published.at(task.name) : decltype(published)::mapped_type{}) {
+        static const Published::mapped_type kNone;
+        const auto found = published.find(task.name);
+        for (const auto& [algorithm, budgets] : found == published.end() ? kNone : found->second) {
             const auto it = budgets.find(network.budget);
             if (it == budgets.end()) continue;
             best = std::min(best, it->second);

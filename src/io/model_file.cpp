@@ -85,7 +85,7 @@ void write_model_file(const std::string& path, const ModelFile& model) {
 }
 
 ModelFile read_model_file(const std::string& path) {
-    check_file_seal(path);
+    const DatasetReader reader(path);  // checks the whole file's seal before HDF5 parses it
     ModelFile model;
     model.attributes = read_root_attributes(path);
     const auto attribute = [&](const std::string& name) {
@@ -102,7 +102,6 @@ ModelFile read_model_file(const std::string& path) {
     if (attribute("attributes_sha256") != attributes_checksum(model.attributes)) {
         throw std::runtime_error(path + ": attribute checksum mismatch; the file is damaged");
     }
-    const DatasetReader reader(path);
     std::vector<std::string> found;
     for (const auto& [group, arrays] :
          {std::pair<std::string, std::vector<NamedArray>*>{"parameters", &model.parameters},

@@ -1,5 +1,7 @@
 #include "sgnn/predict/commands.hpp"
 
+#include "sgnn/analysis/bootstrap.hpp"
+
 #include "sgnn/config/options.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
@@ -64,14 +66,6 @@ std::string csv_number(double v) {
     char text[32];
     std::snprintf(text, sizeof text, "%.10g", v);
     return text;
-}
-
-// The q-quantile of sorted values, linear between order statistics (numpy's default).
-double quantile(const std::vector<double>& sorted, double q) {
-    const double position = q * static_cast<double>(sorted.size() - 1);
-    const auto below = static_cast<std::size_t>(std::floor(position));
-    const std::size_t above = std::min(sorted.size() - 1, below + 1);
-    return sorted[below] + (position - static_cast<double>(below)) * (sorted[above] - sorted[below]);
 }
 
 }  // namespace
@@ -159,7 +153,8 @@ int predict_command(run::Session& session) {
                 for (double v : column) sum_sq += (v - mean) * (v - mean);
                 std::sort(column.begin(), column.end());
                 table += "," + csv_number(mean) + "," + csv_number(std::sqrt(sum_sq / (column.size() - 1.0)));
-                for (double p : summary_percentiles()) table += "," + csv_number(quantile(column, p / 100.0));
+                for (double p : summary_percentiles())
+                    table += "," + csv_number(analysis::quantile_of_sorted(column, p / 100.0));
                 table += "\n";
             }
             for (int c = 0; c < layout.n_classes(); ++c) {

@@ -21,6 +21,10 @@ struct Interval {
 Interval bootstrap(std::size_t n, int resamples, std::uint64_t seed,
                    const std::function<double(const std::vector<std::size_t>&)>& statistic);
 
+// The q-quantile (0 <= q <= 1) of values sorted ascending, linear between order
+// statistics (numpy's default); `sorted` must not be empty.
+double quantile_of_sorted(const std::vector<double>& sorted, double q);
+
 // The mean of values[i] over the indices: the statistic most intervals need.
 double mean_over(const std::vector<double>& values, const std::vector<std::size_t>& indices);
 

@@ -48,8 +48,8 @@ class EpidemicCandidate final : public DifferentiableCandidate<EpidemicCandidate
     friend class DifferentiableCandidate<EpidemicCandidate>;
 
 public:
-    EpidemicCandidate(std::string name, bool latent, bool ode, double population)
-        : name_(std::move(name)), latent_(latent), ode_(ode), population_(population) {
+    EpidemicCandidate(std::string name, bool latent, bool ode, double population, double max_offset)
+        : name_(std::move(name)), latent_(latent), ode_(ode), population_(population), max_offset_(max_offset) {
         names_ = {"R0", "infectious_period"};
         lower_ = {1.01, 0.5};
         upper_ = {30.0, 30.0};
@@ -61,6 +61,13 @@ public:
         names_.insert(names_.end(), {"reporting_rate", "initial_infected", "dispersion"});
         lower_.insert(lower_.end(), {0.01, 0.5, 0.1});
         upper_.insert(upper_.end(), {1.0, 2000.0, 1e5});
+        if (max_offset_ > 0.0) {
+            names_.emplace_back("onset_offset");
+            lower_.push_back(0.0);
+            upper_.push_back(max_offset_);
+            linear_.assign(names_.size(), 0);
+            linear_.back() = 1;
+        }
     }
     std::string name() const override { return name_; }
     const std::vector<std::string>& parameter_names() const override { return names_; }
@@ -77,13 +84,15 @@ public:
         std::vector<double> mu(static_cast<std::size_t>(days));
         mean(x, days, mu.data());
         sim::SampleStream rng(seed, sim::Purpose::baseline, index);
-        const double k = x[names_.size() - 1];
+        const double k = x[dispersion_index()];
         for (int d = 0; d < days; ++d) {
             out[d] = static_cast<double>(sim::negative_binomial(rng, mu[static_cast<std::size_t>(d)], k));
         }
     }
 
 private:
+    std::size_t dispersion_index() const { return latent_ ? 5 : 4; }
+
     template <class T>
     void mean_of(const T* x, int days, T* out) const {
         int i = 0;
@@ -92,10 +101,26 @@ private:
         const T latent = latent_ ? x[i++] : T(0.0);
         const T& rho = x[i++];
         const T& i0 = x[i++];
-        if (ode_) {
-            detail::epidemic_ode_mean(r0, period, latent, latent_, rho, i0, population_, days, out);
-        } else {
-            detail::chain_binomial_mean(r0, period, latent, latent_, rho, i0, population_, days, out);
+        const auto from_seeding = [&](int length, T* series) {
+            if (ode_) {
+                detail::epidemic_ode_mean(r0, period, latent, latent_, rho, i0, population_, length, series);
+            } else {
+                detail::chain_binomial_mean(r0, period, latent, latent_, rho, i0, population_, length, series);
+            }
+        };
+        if (max_offset_ <= 0.0) return from_seeding(days, out);
+        // The window starts offset days after the seeding: between whole days the
+        // mean is interpolated, so that the likelihood is continuous in the offset.
+        const T& offset = x[dispersion_index() + 1];
+        const int whole =
+            std::clamp(static_cast<int>(std::floor(value_of(offset))), 0, static_cast<int>(std::ceil(max_offset_)));
+        const T part = offset - static_cast<double>(whole);
+        thread_local std::vector<T> full;
+        full.resize(static_cast<std::size_t>(whole + days + 1));
+        from_seeding(whole + days + 1, full.data());
+        for (int d = 0; d < days; ++d) {
+            const T& a = full[static_cast<std::size_t>(whole + d)];
+            out[d] = a + part * (full[static_cast<std::size_t>(whole + d + 1)] - a);
         }
     }
 
@@ -106,7 +131,7 @@ private:
         thread_local std::vector<T> mu;
         mu.resize(static_cast<std::size_t>(days));
         mean_of(x, days, mu.data());
-        const T& k = x[names_.size() - 1];
+        const T& k = x[dispersion_index()];
         const T log_k = log(k);
         T total(0.0);
         for (int d = 0; d < days; ++d) {
@@ -121,6 +146,7 @@ private:
     std::string name_;
     bool latent_, ode_;
     double population_;
+    double max_offset_;  // 0: the series starts at the seeding
     std::vector<std::string> names_;
 };
 
@@ -172,9 +198,17 @@ private:
     std::vector<std::string> names_{"intrinsic_growth_rate", "carrying_capacity", "initial_size", "noise_sdlog"};
 };
 
-std::vector<double> logs(const std::vector<double>& v) {
-    std::vector<double> out(v.size());
-    std::transform(v.begin(), v.end(), out.begin(), [](double a) { return std::log(a); });
+// A candidate's natural parameters in the fit's coordinates (logs, except parameters
+// fitted on their own scale), and back.
+std::vector<double> to_fit(const Candidate& c, const std::vector<double>& natural) {
+    std::vector<double> out(natural.size());
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = c.fitted_in_logs(static_cast<int>(i)) ? std::log(natural[i]) : natural[i];
+    return out;
+}
+std::vector<double> to_natural(const Candidate& c, const std::vector<double>& x) {
+    std::vector<double> out(x.size());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = c.fitted_in_logs(static_cast<int>(i)) ? std::exp(x[i]) : x[i];
     return out;
 }
 
@@ -185,9 +219,9 @@ double value_of(const Candidate& c, const std::vector<double>& natural, const st
                              : natural[static_cast<std::size_t>(it - names.begin())];
 }
 
-// Starts for `to` from another candidate's best fit, in log coordinates: parameters of
+// Starts for `to` from another candidate's best fit, in fit coordinates: parameters of
 // the same name are copied, the others start at the 50%, 20% and 80% points of their
-// log-bounds. The second and third starts also move the copied values by a factor
+// bounds in fit coordinates. The second and third starts also move the copied values by a factor
 // e^{+-0.25} (alternating signs), and a model without a latent class starts with an
 // infectious period that also covers the other model's latent period.
 std::vector<std::vector<double>> cross_starts(const Candidate& from, const std::vector<double>& best,
@@ -199,7 +233,9 @@ std::vector<std::vector<double>> cross_starts(const Candidate& from, const std::
         std::vector<double> x(n);
         for (std::size_t i = 0; i < n; ++i) {
             const std::string& name = to.parameter_names()[i];
-            const double lo = std::log(to.lower()[i]), hi = std::log(to.upper()[i]);
+            const bool in_logs = to.fitted_in_logs(static_cast<int>(i));
+            const double lo = in_logs ? std::log(to.lower()[i]) : to.lower()[i];
+            const double hi = in_logs ? std::log(to.upper()[i]) : to.upper()[i];
             double v = value_of(from, best, name);
             if (name == "infectious_period" && variant == 1) {
                 const double latent = value_of(from, best, "latent_period");
@@ -208,9 +244,9 @@ std::vector<std::vector<double>> cross_starts(const Candidate& from, const std::
                     v += latent;
                 }
             }
-            if (std::isfinite(v) && v > 0.0) {
+            if (std::isfinite(v) && (v > 0.0 || !in_logs)) {
                 const double shift = variant == 0 ? 0.0 : ((i % 2 == 0) == (variant == 1) ? 0.25 : -0.25);
-                x[i] = std::clamp(std::log(v) + shift, lo, hi);
+                x[i] = std::clamp((in_logs ? std::log(v) : v) + shift, lo, hi);
             } else {
                 x[i] = lo + fill[variant] * (hi - lo);
             }
@@ -236,11 +272,12 @@ int Candidate::free_parameters() const {
     return free;
 }
 
-std::unique_ptr<Candidate> make_candidate(const std::string& name, double population) {
-    if (name == "sir") return std::make_unique<EpidemicCandidate>(name, false, false, population);
-    if (name == "seir") return std::make_unique<EpidemicCandidate>(name, true, false, population);
-    if (name == "sir_ode") return std::make_unique<EpidemicCandidate>(name, false, true, population);
-    if (name == "seir_ode") return std::make_unique<EpidemicCandidate>(name, true, true, population);
+std::unique_ptr<Candidate> make_candidate(const std::string& name, double population, double max_onset_offset) {
+    const double offset = max_onset_offset;
+    if (name == "sir") return std::make_unique<EpidemicCandidate>(name, false, false, population, offset);
+    if (name == "seir") return std::make_unique<EpidemicCandidate>(name, true, false, population, offset);
+    if (name == "sir_ode") return std::make_unique<EpidemicCandidate>(name, false, true, population, offset);
+    if (name == "seir_ode") return std::make_unique<EpidemicCandidate>(name, true, true, population, offset);
     if (name == "logistic" || name == "gompertz") return std::make_unique<GrowthCandidate>(name);
     throw ConfigError("likelihood candidate '" + name + "': choose sir, seir, sir_ode, seir_ode, logistic or gompertz");
 }
@@ -251,32 +288,30 @@ std::vector<CandidateFit> fit_candidates(const std::vector<const Candidate*>& ca
     const std::size_t m = candidates.size();
     std::vector<CandidateFit> fits(m);
     std::vector<FitResult> best(m);
-    // Fit coordinates are logs: natural = exp(x), seeded as dual variables so that the
-    // gradient comes out with respect to the logs.
+    // Fit coordinates are mostly logs: natural = exp(x), seeded as dual variables so
+    // that the gradient comes out with respect to the logs.
     const auto objective_of = [&](const Candidate& c) {
         Objective objective;
-        objective.value = [&c, series, days](const double* log_x) {
+        objective.value = [&c, series, days](const double* x) {
             double natural[kMaxFitParameters];
-            for (int i = 0; i < c.size(); ++i) natural[i] = std::exp(log_x[i]);
+            for (int i = 0; i < c.size(); ++i) natural[i] = c.fitted_in_logs(i) ? std::exp(x[i]) : x[i];
             return -c.log_likelihood(natural, series, days);
         };
-        objective.value_and_gradient = [&c, series, days](const double* log_x, double* gradient) {
+        objective.value_and_gradient = [&c, series, days](const double* x, double* gradient) {
             Dual<kMaxFitParameters> natural[kMaxFitParameters];
-            for (int i = 0; i < c.size(); ++i) natural[i] = exp(Dual<kMaxFitParameters>::variable(log_x[i], i));
+            for (int i = 0; i < c.size(); ++i) {
+                const auto variable = Dual<kMaxFitParameters>::variable(x[i], i);
+                natural[i] = c.fitted_in_logs(i) ? exp(variable) : variable;
+            }
             const double value = -c.log_likelihood_gradient(natural, series, days, gradient);
             for (int i = 0; i < c.size(); ++i) gradient[i] = -gradient[i];
             return value;
         };
         return objective;
     };
-    const auto natural_of = [](const std::vector<double>& log_x) {
-        std::vector<double> v(log_x.size());
-        std::transform(log_x.begin(), log_x.end(), v.begin(), [](double a) { return std::exp(a); });
-        return v;
-    };
     for (std::size_t c = 0; c < m; ++c) {
         const Candidate& candidate = *candidates[c];
-        const std::vector<double> lo = logs(candidate.lower()), hi = logs(candidate.upper());
+        const std::vector<double> lo = to_fit(candidate, candidate.lower()), hi = to_fit(candidate, candidate.upper());
         // Each candidate's starts have their own counter range in the series' stream.
         sim::SampleStream rng(seed, sim::Purpose::baseline, series_index * 16 + c);
         std::vector<std::vector<double>> starts;
@@ -290,10 +325,11 @@ std::vector<CandidateFit> fit_candidates(const std::vector<const Candidate*>& ca
     }
     for (std::size_t c = 0; c < m; ++c) {
         const Candidate& candidate = *candidates[c];
-        const std::vector<double> lo = logs(candidate.lower()), hi = logs(candidate.upper());
+        const std::vector<double> lo = to_fit(candidate, candidate.lower()), hi = to_fit(candidate, candidate.upper());
         for (std::size_t other = 0; other < m; ++other) {
             if (other == c) continue;
-            const auto starts = cross_starts(*candidates[other], natural_of(best[other].x), candidate);
+            const auto starts =
+                cross_starts(*candidates[other], to_natural(*candidates[other], best[other].x), candidate);
             FitResult again = minimize_from_starts(objective_of(candidate), lo, hi, starts, settings.fit);
             fits[c].evaluations += again.evaluations;
             if (again.value < best[c].value) best[c] = std::move(again);
@@ -301,7 +337,7 @@ std::vector<CandidateFit> fit_candidates(const std::vector<const Candidate*>& ca
     }
     for (std::size_t c = 0; c < m; ++c) {
         const double p = candidates[c]->free_parameters();
-        fits[c].natural = natural_of(best[c].x);
+        fits[c].natural = to_natural(*candidates[c], best[c].x);
         fits[c].log_likelihood = -best[c].value;
         fits[c].aic = 2.0 * p - 2.0 * fits[c].log_likelihood;
         fits[c].bic = p * std::log(static_cast<double>(days)) - 2.0 * fits[c].log_likelihood;

@@ -61,6 +61,9 @@ struct Pair {
     std::vector<std::string> mechanisms;  // class 0, class 1
     bool epidemic = false;
     double population = 0.0;  // epidemic pairs: the known population size
+    // Epidemic pairs with sim.onset_offset = on: the largest offset the prior draws,
+    // which the likelihood fits then search too (0: the series start at the seeding).
+    double max_onset_offset = 0.0;
 };
 
 // Series of one pair as the methods see them.
@@ -80,7 +83,7 @@ double parameter_of(const TestSet& t, std::size_t j, const std::string& name) {
 }
 
 Pair make_pair_from(const std::string& name, const std::string& config, const run::RunConfig& run) {
-    Pair pair{name, config, run, {}, false, 0.0};
+    Pair pair{name, config, run, {}, false, 0.0, 0.0};
     const sim::TaskConfig& task = run.task;
     const auto fail = [&](const std::string& key, const std::string& what) {
         throw ConfigError(config + ": " + key + ": the model-selection experiment " + what);
@@ -104,6 +107,15 @@ Pair make_pair_from(const std::string& name, const std::string& config, const ru
             fail("prior.population", "gives the likelihood fits the population size: use fixed(N)");
         }
         pair.population = prior.arguments()[0];
+        if (task.options.onset_offset) {
+            const auto offset = task.priors.find(sim::kOnsetOffset);
+            const sim::ParameterSpec& catalog = sim::parameter_spec(sim::kOnsetOffset);
+            pair.max_onset_offset =
+                sim::ParameterPrior::parse("prior.onset_offset",
+                                           offset == task.priors.end() ? catalog.default_prior : offset->second,
+                                           catalog.domain)
+                    .upper_bound();
+        }
     } else if (is("logistic", "gompertz")) {
         if (task.observation != std::vector<std::string>{"lognormal"}) {
             fail("obs.steps", "fits log-normal likelihoods to growth curves: obs.steps = lognormal");
@@ -194,12 +206,12 @@ PairOutcome evaluate_pair(const ExperimentContext& context, const Pair& pair, co
     std::vector<std::unique_ptr<analysis::Candidate>> owned;
     std::vector<const analysis::Candidate*> discrete, ode;
     for (const auto& m : pair.mechanisms) {
-        owned.push_back(analysis::make_candidate(m, pair.population));
+        owned.push_back(analysis::make_candidate(m, pair.population, pair.max_onset_offset));
         discrete.push_back(owned.back().get());
     }
     if (pair.epidemic) {
         for (const auto& m : pair.mechanisms) {
-            owned.push_back(analysis::make_candidate(m + "_ode", pair.population));
+            owned.push_back(analysis::make_candidate(m + "_ode", pair.population, pair.max_onset_offset));
             ode.push_back(owned.back().get());
         }
     }

@@ -26,6 +26,7 @@ const std::vector<StepInfo>& step_table() {
         {"lognormal", {"noise_sdlog"}},
         {"survey", {"survey_size"}},
         {"clamp", {"clamp_min", "clamp_max"}},
+        {"truncate", {"observed_days"}},
     };
     return table;
 }
@@ -108,6 +109,9 @@ ObservationModel::ObservationModel(const std::vector<std::string>& steps, int da
             throw ConfigError("obs.steps: '" + name + "' is listed twice");
         }
         if (weekly && step == Step::weekend) throw ConfigError("obs.steps: 'weekend' must come before 'weekly'");
+        if (!steps_.empty() && steps_.back() == Step::truncate) {
+            throw ConfigError("obs.steps: 'truncate' must be the last step (it cuts the finished series short)");
+        }
         weekly |= step == Step::weekly;
         steps_.push_back(step);
         parameters_.insert(parameters_.end(), it->parameters.begin(), it->parameters.end());
@@ -128,10 +132,12 @@ ObservationModel::ObservationModel(const std::vector<std::string>& steps, int da
         if (days < 7) throw ConfigError("obs.steps: 'weekly' needs sim.days >= 7");
         channel_length_ = days / 7;
     }
-    if (transform_ == Transform::identity && std::find(steps_.begin(), steps_.end(), Step::missing) != steps_.end()) {
-        throw ConfigError(
-            "obs.steps: 'missing' feeds missing entries as -1, which needs obs.transform = log1p "
-            "(with identity, -1 could be a real value)");
+    for (const Step marks : {Step::missing, Step::truncate}) {
+        if (transform_ == Transform::identity && std::find(steps_.begin(), steps_.end(), marks) != steps_.end()) {
+            throw ConfigError(std::string("obs.steps: '") + step_table()[static_cast<std::size_t>(marks)].name +
+                              "' feeds missing entries as -1, which needs obs.transform = log1p "
+                              "(with identity, -1 could be a real value)");
+        }
     }
 }
 
@@ -236,6 +242,19 @@ bool ObservationModel::observe_channel(const double* values, const double* param
                 for (int d = 0; d < length; ++d) {
                     if (std::isnan(series[d])) return false;
                     series[d] = static_cast<double>(binomial(rng, size, std::clamp(series[d], 0.0, 1.0)));
+                }
+                break;
+            }
+            case Step::truncate: {
+                // A series that ends early: the entries after the first observed_days
+                // are missing, fed as the missing step feeds them. The steps before
+                // ran on the whole series, which is exact for the day-by-day noise
+                // steps and for delays (a day's count only gathers earlier cases).
+                const auto kept = static_cast<int>(std::clamp<long long>(std::llround(*p++), 1, length));
+                missing.resize(static_cast<std::size_t>(length), false);
+                for (int d = kept; d < length; ++d) {
+                    missing[static_cast<std::size_t>(d)] = true;
+                    series[static_cast<std::size_t>(d)] = 0.0;
                 }
                 break;
             }

@@ -50,6 +50,7 @@ std::string users_of(const std::string& parameter) {
             return false;  // a model without this form
         }
     };
+    if (parameter == kOnsetOffset) return "every model with sim.onset_offset = on";
     std::string users;
     for (const std::string form : {"R0", "growth_rate", "rates"}) {
         std::string these;
@@ -88,6 +89,7 @@ std::map<std::string, std::string> parameter_roles(const TaskConfig& task) {
             roles[name] = name + " is a parameter of the observation step " + step;
         }
     }
+    if (task.options.onset_offset) roles[kOnsetOffset] = "onset_offset is used with sim.onset_offset = on";
     return roles;
 }
 
@@ -145,6 +147,11 @@ std::vector<OptionSpec> task_options() {
          0,
          0,
          {"incidence", "prevalence"}},
+        {"sim.onset_offset", Type::boolean, default_text(model.onset_offset),
+         "every model: each sample's epidemic starts prior.onset_offset days before its observed window of sim.days "
+         "(the simulation runs from the seeding, and the series the network sees starts later), as real surveillance "
+         "starts after the seeding; onset_offset becomes a parameter and a possible target. Off: the window starts "
+         "at the seeding, where a model seeded with infectious cases (seir, seair) reports 0 on day 0"},
         {"sim.steps_per_day", Type::integer, default_text(model.steps_per_day),
          "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
          "the count; 1 is the classic daily model, more steps approach the continuous-time model",
@@ -155,7 +162,10 @@ std::vector<OptionSpec> task_options() {
          "(weekly totals), missing (entries missing at random, fed to the network as -1), delay_pmf (delay with "
          "the distribution obs.delay_pmf), gaussian (additive noise, sd noise_sd), lognormal (multiplicative noise, "
          "sd noise_sdlog on the log scale), survey (positives among survey_size people tested, for a prevalence), "
-         "clamp (values clamped to [clamp_min, clamp_max]); an empty list observes the simulated series as it is"},
+         "clamp (values clamped to [clamp_min, clamp_max]), truncate (only the first prior.observed_days entries seen, "
+         "the "
+         "rest missing: one network for series of any length up to sim.days; the last step); an empty list observes "
+         "the simulated series as it is"},
         {"obs.delay_pmf", Type::text, default_text(task.delay_pmf),
          "for the delay_pmf step: comma-separated P(delay = 0, 1, 2, ... days), normalized"},
         {"obs.transform",
@@ -226,6 +236,7 @@ TaskConfig read_task_config(const config::OptionReader& v) {
     task.options.steps_per_day = v.small_integer("sim.steps_per_day");
     task.options.parameterize_by = v.choice("sim.parameterize_by");
     task.options.output = v.choice("sim.output");
+    task.options.onset_offset = v.boolean("sim.onset_offset");
     task.options.ode.output_interval = v.number("ode.output_interval");
     task.options.ode.method = v.choice("ode.method");
     task.options.ode.rtol = v.number("ode.rtol");

@@ -35,7 +35,14 @@ const std::vector<ParameterSpec>& parameter_catalog() {
         {"initial_infected",
          "uniform_int(10, 50)",
          {1.0, 1e10, true, true},
-         "infectious individuals on day 0 (capped at N)"},
+         "infectious individuals at the seeding, day 0 of the simulation (capped at N); the observed window starts "
+         "there unless sim.onset_offset = on"},
+        {"onset_offset",
+         "uniform_int(0, 21)",
+         {0.0, 3650.0, true},
+         "days from the seeding of an epidemic to the first observed day (entries, for outputs "
+         "ode.output_interval apart; rounded to whole entries): the simulation runs this long before the observed "
+         "window of sim.days starts"},
         {"reporting_rate", "uniform(0.3, 0.9)", {0.0, 1.0, false}, "probability that a case is reported"},
         {"dispersion",
          "loguniform(5, 100)",
@@ -48,6 +55,11 @@ const std::vector<ParameterSpec>& parameter_catalog() {
          {0.0, 1.0, true},
          "share of weekend cases reported on the day; the rest come on Monday"},
         {"missing_rate", "uniform(0, 0.1)", {0.0, 1.0, true}, "probability that a day's (or week's) count is missing"},
+        {"observed_days",
+         "uniform_int(14, 60)",
+         {1.0, 3650.0, true, true},
+         "entries of a series that are observed (the truncate step; weeks after weekly): the rest of the sim.days "
+         "are missing, so that one network reads series of any length the prior allows"},
         {"noise_sd",
          "uniform(0.5, 5)",
          {0.0, 1e12, true},

@@ -37,11 +37,17 @@ public:
         parameter_names_ = simulator_->parameters();
         n_simulator_parameters_ = static_cast<int>(parameter_names_.size());
         for (const auto& name : observation_.parameters()) parameter_names_.push_back(name);
+        if (config.options.onset_offset) parameter_names_.push_back(kOnsetOffset);
         for (const auto& name : parameter_names_) {
             const ParameterSpec& spec = parameter_spec(name);
             const auto it = config.priors.find(name);
             priors_.push_back(ParameterPrior::parse(
                 "prior." + name, it == config.priors.end() ? spec.default_prior : it->second, spec.domain));
+        }
+        check_observed_days();
+        if (config.options.onset_offset) {
+            offset_index_ = static_cast<int>(parameter_names_.size()) - 1;
+            max_offset_ = static_cast<int>(std::llround(priors_.back().upper_bound()));
         }
         check_ssa_cost(config);
         derived_names_ = simulator_->derived();
@@ -74,11 +80,16 @@ public:
         std::fill(rows.labels, rows.labels + count, 0.0f);
         const std::size_t n_params = priors_.size(), n_sim = static_cast<std::size_t>(n_simulator_parameters_);
         const std::size_t length = static_cast<std::size_t>(days_) * static_cast<std::size_t>(channels_);
+        // With onset offsets every trajectory runs from its seeding for the longest
+        // offset plus the window; each sample then observes its own window of it.
+        const int simulated_days = days_ + max_offset_;
+        const std::size_t simulated = static_cast<std::size_t>(simulated_days) * static_cast<std::size_t>(channels_);
         const std::size_t n_in = static_cast<std::size_t>(layout_.n_inputs), n_t = targets_.size();
-        thread_local std::vector<double> values, simulator_values, derived, trajectories;
+        thread_local std::vector<double> values, simulator_values, derived, trajectories, window;
         values.resize(static_cast<std::size_t>(count) * n_params);
         simulator_values.resize(static_cast<std::size_t>(count) * n_sim);
-        trajectories.resize(static_cast<std::size_t>(count) * length);
+        trajectories.resize(static_cast<std::size_t>(count) * simulated);
+        window.resize(length);
         derived.resize(derived_names_.size());
         // Draw order is part of each sample's definition: parameters in declared order,
         // then the simulation, then the observation model, all from the sample's stream.
@@ -87,14 +98,15 @@ public:
             for (std::size_t k = 0; k < n_params; ++k) v[k] = priors_[k].draw(rngs[j], width);
             std::copy(v, v + n_sim, simulator_values.data() + static_cast<std::size_t>(j) * n_sim);
         }
-        simulator_->simulate_batch(simulator_values.data(), count, days_, rngs, trajectories.data(), valid);
+        simulator_->simulate_batch(simulator_values.data(), count, simulated_days, rngs, trajectories.data(), valid);
         const bool nonnegative = simulator_->nonnegative();
         for (int j = 0; j < count; ++j) {
             if (!valid[j]) continue;
             valid[j] = 0;
             try {
                 const double* v = values.data() + static_cast<std::size_t>(j) * n_params;
-                const double* series = trajectories.data() + static_cast<std::size_t>(j) * length;
+                const double* series = trajectories.data() + static_cast<std::size_t>(j) * simulated;
+                if (max_offset_ > 0) series = observed_window(series, v[offset_index_], window.data());
                 // A broken trajectory (NaN, Inf, a negative count) drops the sample.
                 if (std::any_of(series, series + length,
                                 [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0.0); })) {
@@ -142,6 +154,32 @@ public:
     }
 
 private:
+    // The sim.days entries of each channel that a sample with this onset offset
+    // observes, copied out of its trajectory of days_ + max_offset_ entries per channel.
+    const double* observed_window(const double* trajectory, double offset, double* out) const {
+        const auto first = static_cast<std::size_t>(std::clamp<long long>(std::llround(offset), 0, max_offset_));
+        const auto simulated = static_cast<std::size_t>(days_ + max_offset_), days = static_cast<std::size_t>(days_);
+        for (std::size_t c = 0; c < static_cast<std::size_t>(channels_); ++c) {
+            std::copy_n(trajectory + c * simulated + first, days, out + c * days);
+        }
+        return out;
+    }
+
+    // The truncate step's prior must reach the full series, or its last entries would
+    // always be missing and a series that long would be new to the network.
+    void check_observed_days() const {
+        const auto it = std::find(parameter_names_.begin(), parameter_names_.end(), "observed_days");
+        if (it == parameter_names_.end()) return;
+        const ParameterPrior& prior = priors_[static_cast<std::size_t>(it - parameter_names_.begin())];
+        const int length = observation_.channel_length();
+        if (prior.upper_bound() < length || prior.lower_bound() > length) {
+            throw ConfigError("prior.observed_days = " + prior.spec() + ": the truncate step needs lengths up to the " +
+                              std::to_string(length) + " entries of a series (sim.days" +
+                              (length == days_ ? "" : ", in weeks") + "), e.g. uniform_int(" +
+                              std::to_string(std::min(14, length)) + ", " + std::to_string(length) + ")");
+        }
+    }
+
     // An exact SSA sample costs events in proportion to its population: with N = 1e10
     // one sample would take hours, so an expensive prior is refused up front.
     void check_ssa_cost(const TaskConfig& config) const {
@@ -187,6 +225,8 @@ private:
     std::vector<std::string> parameter_names_, derived_names_;
     int n_simulator_parameters_ = 0;
     std::vector<ParameterPrior> priors_;
+    int offset_index_ = -1;  // onset_offset's place in the parameters (sim.onset_offset = on)
+    int max_offset_ = 0;     // the largest onset offset its prior can draw; 0 when off
     std::vector<TargetSource> targets_;
     SampleLayout layout_;
 };
@@ -199,6 +239,7 @@ std::vector<std::string> task_parameters(const std::string& model, const std::ve
     for (const auto& step : observation) {
         for (const auto& n : ObservationModel::parameters_of(step)) names.push_back(n);
     }
+    if (options.onset_offset) names.emplace_back(kOnsetOffset);
     return names;
 }
 

@@ -181,3 +181,39 @@ TEST_CASE("a fixed parameter stays at its value and is not counted by AIC", "[ba
     CHECK(exponential_phase_days(hump.data(), 40) == 21);
     CHECK(exponential_phase_days(hump.data(), 15) == 15);
 }
+
+TEST_CASE("an onset offset shifts the mean model's window and the fits search it", "[baseline][onset]") {
+    // With an onset offset the mean runs from the seeding and the series starts that
+    // many days later: at a whole number o it is the plain mean's days o, o+1, ...; in
+    // between it is interpolated, so the likelihood is continuous in the offset.
+    const auto plain = make_candidate("seir"), shifted = make_candidate("seir", 1e5, 21);
+    REQUIRE(shifted->parameter_names().back() == "onset_offset");
+    CHECK_FALSE(shifted->fitted_in_logs(shifted->size() - 1));
+    CHECK(shifted->fitted_in_logs(0));
+    const std::vector<double> base = {2.5, 4.0, 2.5, 0.5, 15, 50};
+    std::vector<double> from_seeding(80), window(60), between(60);
+    plain->mean(base.data(), 80, from_seeding.data());
+    std::vector<double> with_offset = base;
+    with_offset.push_back(9.0);
+    shifted->mean(with_offset.data(), 60, window.data());
+    for (int d = 0; d < 60; ++d) CHECK(window[d] == Approx(from_seeding[d + 9]).epsilon(1e-12));
+    with_offset.back() = 9.25;
+    shifted->mean(with_offset.data(), 60, between.data());
+    for (int d = 0; d < 60; ++d)
+        CHECK(between[d] == Approx(0.75 * from_seeding[d + 9] + 0.25 * from_seeding[d + 10]).epsilon(1e-12));
+    // The optimizer check on shifted series: every fit reaches the truth's likelihood.
+    const auto sir = make_candidate("sir", 1e5, 21);
+    const std::vector<std::vector<double>> truths = {{2.5, 4.0, 2.5, 0.5, 15, 50, 0.0},
+                                                     {3.0, 6.0, 1.5, 0.8, 30, 8, 13.0}};
+    std::uint64_t index = 100;
+    for (const auto& truth : truths) {
+        std::vector<double> y(100);
+        shifted->sample(truth.data(), 100, 7, index, y.data());
+        const auto fits = fit_candidates({sir.get(), shifted.get()}, y.data(), 100, 7, index++);
+        const double at_truth = shifted->log_likelihood(truth.data(), y.data(), 100);
+        INFO("series " << index << ": fit " << fits[1].log_likelihood << " truth " << at_truth << ", offset "
+                       << fits[1].natural.back());
+        CHECK(fits[1].log_likelihood >= at_truth - 1e-6 * std::fabs(at_truth));
+        CHECK(fits[1].aic == Approx(2.0 * 7 - 2.0 * fits[1].log_likelihood));
+    }
+}

@@ -251,3 +251,57 @@ TEST_CASE("clamp bounds every value, then lognormal noise multiplies the clamped
     CHECK(std::log(out[0] / 1e-10) == Approx(0.0).margin(0.1 * 6));  // within 6 sd of the clamp
     CHECK(std::log(out[5] / 1e4) == Approx(0.0).margin(0.1 * 6));
 }
+
+TEST_CASE("truncate keeps the first observed_days entries and marks the rest missing", "[observation][truncate]") {
+    const std::vector<double> incidence = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+    SampleStream rng(4, Purpose::test, 0);
+    std::vector<float> out(10);
+    const ObservationModel model({"truncate"}, 10);
+    for (const double kept : {1.0, 4.0, 10.0, 25.0}) {
+        REQUIRE(model.observe(incidence.data(), &kept, rng, out.data()));
+        const int seen = static_cast<int>(std::min(kept, 10.0));
+        for (int d = 0; d < 10; ++d) {
+            INFO("observed_days " << kept << ", day " << d);
+            CHECK(out[d] == (d < seen ? static_cast<float>(std::log1p(incidence[d])) : -1.0f));
+        }
+    }
+    // After the missing step, both kinds of missing entry read -1; weekly sums come first.
+    const ObservationModel both({"missing", "truncate"}, 10);
+    const double params[] = {0.5, 6.0};
+    REQUIRE(both.observe(incidence.data(), params, rng, out.data()));
+    CHECK(std::all_of(out.begin() + 6, out.end(), [](float v) { return v == -1.0f; }));
+    const ObservationModel weekly({"weekly", "truncate"}, 21);
+    const std::vector<double> days(21, 1.0);
+    const double weeks = 2.0;
+    std::vector<float> three(3);
+    REQUIRE(weekly.observe(days.data(), &weeks, rng, three.data()));
+    CHECK(three == std::vector<float>{static_cast<float>(std::log1p(7.0)), static_cast<float>(std::log1p(7.0)), -1.0f});
+}
+
+TEST_CASE("truncate is the last step, needs log1p and a prior that reaches sim.days", "[observation][truncate]") {
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(ObservationModel({"truncate", "negbin"}, 10), Contains("'truncate' must be the last step"));
+    CHECK_THROWS_WITH(ObservationModel({"truncate"}, 10, {}, 1, ObservationModel::Transform::identity),
+                      Contains("needs obs.transform = log1p"));
+    TaskConfig config;
+    config.days = 100;
+    config.observation = {"report", "negbin", "truncate"};
+    config.targets = {"R0", "observed_days"};
+    CHECK_THROWS_WITH(make_task(config), Contains("prior.observed_days = uniform_int(14, 60)") &&
+                                             Contains("lengths up to the 100 entries"));
+    config.priors["observed_days"] = "uniform_int(20, 100)";
+    const auto task = make_task(config);
+    std::vector<std::uint64_t> indices(200);
+    std::vector<float> inputs(200 * 100), targets(400), labels(200);
+    const auto result = generate_samples(*task, 2, Purpose::test, 0, 200, 1.0,
+                                         {indices.data(), inputs.data(), targets.data(), labels.data(), 200});
+    REQUIRE(result.valid == 200);
+    for (int j = 0; j < result.valid; ++j) {
+        // Exactly the first observed_days entries are seen; the tail reads -1.
+        const int seen = static_cast<int>(targets[static_cast<std::size_t>(2 * j + 1)]);
+        const float* x = inputs.data() + static_cast<std::size_t>(100 * j);
+        CHECK(seen >= 20);
+        CHECK(std::count(x, x + 100, -1.0f) == 100 - seen);
+        CHECK(std::all_of(x, x + seen, [](float v) { return v >= 0.0f; }));
+    }
+}

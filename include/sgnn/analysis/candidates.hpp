@@ -6,11 +6,16 @@
 //   mean: the daily chain-binomial mean field ("sir", "seir") or the ODE ("sir_ode",
 //   "seir_ode"); noise: negative binomial with mean rho * mean incidence and
 //   dispersion k. Parameters R0, infectious_period, (latent_period,) reporting_rate,
-//   initial_infected, dispersion; the population is known.
+//   initial_infected, dispersion; the population is known. With an onset offset
+//   (max_onset_offset > 0, for data simulated with sim.onset_offset = on) the mean runs
+//   from the seeding and the series starts onset_offset days later, a real number in
+//   [0, max_onset_offset] (between whole days the mean is interpolated linearly), so
+//   the fit has the simulator's freedom of where the window starts.
 // Growth candidates (series: population sizes):
 //   mean: the closed-form logistic or Gompertz curve; noise: log-normal with sd
 //   sdlog on the log scale. Parameters r, K, N0, sdlog.
-// Every parameter is positive and fitted on the log scale within its bounds.
+// Every parameter but onset_offset is positive and fitted on the log scale within its
+// bounds; onset_offset, which can be 0, is fitted on its own scale.
 #pragma once
 
 #include "sgnn/analysis/tao_fit.hpp"
@@ -24,7 +29,7 @@ namespace sgnn::analysis {
 
 template <int N>
 struct Dual;
-constexpr int kMaxFitParameters = 6;
+constexpr int kMaxFitParameters = 7;
 
 class Candidate {
 public:
@@ -34,6 +39,8 @@ public:
     // Bounds of the natural parameters (the fit searches their logs).
     const std::vector<double>& lower() const { return lower_; }
     const std::vector<double>& upper() const { return upper_; }
+    // Whether the fit searches parameter i's log (else the value itself).
+    bool fitted_in_logs(int i) const { return linear_.empty() || !linear_[static_cast<std::size_t>(i)]; }
     // Holds a parameter at a known value (both bounds); fits then leave it there and
     // AIC/BIC do not count it. Throws std::invalid_argument for an unknown name.
     void fix(const std::string& name, double value);
@@ -52,11 +59,14 @@ public:
 
 protected:
     std::vector<double> lower_, upper_;
+    std::vector<char> linear_;  // per parameter: fitted on its own scale (empty: none is)
 };
 
-// "sir", "seir", "sir_ode", "seir_ode" (population: the known N) or "logistic",
-// "gompertz". Throws ConfigError for another name.
-std::unique_ptr<Candidate> make_candidate(const std::string& name, double population = 1e5);
+// "sir", "seir", "sir_ode", "seir_ode" (population: the known N; max_onset_offset > 0
+// adds the parameter onset_offset) or "logistic", "gompertz". Throws ConfigError for
+// another name.
+std::unique_ptr<Candidate> make_candidate(const std::string& name, double population = 1e5,
+                                          double max_onset_offset = 0.0);
 
 struct CandidateFit {
     std::vector<double> natural;  // maximum-likelihood parameters
@@ -68,7 +78,8 @@ struct CandidateFit {
 };
 
 struct RestartSettings {
-    int random_starts = 5;  // log-uniform in the bounds, from Philox (seed, baseline, series)
+    int random_starts = 5;  // uniform in the fit's coordinates within the bounds (log-uniform for most),
+                            // from Philox (seed, baseline, series)
     FitSettings fit;
 };
 

@@ -18,6 +18,9 @@
 //             positives among survey_size people, Binomial(survey_size, p)
 //   clamp     each value clamped to [clamp_min, clamp_max] (the SBI benchmark clamps
 //             Lotka-Volterra populations to [1e-10, 1e4] before its log-normal noise)
+//   truncate  a series that ends early: only the first observed_days entries are
+//             seen, the rest are missing (fed as -1), so that one network reads series
+//             of any length up to sim.days (the last step; weeks after weekly)
 //
 // Then a transform (obs.transform): log1p, log(1 + x) (the default, for counts; a
 // negative value drops the sample), or identity. A missing entry is fed as -1, which
@@ -57,7 +60,20 @@ public:
     static Transform parse_transform(const std::string& name);  // throws ConfigError naming obs.transform
 
 private:
-    enum class Step { report, delay, negbin, weekend, weekly, missing, delay_pmf, gaussian, lognormal, survey, clamp };
+    enum class Step {
+        report,
+        delay,
+        negbin,
+        weekend,
+        weekly,
+        missing,
+        delay_pmf,
+        gaussian,
+        lognormal,
+        survey,
+        clamp,
+        truncate
+    };
     bool observe_channel(const double* series, const double* params, SampleStream& rng, float* out) const;
 
     std::vector<Step> steps_;

@@ -95,6 +95,12 @@ struct SimulatorOptions {
     // Epidemic models: "incidence" reports new infections per day (per output interval
     // for the ODE models); "prevalence" (ODE models only) the infectious share I(t)/N.
     std::string output = "incidence";
+    // Epidemics that start before the data (sim.onset_offset): every sample runs
+    // onset_offset entries (prior.onset_offset, drawn per sample and learnable as a
+    // target) from its seeding before its observed window of sim.days entries starts.
+    // Off, the window starts at the seeding, which real surveillance never does: a
+    // SEIR series seeded in I then always reports 0 on its first day (sim/task.cpp).
+    bool onset_offset = false;
     OdeSettings ode;
 };
 

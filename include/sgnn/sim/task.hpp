@@ -100,12 +100,13 @@ public:
     virtual void draw_parameters(SampleStream& rng, double prior_width, double* out) const = 0;
 };
 
-// A simulator's task's parameters: the simulator's, then the observation model's.
+// A simulator's task's parameters: the simulator's, then the observation model's, then
+// onset_offset when options.onset_offset is on.
 std::vector<std::string> task_parameters(const std::string& model, const std::vector<std::string>& observation,
                                          const SimulatorOptions& options = {});
 
-// What a simulator's task offers: every parameter (the simulator's, then the
-// observation model's), the simulator's derived quantities, and log_ of each.
+// What a simulator's task offers: every parameter (task_parameters), the simulator's
+// derived quantities, and log_ of each.
 std::vector<std::string> available_targets(const std::string& model, const std::vector<std::string>& observation,
                                            const SimulatorOptions& options = {});
 
@@ -114,6 +115,9 @@ std::vector<std::string> task_simulators(const TaskConfig& config);
 
 // The support of `target` (a name of the task's layout) under config's priors.
 TargetSupport target_support(const TaskConfig& config, const std::string& target);
+
+// The task parameter of sim.onset_offset: entries simulated before the observed window.
+inline constexpr const char* kOnsetOffset = "onset_offset";
 
 // The target that asks a mixture to classify its mechanisms.
 inline constexpr const char* kMechanismTarget = "mechanism";

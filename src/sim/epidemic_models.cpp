@@ -3,9 +3,11 @@
 #include "sgnn/error.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/stop.hpp"
+#include "sgnn/text.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -725,6 +727,114 @@ void register_epidemic_models(std::map<std::string, SimulatorFactory>& registry)
             return model;
         };
     }
+}
+
+namespace {
+
+// Models whose transitions are daily (or sim.steps_per_day) binomial draws.
+// Three significant digits, for ranges in messages.
+std::string rounded(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", v);
+    return text;
+}
+
+bool chain_binomial(const std::string& model) {
+    return model == "sir" || model == "seir" || model == "seair" || model == "sirs" || model == "age_sir";
+}
+
+// The sd range of the generation interval a model with a latent class can have at this
+// mean: from equal stage means up to a latent stage that takes one step (or no time).
+std::pair<double, double> reachable_sd(double mean, int steps_per_day) {
+    if (steps_per_day <= 0) return {mean / std::sqrt(2.0), mean};
+    const double k = steps_per_day, a = k * mean;  // the mean in steps
+    if (a <= 2.0) return {0.0, 0.0};
+    return {std::sqrt(std::max(0.0, a * a / 2.0 - a)) / k, std::sqrt((a - 1.0) * (a - 2.0)) / k};
+}
+
+// The period (days) of a stage whose mean duration is `steps` steps (chain-binomial:
+// Geometric(p) on {1, 2, ...} with p = 1 - exp(-1 / (period k))), or `steps` days.
+double period_of_stage(double steps, int steps_per_day) {
+    if (steps_per_day <= 0) return steps;
+    return -1.0 / (steps_per_day * std::log1p(-1.0 / steps));
+}
+
+}  // namespace
+
+GenerationInterval generation_interval(double infectious_period, double latent_period, int steps_per_day) {
+    const double k = steps_per_day;
+    double mean = 0.0, variance = 0.0;
+    for (const double period : {infectious_period, latent_period}) {
+        if (!(period > 0.0)) continue;
+        if (steps_per_day <= 0) {  // an exponential stage
+            mean += period;
+            variance += period * period;
+            continue;
+        }
+        const double p = -std::expm1(-1.0 / (period * k));  // leaving per step
+        mean += 1.0 / (p * k);
+        variance += (1.0 - p) / (p * p * k * k);
+    }
+    return {mean, std::sqrt(variance)};
+}
+
+std::vector<std::pair<std::string, double>> periods_for_generation_interval(const std::string& model,
+                                                                            const SimulatorOptions& options) {
+    const std::vector<double>& given = options.generation_interval;
+    const std::string key = "sim.generation_interval";
+    if (given.empty()) return {};
+    if (given.size() > 2 || !(given[0] > 0.0) || (given.size() == 2 && !(given[1] > 0.0))) {
+        throw ConfigError(key + ": give the mean and sd in days, e.g. 2.6, 1.5 (or the mean alone for SIR models)");
+    }
+    const std::vector<std::string> names = make_simulator(model, options)->parameters();
+    const auto has = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+    if (!has("infectious_period")) {
+        throw ConfigError(key + ": " + model +
+                          " has no infectious period to set (with sim.parameterize_by = rates, gamma is drawn; use R0 "
+                          "or growth_rate)");
+    }
+    const int k = chain_binomial(model) ? options.steps_per_day : 0;
+    const double mean = given[0];
+    const std::string model_text = model + (k > 0 ? " with sim.steps_per_day = " + std::to_string(k) : "");
+    if (!has("latent_period")) {
+        // One stage: the mean decides the period, and with it the sd.
+        if (k > 0 && !(k * mean > 1.0)) {
+            throw ConfigError(key + ": a mean of " + format_number(mean) +
+                              " days is below the shortest generation "
+                              "interval of " +
+                              model_text + " (1/" + std::to_string(k) + " day)");
+        }
+        return {{"infectious_period", period_of_stage(k > 0 ? k * mean : mean, k)}};
+    }
+    if (given.size() < 2) {
+        throw ConfigError(key + ": " + model +
+                          " has a latent and an infectious period: give the generation interval's mean and sd, e.g. " +
+                          format_number(mean) + ", " + format_number(0.6 * mean));
+    }
+    const double sd = given[1];
+    const auto [low, high] = reachable_sd(mean, k);
+    if (!(sd >= low && sd < high)) {
+        std::string hint;
+        for (int finer = k + 1; k > 0 && finer <= 1440; ++finer) {
+            const auto [l, h] = reachable_sd(mean, finer);
+            if (sd >= l && sd < h) {
+                hint = "; sim.steps_per_day = " + std::to_string(finer) + " reaches it";
+                break;
+            }
+        }
+        if (hint.empty() && sd < mean / std::sqrt(2.0) && k == 0)
+            hint = "; a chain-binomial model (seir) with few steps a day can have less spread";
+        throw ConfigError(key + " = " + format_number(mean) + ", " + format_number(sd) + ": " + model_text +
+                          " has generation intervals of mean " + format_number(mean) + " with sd from " + rounded(low) +
+                          " to below " + rounded(high) + " days" + hint);
+    }
+    // Stage means a + b = mean and a^2 + b^2 = variance (+ mean, in steps): the roots of
+    // x^2 - (a + b) x + ab; the longer stage is the infectious one.
+    const double scale = k > 0 ? k : 1.0, a_plus_b = scale * mean;
+    const double squares = scale * scale * sd * sd + (k > 0 ? a_plus_b : 0.0);
+    const double root = std::sqrt(std::max(0.0, 2.0 * squares - a_plus_b * a_plus_b));
+    const double infectious = (a_plus_b + root) / 2.0, latent = (a_plus_b - root) / 2.0;
+    return {{"infectious_period", period_of_stage(infectious, k)}, {"latent_period", period_of_stage(latent, k)}};
 }
 
 double spectral_radius(const std::vector<std::vector<double>>& matrix) {

@@ -1,6 +1,7 @@
 #include "sgnn/sim/options.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/epidemic_models.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/prior.hpp"
@@ -152,6 +153,10 @@ std::vector<OptionSpec> task_options() {
          "(the simulation runs from the seeding, and the series the network sees starts later), as real surveillance "
          "starts after the seeding; onset_offset becomes a parameter and a possible target. Off: the window starts "
          "at the seeding, where a model seeded with infectious cases (seir, seair) reports 0 on day 0"},
+        {"sim.generation_interval", Type::text, default_text(model.generation_interval),
+         "epidemic models: the generation (or serial) interval's mean and sd in days, as EpiEstim's mean_si and "
+         "std_si, e.g. 2.6, 1.5; it sets the infectious and latent periods in place of their priors (SIR-type models "
+         "use the mean alone; docs/simulators.md derives each model's generation interval). Empty: the priors apply"},
         {"sim.steps_per_day", Type::integer, default_text(model.steps_per_day),
          "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
          "the count; 1 is the classic daily model, more steps approach the continuous-time model",
@@ -237,6 +242,8 @@ TaskConfig read_task_config(const config::OptionReader& v) {
     task.options.parameterize_by = v.choice("sim.parameterize_by");
     task.options.output = v.choice("sim.output");
     task.options.onset_offset = v.boolean("sim.onset_offset");
+    if (!v.text("sim.generation_interval").empty())
+        task.options.generation_interval = v.numbers("sim.generation_interval");
     task.options.ode.output_interval = v.number("ode.output_interval");
     task.options.ode.method = v.choice("ode.method");
     task.options.ode.rtol = v.number("ode.rtol");
@@ -256,6 +263,24 @@ TaskConfig read_task_config(const config::OptionReader& v) {
         task.priors[p.name] = v.checked(
             key, [&](const std::string& text) { ParameterPrior::parse(key, text, p.domain); },
             role != roles.end() ? role->second : p.name + " is not used by sim.model = " + task.model);
+    }
+    if (!task.options.generation_interval.empty()) {
+        // The periods come from the generation interval: a prior for them would be ignored.
+        for (const char* period : {"infectious_period", "latent_period"}) {
+            if (task.priors[period] != parameter_spec(period).default_prior) {
+                v.fail("prior." + std::string(period), "sim.generation_interval sets the periods; remove prior." +
+                                                           std::string(period) + " or sim.generation_interval");
+            }
+        }
+        for (const auto& model : task_simulators(task)) {
+            if (simulator_registry().count(model) == 0) continue;  // reported by sim.model / sim.mixture
+            try {
+                periods_for_generation_interval(model, task.options);
+            } catch (const ConfigError& error) {
+                const std::string what = error.what();  // "sim.generation_interval...: problem"
+                v.fail("sim.generation_interval", what.substr(what.find(": ") + 2));
+            }
+        }
     }
     return task;
 }

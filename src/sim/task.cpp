@@ -1,6 +1,7 @@
 #include "sgnn/sim/task.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/epidemic_models.hpp"
 #include "sgnn/sim/mixture.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
@@ -16,6 +17,19 @@
 
 namespace sgnn::sim {
 namespace {
+
+// The prior of parameter `name` in `model`'s samples: prior.NAME, except where
+// sim.generation_interval sets the periods (then a fixed value).
+std::string prior_spec(const TaskConfig& config, const std::string& model, const std::string& name) {
+    for (const auto& [period, value] : periods_for_generation_interval(model, config.options)) {
+        if (period != name) continue;
+        char text[48];
+        std::snprintf(text, sizeof text, "fixed(%.17g)", value);
+        return text;
+    }
+    const auto it = config.priors.find(name);
+    return it == config.priors.end() ? parameter_spec(name).default_prior : it->second;
+}
 
 struct TargetSource {
     enum class Kind { parameter, derived } kind;
@@ -39,10 +53,8 @@ public:
         for (const auto& name : observation_.parameters()) parameter_names_.push_back(name);
         if (config.options.onset_offset) parameter_names_.push_back(kOnsetOffset);
         for (const auto& name : parameter_names_) {
-            const ParameterSpec& spec = parameter_spec(name);
-            const auto it = config.priors.find(name);
-            priors_.push_back(ParameterPrior::parse(
-                "prior." + name, it == config.priors.end() ? spec.default_prior : it->second, spec.domain));
+            priors_.push_back(ParameterPrior::parse("prior." + name, prior_spec(config, config.model, name),
+                                                    parameter_spec(name).domain));
         }
         check_observed_days();
         if (config.options.onset_offset) {
@@ -300,10 +312,14 @@ TargetSupport target_support(const TaskConfig& config, const std::string& target
         support.origin = "derived quantity " + target;
         return support;  // real: nothing in the priors bounds it
     }
-    const ParameterSpec& catalog = parameter_spec(name);
-    const auto given = config.priors.find(name);
-    const std::string spec = given == config.priors.end() ? catalog.default_prior : given->second;
-    const ParameterPrior prior = ParameterPrior::parse("prior." + name, spec, catalog.domain);
+    // A mixture's mechanisms share their priors, except periods that
+    // sim.generation_interval sets for each (fixed values, so discrete either way).
+    std::string spec = prior_spec(config, task_simulators(config).front(), name);
+    for (const auto& model : task_simulators(config)) {
+        const std::string own = prior_spec(config, model, name);
+        if (own.rfind("fixed(", 0) == 0) spec = own;
+    }
+    const ParameterPrior prior = ParameterPrior::parse("prior." + name, spec, parameter_spec(name).domain);
     support.origin = "prior." + name + " = " + spec;
     if (prior.discrete()) {
         support.kind = TargetSupport::Kind::discrete;

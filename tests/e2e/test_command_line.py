@@ -20,6 +20,11 @@ def test_config_errors():
         (["--stream.batch_size", "-5"], "stream.batch_size"),
         (["--prior.R0", "uniform(3, 3)"], "prior.R0"),
         (["--trainers", "2"], "trainers"),
+        (["--sim.model", "seir", "--sim.generation_interval", "2.6,1.5"], "sim.generation_interval"),
+        (["--sim.generation_interval", "5", "--prior.infectious_period", "uniform(2, 3)"], "prior.infectious_period"),
+        (["--obs.steps", "report,negbin,truncate", "--sim.days", "100"], "prior.observed_days"),
+        (["--obs.steps", "truncate,negbin"], "obs.steps"),
+        (["--sim.onset_offset", "maybe"], "sim.onset_offset"),
     ]
     for options, key in cases:
         _, stdout, stderr, _ = run([ARGS.sgnn, "train", *options], expect_rc=2, timeout=60)

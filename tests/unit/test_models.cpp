@@ -366,3 +366,143 @@ TEST_CASE("parameterized by rates, a model draws beta and gamma and derives R0 a
     prevalence.output = "prevalence";
     CHECK_THROWS_WITH(make_simulator("sir", prevalence), Contains("sim.output = prevalence"));
 }
+
+namespace {
+
+// P(G = g steps), g = 0..n-1, of the daily chain-binomial generation interval as
+// docs/simulators.md derives it: L ~ Geometric(q) steps in E (none without a latent
+// class), then infections on each of J ~ Geometric(p) steps in I with equal force.
+std::vector<double> generation_pmf(double p, double q, bool latent, int n) {
+    std::vector<double> pmf(static_cast<std::size_t>(n), 0.0);
+    for (int j = 1; j < n; ++j) {
+        const double in_infectious = p * std::pow(1.0 - p, j - 1);  // P(J = j)
+        if (!latent) {
+            pmf[static_cast<std::size_t>(j)] += in_infectious;
+            continue;
+        }
+        for (int l = 1; l + j < n; ++l)
+            pmf[static_cast<std::size_t>(l + j)] += q * std::pow(1.0 - q, l - 1) * in_infectious;
+    }
+    return pmf;
+}
+
+}  // namespace
+
+TEST_CASE("the chain-binomial generation interval: derived, and checked by simulation", "[models][generation]") {
+    // In a large susceptible population the mean infections of step s follow the
+    // renewal equation x_s = (beta/k) [I0 P(seed still infectious) + sum_g c(g) x_{s-g}],
+    // where c(g) (1 - p) ... is the expected force at lag g: the generation interval's
+    // pmf times the expected number of infectious steps 1/p. The simulated mean
+    // incidence must follow it (5 standard errors, plus 0.3% for the susceptibles used
+    // up), which checks the derived interval; its mean and sd are generation_interval's.
+    for (const bool latent : {false, true}) {
+        for (const int k : {1, 2}) {
+            const double r0 = 2.0, infectious = 4.0, latent_period = 2.0, n = 1e9, seeds = 1000;
+            const double beta = r0 / infectious / k, p = -std::expm1(-1.0 / (infectious * k)),
+                         q = -std::expm1(-1.0 / (latent_period * k));
+            const int days = 20, steps = days * k;
+            // The predicted mean infections per step, then what each day reports.
+            const std::vector<double> w = generation_pmf(p, q, latent, steps + 1);
+            std::vector<double> infections(static_cast<std::size_t>(steps), 0.0), reported(days, 0.0);
+            for (int s = 0; s < steps; ++s) {
+                double force = seeds * std::pow(1.0 - p, s);
+                for (int g = 1; g <= s; ++g) force += w[static_cast<std::size_t>(g)] / p * infections[s - g];
+                infections[static_cast<std::size_t>(s)] = beta * force;
+            }
+            for (int s = 0; s < steps; ++s) {
+                // SIR reports infections; SEIR reports onsets, an infection's L steps later.
+                if (!latent) {
+                    reported[s / k] += infections[static_cast<std::size_t>(s)];
+                    continue;
+                }
+                for (int l = 1; s + l < steps; ++l)
+                    reported[(s + l) / k] += infections[static_cast<std::size_t>(s)] * q * std::pow(1.0 - q, l - 1);
+            }
+            // Its mean and sd are generation_interval's, in days.
+            double mean = 0.0, square = 0.0, mass = 0.0;
+            const std::vector<double> long_w = generation_pmf(p, q, latent, 400 * k);
+            for (std::size_t g = 0; g < long_w.size(); ++g) {
+                mass += long_w[g];
+                mean += long_w[g] * static_cast<double>(g) / k;
+                square += long_w[g] * static_cast<double>(g * g) / (k * k);
+            }
+            const GenerationInterval interval = generation_interval(infectious, latent ? latent_period : 0.0, k);
+            INFO((latent ? "seir" : "sir") << " with " << k << " steps a day");
+            CHECK(mass == Approx(1.0).margin(1e-9));
+            CHECK(interval.mean == Approx(mean).epsilon(1e-9));
+            CHECK(interval.sd == Approx(std::sqrt(square - mean * mean)).epsilon(1e-9));
+
+            SimulatorOptions options;
+            options.steps_per_day = k;
+            const auto model = make_simulator(latent ? "seir" : "sir", options);
+            std::vector<double> params = {r0, infectious};
+            if (latent) params.push_back(latent_period);
+            params.push_back(n);
+            params.push_back(seeds);
+            const int runs = 200;
+            std::vector<double> sum(days, 0.0), sum_sq(days, 0.0), series(days);
+            for (int run = 0; run < runs; ++run) {
+                SampleStream rng(17, Purpose::test, static_cast<std::uint64_t>(run + 1000 * k + (latent ? 500 : 0)));
+                model->simulate(params.data(), days, rng, series.data());
+                for (int d = 0; d < days; ++d) {
+                    sum[d] += series[d];
+                    sum_sq[d] += series[d] * series[d];
+                }
+            }
+            for (int d = 1; d < days; ++d) {
+                const double m = sum[d] / runs, se = std::sqrt(std::max(1.0, sum_sq[d] / runs - m * m) / runs);
+                INFO("day " << d << ": simulated " << m << ", renewal equation " << reported[d]);
+                CHECK(std::fabs(m - reported[d]) < 5.0 * se + 0.003 * reported[d]);
+            }
+        }
+    }
+}
+
+TEST_CASE("a generation interval sets the periods that give it, or says what it cannot be", "[models][generation]") {
+    using Catch::Matchers::Contains;
+    SimulatorOptions options;
+    options.generation_interval = {2.6, 1.5};
+    options.steps_per_day = 2;
+    for (const char* model : {"seir", "seair", "seir_gillespie", "seir_ode"}) {
+        // Continuous-time SEIR cannot be this narrow (sd >= mean / sqrt 2 = 1.84).
+        if (std::string(model) != "seir" && std::string(model) != "seair") {
+            options.generation_interval = {4.0, 3.0};
+        }
+        const auto periods = periods_for_generation_interval(model, options);
+        REQUIRE(periods.size() == 2);
+        const bool daily = std::string(model) == "seir" || std::string(model) == "seair";
+        const GenerationInterval g = generation_interval(periods[0].second, periods[1].second, daily ? 2 : 0);
+        INFO(model);
+        CHECK(g.mean == Approx(options.generation_interval[0]).epsilon(1e-9));
+        CHECK(g.sd == Approx(options.generation_interval[1]).epsilon(1e-9));
+        CHECK(periods[0].second >= periods[1].second);  // the longer stage is infectious
+        options.generation_interval = {2.6, 1.5};
+    }
+    options.steps_per_day = 1;
+    for (const char* model : {"sir", "sirs", "age_sir", "sir_tauleap"}) {
+        const auto periods = periods_for_generation_interval(model, options);
+        REQUIRE(periods.size() == 1);
+        CHECK(generation_interval(periods[0].second, 0.0, std::string(model) == "sir_tauleap" ? 0 : 1).mean ==
+              Approx(2.6).epsilon(1e-9));
+    }
+    // A daily SEIR with mean 2.6 has sd 0.88-0.98; two steps a day reach 1.5.
+    CHECK_THROWS_WITH(periods_for_generation_interval("seir", options),
+                      Contains("sd from 0.8") && Contains("sim.steps_per_day = 2 reaches it"));
+    options.generation_interval = {2.6};
+    CHECK_THROWS_WITH(periods_for_generation_interval("seir", options),
+                      Contains("give the generation interval's mean and sd"));
+    options.generation_interval = {0.5};
+    CHECK_THROWS_WITH(periods_for_generation_interval("sir", options), Contains("below the shortest"));
+    options.generation_interval = {5.0};
+    CHECK_THROWS_WITH(periods_for_generation_interval("logistic", options), Contains("no infectious period"));
+    // In a task, the periods' priors become those fixed values.
+    TaskConfig config;
+    config.model = "sir";
+    config.targets = {"R0"};
+    config.options.generation_interval = {5.0};
+    const auto task = make_task(config);
+    std::vector<double> drawn(task->parameter_names().size());
+    SampleStream rng(1, Purpose::test, 0);
+    task->draw_parameters(rng, 1.0, drawn.data());
+    CHECK(generation_interval(drawn[1], 0.0, 1).mean == Approx(5.0).epsilon(1e-12));
+}

@@ -101,6 +101,11 @@ struct SimulatorOptions {
     // Off, the window starts at the seeding, which real surveillance never does: a
     // SEIR series seeded in I then always reports 0 on its first day (sim/task.cpp).
     bool onset_offset = false;
+    // Epidemic models: the generation interval's mean and sd in days (sim.generation_interval,
+    // as EpiEstim's mean_si and std_si), which then sets the infectious and latent periods
+    // (sim/epidemic_models.hpp: periods_for_generation_interval). Empty: the periods'
+    // priors apply.
+    std::vector<double> generation_interval;
     OdeSettings ode;
 };
 

@@ -80,8 +80,11 @@ def test_predict():
          "--out", table])
     with open(table) as f:
         rows = list(csv.DictReader(f))
-    if [r["target"] for r in rows] != ["log_R0", "beta", "gamma"] or rows[0]["series"] != "week":
+    # One row per target, and log_R0 on its natural scale from the same draws.
+    if [r["target"] for r in rows] != ["log_R0", "beta", "gamma", "R0"] or rows[0]["series"] != "week":
         fail(f"one row per target and observation expected: {rows}")
+    if abs(math.log(float(rows[3]["q50"])) - float(rows[0]["q50"])) > 1e-9:
+        fail(f"R0's median should be exp of log_R0's: {rows[0]} {rows[3]}")
     for r in rows:
         q = [float(r[c]) for c in ("q2.5", "q5", "q25", "q50", "q75", "q95", "q97.5")]
         if q != sorted(q) or not float(r["sd"]) > 0 or not q[0] <= float(r["mean"]) <= q[-1]:
@@ -127,6 +130,80 @@ def test_predict():
                             "sir:1,seir:1", "--sim.targets", "log_R0,latent_period", expect_rc=2)
     one_clean_error(stderr, "latent_period", "missing in some mechanism")
     print(f"log_R0 95% interval [{lo:.3f}, {hi:.3f}]; errors are one line each")
+
+
+OUTBREAKS = ("flu1918_baltimore", "flu2009_nyc_school", "flu2009_pennsylvania")
+
+
+def test_predict_real_data():
+    """sgnn predict on real outbreaks: one network trained for 100 days reads the 14-, 32- and
+    92-day series of data/outbreaks in one call; a series built to sit outside the prior is
+    flagged; in-prior simulations are flagged at about the nominal 1%."""
+    data = os.path.join(os.path.dirname(ARGS.config_dir.rstrip("/")), "data", "outbreaks")
+    out = fresh_dir("predict-real")
+    train(1, out, "--deterministic", "--model.head", "flow", "--sim.days", "100", "--obs.steps", "report,negbin,truncate",
+          "--prior.observed_days", "uniform_int(10, 100)", "--sim.onset_offset", "on",
+          "--model.hidden", "64", "--model.blocks", "2", "--train.steps", "600", "--eval.every", "600")
+    # The NYC school series padded with 46 days without a case (an outbreak that stops
+    # dead; how far it lies depends on the network, reported), and a series no epidemic
+    # makes: 50,000 cases on day 30 and none on any other day.
+    odd = os.path.join(out, "odd.csv")
+    with open(os.path.join(data, "flu2009_nyc_school.csv")) as f:
+        counts = [int(row["cases"]) for row in csv.DictReader(f)] + [0] * 46
+    with open(odd, "w") as f:
+        f.write("day,padded_school,spike\n" +
+                "".join(f"{d + 1},{c},{50000 if d == 30 else 0}\n" for d, c in enumerate(counts)))
+    table = os.path.join(out, "outbreaks.csv")
+    _, stdout, stderr, _ = run([ARGS.sgnn, "predict", "--run", out, "--data", f"{data},{odd}", "--out", table])
+    with open(table) as f:
+        rows = list(csv.DictReader(f))
+    for name in OUTBREAKS:
+        targets = [r["target"] for r in rows if r["series"] == name]
+        if targets != ["log_R0", "beta", "gamma", "R0"]:
+            fail(f"{name}: expected the posterior of log_R0, beta, gamma and R0, got {targets}")
+    with open(table[:-4] + "_series.csv") as f:
+        series = {r["series"]: r for r in csv.DictReader(f)}
+    lengths = {name: int(series[name]["length"]) for name in OUTBREAKS}
+    if lengths != {"flu1918_baltimore": 92, "flu2009_nyc_school": 14, "flu2009_pennsylvania": 32}:
+        fail(f"series lengths as read: {lengths}")
+    if series["flu2009_pennsylvania"]["first_date"] != "2009-04-27":
+        fail(f"the first date should be carried through: {series['flu2009_pennsylvania']}")
+    if series["spike"]["ood_warning"] != "1" or "WARNING: series 'spike'" not in stderr:
+        fail(f"a series outside the prior should be flagged:\n{series['spike']}\n{stderr}")
+    shapes = h5("f = h5py.File(sys.argv[1], 'r')\n"
+                "print(f['summary/flu2009_nyc_school'].shape, f['observed/flu1918_baltimore'].shape, "
+                "f.attrs['summary_rows'])", table[:-4] + ".h5")
+    if "(4, 9) (1, 92)" not in shapes or "log_R0,beta,gamma,R0" not in shapes:
+        fail(f"the HDF5 file should hold the summaries and the observed series:\n{shapes}")
+    # A series longer than the network's window: one line naming both lengths.
+    longer = os.path.join(out, "longer.csv")
+    with open(longer, "w") as f:
+        f.write("day,cases\n" + "".join(f"{d},5\n" for d in range(101)))
+    _, _, stderr, _ = run([ARGS.sgnn, "predict", "--run", out, "--data", longer], expect_rc=2)
+    one_clean_error(stderr, "101 days", "(100, its sim.days)")
+
+    # In-prior series: 2,000 simulations of the training prior, flagged about 1% of the
+    # time (binomial sd 4.4 around 20).
+    mean = fresh_dir("predict-ood-rate")
+    train(1, mean, "--train.steps", "200", "--eval.every", "200")
+    corpus = os.path.join(mean, "corpus.h5")
+    run([ARGS.sgnn, "simulate", "--config", os.path.join(ARGS.config_dir, "tiny.cfg"), "--samples", "2000",
+         "--out", corpus])
+    wide = os.path.join(mean, "prior.csv")
+    h5("f = h5py.File(sys.argv[1], 'r')\n"
+       "x = numpy.rint(numpy.expm1(f['inputs'][()][f['valid'][()] == 1])).astype(int)\n"
+       "with open(sys.argv[2], 'w') as out:\n"
+       "    out.write(','.join(f's{j}' for j in range(len(x))) + '\\n')\n"
+       "    for row in x.T: out.write(','.join(map(str, row)) + '\\n')", corpus, wide)
+    table = os.path.join(mean, "prior_predict.csv")
+    run([ARGS.sgnn, "predict", "--run", mean, "--data", wide, "--out", table], timeout=600)
+    with open(table[:-4] + "_series.csv") as f:
+        flags = [int(r["ood_warning"]) for r in csv.DictReader(f)]
+    if not len(flags) > 1900 or not 4 <= sum(flags) <= 40:
+        fail(f"{sum(flags)} of {len(flags)} in-prior series flagged; about 1% expected")
+    print(f"outbreaks read at lengths {lengths}; padded school at the "
+          f"{series['padded_school']['ood_percentile']}th percentile, a spike flagged; in-prior flagged "
+          f"{sum(flags)}/{len(flags)}")
 
 
 def test_posterior_resume():

@@ -5,9 +5,12 @@
 #include "sgnn/error.hpp"
 #include "sgnn/io/atomic_file.hpp"
 #include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/io/installation.hpp"
 #include "sgnn/io/observation_csv.hpp"
+#include "sgnn/io/subprocess.hpp"
 #include "sgnn/predict/inputs.hpp"
 #include "sgnn/predict/out_of_distribution.hpp"
+#include "sgnn/predict/predictive_check.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/text.hpp"
@@ -39,7 +42,10 @@ mechanism probabilities follow as P(NAME).
 
 Each series is also placed among simulations from the run's prior in the network's
 embedding: a series beyond the 99th percentile of held-out simulations gets a WARNING
-line saying what to change (its posterior is then an extrapolation).
+line saying what to change (its posterior is then an extrapolation). With a flow or
+mixture head, 500 replicates simulated from posterior draws through the run's own
+simulator and observation model check that the model reproduces the series (a
+posterior predictive check: a per-day band and a p-value; below 0.01 a WARNING).
 
 Sample runs:
   build/sgnn predict --run runs/flu --data data/outbreaks --out runs/flu/outbreaks.csv
@@ -57,15 +63,22 @@ Sample runs:
   --samples N    also N posterior draws per series in the .h5 file (flow and mixture)
   --seed S       seed of the posterior draws (default 1): the same seed, the same draws
   --out FILE     the summary table as CSV (default: printed); beside it FILE_series.csv
-                 (one row per series: length, first date, out-of-distribution score)
-                 and FILE.h5 (all of it, and the draws), each replaced atomically
+                 (one row per series: length, first date, out-of-distribution score,
+                 predictive check), FILE.h5 (all of it, and the draws), each replaced
+                 atomically, and FILE_figures/ (PNG: SERIES_check.png, the series over
+                 its posterior predictive band; SERIES_posterior.png, each target's
+                 posterior against its prior)
+  --figures N    draw figures of the first N series only (default 50; 0: none)
 
 Output columns: series, target, mean, sd, q2.5, q5, q25, q50, q75, q95, q97.5.
 FILE_series.csv: series, file, length, first_date, ood_distance, ood_percentile,
-ood_warning. FILE.h5 (h5py): root attributes columns (the targets) and series; for each
+ood_warning, ppc_p_value, ppc_outside_95, ppc_replicates. FILE.h5 (h5py): root attributes columns (the targets) and series; for each
 series /observed/SERIES (channels x length, NaN for missing), /summary/SERIES (rows
 of summary_rows x mean, sd, quantiles), /ood/SERIES (distance, percentile) and with
---samples /draws/SERIES (N x targets) and /log_density/SERIES (N).
+/predictive/SERIES (5 band quantiles x channels x length) and /predictive_check/SERIES
+(p-value, entries outside the 95% band, replicates), /prior_draws (draws of the
+targets' prior), and for flow and mixture heads /draws/SERIES (N x targets; N is
+--samples, or 1,000) and /log_density/SERIES (N).
 )TXT";
 
 std::vector<config::OptionSpec> predict_flags() {
@@ -77,8 +90,12 @@ std::vector<config::OptionSpec> predict_flags() {
         {"samples", Type::integer, "0", "posterior draws per observation to write", 0, 1e8},
         {"seed", Type::integer, "1", "seed of the posterior draws", 0, 9e15},
         {"out", Type::text, "", "the summary CSV"},
+        {"figures", Type::integer, "50", "series to draw figures of (the first ones)", 0, 1e9},
     };
 }
+
+// Posterior draws stored per series when --samples is not given (for the figures).
+constexpr std::int64_t kPlotDraws = 1000;
 
 std::string csv_number(double v) {
     if (!std::isfinite(v)) return "";
@@ -228,7 +245,11 @@ int predict_command(run::Session& session) {
         std::string table = "series,target,mean,sd";
         for (double p : summary_percentiles()) table += ",q" + format_number(p);
         table += "\n";
-        std::string series_table = "series,file,length,first_date,ood_distance,ood_percentile,ood_warning\n";
+        std::string series_table =
+            "series,file,length,first_date,ood_distance,ood_percentile,ood_warning,ppc_p_value,ppc_outside_95,"
+            "ppc_replicates\n";
+        const PredictiveChecker checker(*task, layout.target_names, shape);
+        const std::int64_t stored_draws = samples > 0 ? samples : kPlotDraws;
         std::vector<std::string> summary_rows;  // the row names of /summary/SERIES
         std::vector<io::Dataset> datasets;
         std::vector<std::string> warnings;
@@ -290,9 +311,39 @@ int predict_command(run::Session& session) {
                                                                   omp_get_max_threads());
             }
             const OutOfDistribution ood = reference->score(network.embed(o.inputs.data(), 1), o.total);
+            if (i == 0) {
+                const std::vector<float>& prior = reference->prior_targets();
+                datasets.push_back(io::make_dataset(
+                    "/prior_draws", std::vector<double>(prior.begin(), prior.end()),
+                    {prior.size() / static_cast<std::size_t>(std::max(1, n_t)), static_cast<std::uint64_t>(n_t)}));
+            }
+            // The posterior predictive check, where the posterior covers every parameter.
+            PredictiveCheck ppc;
+            if (!sample.empty() && checker.unavailable().empty()) {
+                ppc = checker.check(o.series, sample, summary_draws, seed, i);
+                if (!ppc.band.empty()) {
+                    datasets.push_back(
+                        io::make_dataset("/predictive_check/" + h5_name(name),
+                                         std::vector<double>{ppc.p_value, static_cast<double>(ppc.outside_95),
+                                                             static_cast<double>(ppc.replicates)}));
+                    datasets.push_back(io::make_dataset(
+                        "/predictive/" + h5_name(name), ppc.band,
+                        {5, static_cast<std::uint64_t>(shape.channels), static_cast<std::uint64_t>(o.series.length)}));
+                }
+            }
+            const bool checked = ppc.replicates > 0 && !ppc.band.empty();
             series_table += name + "," + o.file + "," + std::to_string(o.series.length) + "," + o.series.first_date +
                             "," + csv_number(ood.distance) + "," + csv_number(ood.percentile) + "," +
-                            (ood.warn ? "1" : "0") + "\n";
+                            (ood.warn ? "1" : "0") + "," + (checked ? csv_number(ppc.p_value) : "") + "," +
+                            (checked ? std::to_string(ppc.outside_95) : "") + "," + std::to_string(ppc.replicates) +
+                            "\n";
+            if (checked && ppc.p_value < 0.01) {
+                warnings.push_back("[sgnn] WARNING: series '" + name + "' fails the posterior predictive check (p = " +
+                                   csv_number(ppc.p_value) + ", " + std::to_string(ppc.outside_95) + " of " +
+                                   std::to_string(o.series.length * shape.channels) +
+                                   " entries outside the replicates' 95% band): the model does not reproduce it "
+                                   "with any posterior parameters; see its _check.png");
+            }
             if (ood.warn) {
                 char percentile[32];
                 std::snprintf(percentile, sizeof percentile, "%.1f", ood.percentile);
@@ -310,16 +361,17 @@ int predict_command(run::Session& session) {
             datasets.push_back(
                 io::make_dataset("/summary/" + key, numbers, {static_cast<std::uint64_t>(rows.size()), stats}));
             datasets.push_back(io::make_dataset("/ood/" + key, std::vector<double>{ood.distance, ood.percentile}));
-            if (samples > 0) {
-                const std::vector<double> first(sample.begin(), sample.begin() + samples * n_t);
+            if (!sample.empty()) {
+                const std::vector<double> first(sample.begin(), sample.begin() + stored_draws * n_t);
                 std::vector<float> repeated;
-                repeated.reserve(static_cast<std::size_t>(samples) * o.inputs.size());
-                for (std::int64_t k = 0; k < samples; ++k)
+                repeated.reserve(static_cast<std::size_t>(stored_draws) * o.inputs.size());
+                for (std::int64_t k = 0; k < stored_draws; ++k)
                     repeated.insert(repeated.end(), o.inputs.begin(), o.inputs.end());
-                datasets.push_back(io::make_dataset(
-                    "/draws/" + key, first, {static_cast<std::uint64_t>(samples), static_cast<std::uint64_t>(n_t)}));
+                datasets.push_back(
+                    io::make_dataset("/draws/" + key, first,
+                                     {static_cast<std::uint64_t>(stored_draws), static_cast<std::uint64_t>(n_t)}));
                 datasets.push_back(io::make_dataset("/log_density/" + key,
-                                                    network.log_density(repeated.data(), first.data(), samples)));
+                                                    network.log_density(repeated.data(), first.data(), stored_draws)));
             }
         }
 
@@ -341,12 +393,33 @@ int predict_command(run::Session& session) {
                                              {"series", names},
                                              {"model", model},
                                              {"seed", std::to_string(seed)},
-                                             {"draws", std::to_string(samples)}});
+                                             {"draws", std::to_string(network.has_density() ? stored_draws : 0)}});
             std::printf("[sgnn] posterior summaries of %zu series in %s (per series: %s; HDF5: %s)\n",
                         observations.size(), table_file.c_str(), series_file.c_str(), h5_file.c_str());
             if (samples > 0) {
                 std::printf("[sgnn] %lld posterior draws per series in %s\n", static_cast<long long>(samples),
                             h5_file.c_str());
+            }
+            // The figures: each series over its predictive band, each target's
+            // posterior against its prior (scripts/plot_predictions.py).
+            const std::string script = io::installed_file("scripts/plot_predictions.py");
+            const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+            const std::int64_t figures =
+                std::min<std::int64_t>(flags.integer("figures"), static_cast<std::int64_t>(observations.size()));
+            const io::ProcessResult drawn =
+                script.empty() || figures == 0
+                    ? io::ProcessResult{}
+                    : io::run_process({python, script, h5_file, stem + "_figures", std::to_string(figures)},
+                                      io::ChildStderr::merge);
+            if (figures == 0) {
+                // none asked for
+            } else if (drawn.started && drawn.exit_code == 0) {
+                std::printf("[sgnn] figures in %s_figures/ (SERIES_check.png, SERIES_posterior.png)\n", stem.c_str());
+            } else {
+                std::printf("[sgnn] figures not drawn (%s)\n",
+                            script.empty()
+                                ? "scripts/plot_predictions.py is not installed with this sgnn"
+                                : ("python3 with h5py and matplotlib: " + drawn.output.substr(0, 300)).c_str());
             }
             std::fflush(stdout);
         }
@@ -359,6 +432,18 @@ int predict_command(run::Session& session) {
                 "model.head = flow or mixture for intervals)%s\n",
                 model.c_str(),
                 logs ? "; a log_ target's mean is in log units (exp of it is not the mean of the quantity)" : "");
+        }
+        if (!network.has_density()) {
+            std::fprintf(stderr,
+                         "[sgnn] note: no posterior predictive check: it simulates from posterior draws, "
+                         "which a mean head does not give\n");
+        } else if (!checker.unavailable().empty()) {
+            std::fprintf(stderr, "[sgnn] note: no posterior predictive check: %s\n", checker.unavailable().c_str());
+        } else if (!checker.from_prior().empty()) {
+            std::fprintf(stderr,
+                         "[sgnn] note: the predictive check draws %s from the prior (not targets of the network); "
+                         "its band is wider than the posterior's would be, so it errs towards passing\n",
+                         checker.from_prior().c_str());
         }
         for (const auto& w : warnings) std::fprintf(stderr, "%s\n", w.c_str());
         std::fflush(stderr);

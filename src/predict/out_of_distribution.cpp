@@ -50,6 +50,9 @@ SimulationReference::SimulationReference(const sim::Task& task, const train::Pre
                 }
             }
             totals_.push_back(total);
+            const std::size_t n_t = static_cast<std::size_t>(task.layout().n_targets());
+            const float* t = made.targets.data() + static_cast<std::size_t>(j) * n_t;
+            prior_targets_.insert(prior_targets_.end(), t, t + n_t);
             ++kept;
         }
     }

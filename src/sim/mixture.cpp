@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <stdexcept>
 
 namespace sgnn::sim {
 namespace {
@@ -155,6 +156,12 @@ public:
 
     std::string describe_sample(SampleStream& rng, double width) const override {
         return mechanism_of(rng).task->describe_sample(rng, width);
+    }
+
+    bool simulate_from(const double*, SampleStream&, float*) const override {
+        throw std::logic_error(
+            "a mixture simulates from a mechanism and its parameters; simulate_from takes a "
+            "simulator's task");
     }
 
     const std::vector<std::string>& parameter_names() const override { return parameter_names_; }

@@ -111,19 +111,14 @@ public:
             std::copy(v, v + n_sim, simulator_values.data() + static_cast<std::size_t>(j) * n_sim);
         }
         simulator_->simulate_batch(simulator_values.data(), count, simulated_days, rngs, trajectories.data(), valid);
-        const bool nonnegative = simulator_->nonnegative();
         for (int j = 0; j < count; ++j) {
             if (!valid[j]) continue;
             valid[j] = 0;
             try {
                 const double* v = values.data() + static_cast<std::size_t>(j) * n_params;
-                const double* series = trajectories.data() + static_cast<std::size_t>(j) * simulated;
-                if (max_offset_ > 0) series = observed_window(series, v[offset_index_], window.data());
-                // A broken trajectory (NaN, Inf, a negative count) drops the sample.
-                if (std::any_of(series, series + length,
-                                [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0.0); })) {
-                    continue;
-                }
+                const double* series =
+                    observed_series(v, trajectories.data() + static_cast<std::size_t>(j) * simulated, window.data());
+                if (series == nullptr) continue;
                 simulator_->compute_derived(v, series, days_, derived.data());
                 if (!observation_.observe(series, v + n_sim, rngs[j], inputs + static_cast<std::size_t>(j) * n_in)) {
                     continue;
@@ -165,7 +160,37 @@ public:
         for (std::size_t k = 0; k < priors_.size(); ++k) out[k] = priors_[k].draw(rng, width);
     }
 
+    std::vector<ParameterPrior> parameter_priors() const override { return priors_; }
+
+    bool simulate_from(const double* parameters, SampleStream& rng, float* inputs) const override {
+        const std::size_t n_sim = static_cast<std::size_t>(n_simulator_parameters_);
+        std::vector<double> trajectory(static_cast<std::size_t>(days_ + max_offset_) *
+                                       static_cast<std::size_t>(channels_)),
+            window(static_cast<std::size_t>(days_) * static_cast<std::size_t>(channels_));
+        char ok = 0;
+        simulator_->simulate_batch(parameters, 1, days_ + max_offset_, &rng, trajectory.data(), &ok);
+        if (!ok) return false;
+        try {
+            const double* series = observed_series(parameters, trajectory.data(), window.data());
+            return series != nullptr && observation_.observe(series, parameters + n_sim, rng, inputs);
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+
 private:
+    // The observed window of a sample's trajectory (from its seeding), or nullptr for a
+    // broken one (NaN, Inf, a negative count), whose sample is dropped.
+    const double* observed_series(const double* parameters, const double* trajectory, double* window) const {
+        const double* series =
+            max_offset_ > 0 ? observed_window(trajectory, parameters[offset_index_], window) : trajectory;
+        const std::size_t length = static_cast<std::size_t>(days_) * static_cast<std::size_t>(channels_);
+        const bool nonnegative = simulator_->nonnegative();
+        const bool broken = std::any_of(series, series + length,
+                                        [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0.0); });
+        return broken ? nullptr : series;
+    }
+
     // The sim.days entries of each channel that a sample with this onset offset
     // observes, copied out of its trajectory of days_ + max_offset_ entries per channel.
     const double* observed_window(const double* trajectory, double offset, double* out) const {

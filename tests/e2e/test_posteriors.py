@@ -166,14 +166,21 @@ def test_predict_real_data():
     lengths = {name: int(series[name]["length"]) for name in OUTBREAKS}
     if lengths != {"flu1918_baltimore": 92, "flu2009_nyc_school": 14, "flu2009_pennsylvania": 32}:
         fail(f"series lengths as read: {lengths}")
+    for name in OUTBREAKS:
+        p_value = float(series[name]["ppc_p_value"] or "nan")
+        if not 0 < p_value <= 1 or series[name]["ppc_replicates"] != "500":
+            fail(f"{name}: a posterior predictive check of 500 replicates expected: {series[name]}")
+        for figure in ("check", "posterior"):
+            if not os.path.getsize(os.path.join(out, "outbreaks_figures", f"{name}_{figure}.png")) > 10000:
+                fail(f"{name}_{figure}.png is missing or empty")
     if series["flu2009_pennsylvania"]["first_date"] != "2009-04-27":
         fail(f"the first date should be carried through: {series['flu2009_pennsylvania']}")
     if series["spike"]["ood_warning"] != "1" or "WARNING: series 'spike'" not in stderr:
         fail(f"a series outside the prior should be flagged:\n{series['spike']}\n{stderr}")
     shapes = h5("f = h5py.File(sys.argv[1], 'r')\n"
                 "print(f['summary/flu2009_nyc_school'].shape, f['observed/flu1918_baltimore'].shape, "
-                "f.attrs['summary_rows'])", table[:-4] + ".h5")
-    if "(4, 9) (1, 92)" not in shapes or "log_R0,beta,gamma,R0" not in shapes:
+                "f['predictive/flu1918_baltimore'].shape, f.attrs['summary_rows'])", table[:-4] + ".h5")
+    if "(4, 9) (1, 92) (5, 1, 92)" not in shapes or "log_R0,beta,gamma,R0" not in shapes:
         fail(f"the HDF5 file should hold the summaries and the observed series:\n{shapes}")
     # A series longer than the network's window: one line naming both lengths.
     longer = os.path.join(out, "longer.csv")
@@ -196,7 +203,7 @@ def test_predict_real_data():
        "    out.write(','.join(f's{j}' for j in range(len(x))) + '\\n')\n"
        "    for row in x.T: out.write(','.join(map(str, row)) + '\\n')", corpus, wide)
     table = os.path.join(mean, "prior_predict.csv")
-    run([ARGS.sgnn, "predict", "--run", mean, "--data", wide, "--out", table], timeout=600)
+    run([ARGS.sgnn, "predict", "--run", mean, "--data", wide, "--out", table, "--figures", "0"], timeout=600)
     with open(table[:-4] + "_series.csv") as f:
         flags = [int(r["ood_warning"]) for r in csv.DictReader(f)]
     if not len(flags) > 1900 or not 4 <= sum(flags) <= 40:

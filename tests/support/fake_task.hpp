@@ -41,6 +41,7 @@ public:
     std::string describe_sample(sim::SampleStream&, double) const override { return "fake"; }
     const std::vector<std::string>& parameter_names() const override { return names_; }
     void draw_parameters(sim::SampleStream& rng, double, double* out) const override { out[0] = rng.uniform(); }
+    bool simulate_from(const double*, sim::SampleStream&, float*) const override { return false; }
 
 private:
     double seconds_per_block_;

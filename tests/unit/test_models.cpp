@@ -298,6 +298,7 @@ TEST_CASE("samples that fail are dropped, counted and never packed", "[task]") {
         }
         const std::vector<std::string>& parameter_names() const override { return names_; }
         void draw_parameters(SampleStream& rng, double, double* out) const override { out[0] = rng.uniform(); }
+        bool simulate_from(const double*, SampleStream&, float*) const override { return false; }
 
     private:
         SampleLayout layout_;

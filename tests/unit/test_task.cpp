@@ -221,3 +221,28 @@ TEST_CASE("with onset offsets a SEIR series no longer gives itself away on its f
     CHECK(seir_offset > 0.85);
     CHECK(std::fabs(sir_offset - seir_offset) < 0.1);
 }
+
+TEST_CASE("a sample simulated from its own prior draws is the sample", "[task][onset]") {
+    // simulate_from continues the sample's stream after its prior draws, as generate
+    // does: the same parameters and stream give the same bits (the predictive check's
+    // replicates are drawn this way, from posterior draws and fresh streams).
+    sim::TaskConfig config;
+    config.model = "seir";
+    config.days = 50;
+    config.observation = {"report", "negbin", "truncate"};
+    config.priors["observed_days"] = "uniform_int(10, 50)";
+    config.options.onset_offset = true;
+    config.targets = {"R0"};
+    const auto task = sim::make_task(config);
+    REQUIRE(task->parameter_priors().size() == task->parameter_names().size());
+    std::vector<double> params(task->parameter_names().size());
+    std::vector<float> generated(50), replayed(50), target(1);
+    float label = 0.0f;
+    for (std::uint64_t j = 0; j < 20; ++j) {
+        sim::SampleStream a(6, sim::Purpose::test, j), b(6, sim::Purpose::test, j);
+        const bool valid = task->generate(a, 1.0, {generated.data(), target.data(), &label});
+        task->draw_parameters(b, 1.0, params.data());
+        CHECK(task->simulate_from(params.data(), b, replayed.data()) == valid);
+        CHECK(generated == replayed);
+    }
+}

@@ -42,6 +42,10 @@ public:
     // series is not counts) for the advice.
     OutOfDistribution score(const std::vector<float>& embedding, double total) const;
 
+    // The targets of the simulations (rows x targets, NaN where a mechanism lacks
+    // one): draws of each target's prior, for plots of posterior against prior.
+    const std::vector<float>& prior_targets() const { return prior_targets_; }
+
 private:
     double kth_distance(const float* embedding) const;
 
@@ -49,6 +53,7 @@ private:
     std::vector<float> reference_;  // kReference x width_
     std::vector<double> held_out_;  // kHeldOut distances, sorted
     std::vector<double> totals_;    // every simulation's total count, sorted (log1p inputs)
+    std::vector<float> prior_targets_;
     int length_;
     std::string unit_;
 };

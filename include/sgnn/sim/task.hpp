@@ -98,6 +98,15 @@ public:
     // name (NaN for a parameter its mechanism lacks).
     virtual const std::vector<std::string>& parameter_names() const = 0;
     virtual void draw_parameters(SampleStream& rng, double prior_width, double* out) const = 0;
+    // Simulates and observes one series from given parameters (one per name of
+    // parameter_names(), none NaN) with the simulation's and observation's draws from
+    // `rng`, into `inputs` (layout().n_inputs, as the network sees them): a posterior
+    // predictive check's replicate. Returns false where the sample would be dropped.
+    // A mixture throws std::logic_error: its mechanism is not a parameter.
+    virtual bool simulate_from(const double* parameters, SampleStream& rng, float* inputs) const = 0;
+    // The prior of each parameter, in parameter_names() order (empty where a task
+    // cannot say: a mixture's mechanisms may differ).
+    virtual std::vector<ParameterPrior> parameter_priors() const { return {}; }
 };
 
 // A simulator's task's parameters: the simulator's, then the observation model's, then

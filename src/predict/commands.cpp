@@ -74,7 +74,8 @@ Output columns: series, target, mean, sd, q2.5, q5, q25, q50, q75, q95, q97.5.
 FILE_series.csv: series, file, length, first_date, ood_distance, ood_percentile,
 ood_warning, ppc_p_value, ppc_outside_95, ppc_replicates. FILE.h5 (h5py): root attributes columns (the targets) and series; for each
 series /observed/SERIES (channels x length, NaN for missing), /summary/SERIES (rows
-of summary_rows x mean, sd, quantiles), /ood/SERIES (distance, percentile) and with
+of summary_rows x mean, sd, quantiles), /ood/SERIES (distance, percentile),
+/embedding/SERIES (the network's embedding of it), with a flow or mixture head
 /predictive/SERIES (5 band quantiles x channels x length) and /predictive_check/SERIES
 (p-value, entries outside the 95% band, replicates), /prior_draws (draws of the
 targets' prior), and for flow and mixture heads /draws/SERIES (N x targets; N is
@@ -310,7 +311,8 @@ int predict_command(run::Session& session) {
                 reference = std::make_unique<SimulationReference>(*task, network, shape, config.seed, o.series.length,
                                                                   omp_get_max_threads());
             }
-            const OutOfDistribution ood = reference->score(network.embed(o.inputs.data(), 1), o.total);
+            const std::vector<float> embedding = network.embed(o.inputs.data(), 1);
+            const OutOfDistribution ood = reference->score(embedding, o.total);
             if (i == 0) {
                 const std::vector<float>& prior = reference->prior_targets();
                 datasets.push_back(io::make_dataset(
@@ -361,6 +363,7 @@ int predict_command(run::Session& session) {
             datasets.push_back(
                 io::make_dataset("/summary/" + key, numbers, {static_cast<std::uint64_t>(rows.size()), stats}));
             datasets.push_back(io::make_dataset("/ood/" + key, std::vector<double>{ood.distance, ood.percentile}));
+            datasets.push_back(io::make_dataset("/embedding/" + key, embedding));
             if (!sample.empty()) {
                 const std::vector<double> first(sample.begin(), sample.begin() + stored_draws * n_t);
                 std::vector<float> repeated;

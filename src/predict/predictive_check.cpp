@@ -17,6 +17,8 @@ PredictiveChecker::PredictiveChecker(const sim::Task& task, const std::vector<st
     }
     priors_ = task.parameter_priors();
     const auto& names = task.parameter_names();
+    weekday_ = static_cast<int>(std::find(names.begin(), names.end(), "first_weekday") - names.begin());
+    if (weekday_ == static_cast<int>(names.size())) weekday_ = -1;
     if (priors_.size() != names.size()) {
         unavailable_ = "the task does not say its priors";
         return;
@@ -35,7 +37,7 @@ PredictiveChecker::PredictiveChecker(const sim::Task& task, const std::vector<st
             sources_.push_back({Source::Kind::fixed, 0, priors_[p].centre()});
         } else {
             sources_.push_back({Source::Kind::prior, static_cast<int>(p), 0.0});
-            from_prior_ += (from_prior_.empty() ? "" : ", ") + names[p];
+            if (names[p] != "first_weekday") from_prior_ += (from_prior_.empty() ? "" : ", ") + names[p];
         }
     }
 }
@@ -62,6 +64,10 @@ PredictiveCheck PredictiveChecker::check(const io::ObservedSeries& series, const
                             : s.kind == Source::Kind::length     ? static_cast<double>(length)
                             : s.kind == Source::Kind::prior      ? priors_[static_cast<std::size_t>(s.index)].draw(rng)
                                                                  : s.value;
+        }
+        // A dated series starts on a known weekday (1970-01-01, day 0, was a Thursday).
+        if (weekday_ >= 0 && series.first_day) {
+            parameters[static_cast<std::size_t>(weekday_)] = static_cast<double>(((*series.first_day + 3) % 7 + 7) % 7);
         }
         if (!task_.simulate_from(parameters.data(), rng, inputs.data())) continue;
         std::vector<double> counts(width);

@@ -18,7 +18,7 @@ const std::vector<StepInfo>& step_table() {
         {"report", {"reporting_rate"}},
         {"delay", {"delay_mean", "delay_sd"}},
         {"negbin", {"dispersion"}},
-        {"weekend", {"weekend_factor"}},
+        {"weekend", {"weekend_factor", "first_weekday"}},
         {"weekly", {}},
         {"missing", {"missing_rate"}},
         {"delay_pmf", {}},
@@ -192,11 +192,13 @@ bool ObservationModel::observe_channel(const double* values, const double* param
                 break;
             }
             case Step::weekend: {
-                // Day 0 is a Monday; days 5 and 6 of each week are the weekend.
+                // Day d is weekday (first_weekday + d) mod 7, Monday 0: 5 and 6 are
+                // the weekend.
                 const double factor = *p++;
+                const auto first = static_cast<int>(std::llround(*p++)) % 7;
                 double backlog = 0.0;
                 for (int d = 0; d < length; ++d) {
-                    const int weekday = d % 7;
+                    const int weekday = (first + d) % 7;
                     if (weekday >= 5) {
                         const double kept = binomial(rng, std::llround(series[d]), factor);
                         backlog += series[d] - kept;

@@ -54,6 +54,11 @@ const std::vector<ParameterSpec>& parameter_catalog() {
          "uniform(0.3, 0.9)",
          {0.0, 1.0, true},
          "share of weekend cases reported on the day; the rest come on Monday"},
+        {"first_weekday",
+         "uniform_int(0, 6)",
+         {0.0, 6.0, true, true},
+         "weekday of a series' first day for the weekend step, 0 = Monday ... 6 = Sunday: drawn, a network learns "
+         "to read weekly patterns that start on any day (sgnn predict's predictive check takes it from the dates)"},
         {"missing_rate", "uniform(0, 0.1)", {0.0, 1.0, true}, "probability that a day's (or week's) count is missing"},
         {"observed_days",
          "uniform_int(14, 60)",

@@ -76,10 +76,10 @@ TEST_CASE("weekend under-reporting is caught up on Monday; weekly sums weeks", "
     const ObservationModel weekend({"weekend", "weekly"}, 28);
     REQUIRE(weekend.output_length() == 4);
     const std::vector<double> incidence(28, 100);
-    const double factor = 0.5;
+    const double factor[] = {0.5, 0.0};  // weekend_factor, first_weekday (Monday)
     std::vector<float> out(4);
     SampleStream rng(3, Purpose::test, 0);
-    REQUIRE(weekend.observe(incidence.data(), &factor, rng, out.data()));
+    REQUIRE(weekend.observe(incidence.data(), factor, rng, out.data()));
     // Week 1 loses part of its weekend to week 2's Monday; later weeks gain what the
     // previous weekend lost. All 2800 cases but the last weekend's backlog are reported.
     double total = 0;
@@ -88,6 +88,14 @@ TEST_CASE("weekend under-reporting is caught up on Monday; weekly sums weeks", "
     CHECK(total >= 2800.0 - 200.0);
     CHECK(count(out[0]) < 700.0);
     CHECK_THROWS_AS(ObservationModel({"weekly", "weekend"}, 28), sgnn::ConfigError);
+    // A series that starts on a Wednesday (2): its weekend is days 3 and 4, and day 5,
+    // a Monday, catches up.
+    const ObservationModel daily({"weekend"}, 7);
+    const double wednesday[] = {0.0, 2.0};
+    std::vector<float> days(7);
+    REQUIRE(daily.observe(std::vector<double>(7, 10.0).data(), wednesday, rng, days.data()));
+    const double expected[] = {10, 10, 10, 0, 0, 30, 10};  // Wed, Thu, Fri, Sat, Sun, Mon, Tue
+    for (int d = 0; d < 7; ++d) CHECK(count(days[d]) == Approx(expected[d]).epsilon(1e-6));
     CHECK_THROWS_WITH(ObservationModel({"report", "smooth"}, 28), Catch::Matchers::Contains("obs.steps"));
 }
 

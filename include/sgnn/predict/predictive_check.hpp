@@ -34,7 +34,8 @@ public:
 
     // `targets`: the names of the posterior draws' columns. Each parameter of the task
     // comes from the posterior (as a target or its log_), from the series
-    // (observed_days: its length), or else from its prior: a nuisance parameter the
+    // (observed_days: its length; first_weekday: its first date's weekday), or else
+    // from its prior: a nuisance parameter the
     // network was not asked about (a discrete one cannot be a density head's target)
     // is then averaged over its prior, which widens the band, so the check errs
     // towards passing.
@@ -61,6 +62,7 @@ private:
     int n_targets_;
     std::vector<Source> sources_;
     std::vector<sim::ParameterPrior> priors_;
+    int weekday_ = -1;  // first_weekday's place (the weekend step), set from a dated series' first day
     std::string unavailable_, from_prior_;
 };
 

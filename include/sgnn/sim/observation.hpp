@@ -9,7 +9,8 @@
 //   negbin    negative-binomial noise around the current value (variance m + m^2/k,
 //             k = dispersion)
 //   weekend   weekend effect: Saturday and Sunday report weekend_factor of their
-//             counts; the shortfall is reported on Monday
+//             counts; the shortfall is reported on Monday. Day 0 is weekday
+//             first_weekday (0 Monday ... 6 Sunday)
 //   weekly    weekly totals instead of daily counts (the series gets days/7 entries)
 //   missing   each entry is missing with probability missing_rate
 //   gaussian  additive Gaussian measurement noise, sd noise_sd (in the series' units)

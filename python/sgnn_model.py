@@ -246,17 +246,22 @@ class SgnnModel:
         return bins, cumulative(knots[:, :bins]), cumulative(knots[:, bins:2 * bins]), deriv
 
     @classmethod
+    def _bin_of(cls, value, knots, by_output):
+        """Per element: inside the tails?, the value clipped to them, and its bin's
+        x0, width, y0, height, end derivatives and slope (the bin found by x, or by y
+        for the inverse)."""
+        bins, cw, ch, deriv = cls._spline_knots(knots)
+        inside = np.abs(value) <= TAIL_BOUND
+        clipped = np.clip(value, -TAIL_BOUND, TAIL_BOUND)
+        b = np.clip((clipped[:, None] >= (ch if by_output else cw)).sum(1) - 1, 0, bins - 1)
+        r = np.arange(len(value))
+        w, h = cw[r, b + 1] - cw[r, b], ch[r, b + 1] - ch[r, b]
+        return inside, clipped, cw[r, b], w, ch[r, b], h, deriv[r, b], deriv[r, b + 1], h / w
+
+    @classmethod
     def spline(cls, y, knots):
         """Forward rational-quadratic spline per element: y (rows,), knots (rows, 3B-1)."""
-        bins, cw, ch, deriv = cls._spline_knots(knots)
-        inside = np.abs(y) <= TAIL_BOUND
-        x = np.clip(y, -TAIL_BOUND, TAIL_BOUND)
-        b = np.clip((x[:, None] >= cw).sum(1) - 1, 0, bins - 1)
-        r = np.arange(len(y))
-        x0, w = cw[r, b], cw[r, b + 1] - cw[r, b]
-        y0, h = ch[r, b], ch[r, b + 1] - ch[r, b]
-        d0, d1 = deriv[r, b], deriv[r, b + 1]
-        s = h / w
+        inside, x, x0, w, y0, h, d0, d1, s = cls._bin_of(y, knots, by_output=False)
         th = (x - x0) / w
         t1 = th * (1 - th)
         den = s + (d0 + d1 - 2 * s) * t1
@@ -267,15 +272,7 @@ class SgnnModel:
     @classmethod
     def spline_inverse(cls, out, knots):
         """The spline's inverse per element: the root in [0, 1] of its quadratic in the bin."""
-        bins, cw, ch, deriv = cls._spline_knots(knots)
-        inside = np.abs(out) <= TAIL_BOUND
-        y = np.clip(out, -TAIL_BOUND, TAIL_BOUND)
-        b = np.clip((y[:, None] >= ch).sum(1) - 1, 0, bins - 1)
-        r = np.arange(len(y))
-        x0, w = cw[r, b], cw[r, b + 1] - cw[r, b]
-        y0, h = ch[r, b], ch[r, b + 1] - ch[r, b]
-        d0, d1 = deriv[r, b], deriv[r, b + 1]
-        s = h / w
+        inside, y, x0, w, y0, h, d0, d1, s = cls._bin_of(out, knots, by_output=True)
         dy = y - y0
         a = h * (s - d0) + dy * (d0 + d1 - 2 * s)
         bq = h * d0 - dy * (d0 + d1 - 2 * s)

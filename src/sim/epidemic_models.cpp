@@ -78,16 +78,22 @@ public:
         }
     }
 
+    // The last, reproduction_number, is what renewal-equation methods (EpiEstim)
+    // estimate: the expected infections one case causes in a susceptible population.
+    // In continuous time it is R0; a chain-binomial case is infectious for E[J] = 1/p
+    // steps of force beta/k, p = 1 - exp(-gamma/k), so R = R0 (gamma/k) / p
+    // (docs/simulators.md).
     std::vector<std::string> derived() const override {
         switch (by_) {
             case Parameterization::growth_rate:
-                return {"beta", "gamma", "R0", "doubling_time", "final_size", "peak_day"};
+                return {"beta", "gamma", "R0", "doubling_time", "final_size", "peak_day", "reproduction_number"};
             case Parameterization::rates:
-                return {"R0", "infectious_period", "growth_rate", "doubling_time", "final_size", "peak_day"};
+                return {"R0",         "infectious_period", "growth_rate",        "doubling_time",
+                        "final_size", "peak_day",          "reproduction_number"};
             case Parameterization::R0:
                 break;
         }
-        return {"beta", "gamma", "growth_rate", "doubling_time", "final_size", "peak_day"};
+        return {"beta", "gamma", "growth_rate", "doubling_time", "final_size", "peak_day", "reproduction_number"};
     }
 
     void compute_derived(const double* p, const double* incidence, int days, double* out) const override {
@@ -105,9 +111,15 @@ public:
         out[3] = std::log(2.0) / growth;  // infinite when R0 = 1; such samples are dropped
         out[4] = total / static_cast<double>(r.population);
         out[5] = static_cast<double>(peak + 1);
+        const double per_step = r.gamma / std::max(1, steps_per_day_);
+        out[6] = steps_per_day_ > 0 ? r.r0 * per_step / -std::expm1(-per_step) : r.r0;
     }
 
 protected:
+    // Chain-binomial models: their steps per day (0: continuous time), for
+    // reproduction_number.
+    void set_steps_per_day(int steps) { steps_per_day_ = steps; }
+
     // Index of a parameter in names_ (names_.size() if the model has none by that name).
     int index(const char* name) const {
         return static_cast<int>(std::find(names_.begin(), names_.end(), name) - names_.begin());
@@ -159,6 +171,7 @@ protected:
 private:
     std::vector<std::string> names_;
     Parameterization by_ = Parameterization::R0;
+    int steps_per_day_ = 0;
     // Positions of the optional parameters, found once (rates() runs per trajectory).
     int latent_, immunity_, asymptomatic_, relative_;
 };
@@ -179,7 +192,9 @@ template <class Model>
 class DailyModel : public EpidemicModel {
 public:
     DailyModel(std::vector<std::string> own, int steps_per_day)
-        : EpidemicModel(std::move(own)), steps_per_day_(std::max(1, steps_per_day)) {}
+        : EpidemicModel(std::move(own)), steps_per_day_(std::max(1, steps_per_day)) {
+        set_steps_per_day(steps_per_day_);
+    }
 
     void simulate(const double* p, int days, SampleStream& rng, double* incidence) const override {
         const StepRates r = step_rates(p);
@@ -606,16 +621,17 @@ public:
         return names;
     }
     void compute_derived(const double* p, const double* series, int days, double* out) const override {
-        double all[6];
+        double all[7];
         EpidemicModel::compute_derived(p, series, days, all);
         const double interval = settings().output_interval;
         if (!prevalence_) {
-            std::copy(all, all + 6, out);
+            std::copy(all, all + 7, out);
             out[5] = all[5] * interval;  // the end of the peak interval
             return;
         }
         std::copy(all, all + 4, out);
         out[4] = (all[5] - 1.0) * interval;  // the time of the largest entry
+        out[5] = all[6];
     }
 
     void simulate_batch(const double* params, int count, int days, SampleStream*, double* series,

@@ -125,6 +125,21 @@ TEST_CASE("derived quantities follow the model's definitions", "[models]") {
     CHECK(d[3] == Approx(std::log(2.0) / r));
     CHECK(d[4] == Approx(140.0 / 20000.0));
     CHECK(d[5] == 10.0);  // peak on day 10 (1-based)
+    // The renewal reproduction number of the daily model: R0 (gamma/k) / (1 - e^(-gamma/k)),
+    // the infections one case causes over its geometric stay in I (the renewal test
+    // "the chain-binomial generation interval ..." checks the same force by simulation).
+    REQUIRE(seir->derived().back() == "reproduction_number");
+    CHECK(d[6] == Approx(2.5 * gamma / -std::expm1(-gamma)).epsilon(1e-12));
+    SimulatorOptions two_steps;
+    two_steps.steps_per_day = 2;
+    std::vector<double> d2(d.size());
+    make_simulator("seir", two_steps)->compute_derived(p.data(), incidence.data(), 60, d2.data());
+    CHECK(d2[6] == Approx(2.5 * (gamma / 2) / -std::expm1(-gamma / 2)).epsilon(1e-12));
+    for (const char* continuous : {"seir_gillespie", "seir_tauleap"}) {
+        std::vector<double> c(d.size());
+        make_simulator(continuous)->compute_derived(p.data(), incidence.data(), 60, c.data());
+        CHECK(c[6] == Approx(2.5));
+    }
     // SEAIR: R0 counts asymptomatic transmission at its reduced rate.
     const auto seair = make_simulator("seair");
     const auto q = values(*seair, kTypical);

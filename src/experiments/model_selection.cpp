@@ -108,13 +108,7 @@ Pair make_pair_from(const std::string& name, const std::string& config, const ru
         }
         pair.population = prior.arguments()[0];
         if (task.options.onset_offset) {
-            const auto offset = task.priors.find(sim::kOnsetOffset);
-            const sim::ParameterSpec& catalog = sim::parameter_spec(sim::kOnsetOffset);
-            pair.max_onset_offset =
-                sim::ParameterPrior::parse("prior.onset_offset",
-                                           offset == task.priors.end() ? catalog.default_prior : offset->second,
-                                           catalog.domain)
-                    .upper_bound();
+            pair.max_onset_offset = sim::task_prior(task, "sir", sim::kOnsetOffset).upper_bound();
         }
     } else if (is("logistic", "gompertz")) {
         if (task.observation != std::vector<std::string>{"lognormal"}) {

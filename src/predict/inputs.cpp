@@ -1,7 +1,6 @@
 #include "sgnn/predict/inputs.hpp"
 
 #include "sgnn/error.hpp"
-#include "sgnn/sim/parameters.hpp"
 #include "sgnn/text.hpp"
 
 #include <algorithm>
@@ -22,12 +21,9 @@ InputShape InputShape::of(const sim::TaskConfig& task, const sim::SampleLayout& 
     if (has("weekly")) shape.unit = "weeks";
     if (task.options.ode.output_interval != 1.0) shape.unit = "entries";
     if (has("truncate")) {
-        const auto given = task.priors.find("observed_days");
-        const sim::ParameterSpec& catalog = sim::parameter_spec("observed_days");
-        const std::string spec = given == task.priors.end() ? catalog.default_prior : given->second;
-        const auto prior = sim::ParameterPrior::parse("prior.observed_days", spec, catalog.domain);
+        const auto prior = sim::task_prior(task, sim::task_simulators(task).front(), "observed_days");
         shape.shortest = std::max(1, static_cast<int>(std::llround(prior.lower_bound())));
-        shape.observed_prior = "prior.observed_days = " + spec;
+        shape.observed_prior = "prior.observed_days = " + prior.spec();
     }
     return shape;
 }

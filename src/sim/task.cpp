@@ -311,6 +311,10 @@ std::vector<std::string> expand_targets(const std::vector<std::string>& targets,
     return expanded;
 }
 
+ParameterPrior task_prior(const TaskConfig& config, const std::string& model, const std::string& name) {
+    return ParameterPrior::parse("prior." + name, prior_spec(config, model, name), parameter_spec(name).domain);
+}
+
 std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool component) {
     return std::make_unique<SimulatorTask>(config, component);
 }

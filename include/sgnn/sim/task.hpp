@@ -122,6 +122,11 @@ std::vector<std::string> available_targets(const std::string& model, const std::
 // The simulators a task runs: the mechanisms of a mixture, or sim.model.
 std::vector<std::string> task_simulators(const TaskConfig& config);
 
+// The prior of parameter `name` in the samples of `model` (one of the task's
+// simulators): prior.NAME, else the catalog's default, except where
+// sim.generation_interval sets it (a fixed value). Throws ConfigError for a bad spec.
+ParameterPrior task_prior(const TaskConfig& config, const std::string& model, const std::string& name);
+
 // The support of `target` (a name of the task's layout) under config's priors.
 TargetSupport target_support(const TaskConfig& config, const std::string& target);
 

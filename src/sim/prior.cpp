@@ -305,8 +305,9 @@ double ParameterPrior::centre() const {
 }
 
 std::string ParameterPrior::spec() const {
-    static const char* names[] = {"fixed",  "uniform",     "loguniform", "uniform_int",
-                                  "normal", "truncnormal", "categorical"};
+    // One name per Kind, in its order.
+    static const char* names[] = {"fixed",  "uniform",   "loguniform",  "uniform_int",
+                                  "normal", "lognormal", "truncnormal", "categorical"};
     std::string text = std::string(names[static_cast<int>(kind_)]) + "(";
     if (kind_ == Kind::categorical) {
         double previous = 0.0;

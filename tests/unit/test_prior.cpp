@@ -131,3 +131,15 @@ TEST_CASE("a lognormal prior's logarithm has its mean and sd, narrowed around th
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.beta", "lognormal(0, 0)", kPositive), Contains("positive"));
     CHECK_THROWS_WITH(ParameterPrior::parse("prior.beta", "lognormal(0)", kPositive), Contains("2 values"));
 }
+
+TEST_CASE("a prior writes itself back as the spec it was read from", "[prior]") {
+    const ParameterDomain positive{0.0, 100.0, false};
+    for (const char* spec : {"fixed(2)", "uniform(1, 3)", "loguniform(1.5, 5)", "uniform_int(10, 50)",
+                             "truncnormal(2, 1, 0.5, 4)", "categorical(1:0.25, 2:0.75)"}) {
+        CHECK(ParameterPrior::parse("prior.x", spec, positive).spec() == spec);
+    }
+    // A lognormal carries its truncation at the domain's upper bound.
+    CHECK(ParameterPrior::parse("prior.x", "lognormal(-0.9, 0.5)", positive).spec() == "lognormal(-0.9, 0.5, 100)");
+    const ParameterDomain real{-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(), true};
+    CHECK(ParameterPrior::parse("prior.x", "normal(0, 1)", real).spec() == "normal(0, 1)");
+}

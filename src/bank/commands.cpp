@@ -11,6 +11,7 @@
 #include "sgnn/io/bank_file.hpp"
 #include "sgnn/io/json_file.hpp"
 #include "sgnn/io/observation_csv.hpp"
+#include "sgnn/predict/inputs.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/sim/task.hpp"
 #include "sgnn/stop.hpp"
@@ -62,12 +63,15 @@ Sample runs:
                  training run is read from the same directory)
   --run DIR      the same given as the training run: DIR/model.h5, DIR/config.ini
   --bank FILE    the memory bank (sgnn bank)
-  --data FILE    the observation: CSV, a header row, one row per day, one column per
-                 series of the model (day/date/t columns are ignored); as many rows as
-                 sim.days; empty cells only where obs.steps includes missing
+  --data FILES   observed series, read as sgnn predict reads them (sgnn predict
+                 --help): CSV files or folders of them; a wide CSV with one column per series, or a long one with a
+                 series column; a date, dates, day or t column gives the time. A series
+                 shorter than sim.days is padded as missing when the network was trained
+                 with the truncate step
+  --series NAME  attribute only this series of the file (default: every series)
   --k K          neighbours (default: the square root of the bank size)
   --show N       neighbours listed one by one (default 10)
-  --json         print one JSON object instead of tables
+  --json         print one JSON object per series, one per line, instead of tables
 )TXT";
 
 struct Summary {
@@ -104,7 +108,8 @@ std::vector<config::OptionSpec> attribute_flags() {
         {"model", Type::text, "", "the network that made the bank"},
         {"run", Type::text, "", "the training run (DIR/model.h5, DIR/config.ini)"},
         {"bank", Type::text, "", "the memory bank"},
-        {"data", Type::text, "", "the observation CSV"},
+        {"data", Type::text, "", "the observed series (CSV)"},
+        {"series", Type::text, "", "attribute only this series of the file"},
         {"k", Type::integer, "", "neighbours", 1, 1e9},
         {"show", Type::integer, "10", "neighbours listed one by one", 0, 1e6},
         {"json", Type::boolean, "false", "print one JSON object"},
@@ -229,7 +234,11 @@ io::Json attribution_result(const train::Predictor& network, const std::vector<d
 
 // The same as tables.
 void print_attribution(const io::Json& result) {
-    std::printf("network prediction:");
+    std::printf("series %s (%d %s", result["series"].get<std::string>().c_str(), result["length"].get<int>(),
+                result["unit"].get<std::string>().c_str());
+    if (!result["first_date"].get<std::string>().empty())
+        std::printf(" from %s", result["first_date"].get<std::string>().c_str());
+    std::printf(")\nnetwork prediction:");
     for (auto& [name, value] : result["network_prediction"].items()) {
         std::printf(" %s = %.4g", name.c_str(), value.get<double>());
     }
@@ -280,41 +289,61 @@ int attribute_command(run::Session& session) {
                 "(sgnn attribute --help)");
         }
 
-        // 2. The observation, read as the run's observation model shapes it, embedded and
-        //    predicted by the network.
+        // 2. The observed series, shaped as the run's observation model would have
+        //    made them (sgnn predict's reading: padded when the network reads partial
+        //    series), all read before any work so that a bad file is reported at once.
         const run::RunConfig config = run::read_run_config(run_dir);
         const auto task = sim::make_task(config.task);
-        const sim::SampleLayout& layout = task->layout();
-        const bool missing = std::find(config.task.observation.begin(), config.task.observation.end(), "missing") !=
-                             config.task.observation.end();
-        const std::vector<float> query = io::read_observation_csv(data, layout.n_inputs / layout.n_channels,
-                                                                  layout.n_channels, config.task.transform, missing);
+        const predict::InputShape shape = predict::InputShape::of(config.task, task->layout());
+        std::vector<predict::SeriesInFile> observed =
+            predict::read_series(predict::observation_files(data), shape.channels);
+        if (flags.given("series")) {
+            const std::string wanted = flags.text("series");
+            const auto named = std::find_if(observed.begin(), observed.end(),
+                                            [&](const predict::SeriesInFile& s) { return s.series.name == wanted; });
+            if (named == observed.end()) {
+                std::string names;
+                for (const auto& s : observed) names += (names.empty() ? "" : ", ") + printable(s.series.name);
+                throw ConfigError("--series " + printable(wanted) + ": --data " + data +
+                                  " has no such series (it has " + names + ")");
+            }
+            observed = {*named};
+        }
+        std::vector<std::vector<float>> inputs;
+        for (const auto& read : observed) inputs.push_back(predict::network_inputs(read.series, shape, read.file));
         const train::Predictor network(model);
-        const std::vector<float> q = network.embed(query.data(), 1);
-        const std::vector<double> prediction = network.predict(query.data(), 1);
 
-        // 3. The bank, searched in place for the nearest simulations.
+        // 3. The bank, searched in place for the nearest simulations of each series.
         io::MemoryBank memory;
         try {
             memory = io::read_memory_bank(bank);
         } catch (const std::exception& error) {
             throw ConfigError("--bank " + std::string(error.what()));
         }
-        if (memory.width != q.size()) {
-            throw ConfigError("--bank " + bank + ": embeddings of width " + std::to_string(memory.width) + ", but " +
-                              model + " embeds into " + std::to_string(q.size()) +
-                              "; make the bank with this run's network");
-        }
-        std::size_t valid_count = 0;
-        const auto rows = nearest_rows(memory, q, k, bank, valid_count);
+        for (std::size_t s = 0; s < observed.size(); ++s) {
+            const std::vector<float> q = network.embed(inputs[s].data(), 1);
+            const std::vector<double> prediction = network.predict(inputs[s].data(), 1);
+            if (memory.width != q.size()) {
+                throw ConfigError("--bank " + bank + ": embeddings of width " + std::to_string(memory.width) +
+                                  ", but " + model + " embeds into " + std::to_string(q.size()) +
+                                  "; make the bank with this run's network");
+            }
+            std::size_t valid_count = 0;
+            const auto rows = nearest_rows(memory, q, k, bank, valid_count);
 
-        // 4. What they say, as JSON or tables.
-        io::Json result = {{"observation", data}, {"bank", bank}, {"bank_size", valid_count}, {"k", rows.size()}};
-        result.update(attribution_result(network, prediction, memory, rows, show));
-        if (json) {
-            std::printf("%s\n", result.dump().c_str());
-        } else {
-            print_attribution(result);
+            // 4. What they say, as JSON or tables.
+            const io::ObservedSeries& series = observed[s].series;
+            io::Json result = {{"observation", observed[s].file}, {"series", series.name},
+                               {"length", series.length},         {"unit", shape.unit},
+                               {"first_date", series.first_date}, {"bank", bank},
+                               {"bank_size", valid_count},        {"k", rows.size()}};
+            result.update(attribution_result(network, prediction, memory, rows, show));
+            if (json) {
+                std::printf("%s\n", result.dump().c_str());
+            } else {
+                if (s > 0) std::printf("\n");
+                print_attribution(result);
+            }
         }
     } catch (const ConfigError&) {
         throw;

@@ -105,26 +105,6 @@ std::string csv_number(double v) {
     return text;
 }
 
-// The files --data names: each file, and every *.csv of each folder (sorted).
-std::vector<std::string> data_files(const std::string& flag) {
-    std::vector<std::string> files;
-    for (const std::string& item : split_list(flag)) {
-        std::error_code error;
-        if (!std::filesystem::is_directory(item, error)) {
-            files.push_back(item);
-            continue;
-        }
-        std::vector<std::string> inside;
-        for (const auto& entry : std::filesystem::directory_iterator(item)) {
-            if (entry.is_regular_file() && entry.path().extension() == ".csv") inside.push_back(entry.path().string());
-        }
-        if (inside.empty()) throw ConfigError("--data " + item + ": a folder without any .csv file");
-        std::sort(inside.begin(), inside.end());
-        files.insert(files.end(), inside.begin(), inside.end());
-    }
-    return files;
-}
-
 // One observed series with where it came from and what the network makes of it.
 struct Observation {
     io::ObservedSeries series;
@@ -183,7 +163,7 @@ int predict_command(run::Session& session) {
         const run::TrainedModel trained = run::trained_model(flags.text("run"), flags.text("model"));
         const std::string& run_dir = trained.run_dir;
         const std::string& model = trained.model;
-        const std::vector<std::string> files = data_files(flags.text("data"));
+        const std::vector<std::string> files = observation_files(flags.text("data"));
         if (run_dir.empty() || files.empty()) {
             throw ConfigError("sgnn predict needs --model FILE (or --run DIR) and --data FILE (sgnn predict --help)");
         }
@@ -222,22 +202,14 @@ int predict_command(run::Session& session) {
         // 4. Every series, shaped as the network's inputs (all read before any work,
         //    so that a bad file is reported at once).
         std::vector<Observation> observations;
-        std::map<std::string, std::string> seen;  // series name -> its file
-        for (const std::string& file : files) {
-            for (io::ObservedSeries& series : io::read_observed_series(file, shape.channels)) {
-                const auto [it, fresh] = seen.emplace(series.name, file);
-                if (!fresh) {
-                    throw ConfigError("--data " + file + ": a series named '" + printable(series.name) +
-                                      "' is also in " + it->second + "; series names must differ");
-                }
-                Observation o{std::move(series), file, {}, 0.0};
-                o.inputs = network_inputs(o.series, shape, file);
-                o.total = shape.log1p ? 0.0 : std::numeric_limits<double>::quiet_NaN();
-                for (double v : o.series.values) {
-                    if (shape.log1p && !std::isnan(v)) o.total += v;
-                }
-                observations.push_back(std::move(o));
+        for (SeriesInFile& read : read_series(files, shape.channels)) {
+            Observation o{std::move(read.series), read.file, {}, 0.0};
+            o.inputs = network_inputs(o.series, shape, o.file);
+            o.total = shape.log1p ? 0.0 : std::numeric_limits<double>::quiet_NaN();
+            for (double v : o.series.values) {
+                if (shape.log1p && !std::isnan(v)) o.total += v;
             }
+            observations.push_back(std::move(o));
         }
 
         // 5. Posterior summaries, draws, and the out-of-distribution check.

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <map>
 
 namespace sgnn::predict {
 
@@ -26,6 +28,41 @@ InputShape InputShape::of(const sim::TaskConfig& task, const sim::SampleLayout& 
         shape.observed_prior = "prior.observed_days = " + prior.spec();
     }
     return shape;
+}
+
+std::vector<std::string> observation_files(const std::string& flag) {
+    std::vector<std::string> files;
+    for (const std::string& item : split_list(flag)) {
+        std::error_code error;
+        if (!std::filesystem::is_directory(item, error)) {
+            files.push_back(item);
+            continue;
+        }
+        std::vector<std::string> inside;
+        for (const auto& entry : std::filesystem::directory_iterator(item)) {
+            if (entry.is_regular_file() && entry.path().extension() == ".csv") inside.push_back(entry.path().string());
+        }
+        if (inside.empty()) throw ConfigError("--data " + item + ": a folder without any .csv file");
+        std::sort(inside.begin(), inside.end());
+        files.insert(files.end(), inside.begin(), inside.end());
+    }
+    return files;
+}
+
+std::vector<SeriesInFile> read_series(const std::vector<std::string>& files, int channels) {
+    std::vector<SeriesInFile> all;
+    std::map<std::string, std::string> seen;  // series name -> its file
+    for (const std::string& file : files) {
+        for (io::ObservedSeries& series : io::read_observed_series(file, channels)) {
+            const auto [it, fresh] = seen.emplace(series.name, file);
+            if (!fresh) {
+                throw ConfigError("--data " + file + ": a series named '" + printable(series.name) + "' is also in " +
+                                  it->second + "; series names must differ");
+            }
+            all.push_back({std::move(series), file});
+        }
+    }
+    return all;
 }
 
 std::vector<float> network_inputs(const io::ObservedSeries& series, const InputShape& shape, const std::string& file) {

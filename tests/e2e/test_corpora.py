@@ -107,5 +107,5 @@ def test_attribution():
     with open(bad, "w") as f:
         f.write("day,cases\n0,5\n1,7\n")
     _, _, stderr, _ = run([ARGS.sgnn, "attribute", "--run", out, "--bank", bank, "--data", bad], expect_rc=2)
-    one_clean_error(stderr, bad, "2 rows", "60")
+    one_clean_error(stderr, bad, "2 days", "exactly 60")
     print(f"attributed R0 off by {a:.3f} on average against {p:.3f} for the prior's centre")

@@ -6,6 +6,7 @@ Run by CTest as e2e_NAME (tests/CMakeLists.txt), or directly:
         --workdir build/e2e --mpiexec "mpiexec --oversubscribe"
 """
 import csv
+import json
 import math
 import os
 import signal
@@ -182,6 +183,27 @@ def test_predict_real_data():
                 "f['predictive/flu1918_baltimore'].shape, f.attrs['summary_rows'])", table[:-4] + ".h5")
     if "(4, 9) (1, 92) (5, 1, 92)" not in shapes or "log_R0,beta,gamma,R0" not in shapes:
         fail(f"the HDF5 file should hold the summaries and the observed series:\n{shapes}")
+    # Attribution reads the same files the same way: every series of the folder, the
+    # shorter ones padded, one JSON object per series; --series picks one.
+    bank = os.path.join(out, "bank.h5")
+    run([ARGS.sgnn, "bank", "--run", out, "--samples", "2000", "--out", bank])
+    _, stdout, _, _ = run([ARGS.sgnn, "attribute", "--run", out, "--bank", bank, "--data", data, "--json"])
+    attributed = [json.loads(line) for line in stdout.splitlines()]
+    read = {a["series"]: (a["length"], a["k"], a["attributed"]["R0"]["median"]) for a in attributed}
+    if sorted(read) != sorted(OUTBREAKS) or {name: read[name][0] for name in read} != lengths:
+        fail(f"attribute should read the three outbreaks at their lengths: {read}")
+    # The neighbours of the NYC school (an explosive outbreak) have a higher R0 than
+    # Baltimore's (a slow city epidemic), as the flow's posteriors do (3.6 and 1.25).
+    if not read["flu2009_nyc_school"][2] > read["flu1918_baltimore"][2]:
+        fail(f"the NYC school's neighbours should have the higher R0: {read}")
+    _, stdout, _, _ = run([ARGS.sgnn, "attribute", "--run", out, "--bank", bank, "--data", data,
+                           "--series", "flu2009_pennsylvania"])
+    if "series flu2009_pennsylvania (32 days from 2009-04-27)" not in stdout or "flu1918" in stdout:
+        fail(f"--series should attribute that series alone:\n{stdout}")
+    _, _, stderr, _ = run([ARGS.sgnn, "attribute", "--run", out, "--bank", bank, "--data", data,
+                           "--series", "nyc"], expect_rc=2)
+    one_clean_error(stderr, "--series nyc", "flu2009_nyc_school")
+
     # A series longer than the network's window: one line naming both lengths.
     longer = os.path.join(out, "longer.csv")
     with open(longer, "w") as f:

@@ -24,6 +24,20 @@ struct InputShape {
     static InputShape of(const sim::TaskConfig& task, const sim::SampleLayout& layout);
 };
 
+// The files a --data flag names (comma-separated): each file, and every *.csv of each
+// folder, sorted. Throws ConfigError for a folder without one.
+std::vector<std::string> observation_files(const std::string& flag);
+
+// A series and the file it was read from.
+struct SeriesInFile {
+    io::ObservedSeries series;
+    std::string file;
+};
+
+// Every series of `files`, in order, for a model with `channels` series per sample.
+// Names must differ across the files: a repeated one is a ConfigError naming both.
+std::vector<SeriesInFile> read_series(const std::vector<std::string>& files, int channels);
+
 // The network inputs of `series` (read from `file`), channels one after the other.
 // Throws ConfigError naming the file, the series and what to change.
 std::vector<float> network_inputs(const io::ObservedSeries& series, const InputShape& shape, const std::string& file);

@@ -21,7 +21,7 @@ PACKAGES := build-essential cmake pkg-config \
 	libtorch-dev libopenblas0-openmp \
 	libhdf5-openmpi-dev petsc-dev \
 	libboost-program-options-dev catch2 librandom123-dev \
-	nlohmann-json3-dev libssl-dev clang-format \
+	nlohmann-json3-dev libssl-dev libmuparser-dev clang-format \
 	python3 python3-numpy python3-h5py python3-matplotlib python3-pytest python3-sklearn
 
 # Open MPI refuses to start as root unless told; containers and CI often run as root.

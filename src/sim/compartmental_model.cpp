@@ -1,0 +1,428 @@
+#include "sgnn/sim/compartmental_model.hpp"
+
+#include "sgnn/sim/expression.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+namespace sgnn::sim {
+
+std::string per_individual_rate(const std::string& rate, const std::string& from) {
+    // Split the top level (outside parentheses) at * and /; anything else there (+, -,
+    // comparisons, ?:) makes it not a plain chain.
+    struct Factor {
+        std::size_t begin, end;
+        char before;  // the operator before it: '*', '/', or 0 for the first
+    };
+    std::vector<Factor> factors;
+    int depth = 0;
+    std::size_t begin = 0;
+    char before = 0;
+    for (std::size_t i = 0; i < rate.size(); ++i) {
+        const char c = rate[i];
+        if (c == '(') ++depth;
+        if (c == ')') --depth;
+        if (depth != 0) continue;
+        if (c == '*' || c == '/') {
+            factors.push_back({begin, i, before});
+            before = c;
+            begin = i + 1;
+        } else if (std::string("+-<>=!&|?:,").find(c) != std::string::npos) {
+            // A sign or exponent inside a number (1e-3) is not a top-level operator.
+            const bool exponent = (c == '+' || c == '-') && i > 0 && (rate[i - 1] == 'e' || rate[i - 1] == 'E') &&
+                                  i > 1 && std::isdigit(static_cast<unsigned char>(rate[i - 2]));
+            if (!exponent) return "";
+        }
+    }
+    factors.push_back({begin, rate.size(), before});
+    const auto trimmed = [&](const Factor& f) {
+        const auto first = rate.find_first_not_of(" \t", f.begin);
+        const auto last = rate.find_last_not_of(" \t", f.end - 1);
+        return first >= f.end ? std::string() : rate.substr(first, last - first + 1);
+    };
+    for (std::size_t k = 0; k < factors.size(); ++k) {
+        if (trimmed(factors[k]) != from || factors[k].before == '/') continue;
+        if (factors.size() == 1) return "1";
+        std::string rest;
+        for (std::size_t j = 0; j < factors.size(); ++j) {
+            if (j == k) continue;
+            const std::string factor = trimmed(factors[j]);
+            // The first factor left keeps no operator, unless it divides (S / x -> 1 / x).
+            if (rest.empty()) {
+                rest = factors[j].before == '/' ? "1 / " + factor : factor;
+            } else {
+                rest += std::string(" ") + factors[j].before + " " + factor;
+            }
+        }
+        return rest;
+    }
+    return "";
+}
+
+namespace {
+
+// The model's expressions compiled over one table of values (parameters, derived
+// quantities, compartments, N, t), and how a step uses them. One per simulate call: a
+// table is single-threaded.
+//
+// A step's hazards sit in one row per trajectory: for each group (the outflows of one
+// compartment, drawn together as competing risks) its flows' hazards per individual
+// (times dt), then the group's probability slot; then each source's expected count.
+// Constant hazards are written once per trajectory; the varying ones every step.
+struct Program {
+    struct Group {
+        int compartment;
+        int first_slot, flows;  // the flows' slots, then the probability slot
+        bool constant;          // every hazard constant: the probability is too
+        std::vector<int> transitions;
+    };
+    struct Hazard {
+        int slot, expression;
+        bool per_individual;  // the FROM factor taken out (else divided by the compartment)
+        bool constant;        // uses no compartment, N or t
+        int compartment;      // FROM, or -1 for a source
+    };
+
+    ExpressionTable table;
+    int n_parameters, n_derived, n_compartments, n_slots = 0;
+    std::vector<int> derived, initial;
+    std::vector<Group> groups;      // by the first appearance of their compartment as a FROM
+    std::vector<int> source_slots;  // per source
+    std::vector<int> source_transitions;
+    std::vector<Hazard> hazards;    // every flow's
+    std::vector<int> step_symbols;  // what the varying hazards use: loaded before each step
+    std::vector<int> from, to;      // per transition (-1: source or sink)
+
+    explicit Program(const ModelDescription& model)
+        : table(symbols(model)),
+          n_parameters(static_cast<int>(model.parameters.size())),
+          n_derived(static_cast<int>(model.derived.size())),
+          n_compartments(static_cast<int>(model.compartments.size())) {
+        for (const auto& d : model.derived) derived.push_back(table.compile(d.expression));
+        for (const auto& c : model.compartments) initial.push_back(table.compile(c.expression));
+        for (const auto& t : model.transitions) {
+            from.push_back(t.from);
+            to.push_back(t.to);
+            if (t.from >= 0 &&
+                std::none_of(groups.begin(), groups.end(), [&](const Group& g) { return g.compartment == t.from; }))
+                groups.push_back({t.from, 0, 0, true, {}});
+        }
+        for (const auto& t : model.transitions) {
+            if (t.from >= 0) {
+                std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+                    return g.compartment == t.from;
+                })->transitions.push_back(static_cast<int>(&t - model.transitions.data()));
+            }
+        }
+        const int first_state = n_parameters + n_derived;
+        const auto add_hazard = [&](const ModelTransition& t, int slot) {
+            Hazard h{slot, -1, false, false, t.from};
+            if (t.from >= 0) {
+                const std::string per =
+                    per_individual_rate(t.rate, model.compartments[static_cast<std::size_t>(t.from)].name);
+                h.per_individual = !per.empty();
+                h.expression = table.compile(h.per_individual ? per : t.rate);
+            } else {
+                h.expression = table.compile(t.rate);
+            }
+            const auto& used = table.symbols_used(h.expression);
+            h.constant = std::none_of(used.begin(), used.end(), [&](int s) { return s >= first_state; }) &&
+                         (h.per_individual || t.from < 0);
+            if (!h.constant) {
+                for (int symbol : used) {
+                    if (std::find(step_symbols.begin(), step_symbols.end(), symbol) == step_symbols.end())
+                        step_symbols.push_back(symbol);
+                }
+            }
+            hazards.push_back(h);
+            return h.constant;
+        };
+        for (Group& g : groups) {
+            g.first_slot = n_slots;
+            g.flows = static_cast<int>(g.transitions.size());
+            for (int i : g.transitions)
+                g.constant &= add_hazard(model.transitions[static_cast<std::size_t>(i)], n_slots++);
+            ++n_slots;  // the probability
+        }
+        for (std::size_t i = 0; i < model.transitions.size(); ++i) {
+            if (model.transitions[i].from >= 0) continue;
+            source_slots.push_back(n_slots);
+            source_transitions.push_back(static_cast<int>(i));
+            add_hazard(model.transitions[i], n_slots++);
+        }
+    }
+
+    static std::vector<std::string> symbols(const ModelDescription& model) {
+        std::vector<std::string> names;
+        for (const auto& p : model.parameters) names.push_back(p.name);
+        for (const auto& d : model.derived) names.push_back(d.name);
+        for (const auto& c : model.compartments) names.push_back(c.name);
+        names.push_back("N");
+        names.push_back("t");
+        return names;
+    }
+
+    int n_fixed() const { return n_parameters + n_derived; }
+    int total_slot() const { return n_fixed() + n_compartments; }
+
+    // Parameters into the table, then each derived quantity in order.
+    void load_parameters(const double* params) {
+        for (int p = 0; p < n_parameters; ++p) table.value(p) = params[p];
+        for (int d = 0; d < n_derived; ++d) {
+            table.value(n_parameters + d) = table.evaluate(derived[static_cast<std::size_t>(d)]);
+        }
+    }
+};
+
+// The Program of a model on this thread, compiled on first use: compiling costs about
+// as much as simulating a block of trajectories for 10 days, so it is done once per
+// thread and model, not per block. Models are told apart by a number never reused
+// (an address could be, after a model is destroyed).
+Program& program_of(const ModelDescription& model, std::uint64_t model_id) {
+    thread_local std::map<std::uint64_t, std::unique_ptr<Program>> programs;
+    auto& program = programs[model_id];
+    if (!program) program = std::make_unique<Program>(model);
+    return *program;
+}
+
+std::uint64_t next_model_id() {
+    static std::atomic<std::uint64_t> next{0};
+    return next++;
+}
+
+// A hazard's value, checked: false for a negative or non-finite rate.
+bool valid_rate(double value) { return value >= 0.0 && value <= std::numeric_limits<double>::max(); }
+
+class CompartmentalModel final : public Simulator {
+public:
+    CompartmentalModel(ModelDescription model, const SimulatorOptions& options)
+        : model_(std::move(model)), steps_per_day_(std::max(1, options.steps_per_day)), id_(next_model_id()) {
+        Program check(model_);  // the description was checked, so this compiles
+    }
+
+    std::string description() const override { return model_.description; }
+    std::vector<std::string> parameters() const override {
+        std::vector<std::string> names;
+        for (const auto& p : model_.parameters) names.push_back(p.name);
+        return names;
+    }
+    std::vector<std::string> channels() const override {
+        std::vector<std::string> names;
+        for (const auto& c : model_.channels) names.push_back(c.name);
+        return names;
+    }
+    std::vector<std::string> derived() const override {
+        std::vector<std::string> names;
+        for (const auto& d : model_.derived) names.push_back(d.name);
+        return names;
+    }
+    void compute_derived(const double* params, const double*, int, double* out) const override {
+        Program& program = program_of(model_, id_);
+        program.load_parameters(params);
+        for (int d = 0; d < program.n_derived; ++d) out[d] = program.table.value(program.n_parameters + d);
+    }
+
+    void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
+        char ok = 0;
+        simulate_batch(params, 1, days, &rng, series, &ok);
+        if (!ok) {
+            throw std::invalid_argument("no valid trajectory of " + model_.file +
+                                        " for these parameters (an initial state that is not a whole number of "
+                                        "individuals >= 0, or a rate that is negative or not finite)");
+        }
+    }
+
+    void simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* series,
+                        char* ok) const override {
+        Program& program = program_of(model_, id_);
+        const std::size_t n_params = model_.parameters.size(), n_transitions = model_.transitions.size();
+        const std::size_t n_fixed = static_cast<std::size_t>(program.n_fixed());
+        const std::size_t n_compartments = static_cast<std::size_t>(program.n_compartments);
+        const std::size_t n_slots = static_cast<std::size_t>(program.n_slots);
+        const double dt = 1.0 / steps_per_day_;
+
+        // 1. Every trajectory's start: parameters and derived quantities, initial state,
+        //    constant hazards (rows of flat arrays, one row per live trajectory).
+        std::vector<int> live;
+        std::vector<double> fixed, hazards;
+        std::vector<std::int64_t> state;
+        for (int j = 0; j < count; ++j) {
+            ok[j] = start(program, params + static_cast<std::size_t>(j) * n_params, dt, fixed, state, hazards) ? 1 : 0;
+            if (ok[j]) live.push_back(j);
+        }
+        const std::size_t n = live.size();
+        std::vector<char> failed(n, 0);
+        std::vector<std::int64_t> flows(n * n_transitions), day_flows(n * n_transitions);
+        std::vector<BinomialRequest> requests(n);
+        std::vector<std::int64_t> drawn(n);
+        const std::size_t length = model_.channels.size() * static_cast<std::size_t>(days);
+
+        for (int day = 0; day < days; ++day) {
+            std::fill(day_flows.begin(), day_flows.end(), 0);
+            for (int step = 0; step < steps_per_day_; ++step) {
+                const double time = day + step * dt;
+                // 2. The varying hazards, from the state at the start of the step.
+                for (std::size_t k = 0; k < n; ++k) {
+                    if (!failed[k]) {
+                        failed[k] = !step_hazards(program, &fixed[k * n_fixed], &state[k * n_compartments], time, dt,
+                                                  &hazards[k * n_slots]);
+                    }
+                }
+                // 3. Each compartment's outflows: one binomial for all of them (the
+                //    block's draws together), then the competing risks split it.
+                for (const Program::Group& group : program.groups) {
+                    for (std::size_t k = 0; k < n; ++k) {
+                        const double* h = &hazards[k * n_slots + static_cast<std::size_t>(group.first_slot)];
+                        double total = 0.0;
+                        for (int i = 0; i < group.flows; ++i) total += h[i];
+                        requests[k] = failed[k]
+                                          ? BinomialRequest{&rngs[live[k]], 0, 0.0, 0.0}
+                                          : BinomialRequest{
+                                                &rngs[live[k]],
+                                                state[k * n_compartments + static_cast<std::size_t>(group.compartment)],
+                                                total, h[group.flows]};
+                    }
+                    draw_binomials(requests.data(), static_cast<int>(n), drawn.data());
+                    for (std::size_t k = 0; k < n; ++k) {
+                        std::int64_t* f = &flows[k * n_transitions];
+                        if (group.flows == 1) {
+                            f[group.transitions[0]] = drawn[k];
+                            continue;
+                        }
+                        const double* h = &hazards[k * n_slots + static_cast<std::size_t>(group.first_slot)];
+                        std::int64_t left = drawn[k];
+                        double rest = requests[k].rate;
+                        for (int i = 0; i + 1 < group.flows; ++i) {
+                            const std::int64_t taken =
+                                left > 0 && rest > 0.0 ? binomial(rngs[live[k]], left, std::min(1.0, h[i] / rest)) : 0;
+                            f[group.transitions[static_cast<std::size_t>(i)]] = taken;
+                            left -= taken;
+                            rest -= h[i];
+                        }
+                        f[group.transitions.back()] = left;
+                    }
+                }
+                // 4. Sources, then every flow at once.
+                for (std::size_t k = 0; k < n; ++k) {
+                    std::int64_t* f = &flows[k * n_transitions];
+                    for (std::size_t s = 0; s < program.source_slots.size(); ++s) {
+                        const double mean = hazards[k * n_slots + static_cast<std::size_t>(program.source_slots[s])];
+                        f[program.source_transitions[s]] = failed[k] ? 0 : poisson(rngs[live[k]], mean);
+                    }
+                    std::int64_t* x = &state[k * n_compartments];
+                    std::int64_t* total = &day_flows[k * n_transitions];
+                    for (std::size_t i = 0; i < n_transitions; ++i) {
+                        if (program.from[i] >= 0) x[program.from[i]] -= f[i];
+                        if (program.to[i] >= 0) x[program.to[i]] += f[i];
+                        total[i] += f[i];
+                    }
+                }
+            }
+            // 5. The day's channels.
+            for (std::size_t k = 0; k < n; ++k) {
+                double* out = series + static_cast<std::size_t>(live[k]) * length + static_cast<std::size_t>(day);
+                for (std::size_t c = 0; c < model_.channels.size(); ++c) {
+                    const ModelChannel& channel = model_.channels[c];
+                    const bool incidence = channel.kind == ModelChannel::Kind::incidence;
+                    double value = 0.0;
+                    for (int term : channel.terms) {
+                        value += static_cast<double>(incidence
+                                                         ? day_flows[k * n_transitions + static_cast<std::size_t>(term)]
+                                                         : state[k * n_compartments + static_cast<std::size_t>(term)]);
+                    }
+                    out[c * static_cast<std::size_t>(days)] = value;
+                }
+            }
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+            if (failed[k]) ok[live[k]] = 0;
+        }
+    }
+
+    int block_size() const override { return 128; }
+
+private:
+    // Appends a trajectory's rows: parameters and derived quantities, initial state,
+    // hazards with the constant ones filled in. False (nothing appended) when it cannot
+    // run: an initial state that is not a whole number of individuals, or a constant
+    // rate that is negative or not finite.
+    static bool start(Program& program, const double* params, double dt, std::vector<double>& fixed,
+                      std::vector<std::int64_t>& state, std::vector<double>& hazards) {
+        program.load_parameters(params);
+        std::vector<std::int64_t> x;
+        for (int c = 0; c < program.n_compartments; ++c) {
+            const double value = program.table.evaluate(program.initial[static_cast<std::size_t>(c)]);
+            if (!(value >= -0.5 && value < 9e15)) return false;
+            x.push_back(std::llround(value));
+        }
+        std::vector<double> h(static_cast<std::size_t>(program.n_slots), 0.0);
+        for (const Program::Hazard& hazard : program.hazards) {
+            if (!hazard.constant) continue;
+            const double value = program.table.evaluate(hazard.expression);
+            if (!valid_rate(value)) return false;
+            h[static_cast<std::size_t>(hazard.slot)] = value * dt;
+        }
+        // A group of constant hazards has a constant probability 1 - exp(-total): what
+        // the built-in models pass as BinomialRequest::p (0: computed from the rate).
+        for (const Program::Group& group : program.groups) {
+            if (!group.constant) continue;
+            double total = 0.0;
+            for (int i = 0; i < group.flows; ++i) total += h[static_cast<std::size_t>(group.first_slot + i)];
+            h[static_cast<std::size_t>(group.first_slot + group.flows)] = probability_of_rate(total);
+        }
+        fixed.insert(fixed.end(), program.table.values(), program.table.values() + program.n_fixed());
+        state.insert(state.end(), x.begin(), x.end());
+        hazards.insert(hazards.end(), h.begin(), h.end());
+        return true;
+    }
+
+    // The varying hazards of one step into `hazards` (per individual, times dt; a
+    // source's expected count). Only the values their expressions use are loaded into
+    // the table. False for a negative or non-finite rate.
+    static bool step_hazards(Program& program, const double* fixed, const std::int64_t* state, double time, double dt,
+                             double* hazards) {
+        double* values = program.table.values();
+        const int n_fixed = program.n_fixed();
+        for (int s : program.step_symbols) {
+            if (s < n_fixed) {
+                values[s] = fixed[s];
+            } else if (s < program.total_slot()) {
+                values[s] = static_cast<double>(state[s - n_fixed]);
+            } else if (s == program.total_slot()) {
+                double total = 0.0;
+                for (int c = 0; c < program.n_compartments; ++c) total += static_cast<double>(state[c]);
+                values[s] = total;
+            } else {
+                values[s] = time;
+            }
+        }
+        for (const Program::Hazard& hazard : program.hazards) {
+            if (hazard.constant) continue;
+            const double value = program.table.evaluate(hazard.expression);
+            if (!valid_rate(value)) return false;
+            double h = value;
+            if (hazard.compartment >= 0 && !hazard.per_individual) {
+                const double size = static_cast<double>(state[hazard.compartment]);
+                h = size > 0.0 ? value / size : 0.0;
+            }
+            hazards[hazard.slot] = h * dt;
+        }
+        return true;
+    }
+
+    ModelDescription model_;
+    int steps_per_day_;
+    std::uint64_t id_;  // program_of's key
+};
+
+}  // namespace
+
+std::unique_ptr<Simulator> make_compartmental_model(const ModelDescription& model, const SimulatorOptions& options) {
+    return std::make_unique<CompartmentalModel>(model, options);
+}
+
+}  // namespace sgnn::sim

@@ -1,0 +1,203 @@
+// Model files (sim/model_file.hpp) and the simulator that runs them
+// (sim/compartmental_model.hpp): the format's errors, and models/sir.model and
+// models/seir.model against the built-in sir and seir.
+#include "sgnn/error.hpp"
+#include "sgnn/sim/compartmental_model.hpp"
+#include "sgnn/sim/model_file.hpp"
+#include "sgnn/sim/parameters.hpp"
+#include "sgnn/sim/simulator.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+#include <string>
+
+using namespace sgnn::sim;
+
+namespace {
+
+const std::string kModels = std::string(SGNN_SOURCE_DIR) + "/models/";
+
+// A small valid model; tests edit one line of it.
+const std::string kSeir = R"(# a test model
+[parameters]
+beta = uniform(0.2, 0.6)   # transmission rate
+gamma = fixed(0.2)
+population = fixed(1000)
+[derived]
+R0 = beta / gamma
+[compartments]
+S = population - 10
+E = 0
+I = 10
+R = 0
+[transitions]
+S -> E : beta * S * I / N
+E -> I : 0.5 * E
+I -> R : gamma * I
+[observe]
+incidence = E -> I
+)";
+
+std::string replaced(const std::string& text, const std::string& from, const std::string& to) {
+    std::string out = text;
+    const auto at = out.find(from);
+    REQUIRE(at != std::string::npos);
+    return out.replace(at, from.size(), to);
+}
+
+// The ConfigError message of parsing `text` ("" if it parses).
+std::string error_of(const std::string& text) {
+    try {
+        parse_model(text, "m.model");
+    } catch (const sgnn::ConfigError& error) {
+        return error.what();
+    }
+    return "";
+}
+
+// `count` parameter vectors drawn from the default priors of `simulator`'s parameters.
+std::vector<double> prior_draws(const Simulator& simulator, int count, std::uint64_t seed) {
+    std::vector<double> draws;
+    for (int j = 0; j < count; ++j) {
+        SampleStream rng(seed, Purpose::train, static_cast<std::uint64_t>(j));
+        for (const auto& name : simulator.parameters()) {
+            const ParameterSpec& spec = parameter_spec(name);
+            draws.push_back(ParameterPrior::parse(name, spec.default_prior, spec.domain).draw(rng));
+        }
+    }
+    return draws;
+}
+
+}  // namespace
+
+TEST_CASE("a rate is evaluated per individual when its FROM compartment is a factor", "[model_file]") {
+    CHECK(per_individual_rate("beta * S * I / N", "S") == "beta * I / N");
+    CHECK(per_individual_rate("beta / N * S * I", "S") == "beta / N * I");
+    CHECK(per_individual_rate("S * beta", "S") == "beta");
+    CHECK(per_individual_rate("sigma * E", "E") == "sigma");
+    CHECK(per_individual_rate("E", "E") == "1");
+    CHECK(per_individual_rate("S / tau", "S") == "1 / tau");
+    CHECK(per_individual_rate("(a + b) * S", "S") == "(a + b)");
+    CHECK(per_individual_rate("1e-3 * S", "S") == "1e-3");
+    // Not a plain chain, or S not a factor: the rate is divided by S instead.
+    CHECK(per_individual_rate("beta * S * I / N + iota * S", "S").empty());
+    CHECK(per_individual_rate("beta * SI", "S").empty());
+    CHECK(per_individual_rate("x / S", "S").empty());
+    CHECK(per_individual_rate("beta * S^2", "S").empty());
+    CHECK(per_individual_rate("-beta * S", "S").empty());
+}
+
+TEST_CASE("model file errors name the file, line and column", "[model_file]") {
+    CHECK(error_of(kSeir).empty());
+    CHECK(error_of(replaced(kSeir, "E -> I : 0.5 * E", "E -> I : 0.5 * Ee")) == "m.model:15:16: unknown symbol 'Ee'");
+    CHECK(error_of(replaced(kSeir, "I -> R : gamma", "I -> Q : gamma")) ==
+          "m.model:16:6: 'Q' is not a compartment (declare it under [compartments])");
+    CHECK(error_of(replaced(kSeir, "R0 = beta / gamma", "R0 = beta / S")) ==
+          "m.model:7:13: 'S' cannot be used here: a derived quantity uses parameters and the derived quantities "
+          "above it");
+    CHECK(error_of(replaced(kSeir, "S = population - 10", "S = population - I")) ==
+          "m.model:9:18: 'I' cannot be used here: an initial state uses parameters and derived quantities, not "
+          "compartments, N or t");
+    CHECK(error_of(replaced(kSeir, "R = 0", "R = 0\nV = 0")) ==
+          "m.model:13:1: compartment 'V' never empties or fills: no transition starts or ends there");
+    CHECK(error_of(replaced(kSeir, "[derived]", "[derive]")) ==
+          "m.model:6:2: unknown section [derive]; the sections are [parameters], [derived], [compartments], "
+          "[transitions] and [observe]");
+    CHECK(error_of(replaced(kSeir, "E = 0", "gamma = 0"))
+              .rfind("m.model:10:1: 'gamma' is already declared on line 4", 0) == 0);
+    CHECK(error_of(replaced(kSeir, "E = 0", "exp = 0")).rfind("m.model:10:1: 'exp' is reserved", 0) == 0);
+    CHECK(error_of(replaced(kSeir, "fixed(1000)", "uniform(5, 1)")).rfind("m.model:5:14: ", 0) == 0);
+    CHECK(error_of(replaced(kSeir, "S -> E : beta * S * I / N", "S -> E : beta * (S * I / N")) ==
+          "m.model:14:28: a parenthesis is not closed");
+    CHECK(error_of(replaced(kSeir, "incidence = E -> I", "incidence = E -> R")) ==
+          "m.model:18:13: no transition E -> R under [transitions]");
+    CHECK(error_of(replaced(kSeir, "incidence = E -> I", "")).rfind("m.model:1:1: nothing observed", 0) == 0);
+    CHECK(error_of(replaced(kSeir, "S -> E : beta", "S -> E beta"))
+              .rfind("m.model:14:1: expected FROM -> TO : RATE", 0) == 0);
+    CHECK_THROWS_AS(read_model_file(kModels + "no-such.model"), sgnn::ConfigError);
+}
+
+TEST_CASE("models/sir.model and models/seir.model give the built-in sir's and seir's bits", "[model_file]") {
+    for (const std::string name : {"sir", "seir"}) {
+        INFO(name);
+        const auto builtin = make_simulator(name);
+        const auto file = make_compartmental_model(read_model_file(kModels + name + ".model"), {});
+        REQUIRE(file->parameters() == builtin->parameters());
+        const int count = 300, days = 100;
+        const std::vector<double> params = prior_draws(*builtin, count, 11);
+        std::vector<SampleStream> a, b;
+        for (int j = 0; j < count; ++j) {
+            a.emplace_back(5, Purpose::train, static_cast<std::uint64_t>(j));
+            b.emplace_back(5, Purpose::train, static_cast<std::uint64_t>(j));
+        }
+        std::vector<double> x(static_cast<std::size_t>(count * days)), y(x.size());
+        std::vector<char> ok_x(count), ok_y(count);
+        builtin->simulate_batch(params.data(), count, days, a.data(), x.data(), ok_x.data());
+        file->simulate_batch(params.data(), count, days, b.data(), y.data(), ok_y.data());
+        CHECK(ok_x == ok_y);
+        CHECK(x == y);
+        CHECK(std::accumulate(x.begin(), x.end(), 0.0) > 1e5);  // epidemics, not zeros
+        // One trajectory alone has the same bits as in the block.
+        SampleStream alone(5, Purpose::train, 7);
+        std::vector<double> z(static_cast<std::size_t>(days));
+        file->simulate(params.data() + 7 * file->parameters().size(), days, alone, z.data());
+        CHECK(std::equal(z.begin(), z.end(), y.begin() + 7 * days));
+    }
+}
+
+TEST_CASE("competing risks, sources and sinks keep the books", "[model_file]") {
+    // Births into S, deaths from every compartment, two ways out of I: the channels
+    // count every compartment, so the total changes by births minus deaths exactly.
+    const std::string text = R"([parameters]
+beta = fixed(0.5)
+[compartments]
+S = 5000
+I = 50
+R = 0
+D = 0
+[transitions]
+-> S : 20
+S -> I : beta * S * I / N
+I -> R : 0.15 * I
+I -> D : 0.05 * I
+S -> : 0.001 * S
+I -> : 0.001 * I
+R -> : 0.001 * R
+[observe]
+alive = S + I + R
+dead = D
+births = -> S
+deaths = S -> + I -> + R ->
+)";
+    const auto model = make_compartmental_model(parse_model(text, "books.model"), {});
+    const int days = 120;
+    for (int trajectory = 0; trajectory < 20; ++trajectory) {
+        SampleStream rng(3, Purpose::train, static_cast<std::uint64_t>(trajectory));
+        std::vector<double> series(4 * days);
+        const double beta = 0.5;
+        model->simulate(&beta, days, rng, series.data());
+        double alive = 5050.0, dead = 0.0;
+        for (int d = 0; d < days; ++d) {
+            const double died_of_it = series[static_cast<std::size_t>(days + d)] - dead;
+            alive += series[static_cast<std::size_t>(2 * days + d)] - series[static_cast<std::size_t>(3 * days + d)] -
+                     died_of_it;
+            dead = series[static_cast<std::size_t>(days + d)];
+            REQUIRE(series[static_cast<std::size_t>(d)] == alive);
+            REQUIRE(series[static_cast<std::size_t>(d)] >= 0.0);
+        }
+        CHECK(dead > 0.0);
+    }
+}
+
+TEST_CASE("a rate that turns negative drops the trajectory", "[model_file]") {
+    const auto model = make_compartmental_model(
+        parse_model(replaced(kSeir, "E -> I : 0.5 * E", "E -> I : (0.5 - t / 10) * E"), "m.model"), {});
+    SampleStream rng(1, Purpose::train, 0);
+    std::vector<double> series(60);
+    const double p[] = {0.4, 0.2, 1000};
+    CHECK_THROWS_AS(model->simulate(p, 60, rng, series.data()), std::invalid_argument);
+    SampleStream again(1, Purpose::train, 0);
+    CHECK_NOTHROW(model->simulate(p, 5, again, series.data()));  // t < 5: the rate is still positive
+}

@@ -8,10 +8,12 @@
 #include "sgnn/corpus/simulate_command.hpp"
 #include "sgnn/error.hpp"
 #include "sgnn/experiments/harness.hpp"
+#include "sgnn/io/installation.hpp"
 #include "sgnn/predict/commands.hpp"
 #include "sgnn/run/command.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/run/session.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/parameters.hpp"
@@ -19,7 +21,9 @@
 #include "sgnn/sweep/sweep.hpp"
 #include "sgnn/text.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -60,6 +64,24 @@ const char* kListHelp = R"TXT(sgnn list - what is available
   sgnn list options       every option with its default (same as sgnn train --help)
 )TXT";
 
+// One simulator in `sgnn list simulators`: what it is, its series, its parameters with
+// their default priors, its derived quantities.
+void print_simulator(const std::string& name, const sim::Simulator& simulator) {
+    std::string channels;
+    for (const auto& c : simulator.channels()) channels += (channels.empty() ? "" : ", ") + c;
+    std::printf("\n%s: %s\n  series: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
+                simulator.description().c_str(), channels.c_str());
+    const std::vector<sim::ParameterSpec> declared = simulator.declared_parameters();
+    for (const auto& p : simulator.parameters()) {
+        const auto own = std::find_if(declared.begin(), declared.end(), [&](const auto& d) { return d.name == p; });
+        const sim::ParameterSpec& spec = own != declared.end() ? *own : sim::parameter_spec(p);
+        std::printf("    %-24s %-22s %s\n", p.c_str(), spec.default_prior.c_str(), spec.help.c_str());
+    }
+    std::string derived;
+    for (const auto& d : simulator.derived()) derived += (derived.empty() ? "" : ", ") + d;
+    std::printf("  derived quantities: %s\n", derived.empty() ? "(none)" : derived.c_str());
+}
+
 int list_command(run::Session& session) {
     const std::vector<std::string>& args = session.args();
     const std::string what = args.empty() ? "" : args[0];
@@ -78,18 +100,19 @@ int list_command(run::Session& session) {
             std::printf("  %-9s parameters: %s\n", step.c_str(), names.empty() ? "(none)" : names.c_str());
         }
         for (const auto& [name, factory] : sim::simulator_registry()) {
-            const auto simulator = factory(sgnn::sim::SimulatorOptions{});
-            std::string channels;
-            for (const auto& c : simulator->channels()) channels += (channels.empty() ? "" : ", ") + c;
-            std::printf("\n%s: %s\n  series: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
-                        simulator->description().c_str(), channels.c_str());
-            for (const auto& p : simulator->parameters()) {
-                const sim::ParameterSpec& spec = sim::parameter_spec(p);
-                std::printf("    %-24s %-22s %s\n", p.c_str(), spec.default_prior.c_str(), spec.help.c_str());
+            print_simulator(name, *factory(sgnn::sim::SimulatorOptions{}));
+        }
+        // The model files sgnn ships (docs/models.md): sim.model = PATH runs one.
+        const std::string shipped = io::data_directory().empty() ? "" : io::data_directory() + "/models";
+        std::error_code error;
+        if (!shipped.empty() && std::filesystem::is_directory(shipped, error)) {
+            std::vector<std::string> files;
+            for (const auto& entry : std::filesystem::directory_iterator(shipped)) {
+                if (sim::is_model_file(entry.path().string())) files.push_back(entry.path().string());
             }
-            std::string derived;
-            for (const auto& d : simulator->derived()) derived += (derived.empty() ? "" : ", ") + d;
-            std::printf("  derived quantities: %s\n", derived.empty() ? "(none)" : derived.c_str());
+            std::sort(files.begin(), files.end());
+            std::printf("\nModel files (sim.model = FILE; write your own: docs/models.md), in %s:\n", shipped.c_str());
+            for (const auto& file : files) print_simulator(file, *sim::make_simulator(file));
         }
         return 0;
     }

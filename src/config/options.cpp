@@ -79,6 +79,32 @@ std::map<std::string, std::string> parse_ini(const std::string& text) {
     return values;
 }
 
+// The unregistered options of `given` that an open section of `specs` accepts
+// (SECTION.NAME for a spec SECTION.*), into `open`; any other is unknown: `unknown`
+// makes its error (nullptr: ignored, as in a resumed run's recorded configuration).
+template <class Parsed>
+void take_open_keys(const Parsed& given, const std::vector<OptionSpec>& specs, std::map<std::string, std::string>& open,
+                    const std::function<ConfigError(const std::string&)>& unknown) {
+    for (const auto& option : given.options) {
+        if (!option.unregistered) continue;
+        const std::string& key = option.string_key;
+        const auto dot = key.find('.');
+        const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
+        const bool word = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        });
+        const bool accepted = word && std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& spec) {
+                                  return is_open_section(spec) && spec.key.compare(0, dot + 1, key, 0, dot + 1) == 0 &&
+                                         spec.key.size() == dot + 2;
+                              });
+        if (accepted && option.value.size() == 1) {
+            open[key] = option.value.front();
+        } else if (unknown) {
+            throw unknown(key);
+        }
+    }
+}
+
 }  // namespace
 
 [[noreturn]] void OptionReader::fail(const std::string& key, const std::string& problem) const {
@@ -130,6 +156,11 @@ std::vector<double> OptionReader::numbers(const std::string& key, const std::str
         result.push_back(value);
     }
     return result;
+}
+
+bool OptionReader::given(const std::string& key) const {
+    const auto origin = options_.origin.find(key);
+    return origin != options_.origin.end() && origin->second != "default";
 }
 
 std::string OptionReader::checked(const std::string& key, const std::function<void(const std::string&)>& check,
@@ -186,24 +217,47 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
     po::options_description described;
     described.add_options()("help,h", "")("config", po::value<std::string>(), "");
     for (const auto& spec : specs) {
+        if (is_open_section(spec)) continue;
         auto* value = po::value<std::string>();
         if (spec.type == Type::boolean) value->implicit_value("true");
         described.add_options()(spec.key.c_str(), value, "");
     }
     po::options_description file_keys;
-    for (const auto& spec : specs) file_keys.add_options()(spec.key.c_str(), po::value<std::string>(), "");
+    for (const auto& spec : specs) {
+        if (!is_open_section(spec)) file_keys.add_options()(spec.key.c_str(), po::value<std::string>(), "");
+    }
+
+    // Boost cannot know that an undeclared --prior.NAME takes a value: join it to it.
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg.rfind("--", 0) != 0 || arg.find('=') != std::string::npos || find_option(specs, arg.substr(2)))
+            continue;
+        const auto dot = arg.find('.');
+        const bool open =
+            dot != std::string::npos && std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& spec) {
+                return is_open_section(spec) && spec.key.size() == dot &&
+                       arg.compare(2, dot - 1, spec.key, 0, dot - 1) == 0;
+            });
+        if (open) {
+            args[i] += "=" + args[i + 1];
+            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        }
+    }
 
     ParsedOptions parsed;
     po::variables_map command_line, file, base;
+    // Keys of open sections (prior.NAME of a model file's own parameter), by origin.
+    std::map<std::string, std::string> open_command_line, open_file, open_base;
     try {
-        po::store(po::command_line_parser(args)
-                      .options(described)
-                      .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-                      .run(),
-                  command_line);
-    } catch (const po::unknown_option& error) {
-        throw ConfigError("unknown option '" + printable(error.get_option_name()) +
-                          "' (the options are listed by --help)");
+        const auto given = po::command_line_parser(args)
+                               .options(described)
+                               .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                               .allow_unregistered()
+                               .run();
+        po::store(given, command_line);
+        take_open_keys(given, specs, open_command_line, [](const std::string& key) {
+            return ConfigError("unknown option '" + printable(key) + "' (the options are listed by --help)");
+        });
     } catch (const po::error& error) {
         throw ConfigError("command line: " + printable(error.what()));
     }
@@ -211,7 +265,9 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
     if (!base_config.empty()) {
         std::istringstream stream(base_config);
         try {
-            po::store(po::parse_config_file(stream, file_keys, true), base);
+            const auto given = po::parse_config_file(stream, file_keys, true);
+            po::store(given, base);
+            take_open_keys(given, specs, open_base, nullptr);
         } catch (const po::error& error) {
             throw ConfigError(base_origin + ": " + error.what());
         }
@@ -230,15 +286,18 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
         if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // an editor's UTF-8 byte order mark
         std::istringstream stream(text);
         try {
-            po::store(po::parse_config_file(stream, file_keys, false), file);
-        } catch (const po::unknown_option& error) {
-            throw ConfigError("config file '" + shown + "': unknown key '" + printable(error.get_option_name()) +
-                              "' (sgnn train --help lists every key)");
+            const auto given = po::parse_config_file(stream, file_keys, true);
+            po::store(given, file);
+            take_open_keys(given, specs, open_file, [&](const std::string& key) {
+                return ConfigError("config file '" + shown + "': unknown key '" + printable(key) +
+                                   "' (sgnn train --help lists every key)");
+            });
         } catch (const po::error& error) {
             throw ConfigError("config file '" + shown + "': " + printable(error.what()));
         }
     }
     for (const auto& spec : specs) {
+        if (is_open_section(spec)) continue;
         if (command_line.count(spec.key)) {
             parsed.values[spec.key] = command_line[spec.key].as<std::string>();
             parsed.origin[spec.key] = "command line";
@@ -252,6 +311,17 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
             parsed.values[spec.key] = spec.default_value;
             parsed.origin[spec.key] = "default";
         }
+    }
+    for (const auto* open : {&open_base, &open_file, &open_command_line}) {
+        for (const auto& [key, value] : *open) {
+            parsed.values[key] = value;
+            parsed.origin[key] = open == &open_command_line ? "command line"
+                                 : open == &open_file       ? "config file " + parsed.config_file
+                                                            : base_origin;
+        }
+    }
+    for (const auto& [key, value] : parsed.values) {
+        if (!find_option(specs, key)) parsed.open_keys.push_back(key);
     }
     // A value goes into config.ini and checkpoints as one INI line, and into one-line
     // messages: a newline would inject keys or sections, so control characters are refused.
@@ -299,6 +369,14 @@ std::string effective_ini(const ParsedOptions& options, const std::vector<Option
             text += "\n[" + key_section + "]\n";
             section = key_section;
         }
+        if (is_open_section(spec)) {  // the keys given for it, in name order
+            const std::string prefix = spec.key.substr(0, spec.key.size() - 1);
+            for (const auto& key : options.open_keys) {
+                if (key.rfind(prefix, 0) == 0)
+                    text += key.substr(prefix.size()) + " = " + options.values.at(key) + "\n";
+            }
+            continue;
+        }
         const std::string& value = options.values.at(spec.key);
         // The output directory is recorded but commented out, so a rerun writes elsewhere.
         text += (spec.key == "out" ? "# " : "") + name + " = " + value + "\n";
@@ -310,7 +388,8 @@ namespace {
 
 // One option in --help: "  --key VALUE   help. Allowed: ... Default: ...", wrapped.
 std::string help_entry(const OptionSpec& spec) {
-    std::string left = "  --" + spec.key;
+    // An open section's entry stands for its keys: --prior.NAME.
+    std::string left = "  --" + (is_open_section(spec) ? spec.key.substr(0, spec.key.size() - 1) + "NAME" : spec.key);
     if (spec.type != Type::boolean) left += " " + std::string(spec.type == Type::prior ? "PRIOR" : "VALUE");
     const std::size_t column = 34;
     if (left.size() < column) {

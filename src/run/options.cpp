@@ -181,7 +181,9 @@ RunConfig make_run_config(const ParsedOptions& options) {
     c.checkpoint_timeout = v.number("checkpoint.timeout");
     c.debug_fail_rank = v.small_integer("debug.fail_rank");
     c.debug_fail_after = v.number("debug.fail_after");
-    c.effective_ini = config::effective_ini(options, run_options());
+    config::ParsedOptions effective = options;
+    for (const auto& [key, value] : sim::model_file_priors(c.task)) effective.values[key] = value;
+    c.effective_ini = config::effective_ini(effective, run_options());
     return c;
 }
 

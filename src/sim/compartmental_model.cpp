@@ -210,6 +210,14 @@ public:
         for (const auto& p : model_.parameters) names.push_back(p.name);
         return names;
     }
+    std::vector<ParameterSpec> declared_parameters() const override {
+        std::vector<ParameterSpec> specs;
+        for (const auto& p : model_.parameters) {
+            specs.push_back(
+                {p.name, p.prior, parameter_domain(p.name), p.help.empty() ? "a parameter of " + model_.file : p.help});
+        }
+        return specs;
+    }
     std::vector<std::string> channels() const override {
         std::vector<std::string> names;
         for (const auto& c : model_.channels) names.push_back(c.name);

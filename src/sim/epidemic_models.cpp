@@ -1,6 +1,7 @@
 #include "sgnn/sim/epidemic_models.hpp"
 
 #include "sgnn/error.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/stop.hpp"
 #include "sgnn/text.hpp"
@@ -801,6 +802,11 @@ std::vector<std::pair<std::string, double>> periods_for_generation_interval(cons
     if (given.empty()) return {};
     if (given.size() > 2 || !(given[0] > 0.0) || (given.size() == 2 && !(given[1] > 0.0))) {
         throw ConfigError(key + ": give the mean and sd in days, e.g. 2.6, 1.5 (or the mean alone for SIR models)");
+    }
+    if (is_model_file(model)) {
+        throw ConfigError(key + ": " + model +
+                          " is a model file, whose generation interval follows from its own transitions; set its "
+                          "periods through their priors (prior.NAME) instead");
     }
     const std::vector<std::string> names = make_simulator(model, options)->parameters();
     const auto has = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };

@@ -158,10 +158,7 @@ private:
         declare(line, name, "parameter");
         // A name of the parameter catalog keeps its meaning and domain (population is a
         // whole number of at least 1); a model's own parameter may take any real value.
-        ParameterDomain domain{-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()};
-        for (const ParameterSpec& spec : parameter_catalog()) {
-            if (spec.name == name) domain = spec.domain;
-        }
+        const ParameterDomain domain = parameter_domain(name);
         try {
             ParameterPrior::parse("prior." + name, prior, domain);
         } catch (const ConfigError& error) {

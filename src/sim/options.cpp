@@ -2,6 +2,7 @@
 
 #include "sgnn/error.hpp"
 #include "sgnn/sim/epidemic_models.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/sim/prior.hpp"
@@ -73,14 +74,24 @@ std::string matrix_text(const std::vector<std::vector<double>>& rows) {
     return text;
 }
 
+// `name` (of sim.model, or a mechanism of sim.mixture) is a registered simulator, or a
+// model file that reads without error (whose error names its file, line and column).
+void check_simulator(const config::OptionReader& v, const std::string& key, const std::string& name,
+                     bool mixture_allowed) {
+    if (is_model_file(name)) {
+        read_model_file(name);
+        return;
+    }
+    if (simulator_registry().count(name) || (mixture_allowed && name == "mixture")) return;
+    v.fail(key, "'" + printable(name) + "' is not a simulator (sgnn list simulators) nor a model file (FILE.model)");
+}
+
 // What uses each parameter in this run: "R0 of simulator sir", "reporting_rate of the
 // observation step report", for error messages.
 std::map<std::string, std::string> parameter_roles(const TaskConfig& task) {
     std::map<std::string, std::string> roles;
     for (const auto& model : task_simulators(task)) {
-        const auto it = simulator_registry().find(model);
-        if (it == simulator_registry().end()) continue;  // reported by sim.model / sim.mixture
-        for (const auto& name : it->second(SimulatorOptions{})->parameters()) {
+        for (const auto& name : make_simulator(model)->parameters()) {
             std::string& role = roles[name];
             role = role.empty() ? name + " is a parameter of simulator " + model : role + ", " + model;
         }
@@ -100,9 +111,10 @@ std::vector<OptionSpec> task_options() {
     const TaskConfig task;
     const SimulatorOptions& model = task.options;
     std::vector<OptionSpec> specs = {
-        {"sim.model", Type::choice, default_text(task.model),
-         "simulator (sgnn list simulators describes each), or mixture: each sample's mechanism drawn from sim.mixture",
-         0, 0, simulator_names()},
+        {"sim.model", Type::text, default_text(task.model),
+         "simulator: one of " + default_text(simulator_names()) +
+             " (sgnn list simulators describes each; mixture: each sample's mechanism drawn from sim.mixture), or a "
+             "model file FILE.model (docs/models.md; models/ has examples), whose own parameters take prior.NAME"},
         // The struct's mixture is empty: only sim.model = mixture reads this option.
         {"sim.mixture", Type::text, "sir:1,seir:1",
          "sim.model = mixture: mechanisms and their weights (normalized), NAME:WEIGHT comma-separated. Samples carry "
@@ -202,12 +214,16 @@ std::vector<OptionSpec> task_options() {
                         p.help + "; values must be " + p.domain.describe() + "; used by " + users_of(p.name)};
         specs.push_back(spec);
     }
+    specs.push_back({"prior.*", Type::prior, "",
+                     "the prior of a parameter NAME that a model file (sim.model = FILE.model) declares itself, in "
+                     "place of the file's default (docs/models.md)"});
     return specs;
 }
 
 TaskConfig read_task_config(const config::OptionReader& v) {
     TaskConfig task;
-    task.model = v.choice("sim.model");
+    task.model = v.text("sim.model");
+    check_simulator(v, "sim.model", task.model, true);
     task.days = v.small_integer("sim.days");
     task.targets = split_list(v.text("sim.targets"));
     std::set<std::string> unique(task.targets.begin(), task.targets.end());
@@ -217,7 +233,6 @@ TaskConfig read_task_config(const config::OptionReader& v) {
     task.max_ssa_events = v.number("sim.max_ssa_events");
     task.max_dropped_fraction = v.number("sim.max_dropped_fraction");
     if (task.model == "mixture") {
-        const auto& registry = simulator_registry();
         for (const std::string& item : split_list(v.text("sim.mixture"))) {
             const auto colon = item.find(':');
             const std::string name = item.substr(0, colon);
@@ -227,9 +242,7 @@ TaskConfig read_task_config(const config::OptionReader& v) {
                 if (w.size() != 1 || !(w[0] > 0.0)) v.fail("sim.mixture", "the weight of '" + name + "' must be > 0");
                 weight = w[0];
             }
-            if (registry.find(name) == registry.end()) {
-                v.fail("sim.mixture", "'" + name + "' is not a simulator (sgnn list simulators)");
-            }
+            check_simulator(v, "sim.mixture", name, false);
             task.mixture.emplace_back(name, weight);
         }
         if (task.mixture.size() < 2)
@@ -263,6 +276,30 @@ TaskConfig read_task_config(const config::OptionReader& v) {
         task.priors[p.name] = v.checked(
             key, [&](const std::string& text) { ParameterPrior::parse(key, text, p.domain); },
             role != roles.end() ? role->second : p.name + " is not used by sim.model = " + task.model);
+        // Set, and to something else than the catalog's default: a config.ini that records
+        // every prior replays a model file's own defaults (and a mixture of files with
+        // different ones), which an unset prior would have used.
+        if (v.given(key) && task.priors[p.name] != p.default_prior) task.priors_given.insert(p.name);
+    }
+    // prior.NAME of a model file's own parameter (an open key: any NAME parses).
+    for (const std::string& key : v.open_keys()) {
+        const std::string name = key.substr(key.find('.') + 1);
+        const auto role = roles.find(name);
+        if (role == roles.end()) {
+            std::string declared;
+            for (const auto& model : task_simulators(task)) {
+                if (!is_model_file(model)) continue;
+                for (const auto& spec : make_simulator(model)->declared_parameters())
+                    declared += (declared.empty() ? "" : ", ") + spec.name;
+            }
+            v.fail(key, "no parameter " + name + " in " +
+                            (declared.empty() ? "the catalog (sgnn train --help lists every prior.NAME)"
+                                              : "the catalog nor in the model files (they declare " + declared + ")"));
+        }
+        task.priors[name] = v.checked(
+            key, [&](const std::string& text) { ParameterPrior::parse(key, text, parameter_domain(name)); },
+            role->second);
+        task.priors_given.insert(name);
     }
     if (!task.options.generation_interval.empty()) {
         // The periods come from the generation interval: a prior for them would be ignored.
@@ -273,7 +310,6 @@ TaskConfig read_task_config(const config::OptionReader& v) {
             }
         }
         for (const auto& model : task_simulators(task)) {
-            if (simulator_registry().count(model) == 0) continue;  // reported by sim.model / sim.mixture
             try {
                 periods_for_generation_interval(model, task.options);
             } catch (const ConfigError& error) {
@@ -283,6 +319,22 @@ TaskConfig read_task_config(const config::OptionReader& v) {
         }
     }
     return task;
+}
+
+std::map<std::string, std::string> model_file_priors(const TaskConfig& task) {
+    std::map<std::string, std::set<std::string>> declared;  // parameter -> the files' defaults
+    for (const auto& model : task_simulators(task)) {
+        if (!is_model_file(model)) continue;
+        for (const auto& spec : make_simulator(model, task.options)->declared_parameters()) {
+            if (task.priors_given.count(spec.name) == 0) declared[spec.name].insert(spec.default_prior);
+        }
+    }
+    std::map<std::string, std::string> priors;
+    for (const ParameterSpec& p : parameter_catalog()) {
+        const auto it = declared.find(p.name);
+        if (it != declared.end() && it->second.size() == 1) priors["prior." + p.name] = *it->second.begin();
+    }
+    return priors;
 }
 
 }  // namespace sgnn::sim

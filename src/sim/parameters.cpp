@@ -1,5 +1,6 @@
 #include "sgnn/sim/parameters.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 namespace sgnn::sim {
@@ -110,6 +111,13 @@ const ParameterSpec& parameter_spec(const std::string& name) {
         if (spec.name == name) return spec;
     }
     throw std::logic_error("parameter '" + name + "' is not in the parameter catalog (src/sim/parameters.cpp)");
+}
+
+ParameterDomain parameter_domain(const std::string& name) {
+    for (const auto& spec : parameter_catalog()) {
+        if (spec.name == name) return spec.domain;
+    }
+    return {-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()};
 }
 
 }  // namespace sgnn::sim

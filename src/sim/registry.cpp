@@ -1,5 +1,7 @@
 #include "sgnn/error.hpp"
+#include "sgnn/sim/compartmental_model.hpp"
 #include "sgnn/sim/epidemic_models.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/ode_models.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/user/sis.hpp"
@@ -70,6 +72,7 @@ void add_simulator(const std::string& name, SimulatorFactory factory) {
 }
 
 std::unique_ptr<Simulator> make_simulator(const std::string& name, const SimulatorOptions& options) {
+    if (is_model_file(name)) return make_compartmental_model(read_model_file(name), options);
     const auto& registry = simulator_registry();
     const auto it = registry.find(name);
     if (it == registry.end()) {

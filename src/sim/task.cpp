@@ -3,6 +3,7 @@
 #include "sgnn/error.hpp"
 #include "sgnn/sim/epidemic_models.hpp"
 #include "sgnn/sim/mixture.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/observation.hpp"
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/stop.hpp"
@@ -26,6 +27,11 @@ std::string prior_spec(const TaskConfig& config, const std::string& model, const
         char text[48];
         std::snprintf(text, sizeof text, "fixed(%.17g)", value);
         return text;
+    }
+    if (is_model_file(model) && config.priors_given.count(name) == 0) {
+        for (const ParameterSpec& declared : make_simulator(model, config.options)->declared_parameters()) {
+            if (declared.name == name) return declared.default_prior;
+        }
     }
     const auto it = config.priors.find(name);
     return it == config.priors.end() ? parameter_spec(name).default_prior : it->second;
@@ -53,8 +59,8 @@ public:
         for (const auto& name : observation_.parameters()) parameter_names_.push_back(name);
         if (config.options.onset_offset) parameter_names_.push_back(kOnsetOffset);
         for (const auto& name : parameter_names_) {
-            priors_.push_back(ParameterPrior::parse("prior." + name, prior_spec(config, config.model, name),
-                                                    parameter_spec(name).domain));
+            priors_.push_back(
+                ParameterPrior::parse("prior." + name, prior_spec(config, config.model, name), parameter_domain(name)));
         }
         check_observed_days();
         if (config.options.onset_offset) {
@@ -312,7 +318,7 @@ std::vector<std::string> expand_targets(const std::vector<std::string>& targets,
 }
 
 ParameterPrior task_prior(const TaskConfig& config, const std::string& model, const std::string& name) {
-    return ParameterPrior::parse("prior." + name, prior_spec(config, model, name), parameter_spec(name).domain);
+    return ParameterPrior::parse("prior." + name, prior_spec(config, model, name), parameter_domain(name));
 }
 
 std::unique_ptr<Task> make_simulator_task(const TaskConfig& config, bool component) {
@@ -348,7 +354,7 @@ TargetSupport target_support(const TaskConfig& config, const std::string& target
         const std::string own = prior_spec(config, model, name);
         if (own.rfind("fixed(", 0) == 0) spec = own;
     }
-    const ParameterPrior prior = ParameterPrior::parse("prior." + name, spec, parameter_spec(name).domain);
+    const ParameterPrior prior = ParameterPrior::parse("prior." + name, spec, parameter_domain(name));
     support.origin = "prior." + name + " = " + spec;
     if (prior.discrete()) {
         support.kind = TargetSupport::Kind::discrete;

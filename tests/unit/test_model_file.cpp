@@ -6,6 +6,7 @@
 #include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/simulator.hpp"
+#include "sgnn/sim/task.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -200,4 +201,45 @@ TEST_CASE("a rate that turns negative drops the trajectory", "[model_file]") {
     CHECK_THROWS_AS(model->simulate(p, 60, rng, series.data()), std::invalid_argument);
     SampleStream again(1, Purpose::train, 0);
     CHECK_NOTHROW(model->simulate(p, 5, again, series.data()));  // t < 5: the rate is still positive
+}
+
+TEST_CASE("a task of models/seir.model makes the built-in seir's samples and targets", "[model_file][task]") {
+    // The prior draws, the observation model and the targets (beta and gamma are derived
+    // quantities of both) agree, not only the trajectories; with onset offsets too.
+    for (const bool offsets : {false, true}) {
+        TaskConfig builtin, file;
+        builtin.model = "seir";
+        file.model = kModels + "seir.model";
+        builtin.options.onset_offset = file.options.onset_offset = offsets;
+        const auto a = make_task(builtin), b = make_task(file);
+        REQUIRE(a->layout().target_names == b->layout().target_names);
+        const int n = 256;
+        const auto arrays = [&](std::vector<float>& x, std::vector<float>& y, std::vector<float>& l,
+                                std::vector<std::uint64_t>& i) {
+            x.resize(static_cast<std::size_t>(n * a->layout().n_inputs));
+            y.resize(static_cast<std::size_t>(n * a->layout().n_targets()));
+            l.resize(static_cast<std::size_t>(n));
+            i.resize(static_cast<std::size_t>(n));
+            return SampleArrays{i.data(), x.data(), y.data(), l.data(), n};
+        };
+        std::vector<float> xa, ya, la, xb, yb, lb;
+        std::vector<std::uint64_t> ia, ib;
+        const GenerateResult ra = generate_samples(*a, 9, Purpose::train, 0, n, 1.0, arrays(xa, ya, la, ia));
+        const GenerateResult rb = generate_samples(*b, 9, Purpose::train, 0, n, 1.0, arrays(xb, yb, lb, ib));
+        CHECK(ra.valid == rb.valid);
+        CHECK(ra.valid > 250);
+        CHECK(xa == xb);
+        CHECK(ya == yb);
+    }
+}
+
+TEST_CASE("a model file's own defaults give way to priors the configuration sets", "[model_file][task]") {
+    TaskConfig config;
+    config.model = kModels + "seir.model";
+    config.priors["R0"] = "loguniform(1.5, 5)";  // as read_task_config fills it: every catalog prior
+    config.priors["latent_period"] = "fixed(2)";
+    config.priors_given = {"latent_period"};
+    CHECK(task_prior(config, config.model, "latent_period").spec() == "fixed(2)");
+    config.priors_given.clear();
+    CHECK(task_prior(config, config.model, "latent_period").spec() == "uniform(1, 4)");  // the file's
 }

@@ -20,11 +20,20 @@ namespace sgnn::config {
 // The spec of `key` among `specs`, or nullptr when there is none.
 const OptionSpec* find_option(const std::vector<OptionSpec>& specs, const std::string& key);
 
+// An open section: a spec whose key is "SECTION.*" (prior.*) accepts any key
+// SECTION.NAME that no other spec declares, NAME a word (letters, digits, _): the
+// options a model file brings (the priors of its own parameters). They are parsed,
+// kept and written to config.ini like the others, and checked by whoever reads them.
+inline bool is_open_section(const OptionSpec& spec) {
+    return spec.key.size() > 2 && spec.key.compare(spec.key.size() - 2, 2, ".*") == 0;
+}
+
 struct ParsedOptions {
     std::map<std::string, std::string> values;  // every key, effective value
     std::map<std::string, std::string> origin;  // key -> "command line", the config file, or "default"
     std::string config_file;
     bool help = false;
+    std::vector<std::string> open_keys;  // the keys of open sections that were given, sorted
 };
 
 // Parses argv (after the subcommand words) and the --config file, over `base_config`
@@ -54,6 +63,10 @@ public:
     // its origin and `role` (what uses the value).
     std::string checked(const std::string& key, const std::function<void(const std::string&)>& check,
                         const std::string& role) const;
+    // Whether `key` was set (command line, config file, or a resumed run's), not defaulted.
+    bool given(const std::string& key) const;
+    // The keys of open sections that were given (prior.NAME of a model file's parameter).
+    const std::vector<std::string>& open_keys() const { return options_.open_keys; }
 
 private:
     const ParsedOptions& options_;

@@ -9,7 +9,7 @@
 
 namespace sgnn::io {
 
-// The folder holding configs/, scripts/ and data/: PREFIX/share/sgnn beside PREFIX/bin/sgnn,
+// The folder holding configs/, scripts/, data/ and models/: PREFIX/share/sgnn beside PREFIX/bin/sgnn,
 // or share/sgnn beside the executable (the build tree). "" when neither exists.
 std::string data_directory();
 

@@ -19,5 +19,8 @@ struct ParameterSpec {
 
 const std::vector<ParameterSpec>& parameter_catalog();
 const ParameterSpec& parameter_spec(const std::string& name);  // throws std::logic_error if unknown
+// The values a parameter may take: the catalog's domain, or any finite number for a
+// name outside it (a model file's own parameter, sim/model_file.hpp).
+ParameterDomain parameter_domain(const std::string& name);
 
 }  // namespace sgnn::sim

@@ -6,6 +6,7 @@
 // each one its config key prior.NAME, default prior and allowed domain.
 #pragma once
 
+#include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/random.hpp"
 
 #include <cstdint>
@@ -22,8 +23,12 @@ public:
     virtual ~Simulator() = default;
     virtual std::string description() const = 0;
     // Parameter names, in the order simulate() receives their values. Each must be in
-    // the parameter catalog.
+    // the parameter catalog, or declared by declared_parameters().
     virtual std::vector<std::string> parameters() const = 0;
+    // The parameters the simulator declares itself, with their default priors (a model
+    // file's [parameters]): their defaults replace the catalog's, and a name outside the
+    // catalog is configured by the open key prior.NAME. Empty for built-in models.
+    virtual std::vector<ParameterSpec> declared_parameters() const { return {}; }
     // Names of the series a trajectory produces, each `days` values long. Epidemic
     // models have one, the daily count of new cases; Lotka-Volterra has prey and
     // predators.
@@ -120,7 +125,9 @@ const std::map<std::string, SimulatorFactory>& simulator_registry();
 // parameter catalog (sim/parameters.hpp), so that the prior.NAME options exist. Throws
 // std::logic_error for a name already taken or a registry already in use.
 void add_simulator(const std::string& name, SimulatorFactory factory);
-// Throws ConfigError naming sim.model (unknown name) or the bad option.
+// The simulator `name`: a registered one, or a model file (a name ending in .model,
+// read from disk: sim/model_file.hpp). Throws ConfigError naming sim.model (unknown
+// name), the model file's line and column, or the bad option.
 std::unique_ptr<Simulator> make_simulator(const std::string& name, const SimulatorOptions& options = {});
 
 }  // namespace sgnn::sim

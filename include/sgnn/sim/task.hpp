@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,10 @@ struct TaskConfig {
     std::string transform = "log1p";                           // obs.transform: log1p or identity
     SimulatorOptions options;                                  // non-scalar model settings
     std::map<std::string, std::string> priors;                 // parameter name -> prior spec
-    int threads = 1;                                           // OpenMP threads across samples of a batch
+    // The priors set in the configuration, other than to the catalog's default: they
+    // replace a model file's own defaults (a defaulted prior.R0 does not).
+    std::set<std::string> priors_given;
+    int threads = 1;  // OpenMP threads across samples of a batch
     // Exact SSA models: the most events one sample may cost under the priors (about
     // 15 ns each); a larger population is refused before any rank starts simulating.
     double max_ssa_events = 1e7;

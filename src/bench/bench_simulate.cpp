@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -30,9 +31,15 @@ core, then on every OpenMP thread, and reports trajectories per second. With
 --vs-numpy it also runs scripts/numpy_sir.py, a NumPy chain-binomial SIR
 vectorised over a batch, in the same run, and reports the per-core ratio.
 
+With --model-file FILE --vs-builtin it runs a model file (docs/models.md) under each
+method (chain_binomial, tau_leap, gillespie) beside the built-in model of the file's
+name (seir, seir_tauleap, seir_gillespie for models/seir.model), with the same
+parameters in the same run, and reports the file's speed per core as a ratio.
+
 Sample runs:
   build/sgnn bench simulate --model sir --days 100 --population 1e5 --json --vs-numpy
   build/sgnn bench simulate --model seir_gillespie --population 1e4
+  build/sgnn bench simulate --model-file models/seir.model --vs-builtin --population 1e5
   OMP_NUM_THREADS=8 build/sgnn bench simulate --model sir --threads 8
 
 Options:)TXT";
@@ -42,7 +49,10 @@ std::vector<config::OptionSpec> bench_simulate_flags() {
     using Type = config::OptionSpec::Type;
     using config::default_text;
     return {
-        {"model", Type::text, "sir", "simulator (sgnn list simulators)"},
+        {"model", Type::text, "sir", "simulator (sgnn list simulators), or a model file FILE.model"},
+        {"model-file", Type::text, "", "a model file to compare with the built-in model of its name (--vs-builtin)"},
+        {"vs-builtin", Type::boolean, "false",
+         "with --model-file: every method of the file against the built-in model in the same run"},
         {"days", Type::integer, "100", "days per trajectory", 1, 100000},
         {"population", Type::real, "1e5", "population N", 1, 1e10},
         {"r0", Type::real, "2.5", "R0, above 0", 0, 100},
@@ -126,6 +136,79 @@ io::Json run_numpy(const std::string& python, int days, double population, doubl
     return io::Json::parse(output);
 }
 
+// The simulator's parameters: `given` by name, any other at its default prior's centre
+// (a model file's own default for its parameters).
+std::vector<double> parameter_values(const sim::Simulator& simulator, const std::map<std::string, double>& given) {
+    const std::vector<sim::ParameterSpec> declared = simulator.declared_parameters();
+    std::vector<double> params;
+    for (const auto& name : simulator.parameters()) {
+        const auto it = given.find(name);
+        if (it != given.end()) {
+            params.push_back(it->second);
+            continue;
+        }
+        const auto own = std::find_if(declared.begin(), declared.end(), [&](const auto& d) { return d.name == name; });
+        const sim::ParameterSpec& spec = own != declared.end() ? *own : sim::parameter_spec(name);
+        params.push_back(sim::ParameterPrior::parse("prior." + name, spec.default_prior, spec.domain).centre());
+    }
+    return params;
+}
+
+// --model-file FILE --vs-builtin: the file under each method against the built-in model
+// of its name, one core each, in this run.
+int compare_with_builtin(const std::string& file, const std::map<std::string, double>& given, int days, double seconds,
+                         bool json) {
+    const std::string stem = std::filesystem::path(file).stem().string();
+    const std::vector<std::pair<std::string, std::string>> methods = {
+        {"chain_binomial", stem}, {"tau_leap", stem + "_tauleap"}, {"gillespie", stem + "_gillespie"}};
+    io::Json rows = io::Json::array();
+    for (const auto& [method, builtin_name] : methods) {
+        sim::SimulatorOptions options;
+        options.method = method;
+        const auto from_file = sim::make_simulator(file, options);
+        if (sim::simulator_registry().count(builtin_name) == 0) {
+            throw ConfigError("bench simulate --vs-builtin: no built-in model " + builtin_name + " to compare " + file +
+                              " with (the file's name picks it: sir.model, seir.model)");
+        }
+        const auto builtin = sim::make_simulator(builtin_name);
+        if (builtin->parameters() != from_file->parameters()) {
+            throw ConfigError("bench simulate --vs-builtin: " + file + " and " + builtin_name +
+                              " have different parameters; compare models of the same parameters");
+        }
+        const std::vector<double> params = parameter_values(*builtin, given);
+        if (builtin->events_per_individual() * given.at("population") > 1e8) {
+            throw ConfigError("bench simulate --vs-builtin: --population " + format_number(given.at("population")) +
+                              " makes one exact SSA trajectory up to " +
+                              format_number(builtin->events_per_individual() * given.at("population")) +
+                              " events (1e8 at most here); measure a smaller population");
+        }
+        measure(*from_file, params, days, 1, 0.0);  // warm-up
+        measure(*builtin, params, days, 1, 0.0);
+        const Measurement a = measure(*from_file, params, days, 1, seconds);
+        const Measurement b = measure(*builtin, params, days, 1, seconds);
+        rows.push_back({{"method", method},
+                        {"builtin", builtin_name},
+                        {"file_per_s_per_core", a.per_second},
+                        {"builtin_per_s_per_core", b.per_second},
+                        {"ratio", a.per_second / b.per_second},
+                        {"file_mean_cases", a.mean_cases},
+                        {"builtin_mean_cases", b.mean_cases}});
+    }
+    const io::Json result = {{"benchmark", "simulate"}, {"model_file", file}, {"days", days}, {"methods", rows}};
+    if (json) {
+        std::printf("%s\n", result.dump().c_str());
+        return 0;
+    }
+    std::printf("%s against the built-in model, one core, %d days:\n", file.c_str(), days);
+    std::printf("  %-15s %-16s %14s %14s %7s\n", "method", "built-in", "file (/s)", "built-in (/s)", "ratio");
+    for (const auto& row : rows) {
+        std::printf("  %-15s %-16s %14.0f %14.0f %6.2fx\n", row["method"].get<std::string>().c_str(),
+                    row["builtin"].get<std::string>().c_str(), row["file_per_s_per_core"].get<double>(),
+                    row["builtin_per_s_per_core"].get<double>(), row["ratio"].get<double>());
+    }
+    return 0;
+}
+
 }  // namespace
 
 int bench_simulate_command(run::Session& session) {
@@ -154,6 +237,8 @@ int bench_simulate_command(run::Session& session) {
     if (initial > population) bad("--initial-infected must be in [1, population]");
     if (!(seconds > 0)) bad("--seconds must be positive");
     if (vs_numpy && model != "sir") bad("--vs-numpy compares the chain-binomial SIR only (--model sir)");
+    if (flags.boolean("vs-builtin") != flags.given("model-file"))
+        bad("--vs-builtin and --model-file FILE go together (sgnn bench simulate --help)");
 
     std::unique_ptr<sim::Simulator> simulator;
     try {
@@ -169,16 +254,9 @@ int bench_simulate_command(run::Session& session) {
     // Named values from the command line; any other parameter at its default prior's centre.
     const std::map<std::string, double> given = {
         {"R0", r0}, {"infectious_period", period}, {"population", population}, {"initial_infected", initial}};
-    std::vector<double> params;
-    for (const auto& name : simulator->parameters()) {
-        const auto it = given.find(name);
-        if (it != given.end()) {
-            params.push_back(it->second);
-        } else {
-            const sim::ParameterSpec& spec = sim::parameter_spec(name);
-            const auto prior = sim::ParameterPrior::parse("prior." + name, spec.default_prior, spec.domain);
-            params.push_back(prior.centre());
-        }
+    const std::vector<double> params = parameter_values(*simulator, given);
+    if (flags.given("model-file")) {
+        return compare_with_builtin(flags.text("model-file"), given, days, seconds, flags.boolean("json"));
     }
 
     measure(*simulator, params, days, 1, 0.0);  // warm-up: one round (PETSc start-up, first allocations)

@@ -1,6 +1,7 @@
 #include "sgnn/sim/compartmental_model.hpp"
 
 #include "sgnn/sim/expression.hpp"
+#include "sgnn/stop.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -96,6 +97,8 @@ struct Program {
     std::vector<Hazard> hazards;    // every flow's
     std::vector<int> step_symbols;  // what the varying hazards use: loaded before each step
     std::vector<int> from, to;      // per transition (-1: source or sink)
+    std::vector<int> rates;         // per transition: the rate as written (tau-leaping, SSA)
+    std::vector<int> hazard_of;     // per transition: its entry in hazards
 
     explicit Program(const ModelDescription& model)
         : table(symbols(model)),
@@ -107,6 +110,7 @@ struct Program {
         for (const auto& t : model.transitions) {
             from.push_back(t.from);
             to.push_back(t.to);
+            rates.push_back(table.compile(t.rate));
             if (t.from >= 0 &&
                 std::none_of(groups.begin(), groups.end(), [&](const Group& g) { return g.compartment == t.from; }))
                 groups.push_back({t.from, 0, 0, true, {}});
@@ -118,6 +122,7 @@ struct Program {
                 })->transitions.push_back(static_cast<int>(&t - model.transitions.data()));
             }
         }
+        hazard_of.assign(model.transitions.size(), -1);
         const int first_state = n_parameters + n_derived;
         const auto add_hazard = [&](const ModelTransition& t, int slot) {
             Hazard h{slot, -1, false, false, t.from};
@@ -138,6 +143,7 @@ struct Program {
                         step_symbols.push_back(symbol);
                 }
             }
+            hazard_of[static_cast<std::size_t>(&t - model.transitions.data())] = static_cast<int>(hazards.size());
             hazards.push_back(h);
             return h.constant;
         };
@@ -200,7 +206,10 @@ bool valid_rate(double value) { return value >= 0.0 && value <= std::numeric_lim
 class CompartmentalModel final : public Simulator {
 public:
     CompartmentalModel(ModelDescription model, const SimulatorOptions& options)
-        : model_(std::move(model)), steps_per_day_(std::max(1, options.steps_per_day)), id_(next_model_id()) {
+        : model_(std::move(model)),
+          steps_per_day_(std::max(1, options.steps_per_day)),
+          method_(method_of(options.method)),
+          id_(next_model_id()) {
         Program check(model_);  // the description was checked, so this compiles
     }
 
@@ -246,6 +255,20 @@ public:
 
     void simulate_batch(const double* params, int count, int days, SampleStream* rngs, double* series,
                         char* ok) const override {
+        if (method_ != Method::chain_binomial) {
+            Program& program = program_of(model_, id_);
+            const std::size_t n_params = model_.parameters.size();
+            const std::size_t length = model_.channels.size() * static_cast<std::size_t>(days);
+            for (int j = 0; j < count; ++j) {
+                const double* p = params + static_cast<std::size_t>(j) * n_params;
+                double* out = series + static_cast<std::size_t>(j) * length;
+                ok[j] = (method_ == Method::gillespie ? simulate_exactly(program, p, days, rngs[j], out)
+                                                      : simulate_tau_leaping(program, p, days, rngs[j], out))
+                            ? 1
+                            : 0;
+            }
+            return;
+        }
         Program& program = program_of(model_, id_);
         const std::size_t n_params = model_.parameters.size(), n_transitions = model_.transitions.size();
         const std::size_t n_fixed = static_cast<std::size_t>(program.n_fixed());
@@ -353,7 +376,167 @@ public:
 
     int block_size() const override { return 128; }
 
+    // The exact SSA: an individual can make each transition out of a compartment at most
+    // once on its way through a model without cycles, so a population of N costs up to
+    // this times N events (a model with cycles or sources may cost more).
+    double events_per_individual() const override {
+        return method_ == Method::gillespie ? static_cast<double>(model_.transitions.size()) : 0.0;
+    }
+
 private:
+    enum class Method { chain_binomial, tau_leap, gillespie };
+
+    static Method method_of(const std::string& name) {
+        if (name == "tau_leap") return Method::tau_leap;
+        if (name == "gillespie") return Method::gillespie;
+        return Method::chain_binomial;
+    }
+
+    // The initial state of a trajectory into `x` and the table (parameters, derived
+    // quantities, compartments); false when it is not whole numbers of individuals.
+    static bool initial_state(Program& program, const double* params, std::vector<std::int64_t>& x) {
+        program.load_parameters(params);
+        x.clear();
+        for (int c = 0; c < program.n_compartments; ++c) {
+            const double value = program.table.evaluate(program.initial[static_cast<std::size_t>(c)]);
+            if (!(value >= -0.5 && value < 9e15)) return false;
+            x.push_back(std::llround(value));
+        }
+        return true;
+    }
+
+    // Per transition, the constant rate per individual of a flow out of a compartment
+    // (sigma of sigma * E), or NaN where the rate must be evaluated from the state: a
+    // rate is then that times the compartment, without muParser (and with the built-in
+    // models' arithmetic). False for a negative or non-finite one.
+    static bool unit_rates(Program& program, std::vector<double>& unit) {
+        unit.assign(program.rates.size(), std::nan(""));
+        for (std::size_t i = 0; i < program.rates.size(); ++i) {
+            const Program::Hazard& h = program.hazards[static_cast<std::size_t>(program.hazard_of[i])];
+            if (program.from[i] < 0 || !h.constant || !h.per_individual) continue;
+            unit[i] = program.table.evaluate(h.expression);
+            if (!valid_rate(unit[i])) return false;
+        }
+        return true;
+    }
+
+    // Transition i's rate in state x (the table loaded with it when `unit` has no value).
+    static double rate_of(Program& program, const std::vector<double>& unit, const std::vector<std::int64_t>& x,
+                          std::size_t i) {
+        if (std::isnan(unit[i])) return program.table.evaluate(program.rates[i]);
+        return unit[i] * static_cast<double>(x[static_cast<std::size_t>(program.from[i])]);
+    }
+
+    // The state and time into the table, for evaluating rates.
+    static void load_state(Program& program, const std::vector<std::int64_t>& x, double time) {
+        double* values = program.table.values();
+        double total = 0.0;
+        for (int c = 0; c < program.n_compartments; ++c) {
+            values[program.n_fixed() + c] = static_cast<double>(x[static_cast<std::size_t>(c)]);
+            total += static_cast<double>(x[static_cast<std::size_t>(c)]);
+        }
+        values[program.total_slot()] = total;
+        values[program.total_slot() + 1] = time;
+    }
+
+    // The days' channels from the flows of day `day` and the state at its end.
+    void record_day(int day, int days, const std::vector<std::int64_t>& day_flows, const std::vector<std::int64_t>& x,
+                    double* series) const {
+        for (std::size_t c = 0; c < model_.channels.size(); ++c) {
+            const ModelChannel& channel = model_.channels[c];
+            double value = 0.0;
+            for (int term : channel.terms) {
+                value += static_cast<double>(channel.kind == ModelChannel::Kind::incidence
+                                                 ? day_flows[static_cast<std::size_t>(term)]
+                                                 : x[static_cast<std::size_t>(term)]);
+            }
+            series[c * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)] = value;
+        }
+    }
+
+    // Tau-leaping: 4 x sim.steps_per_day steps a day (the built-in tau-leaping models'
+    // quarter day at 1). Each transition, in the file's order, moves Poisson(rate x tau)
+    // individuals from the state at the start of the step, clipped to what is left of
+    // its FROM compartment; sources are not clipped. Then every flow is applied.
+    bool simulate_tau_leaping(Program& program, const double* params, int days, SampleStream& rng,
+                              double* series) const {
+        std::vector<std::int64_t> x;
+        std::vector<double> unit;
+        if (!initial_state(program, params, x) || !unit_rates(program, unit)) return false;
+        const int steps = 4 * steps_per_day_;
+        const double tau = 1.0 / steps;
+        const std::size_t n_transitions = model_.transitions.size();
+        std::vector<std::int64_t> flows(n_transitions), day_flows(n_transitions), left(x.size());
+        for (int day = 0; day < days; ++day) {
+            std::fill(day_flows.begin(), day_flows.end(), 0);
+            for (int step = 0; step < steps; ++step) {
+                load_state(program, x, day + step * tau);
+                left = x;
+                for (std::size_t i = 0; i < n_transitions; ++i) {
+                    const double rate = rate_of(program, unit, x, i);
+                    if (!valid_rate(rate)) return false;
+                    std::int64_t moved = poisson(rng, rate * tau);
+                    if (program.from[i] >= 0) {
+                        std::int64_t& available = left[static_cast<std::size_t>(program.from[i])];
+                        moved = std::min(moved, available);
+                        available -= moved;
+                    }
+                    flows[i] = moved;
+                }
+                for (std::size_t i = 0; i < n_transitions; ++i) {
+                    if (program.from[i] >= 0) x[static_cast<std::size_t>(program.from[i])] -= flows[i];
+                    if (program.to[i] >= 0) x[static_cast<std::size_t>(program.to[i])] += flows[i];
+                    day_flows[i] += flows[i];
+                }
+            }
+            record_day(day, days, day_flows, x, series);
+        }
+        return true;
+    }
+
+    // The exact SSA (Gillespie's direct method): the next event after Exp(total rate),
+    // the transition picked in proportion to its rate (in the file's order). A rate of t
+    // is held at its value at the last event: exact for rates without t.
+    bool simulate_exactly(Program& program, const double* params, int days, SampleStream& rng, double* series) const {
+        std::vector<std::int64_t> x;
+        std::vector<double> unit;
+        if (!initial_state(program, params, x) || !unit_rates(program, unit)) return false;
+        const std::size_t n_transitions = model_.transitions.size();
+        std::vector<double> rates(n_transitions);
+        std::vector<std::int64_t> day_flows(n_transitions, 0);
+        double t = 0.0;
+        int day = 0;  // the day whose flows day_flows holds
+        for (std::uint64_t events = 1;; ++events) {
+            if ((events & 0xFFFF) == 0) throw_if_stopping("an exact SSA sample of " + model_.file);
+            load_state(program, x, t);
+            double total = 0.0;
+            for (std::size_t i = 0; i < n_transitions; ++i) {
+                // A transition out of an empty compartment cannot happen, whatever its rate says.
+                const bool possible = program.from[i] < 0 || x[static_cast<std::size_t>(program.from[i])] > 0;
+                rates[i] = possible ? rate_of(program, unit, x, i) : 0.0;
+                if (!valid_rate(rates[i])) return false;
+                total += rates[i];
+            }
+            const double next = total > 0.0 ? t + rng.exponential() / total : std::numeric_limits<double>::infinity();
+            // Days that end before the next event: their counts and end states are final.
+            while (day < days && !(next < day + 1)) {
+                record_day(day, days, day_flows, x, series);
+                std::fill(day_flows.begin(), day_flows.end(), 0);
+                ++day;
+            }
+            if (day >= days) return true;
+            t = next;
+            const double pick = rng.uniform() * total;
+            std::size_t chosen = 0;
+            double cumulative = rates[0];
+            while (chosen + 1 < n_transitions && !(pick < cumulative)) cumulative += rates[++chosen];
+            while (rates[chosen] <= 0.0) --chosen;  // rounding at the top end: the last possible one
+            if (program.from[chosen] >= 0) --x[static_cast<std::size_t>(program.from[chosen])];
+            if (program.to[chosen] >= 0) ++x[static_cast<std::size_t>(program.to[chosen])];
+            ++day_flows[chosen];
+        }
+    }
+
     // Appends a trajectory's rows: parameters and derived quantities, initial state,
     // hazards with the constant ones filled in. False (nothing appended) when it cannot
     // run: an initial state that is not a whole number of individuals, or a constant
@@ -424,6 +607,7 @@ private:
 
     ModelDescription model_;
     int steps_per_day_;
+    Method method_;
     std::uint64_t id_;  // program_of's key
 };
 

@@ -173,6 +173,15 @@ std::vector<OptionSpec> task_options() {
          "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
          "the count; 1 is the classic daily model, more steps approach the continuous-time model",
          1, 1440},
+        {"sim.method",
+         Type::choice,
+         default_text(model.method),
+         "model files (sim.model = FILE.model): chain_binomial (binomial steps, sim.steps_per_day a day), tau_leap "
+         "(Poisson steps, 4 x sim.steps_per_day a day, clipped to the compartments) or gillespie (exact "
+         "continuous-time SSA); docs/models.md. Built-in models choose by name (sir_gillespie, seir_tauleap)",
+         0,
+         0,
+         {"chain_binomial", "tau_leap", "gillespie"}},
         {"obs.steps", Type::text, default_text(task.observation),
          "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
          "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
@@ -252,6 +261,16 @@ TaskConfig read_task_config(const config::OptionReader& v) {
     if (!v.text("obs.delay_pmf").empty()) task.delay_pmf = v.numbers("obs.delay_pmf");
     task.transform = v.choice("obs.transform");
     task.options.steps_per_day = v.small_integer("sim.steps_per_day");
+    task.options.method = v.choice("sim.method");
+    if (task.options.method != "chain_binomial") {
+        for (const auto& model : task_simulators(task)) {
+            if (!is_model_file(model)) {
+                v.fail("sim.method", "applies to model files only; " + model +
+                                         " is built in (its exact and tau-leaping forms are sir_gillespie, "
+                                         "seir_gillespie, sir_tauleap and seir_tauleap)");
+            }
+        }
+    }
     task.options.parameterize_by = v.choice("sim.parameterize_by");
     task.options.output = v.choice("sim.output");
     task.options.onset_offset = v.boolean("sim.onset_offset");

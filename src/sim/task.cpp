@@ -237,8 +237,10 @@ private:
                           " sample then takes up to " + format_number(events) + " events (about " +
                           format_number(std::ceil(events * kSecondsPerEvent * 10) / 10) +
                           " s each), above sim.max_ssa_events = " + format_number(config.max_ssa_events) +
-                          ". Use a smaller population, the tau-leaping model (sim.model = " +
-                          (per_individual > 2 ? "seir_tauleap" : "sir_tauleap") +
+                          ". Use a smaller population, " +
+                          (is_model_file(config.model) ? std::string("tau-leaping (sim.method = tau_leap")
+                                                       : std::string("the tau-leaping model (sim.model = ") +
+                                                             (per_individual > 2 ? "seir_tauleap" : "sir_tauleap")) +
                           ", about 90x faster), or raise sim.max_ssa_events");
     }
 

@@ -89,7 +89,21 @@ def test_model_files():
                             expect_rc=2)
     one_clean_error(stderr, "sim.generation_interval", "model file")
 
-    # 4. sgnn list simulators shows the shipped files with their parameters.
+    # 4. Every method runs the same file: tau-leaping and the exact SSA train too; the
+    #    SSA's cost is checked before the run, and built-in models choose by name.
+    for method in ("tau_leap", "gillespie"):
+        done = os.path.join(out, method)
+        train(1, done, "--sim.model", model, "--sim.method", method, "--prior.population", "fixed(3000)",
+              "--train.steps", "100", "--eval.every", "100")
+        if not summary(done)["eval"]["r2"]["log_R0"] > 0.2:
+            fail(f"{method}: the network learned nothing: {summary(done)['eval']}")
+    _, _, stderr, _ = train(1, os.path.join(out, "ssa-cost"), "--sim.model", model, "--sim.method", "gillespie",
+                            "--prior.population", "fixed(1e8)", expect_rc=2)
+    one_clean_error(stderr, "sim.max_ssa_events", "sim.method = tau_leap")
+    _, _, stderr, _ = train(1, os.path.join(out, "builtin-method"), "--sim.method", "gillespie", expect_rc=2)
+    one_clean_error(stderr, "sim.method", "sir_gillespie")
+
+    # 5. sgnn list simulators shows the shipped files with their parameters.
     _, stdout, _, _ = run([ARGS.sgnn, "list", "simulators"])
     if "seir.model: SEIR from a model file" not in stdout or "latent_period" not in stdout.split("seir.model:")[1]:
         fail(f"sgnn list simulators should list models/seir.model and its parameters:\n{stdout[-2000:]}")

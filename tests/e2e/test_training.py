@@ -285,3 +285,15 @@ def test_bench_simulate():
         if not json.loads(stdout.strip().splitlines()[-1])["simulations_per_s_per_core"] > 0:
             fail(f"no rate for {model}")
     run([ARGS.sgnn, "bench", "simulate", "--model", "nope"], expect_rc=2)
+    # A model file against the built-in model of its name, every method: the same
+    # epidemics (mean cases within 1%; the SSA's of a few hundred trajectories within 3%).
+    seir = os.path.join(os.path.dirname(ARGS.config_dir.rstrip("/")), "models", "seir.model")
+    _, stdout, _, _ = run([ARGS.sgnn, "bench", "simulate", "--json", "--seconds", "0.3", "--model-file", seir,
+                           "--vs-builtin", "--population", "1e4"])
+    rows = json.loads(stdout.strip().splitlines()[-1])["methods"]
+    if [r["method"] for r in rows] != ["chain_binomial", "tau_leap", "gillespie"]:
+        fail(f"bench simulate --vs-builtin should report every method: {rows}")
+    for r in rows:
+        tolerance = 0.03 if r["method"] == "gillespie" else 0.01
+        if not r["ratio"] > 0 or abs(r["file_mean_cases"] - r["builtin_mean_cases"]) > tolerance * r["builtin_mean_cases"]:
+            fail(f"{r['method']}: the model file and {r['builtin']} should simulate the same epidemics: {r}")

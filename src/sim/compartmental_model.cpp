@@ -1,5 +1,6 @@
 #include "sgnn/sim/compartmental_model.hpp"
 
+#include "sgnn/sim/epidemic_models.hpp"
 #include "sgnn/sim/expression.hpp"
 #include "sgnn/stop.hpp"
 
@@ -211,6 +212,11 @@ public:
           method_(method_of(options.method)),
           id_(next_model_id()) {
         Program check(model_);  // the description was checked, so this compiles
+        const bool named =
+            std::any_of(model_.parameters.begin(), model_.parameters.end(),
+                        [](const auto& p) { return p.name == "R0"; }) ||
+            std::any_of(model_.derived.begin(), model_.derived.end(), [](const auto& d) { return d.name == "R0"; });
+        derives_r0_ = !named && !infection_transitions(check).empty();
     }
 
     std::string description() const override { return model_.description; }
@@ -232,15 +238,19 @@ public:
         for (const auto& c : model_.channels) names.push_back(c.name);
         return names;
     }
+    // The file's derived quantities, then R0 from the next-generation matrix when the
+    // file has infections and no quantity named R0 of its own.
     std::vector<std::string> derived() const override {
         std::vector<std::string> names;
         for (const auto& d : model_.derived) names.push_back(d.name);
+        if (derives_r0_) names.emplace_back("R0");
         return names;
     }
     void compute_derived(const double* params, const double*, int, double* out) const override {
         Program& program = program_of(model_, id_);
         program.load_parameters(params);
         for (int d = 0; d < program.n_derived; ++d) out[d] = program.table.value(program.n_parameters + d);
+        if (derives_r0_) out[program.n_derived] = next_generation_r0(program, params);
     }
 
     void simulate(const double* params, int days, SampleStream& rng, double* series) const override {
@@ -605,10 +615,185 @@ private:
         return true;
     }
 
+    // Transitions whose rate uses a compartment other than the one they leave: new
+    // infections (beta * S * I / N uses I), as opposed to progression (sigma * E).
+    static std::vector<std::size_t> infection_transitions(const Program& program) {
+        std::vector<std::size_t> found;
+        for (std::size_t i = 0; i < program.rates.size(); ++i) {
+            if (program.from[i] < 0 || program.to[i] < 0) continue;
+            for (int s : program.table.symbols_used(program.rates[i])) {
+                const int c = s - program.n_fixed();
+                if (c >= 0 && c < program.n_compartments && c != program.from[i]) {
+                    found.push_back(i);
+                    break;
+                }
+            }
+        }
+        return found;
+    }
+
+    // R0 as the spectral radius of F V^-1 at the disease-free state (van den Driessche
+    // and Watmough 2002), from the file's rates at these parameters; docs/models.md:
+    //   - new infections: infection_transitions(); the infected compartments are those
+    //     their targets reach through other transitions that can still reach a
+    //     compartment driving an infection (one with a nonzero derivative of an
+    //     infection rate): E and I, not R;
+    //   - the disease-free state: the initial state with each infected compartment's
+    //     individuals moved to the compartment its infection comes from;
+    //   - F[i][j]: the derivative of new infections into i by x_j, V[i][j] that of the
+    //     other flows out of i minus into i, by central differences with a step of 1e-6
+    //     of the population (the rates are smooth: a rate linear in x_j is exact to
+    //     rounding, N = x_1 + ... in a denominator costs about 1e-12).
+    // NaN when V is singular (an infected compartment nobody leaves).
+    double next_generation_r0(Program& program, const double* params) const {
+        const std::vector<std::size_t> infections = infection_transitions(program);
+        const int n_c = program.n_compartments;
+        const std::size_t n_t = program.rates.size();
+        std::vector<char> is_infection(n_t, 0);
+        for (std::size_t i : infections) is_infection[i] = 1;
+        // Reachability through transitions that are not infections.
+        const auto reach_from = [&](int start) {
+            std::vector<char> seen(static_cast<std::size_t>(n_c), 0);
+            std::vector<int> stack = {start};
+            seen[static_cast<std::size_t>(start)] = 1;
+            while (!stack.empty()) {
+                const int c = stack.back();
+                stack.pop_back();
+                for (std::size_t i = 0; i < n_t; ++i) {
+                    if (is_infection[i] || program.from[i] != c || program.to[i] < 0) continue;
+                    if (!seen[static_cast<std::size_t>(program.to[i])]) {
+                        seen[static_cast<std::size_t>(program.to[i])] = 1;
+                        stack.push_back(program.to[i]);
+                    }
+                }
+            }
+            return seen;
+        };
+        std::vector<double> initial;
+        program.load_parameters(params);
+        for (int c = 0; c < n_c; ++c)
+            initial.push_back(program.table.evaluate(program.initial[static_cast<std::size_t>(c)]));
+        // Each compartment an infection can lead to, and the compartment that infection comes from.
+        std::vector<int> origin(static_cast<std::size_t>(n_c), -1);
+        for (std::size_t i : infections) {
+            const auto reached = reach_from(program.to[i]);
+            for (int c = 0; c < n_c; ++c) {
+                if (reached[static_cast<std::size_t>(c)] && origin[static_cast<std::size_t>(c)] < 0)
+                    origin[static_cast<std::size_t>(c)] = program.from[i];
+            }
+        }
+        const auto disease_free = [&](const std::vector<char>& infected) {
+            std::vector<double> x = initial;
+            for (int c = 0; c < n_c; ++c) {
+                if (!infected[static_cast<std::size_t>(c)] || origin[static_cast<std::size_t>(c)] < 0) continue;
+                x[static_cast<std::size_t>(origin[static_cast<std::size_t>(c)])] += x[static_cast<std::size_t>(c)];
+                x[static_cast<std::size_t>(c)] = 0.0;
+            }
+            return x;
+        };
+        // The derivative of transition i's rate by compartment j at state x.
+        const auto derivative = [&](std::size_t i, int j, const std::vector<double>& x) {
+            double total = 0.0;
+            for (double v : x) total += v;
+            const double h = 1e-6 * std::max(1.0, total);
+            const auto rate_at = [&](double shift) {
+                double* values = program.table.values();
+                double sum = 0.0;
+                for (int c = 0; c < n_c; ++c) {
+                    values[program.n_fixed() + c] = x[static_cast<std::size_t>(c)] + (c == j ? shift : 0.0);
+                    sum += values[program.n_fixed() + c];
+                }
+                values[program.total_slot()] = sum;
+                values[program.total_slot() + 1] = 0.0;
+                return program.table.evaluate(program.rates[i]);
+            };
+            return (rate_at(h) - rate_at(-h)) / (2 * h);
+        };
+        // Candidates: everything an infection leads to; kept if it can reach a driver.
+        std::vector<char> candidate(static_cast<std::size_t>(n_c), 0);
+        for (int c = 0; c < n_c; ++c) candidate[static_cast<std::size_t>(c)] = origin[static_cast<std::size_t>(c)] >= 0;
+        const std::vector<double> x0 = disease_free(candidate);
+        std::vector<char> driver(static_cast<std::size_t>(n_c), 0);
+        for (std::size_t i : infections) {
+            for (int j = 0; j < n_c; ++j) {
+                if (j != program.from[i] && derivative(i, j, x0) != 0.0) driver[static_cast<std::size_t>(j)] = 1;
+            }
+        }
+        std::vector<int> infected;
+        std::vector<char> is_infected(static_cast<std::size_t>(n_c), 0);
+        for (int c = 0; c < n_c; ++c) {
+            if (!candidate[static_cast<std::size_t>(c)]) continue;
+            const auto reached = reach_from(c);
+            for (int d = 0; d < n_c; ++d) {
+                if (reached[static_cast<std::size_t>(d)] && driver[static_cast<std::size_t>(d)]) {
+                    infected.push_back(c);
+                    is_infected[static_cast<std::size_t>(c)] = 1;
+                    break;
+                }
+            }
+        }
+        const std::size_t m = infected.size();
+        if (m == 0) return 0.0;
+        const std::vector<double> x = disease_free(is_infected);
+        std::vector<std::vector<double>> f(m, std::vector<double>(m, 0.0)), v = f;
+        for (std::size_t a = 0; a < m; ++a) {
+            const int i = infected[a];
+            for (std::size_t b = 0; b < m; ++b) {
+                const int j = infected[b];
+                for (std::size_t k = 0; k < n_t; ++k) {
+                    if (is_infection[k]) {
+                        if (program.to[k] == i) f[a][b] += derivative(k, j, x);
+                        continue;
+                    }
+                    if (program.from[k] == i) v[a][b] += derivative(k, j, x);
+                    if (program.to[k] == i && program.from[k] >= 0 &&
+                        is_infected[static_cast<std::size_t>(program.from[k])])
+                        v[a][b] -= derivative(k, j, x);
+                }
+            }
+        }
+        // K = F V^-1 through V^T solves (Gauss-Jordan with partial pivoting), then its
+        // spectral radius: power iteration on K + I, primitive even when K is periodic
+        // (host-vector models alternate between the two).
+        std::vector<std::vector<double>> inverse(m, std::vector<double>(m, 0.0));
+        for (std::size_t a = 0; a < m; ++a) inverse[a][a] = 1.0;
+        for (std::size_t col = 0; col < m; ++col) {
+            std::size_t pivot = col;
+            for (std::size_t r = col + 1; r < m; ++r) {
+                if (std::abs(v[r][col]) > std::abs(v[pivot][col])) pivot = r;
+            }
+            if (!(std::abs(v[pivot][col]) > 1e-300)) return std::nan("");
+            std::swap(v[col], v[pivot]);
+            std::swap(inverse[col], inverse[pivot]);
+            const double scale = v[col][col];
+            for (std::size_t c = 0; c < m; ++c) {
+                v[col][c] /= scale;
+                inverse[col][c] /= scale;
+            }
+            for (std::size_t r = 0; r < m; ++r) {
+                if (r == col || v[r][col] == 0.0) continue;
+                const double factor = v[r][col];
+                for (std::size_t c = 0; c < m; ++c) {
+                    v[r][c] -= factor * v[col][c];
+                    inverse[r][c] -= factor * inverse[col][c];
+                }
+            }
+        }
+        std::vector<std::vector<double>> k(m, std::vector<double>(m, 0.0));
+        for (std::size_t a = 0; a < m; ++a) {
+            for (std::size_t b = 0; b < m; ++b) {
+                for (std::size_t c = 0; c < m; ++c) k[a][b] += f[a][c] * inverse[c][b];
+            }
+            k[a][a] += 1.0;
+        }
+        return spectral_radius(k) - 1.0;
+    }
+
     ModelDescription model_;
     int steps_per_day_;
     Method method_;
-    std::uint64_t id_;  // program_of's key
+    std::uint64_t id_;         // program_of's key
+    bool derives_r0_ = false;  // derived() ends with R0 from the next-generation matrix
 };
 
 }  // namespace

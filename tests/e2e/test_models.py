@@ -103,7 +103,16 @@ def test_model_files():
     _, _, stderr, _ = train(1, os.path.join(out, "builtin-method"), "--sim.method", "gillespie", expect_rc=2)
     one_clean_error(stderr, "sim.method", "sir_gillespie")
 
-    # 5. sgnn list simulators shows the shipped files with their parameters.
+    # 5. Model files mix as built-in models do: a classifier of SIR against SEIR files.
+    mixed = os.path.join(out, "mixture")
+    train(1, mixed, "--sim.model", "mixture", "--sim.mixture",
+          f"{os.path.join(MODELS, 'sir.model')}:1,{os.path.join(MODELS, 'seir.model')}:1",
+          "--sim.targets", "mechanism,log_R0", "--train.steps", "300")
+    classification = summary(mixed)["eval"]["classification"]
+    if not classification["accuracy"] > 0.7 or not classification["classes"][1].endswith("seir.model"):
+        fail(f"a mixture of model files should classify its mechanisms: {classification}")
+
+    # 6. sgnn list simulators shows the shipped files with their parameters.
     _, stdout, _, _ = run([ARGS.sgnn, "list", "simulators"])
     if "seir.model: SEIR from a model file" not in stdout or "latent_period" not in stdout.split("seir.model:")[1]:
         fail(f"sgnn list simulators should list models/seir.model and its parameters:\n{stdout[-2000:]}")

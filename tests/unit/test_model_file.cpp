@@ -13,7 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
+#include <sstream>
 #include <string>
 
 using namespace sgnn::sim;
@@ -324,4 +327,148 @@ TEST_CASE("tau-leaping a model file matches the built-in seir_tauleap in distrib
         ks = std::max(ks, std::abs(fa - fb));
     }
     CHECK(ks < 1.95 * std::sqrt(2.0 / n));  // the 0.1% critical value of the two-sample KS statistic
+}
+
+TEST_CASE("R0 from the next-generation matrix matches the closed forms", "[model_file]") {
+    // SIR and SEIR without an R0 of their own: beta / gamma, whatever the latent period.
+    const std::string sir = R"([parameters]
+beta = fixed(0.6)
+gamma = fixed(0.2)
+[compartments]
+S = 990
+I = 10
+R = 0
+[transitions]
+S -> I : beta * S * I / N
+I -> R : gamma * I
+[observe]
+incidence = S -> I
+)";
+    const std::string seir =
+        replaced(replaced(kSeir, "R0 = beta / gamma", "sigma = 0.5"), "E -> I : 0.5 * E", "E -> I : sigma * E");
+    // A host-vector model (Ross-Macdonald): R0 = sqrt(a^2 b c m / (mu gamma)), m the
+    // vectors per host, here sqrt(0.3^2 0.5 0.4 5 / (0.1 0.1)) = 3.
+    const std::string vector = R"([parameters]
+a = fixed(0.3)       # bites per vector per day
+b = fixed(0.5)       # chance a bite infects a host
+c = fixed(0.4)       # chance a bite infects a vector
+gamma = fixed(0.1)   # host recovery rate
+mu = fixed(0.1)      # vector death (and birth) rate
+[compartments]
+Sh = 9990
+Ih = 10
+Rh = 0
+Sv = 50000
+Iv = 0
+[transitions]
+Sh -> Ih : a * b * Iv * Sh / (Sh + Ih + Rh)
+Ih -> Rh : gamma * Ih
+Sv -> Iv : a * c * Sv * Ih / (Sh + Ih + Rh)
+-> Sv : mu * (Sv + Iv)
+Sv -> : mu * Sv
+Iv -> : mu * Iv
+[observe]
+cases = Sh -> Ih
+)";
+    struct Case {
+        std::string text;
+        std::vector<double> params;
+        double r0;
+    };
+    for (const Case& c : {Case{sir, {0.6, 0.2}, 3.0}, Case{seir, {0.45, 0.2, 1000}, 2.25},
+                          Case{vector, {0.3, 0.5, 0.4, 0.1, 0.1}, 3.0}}) {
+        const auto model = make_compartmental_model(parse_model(c.text, "m.model"), {});
+        const auto names = model->derived();
+        REQUIRE(names.back() == "R0");
+        std::vector<double> out(names.size());
+        model->compute_derived(c.params.data(), nullptr, 0, out.data());
+        CHECK(out.back() == Approx(c.r0).epsilon(1e-8));
+    }
+    // A file that names R0 itself keeps its own, and none is added.
+    const std::vector<std::string> own = make_compartmental_model(parse_model(kSeir, "m.model"), {})->derived();
+    CHECK(std::count(own.begin(), own.end(), "R0") == 1);
+}
+
+TEST_CASE("every shipped model runs under every method and keeps its compartments whole", "[model_file]") {
+    // For each models/*.model: a channel per compartment is added to its [observe]
+    // (the last section of every shipped file), and 4 trajectories of 60 days at the
+    // centre of each prior (populations of at most 5,000, for the SSA) must run, keep
+    // every compartment at or above 0, and conserve the total in a model without
+    // sources or sinks.
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(kModels)) files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    REQUIRE(files.size() >= 6);
+    for (const std::string& file : files) {
+        std::ifstream in(file);
+        std::stringstream text;
+        text << in.rdbuf();
+        const ModelDescription plain = parse_model(text.str(), file);
+        REQUIRE(text.str().rfind("[observe]") > text.str().rfind("[transitions]"));
+        std::string extra;
+        for (const auto& c : plain.compartments) extra += "size_of_" + c.name + " = " + c.name + "\n";
+        const ModelDescription model = parse_model(text.str() + "\n" + extra, file);
+        const bool closed = std::all_of(model.transitions.begin(), model.transitions.end(),
+                                        [](const ModelTransition& t) { return t.from >= 0 && t.to >= 0; });
+        for (const std::string method : {"chain_binomial", "tau_leap", "gillespie"}) {
+            INFO(file << " under " << method);
+            SimulatorOptions options;
+            options.method = method;
+            const auto simulator = make_compartmental_model(model, options);
+            std::vector<double> params;
+            for (const ParameterSpec& p : simulator->declared_parameters()) {
+                const ParameterPrior prior = ParameterPrior::parse(p.name, p.default_prior, p.domain);
+                const double centre = prior.discrete() ? std::round(prior.centre()) : prior.centre();
+                params.push_back(p.name == "population" ? std::min(centre, 5000.0) : centre);
+            }
+            const int days = 60, channels = static_cast<int>(model.channels.size());
+            const int first = static_cast<int>(plain.channels.size()),
+                      n_c = static_cast<int>(plain.compartments.size());
+            for (int j = 0; j < 4; ++j) {
+                SampleStream rng(8, Purpose::train, static_cast<std::uint64_t>(j));
+                std::vector<double> series(static_cast<std::size_t>(channels * days));
+                REQUIRE_NOTHROW(simulator->simulate(params.data(), days, rng, series.data()));
+                double start_total = -1.0;
+                for (int d = 0; d < days; ++d) {
+                    double total = 0.0;
+                    for (int c = 0; c < n_c; ++c) {
+                        const double x = series[static_cast<std::size_t>((first + c) * days + d)];
+                        REQUIRE(x >= 0.0);
+                        total += x;
+                    }
+                    if (start_total < 0) start_total = total;
+                    if (closed) REQUIRE(total == start_total);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("the exact SSA of models/sir.model ends at the final-size relation", "[model_file]") {
+    // With S0 = N - I0 and no one recovered, a major outbreak ends at S_inf with
+    // log(S0 / S_inf) = R0 (1 - S_inf / N); its cases are S0 - S_inf. Over 200 major
+    // outbreaks of N = 5,000 the mean share infected agrees within 4 standard errors
+    // (plus 0.002 for the finite population's own bias).
+    SimulatorOptions exact;
+    exact.method = "gillespie";
+    const auto sir = make_compartmental_model(read_model_file(kModels + "sir.model"), exact);
+    const double r0 = 2.0, n = 5000, i0 = 20;
+    const double p[] = {r0, 5.0, n, i0};
+    double s_inf = 0.2 * n;  // the fixed point s = S0 exp(-R0 (1 - s/N)), from below
+    for (int k = 0; k < 200; ++k) s_inf = (n - i0) * std::exp(-r0 * (1.0 - s_inf / n));
+    const double expected = (n - i0 - s_inf) / n;
+    std::vector<double> shares;
+    for (int j = 0; shares.size() < 200 && j < 400; ++j) {
+        SampleStream rng(12, Purpose::train, static_cast<std::uint64_t>(j));
+        std::vector<double> incidence(300);
+        sir->simulate(p, 300, rng, incidence.data());
+        const double share = std::accumulate(incidence.begin(), incidence.end(), 0.0) / n;
+        if (share > 0.2) shares.push_back(share);  // major outbreaks
+    }
+    REQUIRE(shares.size() == 200);
+    const double mean = std::accumulate(shares.begin(), shares.end(), 0.0) / 200;
+    double ss = 0;
+    for (double x : shares) ss += (x - mean) * (x - mean);
+    const double se = std::sqrt(ss / 199 / 200);
+    CHECK(std::abs(mean - expected) < 4 * se + 0.002);
 }

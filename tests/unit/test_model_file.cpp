@@ -8,6 +8,8 @@
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/task.hpp"
 
+#include "prior_draws.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -61,19 +63,6 @@ std::string error_of(const std::string& text) {
         return error.what();
     }
     return "";
-}
-
-// `count` parameter vectors drawn from the default priors of `simulator`'s parameters.
-std::vector<double> prior_draws(const Simulator& simulator, int count, std::uint64_t seed) {
-    std::vector<double> draws;
-    for (int j = 0; j < count; ++j) {
-        SampleStream rng(seed, Purpose::train, static_cast<std::uint64_t>(j));
-        for (const auto& name : simulator.parameters()) {
-            const ParameterSpec& spec = parameter_spec(name);
-            draws.push_back(ParameterPrior::parse(name, spec.default_prior, spec.domain).draw(rng));
-        }
-    }
-    return draws;
 }
 
 }  // namespace
@@ -132,7 +121,7 @@ TEST_CASE("models/sir.model and models/seir.model give the built-in sir's and se
         const auto file = make_compartmental_model(read_model_file(kModels + name + ".model"), {});
         REQUIRE(file->parameters() == builtin->parameters());
         const int count = 300, days = 100;
-        const std::vector<double> params = prior_draws(*builtin, count, 11);
+        const std::vector<double> params = sgnn::test::prior_draws(*builtin, count, 11, Purpose::train);
         std::vector<SampleStream> a, b;
         for (int j = 0; j < count; ++j) {
             a.emplace_back(5, Purpose::train, static_cast<std::uint64_t>(j));
@@ -260,7 +249,7 @@ TEST_CASE("models/seir.model under the exact SSA gives the built-in seir_gillesp
     exact.method = "gillespie";
     const auto builtin = make_simulator("seir_gillespie");
     const auto file = make_compartmental_model(read_model_file(kModels + "seir.model"), exact);
-    std::vector<double> params = prior_draws(*builtin, 40, 21);
+    std::vector<double> params = sgnn::test::prior_draws(*builtin, 40, 21, Purpose::train);
     for (std::size_t j = 0; j < 40; ++j) params[j * 5 + 3] = 3000;  // population: quick
     const int days = 80;
     for (int j = 0; j < 40; ++j) {

@@ -7,6 +7,8 @@
 #include "sgnn/sim/simulator.hpp"
 #include "sgnn/sim/task.hpp"
 
+#include "prior_draws.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -17,19 +19,6 @@ using namespace sgnn::sim;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// `count` parameter draws from the model's default priors, row after row.
-std::vector<double> prior_draws(const Simulator& simulator, int count, std::uint64_t seed) {
-    std::vector<double> params;
-    for (int j = 0; j < count; ++j) {
-        SampleStream rng(seed, Purpose::test, static_cast<std::uint64_t>(j));
-        for (const auto& name : simulator.parameters()) {
-            const ParameterSpec& spec = parameter_spec(name);
-            params.push_back(ParameterPrior::parse(name, spec.default_prior, spec.domain).draw(rng));
-        }
-    }
-    return params;
-}
 
 struct BlockResult {
     std::vector<double> series;
@@ -57,7 +46,7 @@ TEST_CASE("growth models match their closed-form solutions to 1e-6", "[ode]") {
     for (const char* name : {"logistic", "gompertz", "richards"}) {
         INFO(name);
         const auto simulator = make_simulator(name);
-        const auto params = prior_draws(*simulator, count, 3);
+        const auto params = sgnn::test::prior_draws(*simulator, count, 3, Purpose::test);
         const BlockResult r = run_block(*simulator, params, count, days);
         const std::size_t n_params = simulator->parameters().size();
         double worst = 0.0;
@@ -84,7 +73,7 @@ TEST_CASE("Lotka-Volterra conserves its first integral to the TS tolerance", "[o
         options.ode.rtol = rtol;
         options.ode.atol = rtol * 1e-2;
         const auto simulator = make_simulator("lotka_volterra", options);
-        const auto params = prior_draws(*simulator, count, 4);
+        const auto params = sgnn::test::prior_draws(*simulator, count, 4, Purpose::test);
         const BlockResult r = run_block(*simulator, params, count, days);
         double worst = 0.0;
         for (int j = 0; j < count; ++j) {
@@ -114,7 +103,7 @@ TEST_CASE("a trajectory integrated in a block equals it integrated alone, to the
     // infinity): each trajectory meets its tolerance whatever its block-mates are.
     const int count = 128, days = 40;
     const auto simulator = make_simulator("seir_ode");
-    const auto params = prior_draws(*simulator, count, 5);
+    const auto params = sgnn::test::prior_draws(*simulator, count, 5, Purpose::test);
     const BlockResult block = run_block(*simulator, params, count, days);
     const std::size_t n_params = simulator->parameters().size();
     double worst = 0.0;

@@ -68,8 +68,8 @@ std::string per_individual_rate(const std::string& rate, const std::string& from
 namespace {
 
 // The model's expressions compiled over one table of values (parameters, derived
-// quantities, compartments, N, t), and how a step uses them. One per simulate call: a
-// table is single-threaded.
+// quantities, compartments, N, t), and how a step uses them. One per thread and model
+// (program_of): a table is single-threaded.
 //
 // A step's hazards sit in one row per trajectory: for each group (the outflows of one
 // compartment, drawn together as competing risks) its flows' hazards per individual

@@ -1,5 +1,7 @@
-// A model file (sim/model_file.hpp) run as a Simulator. docs/models.md states each
-// method's semantics; in short, for the chain-binomial method with k steps a day
+// A model file (sim/model_file.hpp) run as a Simulator, by the method sim.method
+// names: chain_binomial, tau_leap (Poisson steps of 1/(4k) day, clipped to the
+// compartments) or gillespie (the exact SSA). docs/models.md states each method's
+// semantics; in short, for the chain-binomial method with k steps a day
 // (sim.steps_per_day), every step, from the state at its start:
 //   - a compartment X with outflows of rates r_1..r_m (individuals per day) loses
 //     n ~ Binomial(X, 1 - exp(-h/k)), h = (r_1 + ... + r_m) / X its hazard per
@@ -15,6 +17,9 @@
 // A trajectory whose rate turns negative or non-finite, or whose initial state is
 // not a whole, nonnegative number of individuals, is dropped (the sample is counted
 // as dropped, as for the built-in models).
+//
+// A file that names no R0 and has infections gets R0 as a last derived quantity, from
+// the next-generation matrix at the disease-free state (docs/models.md, section 4).
 #pragma once
 
 #include "sgnn/sim/model_file.hpp"

@@ -60,10 +60,11 @@ inline std::vector<std::string> split_list(const std::string& text) {
     return items;
 }
 
-// {"a", "b"} -> "a,b", as HDF5 attributes list names.
-inline std::string join_list(const std::vector<std::string>& items) {
+// {"a", "b"} -> "a,b", as HDF5 attributes list names; with separator ", ", as
+// messages and --help list them (so that long lists wrap).
+inline std::string join_list(const std::vector<std::string>& items, const std::string& separator = ",") {
     std::string text;
-    for (const auto& item : items) text += (text.empty() ? "" : ",") + item;
+    for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
     return text;
 }
 

@@ -139,7 +139,6 @@ io::Json run_numpy(const std::string& python, int days, double population, doubl
 // The simulator's parameters: `given` by name, any other at its default prior's centre
 // (a model file's own default for its parameters).
 std::vector<double> parameter_values(const sim::Simulator& simulator, const std::map<std::string, double>& given) {
-    const std::vector<sim::ParameterSpec> declared = simulator.declared_parameters();
     std::vector<double> params;
     for (const auto& name : simulator.parameters()) {
         const auto it = given.find(name);
@@ -147,8 +146,7 @@ std::vector<double> parameter_values(const sim::Simulator& simulator, const std:
             params.push_back(it->second);
             continue;
         }
-        const auto own = std::find_if(declared.begin(), declared.end(), [&](const auto& d) { return d.name == name; });
-        const sim::ParameterSpec& spec = own != declared.end() ? *own : sim::parameter_spec(name);
+        const sim::ParameterSpec spec = sim::parameter_spec_of(simulator, name);
         params.push_back(sim::ParameterPrior::parse("prior." + name, spec.default_prior, spec.domain).centre());
     }
     return params;

@@ -71,10 +71,8 @@ void print_simulator(const std::string& name, const sim::Simulator& simulator) {
     for (const auto& c : simulator.channels()) channels += (channels.empty() ? "" : ", ") + c;
     std::printf("\n%s: %s\n  series: %s\n  parameters (prior.NAME: default prior):\n", name.c_str(),
                 simulator.description().c_str(), channels.c_str());
-    const std::vector<sim::ParameterSpec> declared = simulator.declared_parameters();
     for (const auto& p : simulator.parameters()) {
-        const auto own = std::find_if(declared.begin(), declared.end(), [&](const auto& d) { return d.name == p; });
-        const sim::ParameterSpec& spec = own != declared.end() ? *own : sim::parameter_spec(p);
+        const sim::ParameterSpec spec = sim::parameter_spec_of(simulator, p);
         std::printf("    %-24s %-22s %s\n", p.c_str(), spec.default_prior.c_str(), spec.help.c_str());
     }
     std::string derived;

@@ -79,6 +79,18 @@ std::map<std::string, std::string> parse_ini(const std::string& text) {
     return values;
 }
 
+// Whether `key` is SECTION.NAME of an open section of `specs` (a spec SECTION.*), NAME
+// a word: letters, digits and _.
+bool in_open_section(const std::vector<OptionSpec>& specs, const std::string& key) {
+    const auto dot = key.find('.');
+    if (dot == std::string::npos || dot + 1 == key.size()) return false;
+    const bool word = std::all_of(key.begin() + static_cast<std::ptrdiff_t>(dot) + 1, key.end(),
+                                  [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    return word && std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& spec) {
+               return is_open_section(spec) && spec.key == key.substr(0, dot + 1) + "*";
+           });
+}
+
 // The unregistered options of `given` that an open section of `specs` accepts
 // (SECTION.NAME for a spec SECTION.*), into `open`; any other is unknown: `unknown`
 // makes its error (nullptr: ignored, as in a resumed run's recorded configuration).
@@ -88,16 +100,7 @@ void take_open_keys(const Parsed& given, const std::vector<OptionSpec>& specs, s
     for (const auto& option : given.options) {
         if (!option.unregistered) continue;
         const std::string& key = option.string_key;
-        const auto dot = key.find('.');
-        const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
-        const bool word = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-        });
-        const bool accepted = word && std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& spec) {
-                                  return is_open_section(spec) && spec.key.compare(0, dot + 1, key, 0, dot + 1) == 0 &&
-                                         spec.key.size() == dot + 2;
-                              });
-        if (accepted && option.value.size() == 1) {
+        if (in_open_section(specs, key) && option.value.size() == 1) {
             open[key] = option.value.front();
         } else if (unknown) {
             throw unknown(key);
@@ -232,13 +235,7 @@ ParsedOptions parse_options(const std::vector<std::string>& all_args, const std:
         const std::string& arg = args[i];
         if (arg.rfind("--", 0) != 0 || arg.find('=') != std::string::npos || find_option(specs, arg.substr(2)))
             continue;
-        const auto dot = arg.find('.');
-        const bool open =
-            dot != std::string::npos && std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& spec) {
-                return is_open_section(spec) && spec.key.size() == dot &&
-                       arg.compare(2, dot - 1, spec.key, 0, dot - 1) == 0;
-            });
-        if (open) {
+        if (in_open_section(specs, arg.substr(2))) {
             args[i] += "=" + args[i + 1];
             args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
         }

@@ -34,13 +34,6 @@ std::vector<std::string> simulator_names() {
     return names;
 }
 
-// "a, b, c": names as --help lists them, so that the lines wrap.
-std::string readable_list(const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-    return text;
-}
-
 // "sir, seir, ..." or "every model", for the help of prior.NAME.
 std::string users_of(const std::string& parameter) {
     for (const auto& step : ObservationModel::step_names()) {
@@ -119,7 +112,7 @@ std::vector<OptionSpec> task_options() {
     const SimulatorOptions& model = task.options;
     std::vector<OptionSpec> specs = {
         {"sim.model", Type::text, default_text(task.model),
-         "simulator: one of " + readable_list(simulator_names()) +
+         "simulator: one of " + join_list(simulator_names(), ", ") +
              " (sgnn list simulators describes each; mixture: each sample's mechanism drawn from sim.mixture), or a "
              "model file FILE.model (docs/models.md; models/ has examples), whose own parameters take prior.NAME"},
         // The struct's mixture is empty: only sim.model = mixture reads this option.

@@ -25,6 +25,13 @@ void Simulator::simulate_batch(const double* params, int count, int days, Sample
     }
 }
 
+ParameterSpec parameter_spec_of(const Simulator& simulator, const std::string& name) {
+    for (ParameterSpec& declared : simulator.declared_parameters()) {
+        if (declared.name == name) return declared;
+    }
+    return parameter_spec(name);
+}
+
 void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng, double* series) {
     char ok = 0;
     simulator.simulate_batch(params, 1, days, &rng, series, &ok);

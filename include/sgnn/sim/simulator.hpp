@@ -66,6 +66,10 @@ public:
                                  double* /*out*/) const {}
 };
 
+// The spec of `simulator`'s parameter `name`: the one it declares (a model file's
+// default prior and help), else the catalog's. Throws std::logic_error for neither.
+ParameterSpec parameter_spec_of(const Simulator& simulator, const std::string& name);
+
 // simulate() of a model that only simulates blocks (ODE models): a block of one.
 // Throws std::invalid_argument if the trajectory fails.
 void simulate_as_batch(const Simulator& simulator, const double* params, int days, SampleStream& rng, double* series);

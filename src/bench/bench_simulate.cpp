@@ -32,9 +32,10 @@ core, then on every OpenMP thread, and reports trajectories per second. With
 vectorised over a batch, in the same run, and reports the per-core ratio.
 
 With --model-file FILE --vs-builtin it runs a model file (docs/models.md) under each
-method (chain_binomial, tau_leap, gillespie) beside the built-in model of the file's
-name (seir, seir_tauleap, seir_gillespie for models/seir.model), with the same
-parameters in the same run, and reports the file's speed per core as a ratio.
+method (chain_binomial, tau_leap, gillespie, ode) beside the built-in model of the
+file's name (seir, seir_tauleap, seir_gillespie, seir_ode for models/seir.model),
+with the same parameters in the same run, and reports the file's speed per core as a
+ratio.
 
 Sample runs:
   build/sgnn bench simulate --model sir --days 100 --population 1e5 --json --vs-numpy
@@ -157,8 +158,10 @@ std::vector<double> parameter_values(const sim::Simulator& simulator, const std:
 int compare_with_builtin(const std::string& file, const std::map<std::string, double>& given, int days, double seconds,
                          bool json) {
     const std::string stem = std::filesystem::path(file).stem().string();
-    const std::vector<std::pair<std::string, std::string>> methods = {
-        {"chain_binomial", stem}, {"tau_leap", stem + "_tauleap"}, {"gillespie", stem + "_gillespie"}};
+    const std::vector<std::pair<std::string, std::string>> methods = {{"chain_binomial", stem},
+                                                                      {"tau_leap", stem + "_tauleap"},
+                                                                      {"gillespie", stem + "_gillespie"},
+                                                                      {"ode", stem + "_ode"}};
     io::Json rows = io::Json::array();
     for (const auto& [method, builtin_name] : methods) {
         sim::SimulatorOptions options;

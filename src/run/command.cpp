@@ -9,6 +9,7 @@
 #include "sgnn/io/h5_datasets.hpp"
 #include "sgnn/run/options.hpp"
 #include "sgnn/run/run.hpp"
+#include "sgnn/sim/model_file.hpp"
 
 #include <cstdio>
 
@@ -103,6 +104,8 @@ RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOpt
     } else {
         path = checkpoint::resolve_resume_path(resume);
     }
+    // The run's own copies of its model files, not the files as they may be now.
+    sim::read_model_files_from(sim::model_copies_directory(checkpoint::run_directory_of(path)));
     std::string checkpoint_ini;
     try {
         checkpoint_ini = io::DatasetReader(path).read("config").text();

@@ -2,6 +2,7 @@
 
 #include "sgnn/coord/options.hpp"
 #include "sgnn/error.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/options.hpp"
 #include "sgnn/stream/options.hpp"
 #include "sgnn/train/options.hpp"
@@ -132,6 +133,7 @@ RunConfig read_run_config(const std::string& run_dir, const std::string& flag) {
     const std::string ini = run_dir + "/config.ini";
     std::ifstream probe(ini);
     if (!probe) throw ConfigError(flag + " " + run_dir + ": no config.ini there (give a finished training run)");
+    sim::read_model_files_from(sim::model_copies_directory(run_dir));  // the model the run trained on
     return make_run_config(config::parse_options({"--config", ini}, run_options()));
 }
 

@@ -15,6 +15,7 @@
 #include "sgnn/io/corpus_file.hpp"
 #include "sgnn/io/directory_lock.hpp"
 #include "sgnn/io/h5_datasets.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/stream/batch_source.hpp"
 #include "sgnn/stream/corpus_source.hpp"
 #include "sgnn/stream/simulator_worker.hpp"
@@ -65,6 +66,18 @@ struct RunDirectory {
     std::unique_ptr<io::DirectoryLock> lock;  // rank 0 only
 };
 
+// The run's copies of the model files it uses (sim/model_file.hpp): what a resume,
+// sgnn predict and sgnn bank read, whatever happens to the files afterwards. A resumed
+// run reads its copies, and writes them back unchanged.
+void copy_model_files(const sim::TaskConfig& task, const std::string& run_dir) {
+    for (const std::string& model : sim::task_simulators(task)) {
+        if (!sim::is_model_file(model)) continue;
+        const std::string folder = sim::model_copies_directory(run_dir);
+        io::make_directories(folder);
+        io::write_file_atomically(folder + "/" + sim::model_file_copy_name(model), sim::model_file_text(model));
+    }
+}
+
 // Rank 0 picks, creates and locks the output directory, and settles the run's identity:
 // a fresh run refuses a directory that holds another run's outputs (unless the caller
 // replaces them, as experiments do for their own sub-runs) and draws a new run_id; a
@@ -107,6 +120,7 @@ RunDirectory prepare_run_directory(const RunConfig& config, const checkpoint::Co
                 }
             }
             if (recorded != run.run_id) checkpoint::record_run_id(run.path, run.run_id);
+            copy_model_files(config.task, run.path);
         } catch (const std::exception& failure) {
             error = failure.what();  // another run's folder, or one that cannot be created or written
         }

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -349,12 +351,44 @@ std::string ModelDescription::where(const ModelLocation& at) const {
 
 ModelDescription parse_model(const std::string& text, const std::string& file) { return Parser(text, file).parse(); }
 
-ModelDescription read_model_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(path + ": cannot read the model file (sim.model names a file ending in .model)");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return parse_model(text, path);
+namespace {
+
+std::mutex copies_mutex;
+std::string copies_directory;  // read_model_files_from's
+
+// Where read_model_file(path) reads: the run's copy when there is one.
+std::string source_of(const std::string& path) {
+    std::lock_guard<std::mutex> lock(copies_mutex);
+    if (copies_directory.empty()) return path;
+    const std::string copy = copies_directory + "/" + model_file_copy_name(path);
+    return std::filesystem::is_regular_file(copy) ? copy : path;
 }
+
+std::string read_text(const std::string& source) {
+    std::ifstream in(source, std::ios::binary);
+    if (!in) throw ConfigError(source + ": cannot read the model file (sim.model names a file ending in .model)");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+ModelDescription read_model_file(const std::string& path) {
+    const std::string source = source_of(path);
+    ModelDescription model = parse_model(read_text(source), source);
+    model.file = path;  // the name the configuration uses
+    return model;
+}
+
+std::string model_file_text(const std::string& path) { return read_text(source_of(path)); }
+
+void read_model_files_from(const std::string& directory) {
+    std::lock_guard<std::mutex> lock(copies_mutex);
+    copies_directory = directory;
+}
+
+std::string model_file_copy_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
+std::string model_copies_directory(const std::string& run_dir) { return run_dir + "/models"; }
 
 bool is_model_file(const std::string& model) {
     return model.size() > 6 && model.compare(model.size() - 6, 6, ".model") == 0;

@@ -177,11 +177,12 @@ std::vector<OptionSpec> task_options() {
          Type::choice,
          default_text(model.method),
          "model files (sim.model = FILE.model): chain_binomial (binomial steps, sim.steps_per_day a day), tau_leap "
-         "(Poisson steps, 4 x sim.steps_per_day a day, clipped to the compartments) or gillespie (exact "
-         "continuous-time SSA); docs/models.md. Built-in models choose by name (sir_gillespie, seir_tauleap)",
+         "(Poisson steps, 4 x sim.steps_per_day a day, clipped to the compartments), gillespie (exact "
+         "continuous-time SSA) or ode (the mean-field equations, PETSc TS with the ode.* settings); "
+         "docs/models.md. Built-in models choose by name (sir_gillespie, seir_tauleap, sir_ode)",
          0,
          0,
-         {"chain_binomial", "tau_leap", "gillespie"}},
+         {"chain_binomial", "tau_leap", "gillespie", "ode"}},
         {"obs.steps", Type::text, default_text(task.observation),
          "observation model, steps applied in order: report (binomial thinning), delay (gamma reporting delay), "
          "negbin (negative-binomial noise), weekend (weekend under-reporting, caught up on Monday), weekly "
@@ -256,6 +257,16 @@ TaskConfig read_task_config(const config::OptionReader& v) {
         }
         if (task.mixture.size() < 2)
             v.fail("sim.mixture", "a mixture needs at least two mechanisms, e.g. sir:1,seir:1");
+        // A run keeps its model files by their own names (RUN/models/NAME).
+        std::map<std::string, std::string> by_name;
+        for (const auto& [name, weight] : task.mixture) {
+            if (!is_model_file(name)) continue;
+            const auto [it, added] = by_name.emplace(model_file_copy_name(name), name);
+            if (!added && it->second != name) {
+                v.fail("sim.mixture", it->second + " and " + name + " have the same file name; a run keeps a copy " +
+                                          "of each model file by its name, so rename one");
+            }
+        }
     }
     task.observation = split_list(v.text("obs.steps"));
     if (!v.text("obs.delay_pmf").empty()) task.delay_pmf = v.numbers("obs.delay_pmf");
@@ -266,8 +277,8 @@ TaskConfig read_task_config(const config::OptionReader& v) {
         for (const auto& model : task_simulators(task)) {
             if (!is_model_file(model)) {
                 v.fail("sim.method", "applies to model files only; " + model +
-                                         " is built in (its exact and tau-leaping forms are sir_gillespie, "
-                                         "seir_gillespie, sir_tauleap and seir_tauleap)");
+                                         " is built in (its exact, tau-leaping and ODE forms are sir_gillespie, "
+                                         "seir_gillespie, sir_tauleap, seir_tauleap, sir_ode and seir_ode)");
             }
         }
     }

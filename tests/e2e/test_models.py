@@ -6,7 +6,7 @@ Run by CTest as e2e_NAME (tests/CMakeLists.txt), or directly:
 """
 import os
 
-from harness import ARGS, fail, fresh_dir, h5, one_clean_error, run, summary, train
+from harness import ARGS, fail, fresh_dir, h5, one_clean_error, resume, run, summary, train
 
 MODELS = os.path.join(os.path.dirname(ARGS.config_dir.rstrip("/")), "models")
 
@@ -63,7 +63,7 @@ def test_model_files():
         f.write(VACCINATION)
     first, again = os.path.join(out, "vaccination"), os.path.join(out, "again")
     train(1, first, "--deterministic", "--sim.model", model, "--sim.targets", "log_R0,vaccination_rate",
-          "--prior.vaccination_rate", "uniform(0, 0.05)", "--train.steps", "600")
+          "--prior.vaccination_rate", "uniform(0, 0.05)", "--train.steps", "600", "--checkpoint.every", "300")
     with open(os.path.join(first, "config.ini")) as f:
         ini = f.read()
     if "vaccination_rate = uniform(0, 0.05)" not in ini.split("[prior]")[1]:
@@ -89,9 +89,9 @@ def test_model_files():
                             expect_rc=2)
     one_clean_error(stderr, "sim.generation_interval", "model file")
 
-    # 4. Every method runs the same file: tau-leaping and the exact SSA train too; the
-    #    SSA's cost is checked before the run, and built-in models choose by name.
-    for method in ("tau_leap", "gillespie"):
+    # 4. Every method runs the same file: tau-leaping, the exact SSA and the ODE train
+    #    too; the SSA's cost is checked before the run, and built-in models choose by name.
+    for method in ("tau_leap", "gillespie", "ode"):
         done = os.path.join(out, method)
         train(1, done, "--sim.model", model, "--sim.method", method, "--prior.population", "fixed(3000)",
               "--train.steps", "100", "--eval.every", "100")
@@ -112,7 +112,25 @@ def test_model_files():
     if not classification["accuracy"] > 0.7 or not classification["classes"][1].endswith("seir.model"):
         fail(f"a mixture of model files should classify its mechanisms: {classification}")
 
-    # 6. sgnn list simulators shows the shipped files with their parameters.
+    # 6. A run keeps a copy of its model file: after the file is moved away, a memory
+    #    bank and a resume read the copy, and the resumed run ends with the same network.
+    copy = os.path.join(first, "models", "vaccination.model")
+    with open(copy) as f:
+        if f.read() != VACCINATION:
+            fail(f"the run should keep a copy of its model file as {copy}")
+    moved = os.path.join(out, "moved.model")
+    os.rename(model, moved)
+    run([ARGS.sgnn, "bank", "--run", first, "--samples", "64"])
+    if not os.path.isfile(os.path.join(first, "bank.h5")):
+        fail("sgnn bank should read the run's copy of its model file")
+    halfway, resumed = os.path.join(first, "checkpoints", "step-00000300.h5"), os.path.join(out, "resumed")
+    resume(1, halfway, "--out", resumed)
+    if not same_weights(first, resumed) or not os.path.isfile(os.path.join(resumed, "models", "vaccination.model")):
+        fail("resumed from step 300 with its model file moved away, the run should read and keep its copy "
+             "and end with the same network")
+    os.rename(moved, model)
+
+    # 7. sgnn list simulators shows the shipped files with their parameters.
     _, stdout, _, _ = run([ARGS.sgnn, "list", "simulators"])
     if "seir.model: SEIR from a model file" not in stdout or "latent_period" not in stdout.split("seir.model:")[1]:
         fail(f"sgnn list simulators should list models/seir.model and its parameters:\n{stdout[-2000:]}")

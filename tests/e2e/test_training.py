@@ -291,7 +291,7 @@ def test_bench_simulate():
     _, stdout, _, _ = run([ARGS.sgnn, "bench", "simulate", "--json", "--seconds", "0.3", "--model-file", seir,
                            "--vs-builtin", "--population", "1e4"])
     rows = json.loads(stdout.strip().splitlines()[-1])["methods"]
-    if [r["method"] for r in rows] != ["chain_binomial", "tau_leap", "gillespie"]:
+    if [r["method"] for r in rows] != ["chain_binomial", "tau_leap", "gillespie", "ode"]:
         fail(f"bench simulate --vs-builtin should report every method: {rows}")
     for r in rows:
         tolerance = 0.03 if r["method"] == "gillespie" else 0.01

@@ -3,6 +3,7 @@
 // models/seir.model against the built-in sir and seir.
 #include "sgnn/error.hpp"
 #include "sgnn/sim/compartmental_model.hpp"
+#include "sgnn/sim/expression.hpp"
 #include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/parameters.hpp"
 #include "sgnn/sim/simulator.hpp"
@@ -66,6 +67,31 @@ std::string error_of(const std::string& text) {
 }
 
 }  // namespace
+
+TEST_CASE("a product chain evaluates to muParser's bits", "[model_file]") {
+    // ExpressionTable evaluates plain chains of names and numbers itself; wrapping one
+    // in parentheses leaves it to muParser. Both must give the same bits for any values.
+    ExpressionTable table({"beta", "S", "I", "N"});
+    const std::vector<std::string> chains = {"beta * S * I / N", "beta / N * S * I", "0.5 * S", "S / 3",
+                                             "2.5e-1*I/N",       "pi * beta",        "S"};
+    std::vector<std::pair<int, int>> pairs;
+    for (const std::string& chain : chains) pairs.emplace_back(table.compile(chain), table.compile("(" + chain + ")"));
+    SampleStream rng(3, Purpose::train, 0);
+    for (int k = 0; k < 1000; ++k) {
+        for (int s = 0; s < 4; ++s) table.value(s) = std::exp(20.0 * rng.uniform() - 10.0);
+        for (std::size_t c = 0; c < chains.size(); ++c) {
+            INFO(chains[c]);
+            REQUIRE(table.evaluate(pairs[c].first) == table.evaluate(pairs[c].second));
+        }
+    }
+    // Not chains, still right: a sum, a power, a function, a unary minus.
+    table.value(0) = 2.0;
+    table.value(1) = 3.0;
+    CHECK(table.evaluate(table.compile("beta + S")) == 5.0);
+    CHECK(table.evaluate(table.compile("beta ^ S")) == 8.0);
+    CHECK(table.evaluate(table.compile("max(beta, S) * 2")) == 6.0);
+    CHECK(table.evaluate(table.compile("-beta * S")) == -6.0);
+}
 
 TEST_CASE("a rate is evaluated per individual when its FROM compartment is a factor", "[model_file]") {
     CHECK(per_individual_rate("beta * S * I / N", "S") == "beta * I / N");
@@ -139,6 +165,39 @@ TEST_CASE("models/sir.model and models/seir.model give the built-in sir's and se
         std::vector<double> z(static_cast<std::size_t>(days));
         file->simulate(params.data() + 7 * file->parameters().size(), days, alone, z.data());
         CHECK(std::equal(z.begin(), z.end(), y.begin() + 7 * days));
+    }
+}
+
+TEST_CASE("the ODE method of models/sir.model and models/seir.model is the built-in sir_ode's and seir_ode's",
+          "[model_file]") {
+    // The built-in ODE models integrate shares (S/N, ...) and report N times a share's
+    // daily change; the model file integrates counts. The same equations at the same
+    // tolerances agree within 1e-6 of a day's incidence (1.4e-7 measured) over 300
+    // prior draws, with trajectories dropped by both or neither.
+    for (const std::string name : {"sir", "seir"}) {
+        INFO(name);
+        const auto builtin = make_simulator(name + "_ode");
+        SimulatorOptions mean_field;
+        mean_field.method = "ode";
+        const auto file = make_compartmental_model(read_model_file(kModels + name + ".model"), mean_field);
+        REQUIRE(file->parameters() == builtin->parameters());
+        const int count = 300, days = 100;
+        const std::vector<double> params = sgnn::test::prior_draws(*builtin, count, 11, Purpose::train);
+        std::vector<SampleStream> rngs;
+        for (int j = 0; j < count; ++j) rngs.emplace_back(5, Purpose::train, static_cast<std::uint64_t>(j));
+        std::vector<double> x(static_cast<std::size_t>(count * days)), y(x.size());
+        std::vector<char> ok_x(count), ok_y(count);
+        builtin->simulate_batch(params.data(), count, days, rngs.data(), x.data(), ok_x.data());
+        file->simulate_batch(params.data(), count, days, rngs.data(), y.data(), ok_y.data());
+        CHECK(ok_x == ok_y);
+        double worst = 0.0, largest = 0.0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            worst = std::max(worst, std::abs(x[i] - y[i]) / std::max(1.0, std::abs(x[i])));
+            largest = std::max(largest, x[i]);
+        }
+        CAPTURE(worst, largest);
+        CHECK(worst < 1e-6);
+        CHECK(largest > 1000.0);  // epidemics, not zeros
     }
 }
 
@@ -378,38 +437,66 @@ cases = Sh -> Ih
     CHECK(std::count(own.begin(), own.end(), "R0") == 1);
 }
 
+namespace {
+
+// The shipped model files, sorted.
+std::vector<std::string> shipped_models() {
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(kModels)) files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+// A model file with a channel per compartment (its prevalence, size_of_X) added to its
+// [observe], the last section of every shipped file.
+ModelDescription with_compartment_channels(const std::string& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    const ModelDescription plain = parse_model(text.str(), file);
+    REQUIRE(text.str().rfind("[observe]") > text.str().rfind("[transitions]"));
+    std::string extra;
+    for (const auto& c : plain.compartments) extra += "size_of_" + c.name + " = " + c.name + "\n";
+    return parse_model(text.str() + "\n" + extra, file);
+}
+
+// The centre of each parameter's default prior, with the population set to
+// `population` and each initial_infected* parameter to `seeded` (when given).
+std::vector<double> centre_parameters(const Simulator& simulator, double population, double seeded = -1.0) {
+    std::vector<double> params;
+    for (const ParameterSpec& p : simulator.declared_parameters()) {
+        const ParameterPrior prior = ParameterPrior::parse(p.name, p.default_prior, p.domain);
+        double value = prior.discrete() ? std::round(prior.centre()) : prior.centre();
+        if (p.name == "population") value = population;
+        if (seeded >= 0 && p.name.rfind("initial_infected", 0) == 0) value = seeded;
+        params.push_back(value);
+    }
+    return params;
+}
+
+}  // namespace
+
 TEST_CASE("every shipped model runs under every method and keeps its compartments whole", "[model_file]") {
     // For each models/*.model: a channel per compartment is added to its [observe]
     // (the last section of every shipped file), and 4 trajectories of 60 days at the
     // centre of each prior (populations of at most 5,000, for the SSA) must run, keep
     // every compartment at or above 0, and conserve the total in a model without
     // sources or sinks.
-    std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(kModels)) files.push_back(entry.path().string());
-    std::sort(files.begin(), files.end());
+    const std::vector<std::string> files = shipped_models();
     REQUIRE(files.size() >= 6);
     for (const std::string& file : files) {
-        std::ifstream in(file);
-        std::stringstream text;
-        text << in.rdbuf();
-        const ModelDescription plain = parse_model(text.str(), file);
-        REQUIRE(text.str().rfind("[observe]") > text.str().rfind("[transitions]"));
-        std::string extra;
-        for (const auto& c : plain.compartments) extra += "size_of_" + c.name + " = " + c.name + "\n";
-        const ModelDescription model = parse_model(text.str() + "\n" + extra, file);
+        const ModelDescription plain = read_model_file(file);
+        const ModelDescription model = with_compartment_channels(file);
         const bool closed = std::all_of(model.transitions.begin(), model.transitions.end(),
                                         [](const ModelTransition& t) { return t.from >= 0 && t.to >= 0; });
-        for (const std::string method : {"chain_binomial", "tau_leap", "gillespie"}) {
+        for (const std::string method : {"chain_binomial", "tau_leap", "gillespie", "ode"}) {
             INFO(file << " under " << method);
             SimulatorOptions options;
             options.method = method;
             const auto simulator = make_compartmental_model(model, options);
-            std::vector<double> params;
-            for (const ParameterSpec& p : simulator->declared_parameters()) {
-                const ParameterPrior prior = ParameterPrior::parse(p.name, p.default_prior, p.domain);
-                const double centre = prior.discrete() ? std::round(prior.centre()) : prior.centre();
-                params.push_back(p.name == "population" ? std::min(centre, 5000.0) : centre);
-            }
+            const std::vector<double> params = centre_parameters(*simulator, 5000.0);
+            // The ODE's states are real numbers: its total is conserved to its tolerance.
+            const double slack = method == "ode" ? 1e-6 * 5000.0 : 0.0;
             const int days = 60, channels = static_cast<int>(model.channels.size());
             const int first = static_cast<int>(plain.channels.size()),
                       n_c = static_cast<int>(plain.compartments.size());
@@ -422,42 +509,106 @@ TEST_CASE("every shipped model runs under every method and keeps its compartment
                     double total = 0.0;
                     for (int c = 0; c < n_c; ++c) {
                         const double x = series[static_cast<std::size_t>((first + c) * days + d)];
-                        REQUIRE(x >= 0.0);
+                        REQUIRE(x >= -slack);
                         total += x;
                     }
                     if (start_total < 0) start_total = total;
-                    if (closed) REQUIRE(total == start_total);
+                    if (closed) REQUIRE(std::abs(total - start_total) <= slack);
                 }
             }
         }
     }
 }
 
-TEST_CASE("the exact SSA of models/sir.model ends at the final-size relation", "[model_file]") {
+TEST_CASE("the exact SSA of models/sir.model and models/seir.model ends at the final-size relation", "[model_file]") {
     // With S0 = N - I0 and no one recovered, a major outbreak ends at S_inf with
-    // log(S0 / S_inf) = R0 (1 - S_inf / N); its cases are S0 - S_inf. Over 200 major
-    // outbreaks of N = 5,000 the mean share infected agrees within 4 standard errors
-    // (plus 0.002 for the finite population's own bias).
+    // log(S0 / S_inf) = R0 (1 - S_inf / N), whatever the latent period; its cases (new
+    // infections in sir, onsets in seir) are S0 - S_inf. Over 200 major outbreaks of
+    // N = 5,000 the mean share infected agrees within 4 standard errors (plus 0.002
+    // for the finite population's own bias). The other shipped models have no such
+    // relation: waning, vaccination over time, two strains, vectors born and dying.
     SimulatorOptions exact;
     exact.method = "gillespie";
-    const auto sir = make_compartmental_model(read_model_file(kModels + "sir.model"), exact);
     const double r0 = 2.0, n = 5000, i0 = 20;
-    const double p[] = {r0, 5.0, n, i0};
     double s_inf = 0.2 * n;  // the fixed point s = S0 exp(-R0 (1 - s/N)), from below
     for (int k = 0; k < 200; ++k) s_inf = (n - i0) * std::exp(-r0 * (1.0 - s_inf / n));
     const double expected = (n - i0 - s_inf) / n;
-    std::vector<double> shares;
-    for (int j = 0; shares.size() < 200 && j < 400; ++j) {
-        SampleStream rng(12, Purpose::train, static_cast<std::uint64_t>(j));
-        std::vector<double> incidence(300);
-        sir->simulate(p, 300, rng, incidence.data());
-        const double share = std::accumulate(incidence.begin(), incidence.end(), 0.0) / n;
-        if (share > 0.2) shares.push_back(share);  // major outbreaks
+    const std::vector<std::pair<std::string, std::vector<double>>> cases = {
+        {"sir.model", {r0, 5.0, n, i0}},       // R0, infectious period, N, I0
+        {"seir.model", {r0, 5.0, 2.0, n, i0}}  // R0, infectious and latent periods, N, I0
+    };
+    for (const auto& [file, p] : cases) {
+        INFO(file);
+        const auto model = make_compartmental_model(read_model_file(kModels + file), exact);
+        std::vector<double> shares;
+        for (int j = 0; shares.size() < 200 && j < 400; ++j) {
+            SampleStream rng(12, Purpose::train, static_cast<std::uint64_t>(j));
+            std::vector<double> incidence(300);
+            model->simulate(p.data(), 300, rng, incidence.data());
+            const double share = std::accumulate(incidence.begin(), incidence.end(), 0.0) / n;
+            if (share > 0.2) shares.push_back(share);  // major outbreaks
+        }
+        REQUIRE(shares.size() == 200);
+        const double mean = std::accumulate(shares.begin(), shares.end(), 0.0) / 200;
+        double ss = 0;
+        for (double x : shares) ss += (x - mean) * (x - mean);
+        const double se = std::sqrt(ss / 199 / 200);
+        CAPTURE(mean, expected, se);
+        CHECK(std::abs(mean - expected) < 4 * se + 0.002);
     }
-    REQUIRE(shares.size() == 200);
-    const double mean = std::accumulate(shares.begin(), shares.end(), 0.0) / 200;
-    double ss = 0;
-    for (double x : shares) ss += (x - mean) * (x - mean);
-    const double se = std::sqrt(ss / 199 / 200);
-    CHECK(std::abs(mean - expected) < 4 * se + 0.002);
+}
+
+TEST_CASE("every stochastic method's mean tracks the ODE for every shipped model", "[model_file]") {
+    // Kurtz's law of large numbers: as the population grows, a density-dependent jump
+    // process follows its mean-field ODE, and the mean of its counts differs from the
+    // ODE's by O(1) individuals. For each shipped model, at the centre of its priors,
+    // with 20,000 individuals of whom 1% are seeded (so that no run dies out early),
+    // the mean of 100 runs of each stochastic method, day by day and channel by
+    // channel (its observed channels and every compartment), must be within 5
+    // standard errors of the ODE: about 400 comparisons per model and method, most of
+    // them strongly correlated, so that a fair method fails with a chance below 0.1%.
+    //
+    // The discrete-time methods take small steps (chain-binomial 96 a day,
+    // tau-leaping 4 x 24), because their own mean-field maps only approach the ODE as
+    // the step shrinks: at 24 chain-binomial steps a day the infectious compartment of
+    // seir_vaccination on day 37 is 1.6% above the ODE's, 7.6 standard errors of 400
+    // runs; at 8 steps a day this test fails for every shipped model.
+    // A standard error is floored at a Poisson count's, sqrt(min(ODE, 1) / runs):
+    // 100 runs that all read 0 against an ODE at 0.006 are no evidence of a bias.
+    const double population = 20000, seeded = 200;
+    const int days = 60, runs = 100;
+    for (const std::string& file : shipped_models()) {
+        const ModelDescription model = with_compartment_channels(file);
+        const std::size_t length = model.channels.size() * static_cast<std::size_t>(days);
+        SimulatorOptions mean_field;
+        mean_field.method = "ode";
+        const auto ode = make_compartmental_model(model, mean_field);
+        const std::vector<double> params = centre_parameters(*ode, population, seeded);
+        std::vector<double> expected(length);
+        SampleStream unused(0, Purpose::train, 0);
+        ode->simulate(params.data(), days, unused, expected.data());
+        for (const std::string method : {"chain_binomial", "tau_leap", "gillespie"}) {
+            SimulatorOptions options;
+            options.method = method;
+            options.steps_per_day = method == "chain_binomial" ? 96 : 24;
+            const auto simulator = make_compartmental_model(model, options);
+            std::vector<double> sum(length, 0.0), sum_sq(length, 0.0), series(length);
+            for (int j = 0; j < runs; ++j) {
+                SampleStream rng(21, Purpose::train, static_cast<std::uint64_t>(j));
+                simulator->simulate(params.data(), days, rng, series.data());
+                for (std::size_t i = 0; i < length; ++i) {
+                    sum[i] += series[i];
+                    sum_sq[i] += series[i] * series[i];
+                }
+            }
+            for (std::size_t i = 0; i < length; ++i) {
+                const double mean = sum[i] / runs;
+                const double variance = std::max(0.0, (sum_sq[i] - runs * mean * mean) / (runs - 1));
+                const double se = std::sqrt(std::max(variance, std::min(std::abs(expected[i]), 1.0)) / runs);
+                INFO(file << " under " << method << ": " << model.channels[i / days].name << " on day " << i % days
+                          << ", mean " << mean << " against the ODE's " << expected[i] << ", standard error " << se);
+                if (std::abs(mean - expected[i]) > 5 * se) FAIL_CHECK("the mean is more than 5 standard errors off");
+            }
+        }
+    }
 }

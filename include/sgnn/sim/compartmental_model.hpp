@@ -1,6 +1,7 @@
 // A model file (sim/model_file.hpp) run as a Simulator, by the method sim.method
 // names: chain_binomial, tau_leap (Poisson steps of 1/(4k) day, clipped to the
-// compartments) or gillespie (the exact SSA). docs/models.md states each method's
+// compartments), gillespie (the exact SSA) or ode (the mean-field equations, PETSc TS
+// through sim/ode_solver, with the ode.* settings). docs/models.md states each method's
 // semantics; in short, for the chain-binomial method with k steps a day
 // (sim.steps_per_day), every step, from the state at its start:
 //   - a compartment X with outflows of rates r_1..r_m (individuals per day) loses

@@ -1,7 +1,9 @@
 // Arithmetic expressions of model files (sim/model_file.hpp), compiled once and then
 // evaluated many times over a table of named values: a rate per step of a trajectory.
-// muParser does the parsing and evaluation (about 18 ns per evaluation of a rate such
-// as beta * I / N); it stays inside expression.cpp.
+// muParser does the parsing and evaluation (about 18 ns per evaluation); it stays
+// inside expression.cpp. A plain product chain of names and numbers (beta * S * I / N,
+// the form of most rates) is then evaluated directly, left to right as muParser does,
+// in a few nanoseconds.
 //
 // The language: numbers (2, 0.5, 1e-3), names, + - * / and ^ (power), parentheses,
 // comparisons (< <= > >= == !=) with && and ||, COND ? A : B, the functions exp, log

@@ -83,4 +83,21 @@ ModelDescription parse_model(const std::string& text, const std::string& file);
 // built-in simulator: it ends in ".model".
 bool is_model_file(const std::string& model);
 
+// A run keeps a copy of each model file it uses, as RUN/models/NAME with NAME the
+// file's own name (run/run.cpp writes them), so that reading the run again (sgnn
+// predict, bank, attribute, a resume) gets the model its network was trained on, even
+// after the file is edited or moved. config.ini keeps the path as given: the class
+// names of a mixture, and a replay with --config, stay those of the original.
+//
+// After read_model_files_from(DIR), read_model_file(path) and model_file_text(path)
+// read DIR/NAME instead of path when that file exists, and name it in their errors.
+// One directory per process: the run being read. "" reads every file from its path.
+void read_model_files_from(const std::string& directory);
+// The text read_model_file(path) parses: the run's copy, or the file at path.
+std::string model_file_text(const std::string& path);
+// The name of a model file's copy in RUN/models/: its own name.
+std::string model_file_copy_name(const std::string& path);
+// RUN/models: where a run keeps its copies.
+std::string model_copies_directory(const std::string& run_dir);
+
 }  // namespace sgnn::sim

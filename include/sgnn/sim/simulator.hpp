@@ -97,8 +97,8 @@ struct SimulatorOptions {
     // 1 is the classic daily model; more steps approach the continuous-time ODE.
     int steps_per_day = 1;
     // Model files (sim/compartmental_model.hpp): how they are simulated, one of
-    // chain_binomial, tau_leap or gillespie. Built-in models choose by name instead
-    // (sir_gillespie, seir_tauleap).
+    // chain_binomial, tau_leap, gillespie or ode. Built-in models choose by name
+    // instead (sir_gillespie, seir_tauleap, sir_ode).
     std::string method = "chain_binomial";
     // Epidemic models: "R0" draws R0 from its prior; "growth_rate" draws the early
     // growth rate r instead and derives R0 from r, gamma (and sigma).

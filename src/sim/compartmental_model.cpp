@@ -106,6 +106,7 @@ struct Program {
     // as a product rather than with muParser; and the symbols the other rates use.
     std::vector<char> unit_rate;
     std::vector<int> evaluated_rate_symbols;
+    bool rates_use_time = false;  // some rate is a function of t
 
     explicit Program(const ModelDescription& model)
         : table(symbols(model)),
@@ -173,6 +174,8 @@ struct Program {
             if (unit_rate.back()) continue;
             for (int symbol : table.symbols_used(rates[i])) evaluated_rate_symbols.push_back(symbol);
         }
+        rates_use_time = std::find(evaluated_rate_symbols.begin(), evaluated_rate_symbols.end(), total_slot() + 1) !=
+                         evaluated_rate_symbols.end();
         std::sort(evaluated_rate_symbols.begin(), evaluated_rate_symbols.end());
         evaluated_rate_symbols.erase(std::unique(evaluated_rate_symbols.begin(), evaluated_rate_symbols.end()),
                                      evaluated_rate_symbols.end());
@@ -681,8 +684,14 @@ private:
     }
 
     // The exact SSA (Gillespie's direct method): the next event after Exp(total rate),
-    // the transition picked in proportion to its rate (in the file's order). A rate of t
-    // is held at its value at the last event: exact for rates without t.
+    // the transition picked in proportion to its rate (in the file's order). Exact for
+    // rates without t. A rate of t is held constant between events and within each
+    // 1/kSsaTimeGrid of a day: when the next event would come after the next grid time,
+    // time moves to it with no event and the rates are evaluated again (the waiting
+    // time is memoryless, so nothing else changes). A step at a whole number of
+    // grid times (step(t - 30)) is then exact, a source that starts later (imports from
+    // day 30) starts, and a smooth rate of t is followed to within 15 minutes.
+    static constexpr double kSsaTimeGrid = 96;
     bool simulate_exactly(Program& program, const double* params, int days, SampleStream& rng, double* series) const {
         std::vector<std::int64_t> x;
         std::vector<double> unit;
@@ -691,7 +700,8 @@ private:
         std::vector<double> rates(n_transitions);
         std::vector<std::int64_t> day_flows(n_transitions, 0);
         double t = 0.0;
-        int day = 0;  // the day whose flows day_flows holds
+        int day = 0;                 // the day whose flows day_flows holds
+        std::int64_t next_grid = 1;  // the first grid time after t, in units of 1/kSsaTimeGrid
         for (std::uint64_t events = 1;; ++events) {
             if ((events & 0xFFFF) == 0) throw_if_stopping("an exact SSA sample of " + model_.file);
             load_state(program, x, t);
@@ -703,7 +713,10 @@ private:
                 if (!valid_rate(rates[i])) return false;
                 total += rates[i];
             }
-            const double next = total > 0.0 ? t + rng.exponential() / total : std::numeric_limits<double>::infinity();
+            const double drawn = total > 0.0 ? t + rng.exponential() / total : std::numeric_limits<double>::infinity();
+            const double grid_time = static_cast<double>(next_grid) / kSsaTimeGrid;
+            const bool regrid = program.rates_use_time && !(drawn < grid_time);
+            const double next = regrid ? grid_time : drawn;
             // Days that end before the next event: their counts and end states are final.
             while (day < days && !(next < day + 1)) {
                 record_day(day, days, day_flows, x, series);
@@ -712,6 +725,10 @@ private:
             }
             if (day >= days) return true;
             t = next;
+            if (program.rates_use_time) {
+                while (!(t < static_cast<double>(next_grid) / kSsaTimeGrid)) ++next_grid;
+                if (regrid) continue;  // no event: the rates at the new time
+            }
             const double pick = rng.uniform() * total;
             std::size_t chosen = 0;
             double cumulative = rates[0];

@@ -6,10 +6,10 @@
 #include "sgnn/stop.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 namespace sgnn::sim {
@@ -205,8 +205,9 @@ struct Program {
 
 // The Program of a model on this thread, compiled on first use: compiling costs about
 // as much as simulating a block of trajectories for 10 days, so it is done once per
-// thread and model, not per block. Models are told apart by a number never reused
-// (an address could be, after a model is destroyed).
+// thread and model, not per block. Models are told apart by model_id_of: one number
+// per distinct model, so that the programs a long-lived process keeps (a sweep
+// building many tasks of one file) are as many as its models, not its tasks.
 Program& program_of(const ModelDescription& model, std::uint64_t model_id) {
     thread_local std::map<std::uint64_t, std::unique_ptr<Program>> programs;
     // The last one asked for, without a map lookup: the ODE method asks once per
@@ -221,9 +222,20 @@ Program& program_of(const ModelDescription& model, std::uint64_t model_id) {
     return *program;
 }
 
-std::uint64_t next_model_id() {
-    static std::atomic<std::uint64_t> next{0};
-    return next++;
+// The number of a model's Program: equal for two descriptions that compile to the same
+// Program (the same names, expressions and transitions), whatever their files.
+std::uint64_t model_id_of(const ModelDescription& model) {
+    std::string key;  // one line per item; no expression holds a newline
+    for (const auto& p : model.parameters) key += "p " + p.name + "\n";
+    for (const auto& d : model.derived) key += "d " + d.name + " = " + d.expression + "\n";
+    for (const auto& c : model.compartments) key += "c " + c.name + " = " + c.expression + "\n";
+    for (const auto& t : model.transitions) {
+        key += "t " + std::to_string(t.from) + " " + std::to_string(t.to) + " : " + t.rate + "\n";
+    }
+    static std::mutex mutex;
+    static std::map<std::string, std::uint64_t> ids;
+    std::lock_guard<std::mutex> lock(mutex);
+    return ids.emplace(key, ids.size()).first->second;
 }
 
 // A hazard's value, checked: false for a negative or non-finite rate.
@@ -325,7 +337,7 @@ public:
           steps_per_day_(std::max(1, options.steps_per_day)),
           method_(method_of(options.method)),
           ode_settings_(options.ode),
-          id_(next_model_id()),
+          id_(model_id_of(model_)),
           mean_field_(model_, id_) {
         Program check(model_);  // the description was checked, so this compiles
         const bool named =
@@ -986,7 +998,7 @@ private:
     int steps_per_day_;
     Method method_;
     OdeSettings ode_settings_;  // the ODE method's
-    std::uint64_t id_;          // program_of's key
+    std::uint64_t id_;          // program_of's key: model_id_of(model_)
     MeanField mean_field_;      // the ODE method's equations
     bool derives_r0_ = false;   // derived() ends with R0 from the next-generation matrix
 };

@@ -37,7 +37,7 @@ std::string message_of(const mu::Parser::exception_type& error) {
 
 // A product chain: factors that are names or numbers, joined by * and / with no
 // parentheses (beta * S * I / N, sigma * E). Most rates are one, and evaluating it
-// directly, left to right as muParser and C++ do, takes a few nanoseconds against
+// directly, left to right as written (as C++ and muParser do), takes a few ns against
 // muParser's 18: the rates are evaluated per trajectory and step, and this is what
 // brings model files near the speed of the hand-written models.
 struct ProductChain {

@@ -2,8 +2,8 @@
 // evaluated many times over a table of named values: a rate per step of a trajectory.
 // muParser does the parsing and evaluation (about 18 ns per evaluation); it stays
 // inside expression.cpp. A plain product chain of names and numbers (beta * S * I / N,
-// the form of most rates) is then evaluated directly, left to right as muParser does,
-// in a few nanoseconds.
+// the form of most rates) is then evaluated directly, left to right as written (the
+// order of C++ and of the built-in models), in a few nanoseconds.
 //
 // The language: numbers (2, 0.5, 1e-3), names, + - * / and ^ (power), parentheses,
 // comparisons (< <= > >= == !=) with && and ||, COND ? A : B, the functions exp, log

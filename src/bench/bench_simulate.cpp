@@ -35,7 +35,7 @@ With --model-file FILE --vs-builtin it runs a model file (docs/models.md) under 
 method (chain_binomial, tau_leap, gillespie, ode) beside the built-in model of the
 file's name (seir, seir_tauleap, seir_gillespie, seir_ode for models/seir.model),
 with the same parameters in the same run, and reports the file's speed per core as a
-ratio.
+ratio: the median of 5 rounds, each timing both for --seconds / 5.
 
 Sample runs:
   build/sgnn bench simulate --model sir --days 100 --population 1e5 --json --vs-numpy
@@ -154,7 +154,8 @@ std::vector<double> parameter_values(const sim::Simulator& simulator, const std:
 }
 
 // --model-file FILE --vs-builtin: the file under each method against the built-in model
-// of its name, one core each, in this run.
+// of its name, one core each, in this run: kRounds rounds of --seconds / kRounds each.
+constexpr int kRounds = 5;
 int compare_with_builtin(const std::string& file, const std::map<std::string, double>& given, int days, double seconds,
                          bool json) {
     const std::string stem = std::filesystem::path(file).stem().string();
@@ -185,27 +186,46 @@ int compare_with_builtin(const std::string& file, const std::map<std::string, do
         }
         measure(*from_file, params, days, 1, 0.0);  // warm-up
         measure(*builtin, params, days, 1, 0.0);
-        const Measurement a = measure(*from_file, params, days, 1, seconds);
-        const Measurement b = measure(*builtin, params, days, 1, seconds);
+        // Interleaved rounds, each timing both: a machine whose speed drifts (a shared
+        // VM, a CPU's clock) moves both sides of a round alike, and the median round
+        // ignores one disturbed round.
+        std::vector<double> ratios;
+        double file_rate = 0.0, builtin_rate = 0.0, file_cases = 0.0, builtin_cases = 0.0;
+        for (int round = 0; round < kRounds; ++round) {
+            const Measurement a = measure(*from_file, params, days, 1, seconds / kRounds);
+            const Measurement b = measure(*builtin, params, days, 1, seconds / kRounds);
+            ratios.push_back(a.per_second / b.per_second);
+            file_rate += a.per_second / kRounds;
+            builtin_rate += b.per_second / kRounds;
+            file_cases += a.mean_cases / kRounds;
+            builtin_cases += b.mean_cases / kRounds;
+        }
+        std::vector<double> sorted = ratios;
+        std::sort(sorted.begin(), sorted.end());
         rows.push_back({{"method", method},
                         {"builtin", builtin_name},
-                        {"file_per_s_per_core", a.per_second},
-                        {"builtin_per_s_per_core", b.per_second},
-                        {"ratio", a.per_second / b.per_second},
-                        {"file_mean_cases", a.mean_cases},
-                        {"builtin_mean_cases", b.mean_cases}});
+                        {"file_per_s_per_core", file_rate},
+                        {"builtin_per_s_per_core", builtin_rate},
+                        {"ratio", sorted[kRounds / 2]},
+                        {"round_ratios", ratios},
+                        {"file_mean_cases", file_cases},
+                        {"builtin_mean_cases", builtin_cases}});
     }
     const io::Json result = {{"benchmark", "simulate"}, {"model_file", file}, {"days", days}, {"methods", rows}};
     if (json) {
         std::printf("%s\n", result.dump().c_str());
         return 0;
     }
-    std::printf("%s against the built-in model, one core, %d days:\n", file.c_str(), days);
-    std::printf("  %-15s %-16s %14s %14s %7s\n", "method", "built-in", "file (/s)", "built-in (/s)", "ratio");
+    std::printf("%s against the built-in model, one core, %d days, the median of %d interleaved rounds:\n",
+                file.c_str(), days, kRounds);
+    std::printf("  %-15s %-16s %14s %14s %7s  %s\n", "method", "built-in", "file (/s)", "built-in (/s)", "ratio",
+                "rounds");
     for (const auto& row : rows) {
-        std::printf("  %-15s %-16s %14.0f %14.0f %6.2fx\n", row["method"].get<std::string>().c_str(),
+        const std::vector<double> rounds = row["round_ratios"].get<std::vector<double>>();
+        const auto [low, high] = std::minmax_element(rounds.begin(), rounds.end());
+        std::printf("  %-15s %-16s %14.0f %14.0f %6.2fx  %.2f-%.2fx\n", row["method"].get<std::string>().c_str(),
                     row["builtin"].get<std::string>().c_str(), row["file_per_s_per_core"].get<double>(),
-                    row["builtin_per_s_per_core"].get<double>(), row["ratio"].get<double>());
+                    row["builtin_per_s_per_core"].get<double>(), row["ratio"].get<double>(), *low, *high);
     }
     return 0;
 }

@@ -294,6 +294,8 @@ def test_bench_simulate():
     if [r["method"] for r in rows] != ["chain_binomial", "tau_leap", "gillespie", "ode"]:
         fail(f"bench simulate --vs-builtin should report every method: {rows}")
     for r in rows:
+        if len(r["round_ratios"]) != 5 or not min(r["round_ratios"]) <= r["ratio"] <= max(r["round_ratios"]):
+            fail(f"{r['method']}: the ratio should be the median of 5 interleaved rounds: {r}")
         tolerance = 0.03 if r["method"] == "gillespie" else 0.01
         if not r["ratio"] > 0 or abs(r["file_mean_cases"] - r["builtin_mean_cases"]) > tolerance * r["builtin_mean_cases"]:
             fail(f"{r['method']}: the model file and {r['builtin']} should simulate the same epidemics: {r}")

@@ -103,7 +103,7 @@ struct Program {
     std::vector<int> hazard_of;     // per transition: its entry in hazards
     // Per transition: whether its rate is a constant per individual times its FROM
     // compartment (sigma * E), which the tau-leaping, SSA and ODE methods compute
-    // as a product rather than with muParser; and the symbols the other rates use.
+    // as a product rather than evaluate; and the symbols the other rates use.
     std::vector<char> unit_rate;
     std::vector<int> evaluated_rate_symbols;
     bool rates_use_time = false;  // some rate is a function of t
@@ -252,9 +252,9 @@ bool valid_rate(double value) { return value >= 0.0 && value <= std::numeric_lim
 //
 // A trajectory's coefficients: its parameters and derived quantities (the table's
 // fixed values), the initial total, then per transition its constant rate per
-// individual (sigma of sigma * E), or NaN where muParser evaluates the rate: the
-// right-hand side is called hundreds of times per trajectory and day, and a product
-// costs a nanosecond where an evaluation costs 18.
+// individual (sigma of sigma * E), or NaN where the rate is evaluated from the state:
+// the right-hand side is called hundreds of times per trajectory and day, and one
+// product is cheaper than loading the table and evaluating an expression.
 //
 // Compartments enter the rates as max(X, 0): an adaptive Runge-Kutta step can take a
 // compartment near zero a rounding below it, which must not turn a rate negative. A
@@ -298,7 +298,7 @@ void MeanField::rhs(double t, const double* y, const double* coefficients, doubl
     const int n_fixed = program.n_fixed(), n_c = program.n_compartments;
     const double scale = coefficients[n_fixed];
     const double* unit = coefficients + n_fixed + 1;
-    // The table holds what the rates muParser evaluates use, in individuals.
+    // The table holds what the evaluated rates use, in individuals.
     double* values = program.table.values();
     for (int symbol : program.evaluated_rate_symbols) {
         if (symbol < n_fixed) {

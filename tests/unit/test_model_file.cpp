@@ -256,8 +256,8 @@ TEST_CASE("a rate of t switches on when it should, under every method", "[model_
     // Imports at 5 a day from day 10, and nobody before: a source whose rate is 0 until
     // then. Over 200 trajectories of 30 days, each method imports nothing before day
     // 10, and a mean of 5 a day from then on within 4 standard errors (the ODE: 5, to
-    // its tolerance). The exact SSA holds a rate of t for at most 1/96 of a day, so it sees the
-    // source switch on at day 10, although no event happens before it.
+    // its tolerance). The exact SSA holds a rate of t for at most 1/96 of a day, so it
+    // sees the source switch on at day 10, although no event happens before it.
     const std::string text = R"([parameters]
 import_rate = fixed(5)
 [compartments]

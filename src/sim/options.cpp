@@ -170,8 +170,9 @@ std::vector<OptionSpec> task_options() {
          "std_si, e.g. 2.6, 1.5; it sets the infectious and latent periods in place of their priors (SIR-type models "
          "use the mean alone; docs/simulators.md derives each model's generation interval). Empty: the priors apply"},
         {"sim.steps_per_day", Type::integer, default_text(model.steps_per_day),
-         "chain-binomial models (sir, seir, seair, sirs, age_sir): steps per day, each with every rate divided by "
-         "the count; 1 is the classic daily model, more steps approach the continuous-time model",
+         "chain-binomial models (sir, seir, seair, sirs, age_sir, and model files under sim.method = "
+         "chain_binomial; tau_leap takes 4 x this): steps per day, each with every rate divided by the count; 1 is "
+         "the classic daily model, more steps approach the continuous-time model",
          1, 1440},
         {"sim.method",
          Type::choice,

@@ -10,6 +10,7 @@
 #include "sgnn/io/sha256.hpp"
 #include "sgnn/run/fatal.hpp"
 #include "sgnn/run/options.hpp"
+#include "sgnn/sim/model_file.hpp"
 #include "sgnn/sim/ode_solver.hpp"
 #include "sgnn/stop.hpp"
 #include "sgnn/stream/communicators.hpp"
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <map>
 #include <thread>
 
 namespace sgnn::corpus {
@@ -128,6 +130,13 @@ CorpusStats write_corpus(const run::RunConfig& config, std::uint64_t samples, co
                     "MPI_Allreduce(dropped samples)");
     const double io_seconds = comm::max_over_ranks(MPI_COMM_WORLD, writer.write_seconds(), "MPI_Allreduce(write time)");
     const double bytes = comm::sum_over_ranks(MPI_COMM_WORLD, writer.bytes_written(), "MPI_Allreduce(bytes written)");
+    // The configuration, and the text of each model file it names (sim/model_file.hpp):
+    // training from the corpus reads those, not the files as they may be by then.
+    std::map<std::string, std::string> texts = {{"config", config.effective_ini}};
+    for (const std::string& model : sim::task_simulators(config.task)) {
+        if (sim::is_model_file(model))
+            texts[sim::model_file_dataset(sim::model_file_copy_name(model))] = sim::model_file_text(model);
+    }
     writer.commit({{"format", "sgnn-corpus"},
                    {"format_version", "2"},
                    {"samples", std::to_string(samples)},
@@ -145,7 +154,7 @@ CorpusStats write_corpus(const run::RunConfig& config, std::uint64_t samples, co
                    {"sgnn_version", SGNN_VERSION},
                    {"created", utc_now()},
                    {"ranks", std::to_string(ranks)}},
-                  {{"config", config.effective_ini}});
+                  texts);
     if (show_progress) {
         const double seconds = seconds_since(started);
         std::printf(

@@ -12,6 +12,7 @@
 #include "sgnn/sim/model_file.hpp"
 
 #include <cstdio>
+#include <map>
 
 namespace sgnn::run {
 namespace {
@@ -105,7 +106,7 @@ RunConfig resumed_config(const std::vector<std::string>& args, config::ParsedOpt
         path = checkpoint::resolve_resume_path(resume);
     }
     // The run's own copies of its model files, not the files as they may be now.
-    sim::read_model_files_from(sim::model_copies_directory(checkpoint::run_directory_of(path)));
+    sim::use_model_file_copies(sim::model_file_copies_of_run(checkpoint::run_directory_of(path)));
     std::string checkpoint_ini;
     try {
         checkpoint_ini = io::DatasetReader(path).read("config").text();
@@ -131,7 +132,15 @@ RunConfig corpus_config(const std::vector<std::string>& args, config::ParsedOpti
     std::string corpus_ini;
     try {
         const io::CorpusHeader header(path, "sgnn-corpus", "write one with sgnn simulate");  // format and checksums
-        corpus_ini = io::DatasetReader(path).read("config").text();
+        const io::DatasetReader corpus(path);
+        corpus_ini = corpus.read("config").text();
+        // The model files the corpus was simulated from, as they were then.
+        std::map<std::string, sim::ModelFileCopy> copies;
+        for (const std::string& dataset : corpus.dataset_paths()) {
+            const std::string name = sim::model_file_of_dataset(dataset);
+            if (!name.empty()) copies[name] = {path + ":" + dataset, corpus.read(dataset).text()};
+        }
+        sim::use_model_file_copies(std::move(copies));
     } catch (const std::exception& error) {
         const std::string message = error.what();
         const bool advised = message.find("sgnn simulate") != std::string::npos;

@@ -133,7 +133,7 @@ RunConfig read_run_config(const std::string& run_dir, const std::string& flag) {
     const std::string ini = run_dir + "/config.ini";
     std::ifstream probe(ini);
     if (!probe) throw ConfigError(flag + " " + run_dir + ": no config.ini there (give a finished training run)");
-    sim::read_model_files_from(sim::model_copies_directory(run_dir));  // the model the run trained on
+    sim::use_model_file_copies(sim::model_file_copies_of_run(run_dir));  // the model the run trained on
     return make_run_config(config::parse_options({"--config", ini}, run_options()));
 }
 

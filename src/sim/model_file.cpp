@@ -354,41 +354,65 @@ ModelDescription parse_model(const std::string& text, const std::string& file) {
 namespace {
 
 std::mutex copies_mutex;
-std::string copies_directory;  // read_model_files_from's
+std::map<std::string, ModelFileCopy> copies;  // use_model_file_copies's
 
-// Where read_model_file(path) reads: the run's copy when there is one.
-std::string source_of(const std::string& path) {
+// The copy read_model_file(path) reads in place of the file, if any.
+bool copy_of(const std::string& path, ModelFileCopy& copy) {
     std::lock_guard<std::mutex> lock(copies_mutex);
-    if (copies_directory.empty()) return path;
-    const std::string copy = copies_directory + "/" + model_file_copy_name(path);
-    return std::filesystem::is_regular_file(copy) ? copy : path;
+    const auto it = copies.find(model_file_copy_name(path));
+    if (it == copies.end()) return false;
+    copy = it->second;
+    return true;
 }
 
-std::string read_text(const std::string& source) {
-    std::ifstream in(source, std::ios::binary);
-    if (!in) throw ConfigError(source + ": cannot read the model file (sim.model names a file ending in .model)");
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": cannot read the model file (sim.model names a file ending in .model)");
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+const std::string kDatasetPrefix = "model_file:";
 
 }  // namespace
 
 ModelDescription read_model_file(const std::string& path) {
-    const std::string source = source_of(path);
-    ModelDescription model = parse_model(read_text(source), source);
+    ModelFileCopy copy;
+    ModelDescription model =
+        copy_of(path, copy) ? parse_model(copy.text, copy.origin) : parse_model(read_text(path), path);
     model.file = path;  // the name the configuration uses
     return model;
 }
 
-std::string model_file_text(const std::string& path) { return read_text(source_of(path)); }
+std::string model_file_text(const std::string& path) {
+    ModelFileCopy copy;
+    return copy_of(path, copy) ? copy.text : read_text(path);
+}
 
-void read_model_files_from(const std::string& directory) {
+void use_model_file_copies(std::map<std::string, ModelFileCopy> given) {
     std::lock_guard<std::mutex> lock(copies_mutex);
-    copies_directory = directory;
+    copies = std::move(given);
 }
 
 std::string model_file_copy_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 
 std::string model_copies_directory(const std::string& run_dir) { return run_dir + "/models"; }
+
+std::map<std::string, ModelFileCopy> model_file_copies_of_run(const std::string& run_dir) {
+    std::map<std::string, ModelFileCopy> found;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(model_copies_directory(run_dir), error)) {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_regular_file() || !is_model_file(name)) continue;
+        found[name] = {entry.path().string(), read_text(entry.path().string())};
+    }
+    return found;
+}
+
+std::string model_file_dataset(const std::string& name) { return kDatasetPrefix + name; }
+
+std::string model_file_of_dataset(const std::string& dataset) {
+    return dataset.rfind(kDatasetPrefix, 0) == 0 ? dataset.substr(kDatasetPrefix.size()) : "";
+}
 
 bool is_model_file(const std::string& model) {
     return model.size() > 6 && model.compare(model.size() - 6, 6, ".model") == 0;

@@ -128,6 +128,17 @@ def test_model_files():
     if not same_weights(first, resumed) or not os.path.isfile(os.path.join(resumed, "models", "vaccination.model")):
         fail("resumed from step 300 with its model file moved away, the run should read and keep its copy "
              "and end with the same network")
+    # A corpus embeds the model file: training from it reads the corpus's text.
+    os.rename(moved, model)
+    corpus = os.path.join(out, "corpus.h5")
+    run([ARGS.sgnn, "simulate", "--config", os.path.join(ARGS.config_dir, "tiny.cfg"), "--sim.model", model,
+         "--samples", "2000", "--out", corpus])
+    os.rename(model, moved)
+    from_corpus = os.path.join(out, "from-corpus")
+    run([ARGS.sgnn, "train", "--data", corpus, "--out", from_corpus, "--train.steps", "50", "--eval.every", "50"])
+    with open(os.path.join(from_corpus, "models", "vaccination.model")) as f:
+        if f.read() != VACCINATION:
+            fail("training from a corpus with its model file moved away should keep the corpus's copy")
     os.rename(moved, model)
 
     # 7. sgnn list simulators shows the shipped files with their parameters.

@@ -22,6 +22,7 @@
 // Every error is a ConfigError "FILE:LINE:COLUMN: what is wrong".
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -83,21 +84,32 @@ ModelDescription parse_model(const std::string& text, const std::string& file);
 // built-in simulator: it ends in ".model".
 bool is_model_file(const std::string& model);
 
-// A run keeps a copy of each model file it uses, as RUN/models/NAME with NAME the
-// file's own name (run/run.cpp writes them), so that reading the run again (sgnn
-// predict, bank, attribute, a resume) gets the model its network was trained on, even
-// after the file is edited or moved. config.ini keeps the path as given: the class
-// names of a mixture, and a replay with --config, stay those of the original.
-//
-// After read_model_files_from(DIR), read_model_file(path) and model_file_text(path)
-// read DIR/NAME instead of path when that file exists, and name it in their errors.
-// One directory per process: the run being read. "" reads every file from its path.
-void read_model_files_from(const std::string& directory);
-// The text read_model_file(path) parses: the run's copy, or the file at path.
+// Model files are kept with what was made from them: a run keeps a copy of each one it
+// uses (RUN/models/NAME, run/run.cpp), and a corpus embeds each (its dataset
+// model_file:NAME, corpus/corpus_writer.cpp), NAME the file's own name. Whoever reads
+// them again (sgnn predict, bank, attribute, a resume, training from a corpus) uses
+// those texts, so that the model is the one the network or the samples were made with,
+// even after the file is edited, moved or deleted. config.ini keeps the path as given:
+// the class names of a mixture, and a replay with --config, stay those of the original.
+struct ModelFileCopy {
+    std::string origin;  // where the text is kept, for messages ("runs/a/models/sir.model")
+    std::string text;
+};
+// From now on in this process, read_model_file(path) and model_file_text(path) use
+// copies[model_file_copy_name(path)] when there is one, and name its origin in their
+// errors. Replaces the copies given before: one run or corpus is read per process.
+void use_model_file_copies(std::map<std::string, ModelFileCopy> copies);
+// The text read_model_file(path) parses: its copy, or the file at path.
 std::string model_file_text(const std::string& path);
-// The name of a model file's copy in RUN/models/: its own name.
+// The name a model file's copy is kept by: the file's own name.
 std::string model_file_copy_name(const std::string& path);
 // RUN/models: where a run keeps its copies.
 std::string model_copies_directory(const std::string& run_dir);
+// The copies a run directory keeps, by name (none for a run without model files).
+std::map<std::string, ModelFileCopy> model_file_copies_of_run(const std::string& run_dir);
+// A corpus's dataset holding the text of the model file named `name`, and the name
+// back from a dataset ("" for a dataset that is not one).
+std::string model_file_dataset(const std::string& name);
+std::string model_file_of_dataset(const std::string& dataset);
 
 }  // namespace sgnn::sim

@@ -33,6 +33,8 @@ Layout (docs/file-formats.md), one row per sample, in sample-index order:
   indices     uint64 (N)               sample index
   valid       uint8 (N)                0 for a sample the simulator dropped (NaN inputs)
   config      string                   the effective configuration; attributes name columns
+  model_file:NAME  string              each model file the configuration names, as it was
+                                       (training from the corpus reads this text)
 
   --samples N        samples to simulate (required)
   --out FILE         the corpus file (default corpus.h5), replaced atomically

@@ -400,8 +400,8 @@ public:
             simulate_mean_field(params, count, days, series, ok);
             return;
         }
+        Program& program = program_of(model_, id_);
         if (method_ != Method::chain_binomial) {
-            Program& program = program_of(model_, id_);
             const std::size_t n_params = model_.parameters.size();
             const std::size_t length = model_.channels.size() * static_cast<std::size_t>(days);
             for (int j = 0; j < count; ++j) {
@@ -414,7 +414,6 @@ public:
             }
             return;
         }
-        Program& program = program_of(model_, id_);
         const std::size_t n_params = model_.parameters.size(), n_transitions = model_.transitions.size();
         const std::size_t n_fixed = static_cast<std::size_t>(program.n_fixed());
         const std::size_t n_compartments = static_cast<std::size_t>(program.n_compartments);
@@ -758,13 +757,8 @@ private:
     // rate that is negative or not finite.
     static bool start(Program& program, const double* params, double dt, std::vector<double>& fixed,
                       std::vector<std::int64_t>& state, std::vector<double>& hazards) {
-        program.load_parameters(params);
         std::vector<std::int64_t> x;
-        for (int c = 0; c < program.n_compartments; ++c) {
-            const double value = program.table.evaluate(program.initial[static_cast<std::size_t>(c)]);
-            if (!(value >= -0.5 && value < 9e15)) return false;
-            x.push_back(std::llround(value));
-        }
+        if (!initial_state(program, params, x)) return false;
         std::vector<double> h(static_cast<std::size_t>(program.n_slots), 0.0);
         for (const Program::Hazard& hazard : program.hazards) {
             if (!hazard.constant) continue;
